@@ -1,0 +1,1 @@
+"""workplace-occupancy: dashboard."""

@@ -1,0 +1,345 @@
+"""The ``occupancy`` command: one click group for the whole pipeline.
+
+Foundation commands live here; each package adds its own from its ``cli.py``
+(``sensors_sim.cli``, ``ingest.cli``, ``analytics.cli``, ``dashboard.cli``), where
+its domain errors become click errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from occupancy.settings import SettingError, Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+#: Packages that contribute commands: module path -> attribute holding a list of commands.
+PLUGINS = ("sensors_sim.cli", "ingest.cli", "analytics.cli", "dashboard.cli")
+
+
+class CliContext:
+    """What every command gets: resolved settings (lazily, so --help never fails)."""
+
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self._overrides = overrides
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self._overrides)
+            except SettingError as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._settings
+
+
+pass_ctx = click.make_pass_decorator(CliContext)
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    level = (
+        logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    )
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
+@click.option(
+    "--database-url", metavar="URL", help="PostgreSQL URL [env OCCUPANCY_DATABASE_URL]."
+)
+@click.option(
+    "--mqtt-url",
+    metavar="URL",
+    help="mqtt://user:pass@host:port [env OCCUPANCY_MQTT_URL].",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Dev services' data [./.occupancy].",
+)
+@click.option("--site", help="Site id [env OCCUPANCY_SITE, default hq].")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.version_option(package_name="workplace-occupancy")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    database_url: str | None,
+    mqtt_url: str | None,
+    data_dir: Path | None,
+    site: str | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """workplace-occupancy: how people use the building, and where departments meet.
+
+    \b
+    Typical first run (development, everything on this machine):
+      occupancy services start          # private Mosquitto + PostgreSQL/TimescaleDB
+      occupancy db migrate              # create or upgrade the schema
+      occupancy building load examples/office.yaml
+      occupancy demo                    # simulate a week, ingest, analyze, serve
+    Every option can also be set in the environment (OCCUPANCY_<NAME>);
+    `occupancy settings` lists them all with their current values.
+    """
+    configure_logging(verbose, quiet)
+    overrides = {
+        "database_url": database_url,
+        "mqtt_url": mqtt_url,
+        "data_dir": data_dir,
+        "site": site,
+    }
+    ctx.obj = CliContext({k: v for k, v in overrides.items() if v is not None})
+
+
+# --------------------------------------------------------------------- settings
+@main.command("settings")
+@click.option("--names", is_flag=True, help="Only the names, one per line.")
+@pass_ctx
+def settings_cmd(cli: CliContext, names: bool) -> None:
+    """Print every setting, its current value (secrets masked), where the value
+    comes from (argument, environment or default) and what it does."""
+    from occupancy.settings import SETTINGS
+
+    if names:
+        for spec in SETTINGS:
+            click.echo(spec.name)
+        return
+    for name, shown, source, help_text in cli.settings.describe():
+        env = "OCCUPANCY_" + name.upper()
+        click.echo(f"{name} = {shown}    [{source}; {env}]")
+        click.echo(f"    {help_text}")
+
+
+# --------------------------------------------------------------------- db
+@main.group("db")
+def db_group() -> None:
+    """Database schema: migrate, status."""
+
+
+def _connect(cli: CliContext) -> Any:
+    from occupancy.db import DatabaseError, connect
+
+    try:
+        return connect(
+            cli.settings.effective_database_url,
+            timeout_s=cli.settings.db_connect_timeout_s,
+        )
+    except DatabaseError as exc:
+        raise click.ClickException(
+            f"{exc}\nIs the database running? For development: `occupancy services start`."
+        ) from exc
+
+
+@db_group.command("migrate")
+@click.option(
+    "--no-timescaledb",
+    is_flag=True,
+    help="Plain PostgreSQL tables even if TimescaleDB is there.",
+)
+@pass_ctx
+def db_migrate(cli: CliContext, no_timescaledb: bool) -> None:
+    """Apply the schema migrations not yet applied (idempotent)."""
+    from occupancy.db import has_timescaledb, migrate
+
+    conn = _connect(cli)
+    try:
+        applied = migrate(conn, use_timescaledb=False if no_timescaledb else None)
+        for m in applied:
+            click.echo(f"applied {m.version:04d}_{m.name}")
+        ts = (
+            "with TimescaleDB"
+            if has_timescaledb(conn)
+            else "plain PostgreSQL (no hypertables)"
+        )
+        click.echo(f"schema up to date ({len(applied)} applied now; {ts})")
+    finally:
+        conn.close()
+
+
+@db_group.command("status")
+@pass_ctx
+def db_status(cli: CliContext) -> None:
+    """Show applied and pending migrations and the size of the raw tables."""
+    from occupancy.db import applied_migrations, has_timescaledb, list_migrations
+
+    conn = _connect(cli)
+    try:
+        done = set(applied_migrations(conn))
+        for m in list_migrations():
+            click.echo(
+                f"{'applied' if m.version in done else 'PENDING'}  {m.version:04d}_{m.name}"
+            )
+        click.echo(f"timescaledb: {'yes' if has_timescaledb(conn) else 'no'}")
+        if done:
+            with conn.cursor() as cur:
+                for table in ("sensor_events", "badge_sightings", "rejected_messages"):
+                    cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608  fixed names
+                    row = cur.fetchone()
+                    click.echo(f"{table}: {row[0] if row else 0} rows")
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------- building
+@main.group("building")
+def building_group() -> None:
+    """The building model: validate and load a site's YAML description."""
+
+
+@building_group.command("validate")
+@click.argument("file", type=click.Path(path_type=Path))
+def building_validate(file: Path) -> None:
+    """Check FILE and print what it describes (no database needed)."""
+    site = _load_building_or_fail(file)
+    click.echo(_describe_site(site))
+
+
+def _load_building_or_fail(file: Path) -> Any:
+    from occupancy.building import BuildingError, load_building
+
+    try:
+        return load_building(file)
+    except BuildingError as exc:
+        raise click.ClickException(f"invalid building file {exc}") from exc
+
+
+def _describe_site(site: Any) -> str:
+    return (
+        f"site {site.id} ({site.name}, {site.timezone}): {len(site.buildings)} building(s), "
+        f"{len(list(site.floors()))} floors, {len(list(site.zones()))} zones, "
+        f"{len(list(site.desks()))} desks, {len(list(site.rooms()))} rooms, "
+        f"{len(site.departments)} departments, {len(site.devices)} devices"
+    )
+
+
+@building_group.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_ctx
+def building_load(cli: CliContext, file: Path) -> None:
+    """Validate FILE and load it into the metadata tables (insert or update)."""
+    from occupancy.metadata import load_site
+
+    site = _load_building_or_fail(file)
+    conn = _connect(cli)
+    try:
+        report = load_site(conn, site)
+    finally:
+        conn.close()
+    click.echo(f"loaded {report}")
+
+
+# --------------------------------------------------------------------- services
+@main.group("services")
+def services_group() -> None:
+    """Private development services: Mosquitto and PostgreSQL + TimescaleDB under
+    the data directory (default ./.occupancy), on ports pg_port and mqtt_port."""
+
+
+def _dev_services(cli: CliContext, auth: bool = False) -> tuple[Any, Any]:
+    from occupancy.services import MosquittoServer, PostgresServer, ServiceError
+
+    s = cli.settings
+    base = s.data_path
+    try:
+        pg = PostgresServer(base / "postgres", s.pg_port)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    mq = MosquittoServer(base / "mosquitto", s.mqtt_port)
+    if auth:
+        pw, acl = base / "mosquitto-auth" / "passwd", base / "mosquitto-auth" / "acl"
+        if not pw.exists() or not acl.exists():
+            raise click.ClickException(
+                f"--auth needs {pw} and {acl} (see docs/deploy.md)"
+            )
+        mq.password_file, mq.acl_file = pw, acl
+    return pg, mq
+
+
+@services_group.command("start")
+@click.option(
+    "--auth",
+    is_flag=True,
+    help="Mosquitto with the password and ACL files in DATA_DIR/mosquitto-auth.",
+)
+@pass_ctx
+def services_start(cli: CliContext, auth: bool) -> None:
+    """Start both services (initialising them the first time) and print their URLs."""
+    from occupancy.services import ServiceError
+
+    pg, mq = _dev_services(cli, auth)
+    try:
+        click.echo(
+            f"starting PostgreSQL {pg.bindir.parent.name} "
+            f"({'with' if pg.timescaledb else 'WITHOUT'} TimescaleDB) in {pg.pgdata} ...",
+            err=True,
+        )
+        pg.start()
+        click.echo(f"starting Mosquitto in {mq.data_dir} ...", err=True)
+        mq.start()
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"OCCUPANCY_DATABASE_URL={pg.url()}")
+    click.echo(f"OCCUPANCY_MQTT_URL={mq.url()}")
+
+
+@services_group.command("stop")
+@pass_ctx
+def services_stop(cli: CliContext) -> None:
+    """Stop both services (data is kept)."""
+    pg, mq = _dev_services(cli)
+    mq.stop()
+    pg.stop()
+    click.echo("stopped")
+
+
+@services_group.command("status")
+@pass_ctx
+def services_status(cli: CliContext) -> None:
+    """Say whether each service runs, and its URL. Exit 1 if one is down."""
+    pg, mq = _dev_services(cli)
+    ok = True
+    for name, svc in (("postgres", pg), ("mosquitto", mq)):
+        up = svc.running()
+        ok = ok and up
+        click.echo(f"{name:10s} {'running' if up else 'stopped':8s} {svc.url()}")
+    if not ok:
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------- plugins
+def _add_plugins() -> None:
+    for modname in PLUGINS:
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name == modname:
+                continue
+            raise
+        for cmd in getattr(mod, "COMMANDS", []):
+            main.add_command(cmd)
+
+
+_add_plugins()
+
+try:
+    from occupancy.demo import demo as _demo_cmd
+
+    main.add_command(_demo_cmd)
+except ModuleNotFoundError as _exc:  # pragma: no cover - during bootstrap only
+    if _exc.name != "occupancy.demo":
+        raise

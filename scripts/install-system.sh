@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs the system packages workplace-occupancy needs on Debian 12 or 13, as root:
+# Mosquitto, PostgreSQL with TimescaleDB (Debian 13: package; Debian 12: built from
+# Debian 13's source package), Chromium for the browser tests.
+# Idempotent and fast when everything is already there.
+set -euo pipefail
+
+log() { printf '[install-system] %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-system.sh must run as root (it uses apt-get)" >&2
+  exit 2
+fi
+
+WITH_BROWSER=${WITH_BROWSER:-1}
+export DEBIAN_FRONTEND=noninteractive
+
+. /etc/os-release
+codename=${VERSION_CODENAME:-}
+log "Debian ${VERSION_ID:-?} ($codename)"
+
+need=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+for p in mosquitto mosquitto-clients postgresql postgresql-contrib python3-venv; do
+  have_pkg "$p" || need+=("$p")
+done
+if [ "$WITH_BROWSER" = 1 ]; then
+  for p in chromium chromium-driver; do have_pkg "$p" || need+=("$p"); done
+fi
+
+timescale_so() {
+  local v
+  for v in $(ls /usr/lib/postgresql 2>/dev/null | sort -rn); do
+    if [ -f "/usr/lib/postgresql/$v/lib/timescaledb.so" ]; then echo "$v"; return 0; fi
+  done
+  return 1
+}
+
+apt_updated=0
+apt_update() { if [ $apt_updated = 0 ]; then log "apt-get update"; apt-get update -qq; apt_updated=1; fi; }
+
+if [ ${#need[@]} -gt 0 ]; then
+  apt_update
+  log "installing: ${need[*]}"
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The packaged services are not used: the project runs its own instances.
+systemctl disable --now mosquitto >/dev/null 2>&1 || true
+
+if ts_ver=$(timescale_so); then
+  log "TimescaleDB already installed for PostgreSQL $ts_ver"
+else
+  pgmajor=$(ls /usr/lib/postgresql | sort -rn | head -n1)
+  if apt-cache show "postgresql-$pgmajor-timescaledb" >/dev/null 2>&1 || { apt_update; apt-cache show "postgresql-$pgmajor-timescaledb" >/dev/null 2>&1; }; then
+    log "installing postgresql-$pgmajor-timescaledb from Debian"
+    apt-get install -y -qq "postgresql-$pgmajor-timescaledb" >/dev/null
+  else
+    log "no TimescaleDB package for PostgreSQL $pgmajor on $codename: building Debian 13's source package (~1 min)"
+    apt_update
+    apt-get install -y -qq --no-install-recommends dpkg-dev "postgresql-server-dev-$pgmajor" cmake libssl-dev gcc make >/dev/null
+    work=/var/cache/workplace-occupancy/timescaledb
+    rm -rf "$work"; mkdir -p "$work/lists/partial"
+    echo "deb-src http://deb.debian.org/debian trixie main" > "$work/sources.list"
+    apt-get -qq -oDir::Etc::SourceList="$work/sources.list" -oDir::Etc::SourceParts=/nonexistent \
+      -oDir::State::Lists="$work/lists" update
+    (cd "$work" && apt-get -qq -oDir::Etc::SourceList="$work/sources.list" -oDir::Etc::SourceParts=/nonexistent \
+      -oDir::State::Lists="$work/lists" source --download-only timescaledb >/dev/null)
+    (cd "$work" && dpkg-source -x ./*.dsc src >/dev/null)
+    log "compiling TimescaleDB (Apache edition)"
+    (cd "$work/src" && ./bootstrap -DAPACHE_ONLY=1 -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF \
+       -DWARNINGS_AS_ERRORS=OFF -DLINTER=OFF -DPG_CONFIG="/usr/lib/postgresql/$pgmajor/bin/pg_config" >/dev/null \
+     && make -C build -j"$(nproc)" install >/dev/null)
+  fi
+  ts_ver=$(timescale_so) || { echo "TimescaleDB install failed: no timescaledb.so found" >&2; exit 1; }
+  log "TimescaleDB installed for PostgreSQL $ts_ver"
+fi
+log "done"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up everything: system packages (root), then a virtualenv in .venv with the
+# project and its test tools. Idempotent; fast when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/install-system.sh
+else
+  log "not root: skipping system packages (run scripts/install-system.sh as root once)"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv with $($PY --version 2>&1)"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  log "installing the project and its test tools into .venv (pip, ~1-2 min the first time)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q --progress-bar on -e '.[test]'
+  rm -f .venv/.installed-*; touch "$stamp"
+else
+  log ".venv is up to date"
+fi
+log "ready: .venv/bin/occupancy --help"

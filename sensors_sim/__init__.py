@@ -1,0 +1,1 @@
+"""workplace-occupancy: sensors_sim."""
