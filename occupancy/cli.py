@@ -195,6 +195,40 @@ def db_status(cli: CliContext) -> None:
         conn.close()
 
 
+@db_group.command("retention")
+@click.option(
+    "--days",
+    type=int,
+    help="Keep this many days of raw events [setting retention_days].",
+)
+@click.option(
+    "--rejected-max-rows",
+    type=int,
+    default=100_000,
+    show_default=True,
+    help="Keep at most this many rejected messages.",
+)
+@pass_ctx
+def db_retention(cli: CliContext, days: int | None, rejected_max_rows: int) -> None:
+    """Delete raw events (desk, room, zone events and badge sightings) older than
+    the retention period; rollups are kept. Run it daily (cron, or the compose
+    `analytics` service). Example: occupancy db retention --days 90"""
+    from occupancy.retention import apply_retention
+
+    conn = _connect(cli)
+    try:
+        report = apply_retention(
+            conn,
+            days or cli.settings.retention_days,
+            rejected_max_rows=rejected_max_rows,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        conn.close()
+    click.echo(str(report))
+
+
 # --------------------------------------------------------------------- building
 @main.group("building")
 def building_group() -> None:

@@ -73,6 +73,20 @@ def _chown_tree(path: Path, user: str) -> None:
             )
 
 
+def check_traversable(path: Path, user: str) -> None:
+    """Raise a clear error when ``user`` cannot reach ``path`` (root runs the
+    servers as other users, which need execute permission on every parent)."""
+    if not _is_root():
+        return
+    for parent in [*reversed(path.resolve().parents)]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            raise ServiceError(
+                f"{user} cannot enter {parent} (mode {oct(mode & 0o777)}), a parent of "
+                f"{path}: choose another data directory or `chmod o+x {parent}`"
+            )
+
+
 def _as_user(cmd: list[str], user: str) -> list[str]:
     if _is_root():
         return ["runuser", "-u", user, "--", *cmd]
@@ -292,6 +306,7 @@ class MosquittoServer:
 
     def write_config(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        check_traversable(self.data_dir, "mosquitto")
         lines = [
             f"listener {self.port} 127.0.0.1",
             "persistence true",

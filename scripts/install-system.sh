@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages workplace-occupancy needs on Debian 12 or 13, as root:
 # Mosquitto, PostgreSQL with TimescaleDB (Debian 13: package; Debian 12: built from
-# Debian 13's source package), Chromium for the browser tests.
+# Debian 13's source package), Chromium for the browser tests, docker-compose (v1,
+# only to validate docker-compose.yml: no Docker engine is needed or started).
 # Idempotent and fast when everything is already there.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ log "Debian ${VERSION_ID:-?} ($codename)"
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in mosquitto mosquitto-clients postgresql postgresql-contrib python3-venv; do
+for p in mosquitto mosquitto-clients postgresql postgresql-contrib python3-venv docker-compose; do
   have_pkg "$p" || need+=("$p")
 done
 if [ "$WITH_BROWSER" = 1 ]; then

@@ -69,18 +69,22 @@ class MqttHandle:
         return urlsplit(self.url).port or 1883
 
 
-@pytest.fixture(scope="session")
-def services_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("services")
+def make_traversable(path: Path) -> Path:
+    """Let the postgres and mosquitto users (servers started as root drop to
+    them) enter ``path`` and its parents below /tmp (pytest makes them 0700)."""
     os.chmod(path, 0o755)
-    # postgres/mosquitto must traverse the parents of their data dirs.
     for parent in path.parents:
-        if str(parent).startswith("/tmp"):
+        if str(parent).startswith("/tmp/"):
             try:
                 os.chmod(parent, os.stat(parent).st_mode | 0o011)
             except PermissionError:
                 pass
     return path
+
+
+@pytest.fixture(scope="session")
+def services_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_traversable(tmp_path_factory.mktemp("services"))
 
 
 @pytest.fixture(scope="session")

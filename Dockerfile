@@ -1,0 +1,21 @@
+# workplace-occupancy: one image for the ingester, the dashboard and the CLI jobs
+# (migrate, building load, analyze, export). See docs/deploy.md.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY occupancy ./occupancy
+COPY ingest ./ingest
+COPY analytics ./analytics
+COPY dashboard ./dashboard
+COPY sensors_sim ./sensors_sim
+COPY examples ./examples
+RUN pip install . && useradd --system --uid 10001 --home /app occupancy
+USER occupancy
+
+EXPOSE 8050 9108
+ENTRYPOINT ["occupancy"]
+CMD ["--help"]

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import EXAMPLE_BUILDING
+from occupancy.building import BuildingError, load_building, parse_building
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(EXAMPLE_BUILDING.read_text())
+    return data
+
+
+def test_example_building_matches_the_issue() -> None:
+    site = load_building(EXAMPLE_BUILDING)
+    assert len(site.buildings) == 1
+    assert len(list(site.floors())) == 3
+    assert 280 <= len(list(site.desks())) <= 320
+    assert 23 <= len(list(site.rooms())) <= 27
+    assert len(site.departments) == 8
+    shared = [z for z in site.zones() if z.kind == "shared"]
+    assert {z.name for z in shared} >= {"Café", "Project space"}
+    assert all(z.department_id is None for z in shared)
+    # Every desk and room has a sensor; every zone a counter and a BLE scanner.
+    covered = {d.space_id for d in site.devices if d.space_id}
+    assert covered == {s.id for s in site.spaces()}
+    scanners = {d.zone_id for d in site.devices if d.kind == "ble_scanner"}
+    assert scanners == {z.id for z in site.zones()}
+
+
+def _broken(doc: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
+    d = copy.deepcopy(doc)
+    node = d
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return d
+
+
+Z = ["buildings", 0, "floors", 1, "zones", 0]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where", "what"),
+    [
+        (
+            [*Z, "desks", 3, "width"],
+            -1,
+            "buildings[0].floors[1].zones[0].desks[3].width",
+            "must be a number > 0",
+        ),
+        (
+            [*Z, "desks", 3, "x"],
+            500,
+            "buildings[0].floors[1].zones[0].desks[3]",
+            "outside its zone",
+        ),
+        (
+            [*Z, "department"],
+            "astrology",
+            "buildings[0].floors[1].zones[0].department",
+            "unknown department",
+        ),
+        (
+            [*Z, "kind"],
+            "garden",
+            "buildings[0].floors[1].zones[0].kind",
+            "is not one of",
+        ),
+        (
+            [*Z, "colour"],
+            "red",
+            "buildings[0].floors[1].zones[0].colour",
+            "unknown field",
+        ),
+        (["site", "timezone"], "Mars/Olympus", "site.timezone", "IANA"),
+        (
+            ["departments", 2, "headcount"],
+            "many",
+            "departments[2].headcount",
+            "whole number",
+        ),
+        (
+            ["devices", 5, "space"],
+            "no-such-desk",
+            "devices[5].space",
+            "unknown desk or room",
+        ),
+        (["devices", 0, "kind"], KeyError, "devices[0].kind", "is required"),
+    ],
+)
+def test_errors_name_the_bad_field(
+    doc: dict[str, Any], path: list[Any], value: Any, where: str, what: str
+) -> None:
+    with pytest.raises(BuildingError) as err:
+        parse_building(_broken(doc, path, value), "office.yaml")
+    assert err.value.path == where
+    assert what in str(err.value)
+    assert str(err.value).startswith("office.yaml: ")
+
+
+def test_duplicate_ids_are_refused(doc: dict[str, Any]) -> None:
+    d = copy.deepcopy(doc)
+    desks = d["buildings"][0]["floors"][0]["zones"][0]["desks"]
+    desks[1]["id"] = desks[0]["id"]
+    with pytest.raises(BuildingError, match="used twice"):
+        parse_building(d)

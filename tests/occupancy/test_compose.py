@@ -1,0 +1,130 @@
+"""docker-compose.yml is validated without a Docker engine: schema, references,
+and that every variable it needs is documented in .env.example."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    return data
+
+
+def test_services_of_the_deployment(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {
+        "mosquitto",
+        "timescaledb",
+        "migrate",
+        "ingest-1",
+        "ingest-2",
+        "dashboard",
+    } <= set(services)
+    assert services["mosquitto"]["image"].startswith("eclipse-mosquitto:2")
+    assert re.match(
+        r"timescale/timescaledb:.*-pg1[67]$", services["timescaledb"]["image"]
+    )
+    assert (ROOT / "Dockerfile").exists() and services["migrate"]["build"] == "."
+
+
+def test_references_are_consistent(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    declared_volumes = set(compose.get("volumes", {}))
+    for name, svc in services.items():
+        for dep in svc.get("depends_on", {}):
+            assert dep in services, f"{name} depends on unknown service {dep}"
+        for vol in svc.get("volumes", []):
+            src = vol.split(":")[0]
+            if src.startswith(("./", "/", "${")):
+                if (
+                    src.startswith("./")
+                    and not src.startswith("./deploy/mosquitto/passwd")
+                    and not src.startswith("./deploy/mosquitto/acl")
+                    and "certs" not in src
+                ):
+                    assert (ROOT / src).exists(), f"{name} mounts missing {src}"
+            else:
+                assert src in declared_volumes, f"{name} uses undeclared volume {src}"
+        if name != "migrate" and name != "analytics":
+            assert "healthcheck" in svc, f"{name} has no health check"
+    # The image the app services run is the one built by `migrate`.
+    image = services["migrate"]["image"]
+    for name in ("ingest-1", "ingest-2", "dashboard"):
+        assert services[name]["image"] == image
+    ids = {
+        services[n]["environment"]["OCCUPANCY_INGEST_CLIENT_ID"]
+        for n in ("ingest-1", "ingest-2")
+    }
+    assert len(ids) == 2, "each ingester needs its own client id"
+    assert services["ingest-1"]["environment"]["OCCUPANCY_INGEST_GROUP"] == "ingest"
+
+
+def test_every_variable_is_documented_in_env_example() -> None:
+    text = COMPOSE.read_text()
+    used = set(re.findall(r"\$\{([A-Z_]+)", text))
+    documented = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    assert used <= documented, f"undocumented: {sorted(used - documented)}"
+
+
+def test_mosquitto_config_refuses_anonymous_and_uses_acl() -> None:
+    conf = (ROOT / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
+    assert "allow_anonymous false" in conf
+    assert (
+        "password_file /mosquitto/config/passwd" in conf
+        and "acl_file /mosquitto/config/acl" in conf
+    )
+    acl = (ROOT / "deploy" / "mosquitto" / "acl.example").read_text()
+    assert "pattern write occupancy/+/%u/#" in acl
+
+
+def test_compose_spec_schema(tmp_path: Path) -> None:
+    exe = shutil.which("check-jsonschema") or str(
+        Path(__file__).resolve().parents[2] / ".venv/bin/check-jsonschema"
+    )
+    res = subprocess.run(
+        [exe, "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_docker_compose_config_resolves() -> None:
+    exe = shutil.which("docker-compose")
+    assert exe, (
+        "docker-compose (v1, Debian package) is installed by scripts/install-system.sh"
+    )
+    res = subprocess.run(
+        [
+            exe,
+            "--env-file",
+            str(ROOT / ".env.example"),
+            "-f",
+            str(COMPOSE),
+            "config",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stderr
