@@ -14,8 +14,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.properties import Properties
 
-from conftest import ROOT, make_traversable
 from occupancy.services import MosquittoServer, free_port
+
+from conftest import ROOT, make_traversable
 
 pytestmark = pytest.mark.integration
 

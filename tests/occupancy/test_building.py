@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import EXAMPLE_BUILDING
 from occupancy.building import BuildingError, load_building, parse_building
+
+from conftest import EXAMPLE_BUILDING
 
 
 @pytest.fixture(scope="module")

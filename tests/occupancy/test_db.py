@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLE_BUILDING, PgHandle
 from occupancy.building import load_building
 from occupancy.db import (
     applied_migrations,
@@ -20,6 +19,8 @@ from occupancy.db import (
     migrate,
 )
 from occupancy.metadata import load_site, read_devices, read_spaces
+
+from conftest import EXAMPLE_BUILDING, PgHandle
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,9 @@ import paho.mqtt.client as mqtt
 import psycopg2
 import pytest
 
-from conftest import make_traversable
 from occupancy.services import free_port, port_open
+
+from conftest import make_traversable
 
 pytestmark = pytest.mark.integration
 
