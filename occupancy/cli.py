@@ -15,32 +15,13 @@ from typing import Any
 
 import click
 
-from occupancy.settings import SettingError, Settings, load_settings
-
 logger = logging.getLogger(__name__)
 
 #: Packages that contribute commands: module path -> attribute holding a list of commands.
 PLUGINS = ("sensors_sim.cli", "ingest.cli", "analytics.cli", "dashboard.cli")
 
 
-class CliContext:
-    """What every command gets: resolved settings (lazily, so --help never fails)."""
-
-    def __init__(self, overrides: dict[str, Any]) -> None:
-        self._overrides = overrides
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            try:
-                self._settings = load_settings(self._overrides)
-            except SettingError as exc:
-                raise click.ClickException(str(exc)) from exc
-        return self._settings
-
-
-pass_ctx = click.make_pass_decorator(CliContext)
+from occupancy.clictx import CliContext, pass_ctx  # noqa: E402  (re-exported)
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from occupancy.cli import CliContext, pass_ctx
+from occupancy.clictx import CliContext, pass_ctx
 from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -54,7 +54,9 @@ class TsSource(StrEnum):
     DEVICE = "device"  # the payload's own timestamp, trusted
     ARRIVAL = "arrival"  # no timestamp in the payload: the ingester's receive time
     CORRECTED = "corrected"  # device clock ahead of arrival: receive time used, flagged
-    LATE = "late"  # device time far in the past: kept (late or buffered delivery), flagged
+    LATE = (
+        "late"  # device time far in the past: kept (late or buffered delivery), flagged
+    )
 
 
 @dataclass(frozen=True, slots=True)

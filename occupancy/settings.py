@@ -230,6 +230,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Above this utilization a space is over-used [%].",
     ),
     _S(
+        "stuck_after_h",
+        "float",
+        16.0,
+        "A desk sensor reporting occupied without a break for longer than this is "
+        "stuck: its run is excluded and reported as data quality [h] (at most 24).",
+    ),
+    _S(
+        "free_desk_factor",
+        "float",
+        0.85,
+        "Free desks at peak = desks x this factor - people at peak (Serraview).",
+    ),
+    _S(
         "retention_days",
         "int",
         90,

@@ -1,0 +1,319 @@
+"""Commands of the analytics package: analyze, export, evaluate, bookings import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from occupancy.cli import CliContext, pass_ctx
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["COMMANDS"]
+
+
+def _connect(cli: CliContext) -> Any:
+    from occupancy.db import DatabaseError, connect
+
+    try:
+        return connect(
+            cli.settings.effective_database_url,
+            timeout_s=cli.settings.db_connect_timeout_s,
+        )
+    except DatabaseError as exc:
+        raise click.ClickException(
+            f"{exc}\nIs the database running? For development: `occupancy services start`."
+        ) from exc
+
+
+def _progress(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.command("analyze")
+@click.option(
+    "--from",
+    "first",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First local day (default: first day with events).",
+)
+@click.option(
+    "--to",
+    "last",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last local day, included (default: last day with events).",
+)
+@click.option(
+    "--full", is_flag=True, help="Recompute every day in range, ignoring the watermark."
+)
+@pass_ctx
+def analyze(
+    cli: CliContext, first: dt.datetime | None, last: dt.datetime | None, full: bool
+) -> None:
+    """Compute and store the rollups (utilization, patterns, rooms, co-location).
+
+    \b
+    The first run computes every day with events. Later runs only recompute the
+    local days touched by events received since the last run (late events
+    included) and their neighbours; the result is identical to a full recompute.
+    Progress goes to stderr.
+
+    \b
+    Examples:
+      occupancy analyze                          # incremental (first run: full)
+      occupancy analyze --full                   # recompute everything
+      occupancy analyze --from 2026-03-02 --to 2026-03-13 --full
+    """
+    from analytics.pipeline import run_analyze
+
+    if first and last and last < first:
+        raise click.ClickException(
+            f"--to {last.date()} is before --from {first.date()}"
+        )
+    conn = _connect(cli)
+    try:
+        report = run_analyze(
+            conn,
+            cli.settings,
+            first=first.date() if first else None,
+            last=last.date() if last else None,
+            full=full,
+            progress=_progress,
+        )
+    finally:
+        conn.close()
+    click.echo(str(report))
+
+
+@click.command("export")
+@click.argument(
+    "report",
+    type=click.Choice(
+        ["sessions", "utilization", "hour-of-week", "rooms", "colocation", "devices"]
+    ),
+)
+@click.option(
+    "--from",
+    "first",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="First local day.",
+)
+@click.option(
+    "--to",
+    "last",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Last local day, included.",
+)
+@click.option(
+    "--level",
+    help="utilization: space|room|zone|floor|building|department; hour-of-week: zone|floor|building|department|room; colocation: matrix|diversity|trend.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Output file (default: stdout for csv).",
+)
+@click.option("--floor", help="Only this floor.")
+@click.option("--zone", help="Only this zone.")
+@click.option("--department", help="Only this department.")
+@pass_ctx
+def export(
+    cli: CliContext,
+    report: str,
+    first: dt.datetime,
+    last: dt.datetime,
+    level: str | None,
+    fmt: str,
+    output: Path | None,
+    floor: str | None,
+    zone: str | None,
+    department: str | None,
+) -> None:
+    """Export REPORT over local days --from..--to (both included).
+
+    \b
+    Columns and units of every report: docs/analytics.md. Timestamps are ISO
+    8601 with offset; CSV cells that a spreadsheet would run as a formula get a
+    leading '. Aggregates covering fewer than k people are suppressed.
+
+    \b
+    Examples:
+      occupancy export utilization --from 2026-03-02 --to 2026-03-13 --level floor
+      occupancy export colocation --from 2026-03-02 --to 2026-03-13 -o coloc.csv
+      occupancy export rooms --from 2026-03-02 --to 2026-03-31 --format parquet -o rooms.parquet
+    """
+    from analytics.reports import Filters, ReportError, build_report, write_report
+    from analytics.store import StoreError
+
+    if last < first:
+        raise click.ClickException(
+            f"--to {last.date()} is before --from {first.date()}"
+        )
+    if fmt == "parquet" and output is None:
+        raise click.ClickException("--format parquet needs -o FILE")
+    filters = Filters(
+        site=cli.settings.site, floor=floor, zone=zone, department=department
+    )
+    conn = _connect(cli)
+    try:
+        frame = build_report(
+            conn,
+            report,
+            first.date(),
+            last.date(),
+            level=level,
+            filters=filters,
+            settings=cli.settings,
+        )
+    except (ReportError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        conn.close()
+    write_report(frame, fmt, output if output is not None else sys.stdout.buffer)
+    if output is not None:
+        click.echo(f"{report}: {len(frame)} rows → {output}", err=True)
+
+
+@click.command("evaluate")
+@click.option(
+    "--ground-truth",
+    "truth_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Directory written by `occupancy simulate --ground-truth DIR`.",
+)
+@pass_ctx
+def evaluate(cli: CliContext, truth_dir: Path) -> None:
+    """Compare the stored results with the simulator's ground truth and print
+    the error per measure (run `occupancy analyze` first).
+
+    \b
+    Example:
+      occupancy simulate --days 10 --ground-truth truth/ && occupancy analyze --full
+      occupancy evaluate --ground-truth truth/
+    """
+    from analytics import store
+    from analytics.calendar import Calendar
+    from analytics.colocation import colocation_matrix
+    from analytics.evaluate import (
+        colocation_error,
+        desk_floor_error,
+        read_truth,
+        room_headcount_error,
+        truth_days,
+        truth_presence,
+    )
+
+    try:
+        truth = read_truth(truth_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    s = cli.settings
+    conn = _connect(cli)
+    try:
+        cal = Calendar.from_settings(s, timezone=store.site_timezone(conn, s))
+        first, last = truth_days(truth, cal)
+        spaces, zones = store.read_metadata(conn)
+        sd = store._rollup(conn, "analytics_space_daily", first, last)  # type: ignore[arg-type]
+        hc = store._rollup(conn, "analytics_room_headcount", first, last)  # type: ignore[arg-type]
+        meas = store.read_colocation(conn, first, last, settings=s, by_source=False)  # type: ignore[arg-type]
+    finally:
+        conn.close()
+    floors = desk_floor_error(truth, sd, spaces, cal)
+    click.echo(f"ground truth {first}..{last}")
+    click.echo("desk time used per floor [%]:")
+    for r in floors.itertuples():
+        click.echo(
+            f"  {r.floor_id}: true {r.true_pct:.2f}  measured {r.measured_pct:.2f}  error {r.error_pp:+.2f} pp"
+        )
+    rooms = room_headcount_error(truth, hc, spaces, cal)
+    if len(rooms):
+        click.echo(
+            f"room head count while occupied: mean abs error {rooms['error'].abs().mean():.3f} people, largest {rooms['error'].abs().max():.3f} ({len(rooms)} rooms)"
+        )
+    tp = truth_presence(truth, zones, cal)
+    tm = colocation_matrix(
+        tp, bucket_minutes=float(s.bucket_minutes), k=1, by_source=False
+    )
+    ce = colocation_error(tm, meas)
+    if len(ce):
+        total = (ce["minutes"] - ce["true_minutes"]).abs().sum() / ce[
+            "true_minutes"
+        ].sum()
+        click.echo(
+            f"co-location (all sources, {len(ce)} unsuppressed cells): mean rel error {100 * ce['rel_error'].mean():.2f} %, largest {100 * ce['rel_error'].max():.2f} %, total {100 * total:.2f} %"
+        )
+    else:
+        click.echo("co-location: no unsuppressed cells")
+
+
+@click.group("bookings")
+def bookings() -> None:
+    """Room bookings (for no-show rate and unbooked use)."""
+
+
+@bookings.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def bookings_import(cli: CliContext, file: Path) -> None:
+    """Import FILE.csv with columns room_id,start,end,organiser_department,
+    expected_attendees (start/end ISO 8601 with offset). Re-importing updates.
+
+    \b
+    Example:
+      occupancy bookings import bookings.csv
+    """
+    import pandas as pd
+
+    from analytics import store
+
+    frame = pd.read_csv(file)
+    need = ["room_id", "start", "end", "organiser_department", "expected_attendees"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise click.ClickException(
+            f"{file}: missing column(s) {', '.join(missing)}; need {','.join(need)}"
+        )
+    for col in ("start", "end"):
+        try:
+            frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise click.ClickException(f"{file}: column {col}: {exc}") from exc
+    bad = frame[frame["end"] <= frame["start"]]
+    if len(bad):
+        raise click.ClickException(
+            f"{file}: row {int(bad.index[0]) + 2}: end is not after start"
+        )
+    conn = _connect(cli)
+    try:
+        spaces, _ = store.read_metadata(conn)
+        unknown = sorted(
+            set(frame["room_id"].astype(str))
+            - set(spaces.loc[spaces["kind"] != "desk", "space_id"])
+        )
+        if unknown:
+            raise click.ClickException(
+                f"{file}: unknown room(s) {', '.join(unknown[:5])}"
+            )
+        n = store.import_bookings(conn, frame)
+    finally:
+        conn.close()
+    click.echo(f"imported {n} bookings from {file}")
+
+
+COMMANDS = [analyze, export, evaluate, bookings]

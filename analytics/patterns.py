@@ -1,0 +1,122 @@
+"""Patterns: hour-of-week profiles, day of week and trend over weeks.
+
+From ``analytics_level_buckets`` rows: per (level, group, local week, weekday,
+hour) the mean head count and utilization of that hour, then over the weeks in
+range its mean, median, 90th percentile and maximum.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["day_of_week", "hour_of_week", "weekly_trend", "with_local_time"]
+
+
+def with_local_time(lb: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Add weekday (0 = Monday), hour and week (Monday of the local week)."""
+    local = pd.to_datetime(lb["bucket_start"], utc=True).dt.tz_convert(timezone)
+    day = pd.to_datetime(lb["day"])
+    return lb.assign(
+        weekday=local.dt.weekday.to_numpy(),
+        hour=local.dt.hour.to_numpy(),
+        week=(day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.date.to_numpy(),
+    )
+
+
+def _hourly(lb: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
+    keys = ["level", "level_id", "week", "day", "weekday", "hour"]
+    g = lb.groupby(keys, sort=False)
+    h = g.agg(
+        people_s=("people_s", "sum"),
+        capacity_s=("capacity_s", "sum"),
+        n=("bucket_start", "size"),
+        peak=("peak_people", "max"),
+    ).reset_index()
+    h["people"] = h["people_s"] / (h["n"] * float(bucket_s))
+    h["utilization_pct"] = (
+        100.0 * h["people_s"] / h["capacity_s"].where(h["capacity_s"] > 0)
+    )
+    return h
+
+
+def hour_of_week(lb: pd.DataFrame, timezone: str, bucket_s: int) -> pd.DataFrame:
+    """Per (level, level_id, weekday, hour): weeks, people_mean, people_median,
+    people_p90, people_max, utilization_pct (mean), utilization_p90_pct,
+    utilization_max_pct, peak_people."""
+    h = _hourly(with_local_time(lb, timezone), bucket_s)
+    keys = ["level", "level_id", "weekday", "hour"]
+    g = h.groupby(keys)
+    out = g.agg(
+        weeks=("week", "nunique"),
+        people_mean=("people", "mean"),
+        people_median=("people", "median"),
+        people_p90=("people", lambda s: float(np.quantile(s.to_numpy(), 0.9))),
+        people_max=("people", "max"),
+        utilization_pct=("utilization_pct", "mean"),
+        utilization_p90_pct=(
+            "utilization_pct",
+            lambda s: (
+                float(np.nanquantile(s.to_numpy(), 0.9)) if s.notna().any() else np.nan
+            ),
+        ),
+        utilization_max_pct=("utilization_pct", "max"),
+        peak_people=("peak", "max"),
+    )
+    return out.reset_index().sort_values(keys).reset_index(drop=True)
+
+
+def day_of_week(lb: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Per (level, level_id, weekday): utilization_pct, time_used_pct, mean daily peak."""
+    x = with_local_time(lb, timezone)
+    d = (
+        x.groupby(["level", "level_id", "day", "weekday"])
+        .agg(
+            people_s=("people_s", "sum"),
+            capacity_s=("capacity_s", "sum"),
+            occupied_s=("occupied_s", "sum"),
+            measured_s=("measured_s", "sum"),
+            peak=("peak_people", "max"),
+        )
+        .reset_index()
+    )
+    g = d.groupby(["level", "level_id", "weekday"])
+    out = g.agg(
+        days=("day", "nunique"),
+        people_s=("people_s", "sum"),
+        capacity_s=("capacity_s", "sum"),
+        occupied_s=("occupied_s", "sum"),
+        measured_s=("measured_s", "sum"),
+        avg_daily_peak=("peak", "mean"),
+    ).reset_index()
+    out["utilization_pct"] = (
+        100.0 * out["people_s"] / out["capacity_s"].where(out["capacity_s"] > 0)
+    )
+    out["time_used_pct"] = (
+        100.0 * out["occupied_s"] / out["measured_s"].where(out["measured_s"] > 0)
+    )
+    return out.drop(columns=["people_s", "capacity_s", "occupied_s", "measured_s"])
+
+
+def weekly_trend(lb: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Per (level, level_id, week): utilization_pct, time_used_pct, peak_people."""
+    x = with_local_time(lb, timezone)
+    g = x.groupby(["level", "level_id", "week"])
+    out = g.agg(
+        people_s=("people_s", "sum"),
+        capacity_s=("capacity_s", "sum"),
+        occupied_s=("occupied_s", "sum"),
+        measured_s=("measured_s", "sum"),
+        peak_people=("peak_people", "max"),
+    ).reset_index()
+    out["utilization_pct"] = (
+        100.0 * out["people_s"] / out["capacity_s"].where(out["capacity_s"] > 0)
+    )
+    out["time_used_pct"] = (
+        100.0 * out["occupied_s"] / out["measured_s"].where(out["measured_s"] > 0)
+    )
+    return out.drop(columns=["people_s", "capacity_s", "occupied_s", "measured_s"])

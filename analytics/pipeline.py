@@ -1,0 +1,266 @@
+"""``occupancy analyze``: which local days to (re)compute, and computing them.
+
+:func:`compute_days` is pure (frames in, rollup frames out). :func:`run_analyze`
+orchestrates with :mod:`analytics.store` doing all the I/O. Days are computed in
+chunks of consecutive days; each chunk reads its events with one day of context
+before and after, so a day's result never depends on how days were chunked —
+which is what makes the incremental run (only the days touched by new or late
+events, and their neighbours) identical to a full recompute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.calendar import Calendar, bucket_frame, local_days_utc_range
+from analytics.colocation import department_presence
+from analytics.rooms import room_headcount
+from analytics.sessions import space_intervals, to_seconds
+from analytics.utilization import level_buckets, space_daily
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AnalyzeParams", "AnalyzeReport", "compute_days", "day_runs", "run_analyze"]
+
+CONTEXT = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class AnalyzeParams:
+    """The analysis rules in seconds [s]."""
+
+    heartbeat_timeout_s: float = 1200.0
+    gap_bridge_s: float = 900.0
+    stuck_s: float = 16 * 3600.0
+    desk_min_hour_s: float = 300.0
+    desk_min_day_s: float = 1800.0
+    collab_min_hour_s: float = 600.0
+    collab_min_day_s: float = 3600.0
+
+    @classmethod
+    def from_settings(cls, s: Any) -> AnalyzeParams:
+        stuck_h = min(float(getattr(s, "stuck_after_h", 16.0)), 24.0)
+        return cls(
+            heartbeat_timeout_s=float(s.heartbeat_timeout_min) * 60,
+            gap_bridge_s=float(s.gap_bridge_min) * 60,
+            stuck_s=stuck_h * 3600,
+            desk_min_hour_s=float(s.desk_min_hour_min) * 60,
+            desk_min_day_s=float(s.desk_min_day_min) * 60,
+            collab_min_hour_s=float(s.collab_min_hour_min) * 60,
+            collab_min_day_s=float(s.collab_min_day_min) * 60,
+        )
+
+
+def compute_days(
+    events: pd.DataFrame,
+    sightings: pd.DataFrame,
+    badge_departments: pd.DataFrame,
+    spaces: pd.DataFrame,
+    zones: pd.DataFrame,
+    cal: Calendar,
+    params: AnalyzeParams,
+    first: dt.date,
+    last: dt.date,
+) -> dict[str, pd.DataFrame]:
+    """All rollups of local days ``first``..``last``. ``events`` must cover
+    those days plus one day of context on each side. Returns frames named as
+    the tables they fill: analytics_space_daily, desk_daily_utilization,
+    analytics_level_buckets, analytics_room_headcount, analytics_dept_presence,
+    analytics_data_quality."""
+    _start, end = local_days_utc_range(cal, first, last)
+    horizon = float((end + CONTEXT).value) / 1e9
+    iv, stuck = space_intervals(
+        events,
+        heartbeat_timeout_s=params.heartbeat_timeout_s,
+        gap_bridge_s=params.gap_bridge_s,
+        stuck_s=params.stuck_s,
+        horizon_s=horizon,
+    )
+    grid = bucket_frame(cal, first, last, available_only=False)
+    sd = space_daily(
+        iv,
+        stuck,
+        spaces,
+        grid,
+        cal,
+        desk_min_hour_s=params.desk_min_hour_s,
+        desk_min_day_s=params.desk_min_day_s,
+        collab_min_hour_s=params.collab_min_hour_s,
+        collab_min_day_s=params.collab_min_day_s,
+    )
+    known = set(spaces["space_id"])
+    sd_known = sd[sd["space_id"].isin(known)]
+    desks = set(spaces.loc[spaces["kind"] == "desk", "space_id"])
+    dd = sd_known[sd_known["space_id"].isin(desks)]
+    desk_daily = pd.DataFrame(
+        {
+            "day": dd["day"].to_numpy(),
+            "space_id": dd["space_id"].to_numpy(),
+            "occupied_s": dd["occupied_s"].to_numpy(),
+            "available_s": dd["measured_s"].to_numpy(),
+            "time_used_pct": (
+                100.0 * dd["occupied_s"] / dd["measured_s"].where(dd["measured_s"] > 0)
+            )
+            .fillna(0.0)
+            .to_numpy(),
+        }
+    )
+    sensed = spaces[
+        spaces["space_id"].isin(set(iv["space_id"]) | set(stuck["space_id"]))
+    ]
+    lb = level_buckets(iv, sensed, grid, cal)
+    rooms = spaces.loc[spaces["kind"] != "desk", "space_id"]
+    rh = room_headcount(iv, rooms, grid, cal.bucket_s)
+    rh = rh[rh["space_id"].isin(known)]
+    dp = department_presence(sightings, badge_departments, zones, cal.bucket_s)
+    b0 = int(grid["bucket"].iloc[0])
+    pos = dp["bucket"].to_numpy() - b0
+    ok = (pos >= 0) & (pos < len(grid))
+    dp = dp[ok]
+    pos = pos[ok]
+    dp = dp[grid["available"].to_numpy()[pos]].copy()
+    dp["day"] = grid["day"].to_numpy()[dp["bucket"].to_numpy() - b0]
+    dp["bucket_start"] = pd.to_datetime(
+        dp["bucket"].to_numpy() * cal.bucket_s, unit="s", utc=True
+    )
+    dq = sd.loc[sd["stuck_s"] > 0, ["day", "space_id", "stuck_s"]].rename(
+        columns={"stuck_s": "seconds"}
+    )
+    dq.insert(2, "issue", "stuck")
+    # Zone counters (space_id = a zone) are not spaces: not reported as unknown.
+    unknown = sd[~sd["space_id"].isin(known | set(zones["zone_id"]))]
+    if len(unknown):
+        extra = unknown[["day", "space_id", "occupied_total_s"]].rename(
+            columns={"occupied_total_s": "seconds"}
+        )
+        extra.insert(2, "issue", "unknown_space")
+        dq = pd.concat([dq, extra], ignore_index=True)
+    return {
+        "analytics_space_daily": sd_known.reset_index(drop=True),
+        "desk_daily_utilization": desk_daily,
+        "analytics_level_buckets": lb,
+        "analytics_room_headcount": rh.reset_index(drop=True),
+        "analytics_dept_presence": dp[
+            [
+                "bucket_start",
+                "day",
+                "zone_id",
+                "source",
+                "department_id",
+                "people",
+                "badges",
+            ]
+        ].reset_index(drop=True),
+        "analytics_data_quality": dq.reset_index(drop=True),
+    }
+
+
+def day_runs(
+    days: Iterable[dt.date], max_len: int = 14
+) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days grouped into (first, last) runs of at most ``max_len``."""
+    ordered = sorted(set(days))
+    if not ordered:
+        return []
+    ords = np.array([d.toordinal() for d in ordered])
+    breaks = np.r_[True, np.diff(ords) != 1]
+    run_id = np.cumsum(breaks)
+    runs: list[tuple[dt.date, dt.date]] = []
+    for rid in np.unique(run_id):
+        block = ords[run_id == rid]
+        for i in range(0, len(block), max_len):
+            part = block[i : i + max_len]
+            runs.append(
+                (dt.date.fromordinal(int(part[0])), dt.date.fromordinal(int(part[-1])))
+            )
+    return runs
+
+
+@dataclass
+class AnalyzeReport:
+    days: int
+    chunks: int
+    events: int
+    rows: dict[str, int]
+    seconds: float
+    mode: str
+
+    def __str__(self) -> str:
+        rows = ", ".join(f"{k}={v}" for k, v in self.rows.items())
+        return f"{self.mode}: {self.days} day(s) in {self.chunks} chunk(s), {self.events} events read, {self.seconds:.1f} s; rows {rows}"
+
+
+def run_analyze(
+    conn: Any,
+    settings: Any,
+    *,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    full: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> AnalyzeReport:
+    """Compute and store rollups. ``full`` (or no watermark yet): every day in
+    [first, last] (default: the days that have events). Otherwise only the days
+    touched by events received after the watermark, plus their neighbours."""
+    from analytics import store
+
+    t0 = time.perf_counter()
+    say = progress or (lambda msg: print(msg, file=sys.stderr))
+    tz = store.site_timezone(conn, settings)
+    cal = Calendar.from_settings(settings, timezone=tz)
+    params = AnalyzeParams.from_settings(settings)
+    new_mark = store.max_received_at(conn)
+    mark = None if full else store.read_watermark(conn)
+    if mark is None:
+        mode = "full"
+        lo, hi = store.event_day_range(conn, tz)
+        days_set: set[dt.date] = set()
+        if lo is not None and hi is not None:
+            a, b = first or lo, last or hi
+            days_set = {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
+    else:
+        mode = "incremental"
+        touched = store.touched_days(conn, mark, tz)
+        days_set = {d + dt.timedelta(days=o) for d in touched for o in (-1, 0, 1)}
+        if first:
+            days_set = {d for d in days_set if d >= first}
+        if last:
+            days_set = {d for d in days_set if d <= last}
+    spaces, zones = store.read_metadata(conn)
+    badge_depts = store.read_badge_departments(conn)
+    runs = day_runs(days_set)
+    totals: dict[str, int] = {}
+    n_events = 0
+    for i, (a, b) in enumerate(runs, 1):
+        start, end = local_days_utc_range(cal, a, b)
+        events = store.read_events(conn, start - CONTEXT, end + CONTEXT)
+        sightings = store.read_sightings(conn, start, end)
+        n_events += len(events) + len(sightings)
+        frames = compute_days(
+            events, sightings, badge_depts, spaces, zones, cal, params, a, b
+        )
+        written = store.write_rollups(conn, a, b, frames)
+        for k, v in written.items():
+            totals[k] = totals.get(k, 0) + v
+        say(
+            f"analyze: {a}..{b} ({i}/{len(runs)}) {len(events)} events, {len(sightings)} sightings"
+        )
+    if new_mark is not None:
+        store.write_watermark(conn, new_mark)
+    return AnalyzeReport(
+        len(days_set), len(runs), n_events, totals, time.perf_counter() - t0, mode
+    )
+
+
+def seconds_of(ts: pd.Series) -> np.ndarray:
+    """Re-export for callers that need epoch seconds [s]."""
+    return to_seconds(ts)

@@ -1,0 +1,153 @@
+"""Meeting rooms: head count while occupied vs seats, right-sizing, bookings.
+
+Right-sizing rule (docs/metrics.md): the recommended size of a room is the
+90th percentile of its head count while occupied (time-weighted), at least 1.
+A room is ``too_big`` when that is at most half its seats, ``too_small`` when it
+exceeds its seats, else ``right``. ``seats_change`` = recommended − seats.
+No-show rate = booked time with no sensed presence ÷ booked (measured) time;
+unbooked use = occupied time outside any booking ÷ occupied time; both at
+bucket resolution.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from analytics.utilization import _attach_calendar, ordinal_dates, split_buckets
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["booking_stats", "room_headcount", "room_sizing", "weighted_quantile"]
+
+
+def room_headcount(
+    iv: pd.DataFrame, room_ids: pd.Series, grid: pd.DataFrame, bucket_s: int
+) -> pd.DataFrame:
+    """Seconds of available time each room spent at each head count > 0, per
+    local day: day, space_id, people, seconds."""
+    r = iv[iv["space_id"].isin(room_ids) & (iv["value"] > 0)]
+    pieces = _attach_calendar(split_buckets(r, bucket_s), grid)
+    pieces = pieces[pieces["available"]]
+    pieces = pieces.assign(people=np.rint(pieces["value"]).astype(np.int64))
+    out = pieces.groupby(["day", "space_id", "people"])["seconds"].sum().reset_index()
+    out["day"] = ordinal_dates(out["day"].to_numpy())
+    return out
+
+
+def weighted_quantile(
+    frame: pd.DataFrame, key: str, value: str, weight: str, q: float
+) -> pd.Series:
+    """Per ``key``: smallest ``value`` whose cumulative ``weight`` share reaches q."""
+    f = frame.sort_values([key, value])
+    cum = f.groupby(key)[weight].cumsum()
+    tot = f.groupby(key)[weight].transform("sum")
+    hit = f[(cum / tot) >= q - 1e-12]
+    return hit.groupby(key)[value].first()
+
+
+def room_sizing(headcount: pd.DataFrame, rooms: pd.DataFrame) -> pd.DataFrame:
+    """Per room: seats, occupied_s, mean_people (while occupied), median_people,
+    p90_people, max_people, half_or_less_pct (share of occupied time with at
+    most half the seats used), single_person_pct, recommended_seats,
+    seats_change, verdict."""
+    h = headcount.groupby(["space_id", "people"])["seconds"].sum().reset_index()
+    g = h.assign(ps=h["people"] * h["seconds"]).groupby("space_id")
+    out = pd.DataFrame(
+        {
+            "occupied_s": g["seconds"].sum(),
+            "people_s": g["ps"].sum(),
+            "max_people": g["people"].max(),
+        }
+    )
+    out["median_people"] = weighted_quantile(h, "space_id", "people", "seconds", 0.5)
+    out["p90_people"] = weighted_quantile(h, "space_id", "people", "seconds", 0.9)
+    out = out.reset_index().merge(
+        rooms[["space_id", "kind", "capacity", "zone_id", "floor_id"]],
+        on="space_id",
+        how="left",
+    )
+    out = out.rename(columns={"capacity": "seats"})
+    hh = h.merge(rooms[["space_id", "capacity"]], on="space_id", how="left")
+    half = hh[hh["people"] <= hh["capacity"] / 2.0].groupby("space_id")["seconds"].sum()
+    single = hh[hh["people"] == 1].groupby("space_id")["seconds"].sum()
+    out["mean_people"] = out["people_s"] / out["occupied_s"]
+    out["half_or_less_pct"] = (
+        100.0 * out["space_id"].map(half).fillna(0.0) / out["occupied_s"]
+    )
+    out["single_person_pct"] = (
+        100.0 * out["space_id"].map(single).fillna(0.0) / out["occupied_s"]
+    )
+    out["recommended_seats"] = np.maximum(out["p90_people"].to_numpy(), 1).astype(int)
+    out["seats_change"] = out["recommended_seats"] - out["seats"]
+    out["verdict"] = np.where(
+        out["p90_people"] > out["seats"],
+        "too_small",
+        np.where(out["recommended_seats"] <= out["seats"] / 2.0, "too_big", "right"),
+    )
+    out = out.drop(columns="people_s").sort_values("space_id").reset_index(drop=True)
+    return out
+
+
+def booking_stats(
+    bookings: pd.DataFrame, room_buckets: pd.DataFrame, bucket_s: int
+) -> pd.DataFrame:
+    """Per room with bookings or presence: booked_s, no_show_s, no_show_pct,
+    occupied_s, unbooked_occupied_s, unbooked_use_pct, bookings.
+    ``bookings``: room_id, start, end (UTC); ``room_buckets``: level_id (room),
+    bucket (epoch index), occupied_s, measured_s (available buckets only)."""
+    b = pd.DataFrame(
+        {
+            "space_id": bookings["room_id"].astype(str).to_numpy(),
+            "start": (
+                pd.to_datetime(bookings["start"], utc=True) - pd.Timestamp(0, tz="UTC")
+            )
+            .dt.total_seconds()
+            .to_numpy(),
+            "end": (
+                pd.to_datetime(bookings["end"], utc=True) - pd.Timestamp(0, tz="UTC")
+            )
+            .dt.total_seconds()
+            .to_numpy(),
+            "value": 1.0,
+        }
+    )
+    pieces = split_buckets(b, bucket_s)
+    booked = (
+        pieces.groupby(["space_id", "bucket"])["seconds"]
+        .sum()
+        .rename("booked_s")
+        .reset_index()
+    )
+    rb = room_buckets.rename(columns={"level_id": "space_id"})[
+        ["space_id", "bucket", "occupied_s", "measured_s"]
+    ]
+    j = booked.merge(rb, on=["space_id", "bucket"], how="outer")
+    j = j.fillna({"booked_s": 0.0, "occupied_s": 0.0, "measured_s": 0.0})
+    measured = j["measured_s"] > 0
+    jb = j[measured & (j["booked_s"] > 0)]
+    per = pd.DataFrame(
+        {
+            "booked_s": jb.groupby("space_id")["booked_s"].sum(),
+            "no_show_s": jb[jb["occupied_s"] == 0]
+            .groupby("space_id")["booked_s"]
+            .sum(),
+            "occupied_s": j.groupby("space_id")["occupied_s"].sum(),
+            "unbooked_occupied_s": j[j["booked_s"] == 0]
+            .groupby("space_id")["occupied_s"]
+            .sum(),
+            "bookings": bookings.groupby(bookings["room_id"].astype(str)).size(),
+        }
+    ).fillna(0.0)
+    per["no_show_pct"] = (
+        100.0 * per["no_show_s"] / per["booked_s"].where(per["booked_s"] > 0)
+    )
+    per["unbooked_use_pct"] = (
+        100.0
+        * per["unbooked_occupied_s"]
+        / per["occupied_s"].where(per["occupied_s"] > 0)
+    )
+    per.index.name = "space_id"
+    return per.reset_index().sort_values("space_id").reset_index(drop=True)

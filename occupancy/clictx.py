@@ -1,0 +1,35 @@
+"""What every ``occupancy`` command gets: the resolved settings.
+
+Kept apart from ``occupancy.cli`` so command modules (``occupancy.demo``, the
+packages' ``cli.py``) can import it without importing the whole command group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from occupancy.settings import SettingError, Settings, load_settings
+
+__all__ = ["CliContext", "pass_ctx"]
+
+
+class CliContext:
+    """What every command gets: resolved settings (lazily, so --help never fails)."""
+
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self._overrides = overrides
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self._overrides)
+            except SettingError as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._settings
+
+
+pass_ctx = click.make_pass_decorator(CliContext)
