@@ -17,6 +17,8 @@ import click
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["CliContext", "configure_logging", "main", "pass_ctx"]
+
 #: Packages that contribute commands: module path -> attribute holding a list of commands.
 PLUGINS = ("sensors_sim.cli", "ingest.cli", "analytics.cli", "dashboard.cli")
 

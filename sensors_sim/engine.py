@@ -1,0 +1,281 @@
+"""The simulation pipeline: people → days → meetings → true intervals →
+device messages → faults → encoded messages, plus the ground-truth tables.
+
+Each stage draws from its own numpy Generator spawned from the seed, so the
+same seed gives byte-identical messages and truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from occupancy.building import Site
+
+from . import devices as dv
+from .encode import encode_stream
+from .faults import apply_faults
+from .meetings import plan_meetings
+from .people import make_people
+from .scenario import Scenario
+from .schedule import index_site, make_calendar, plan_days
+from .truth import ACTIVITIES, build_intervals, counts_frame
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["TRUTH_TABLES", "SimResult", "simulate"]
+
+TRUTH_TABLES = (
+    "people",
+    "intervals",
+    "space_counts",
+    "zone_counts",
+    "dept_zone",
+    "meetings",
+    "messages",
+    "badges",
+)
+#: columns of the ``messages`` truth table (architecture.md, plus send_at, kind)
+TRUTH_MESSAGE_COLUMNS = (
+    "device_id",
+    "topic",
+    "seq",
+    "ts_true",
+    "fault",
+    "expected",
+    "send_at",
+    "kind",
+)
+
+
+@dataclass
+class SimResult:
+    """``truth``: the ground-truth tables; ``messages``: what to publish, sorted
+    by ``send_at`` (UTC)."""
+
+    truth: dict[str, pd.DataFrame]
+    messages: pd.DataFrame
+
+    def write_truth(self, directory: str | Path, fmt: str = "parquet") -> list[Path]:
+        """Write each truth table to ``<dir>/<table>.parquet`` (or ``.csv``)."""
+        if fmt not in ("parquet", "csv"):
+            raise ValueError(f"truth format {fmt!r}: use parquet or csv")
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        out = []
+        for name in TRUTH_TABLES:
+            df = self.truth[name]
+            path = d / f"{name}.{fmt}"
+            if fmt == "parquet":
+                df.to_parquet(path, index=False)
+            else:
+                df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+            out.append(path)
+        return out
+
+    def write_bookings(self, path: str | Path, tz: str = "UTC") -> Path:
+        """The booked meetings as a bookings CSV: room_id,start,end,
+        organiser_department,expected_attendees (ISO with offset)."""
+        m = self.truth["meetings"]
+        b = m[m["booked"]]
+        out = pd.DataFrame(
+            {
+                "room_id": b["room_id"],
+                "start": [t.isoformat() for t in b["start"].dt.tz_convert(tz)],
+                "end": [t.isoformat() for t in b["end"].dt.tz_convert(tz)],
+                "organiser_department": b["organiser_department"],
+                "expected_attendees": b["expected_attendees"],
+            }
+        )
+        p = Path(path)
+        out.to_csv(p, index=False)
+        return p
+
+
+def _utc(seconds: np.ndarray) -> pd.Series:
+    return pd.Series(
+        pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True)
+    )
+
+
+def simulate(
+    site: Site,
+    scenario: Scenario,
+    start: dt.date,
+    days: int,
+    seed: int,
+    topic_root: str = "occupancy",
+) -> SimResult:
+    """Simulate ``days`` days from ``start`` (local dates of the site)."""
+    if days < 1:
+        raise ValueError(f"days must be ≥ 1, got {days}")
+    sc = scenario
+    rngs = [np.random.default_rng(r) for r in np.random.SeedSequence(seed).spawn(10)]
+    people = make_people(site, sc, rngs[0])
+    cal = make_calendar(site, sc, start, days)
+    six = index_site(site, sc)
+    plan = plan_days(people, cal, six, sc, rngs[1])
+    dept_ids = [d.id for d in site.departments]
+    dept_idx = people["department_id"].map({d: i for i, d in enumerate(dept_ids)})
+    dept_of_person = dept_idx.to_numpy(np.int64)
+    rooms = list(site.rooms())
+    zpos = {z: i for i, z in enumerate(six.zone_ids)}
+    room_zone = np.array([zpos[r.zone_id] for r in rooms], dtype=np.int64)
+    mp = plan_meetings(site, plan, dept_of_person, sc, rngs[2])
+    iv = build_intervals(cal, six, room_zone, plan, mp, sc, rngs[3])
+    logger.info(
+        "%d person-days, %d meetings, %d intervals",
+        len(plan.person),
+        len(mp.day),
+        len(iv.start),
+    )
+
+    space_ids = [s.id for s in site.spaces()]
+    floor_of_zone = np.array(six.zone_floor, dtype=object)
+    pid = people["person_id"].to_numpy(object)
+    n_desks = len(six.desk_ids)
+    truth: dict[str, pd.DataFrame] = {"people": people}
+    truth["intervals"] = pd.DataFrame(
+        {
+            "person_id": pid[iv.person],
+            "department_id": np.asarray(dept_ids, dtype=object)[
+                dept_of_person[iv.person]
+            ],
+            "space_id": np.where(
+                iv.space >= 0,
+                np.asarray(space_ids, dtype=object)[np.maximum(iv.space, 0)],
+                None,
+            ),
+            "zone_id": np.asarray(six.zone_ids, dtype=object)[iv.zone],
+            "floor_id": floor_of_zone[iv.zone],
+            "start": _utc(iv.start),
+            "end": _utc(iv.end),
+            "activity": np.asarray(ACTIVITIES, dtype=object)[iv.activity],
+        }
+    )
+    sp = iv.space >= 0
+    truth["space_counts"] = counts_frame(
+        space_ids, iv.space[sp], iv.start[sp], iv.end[sp], "space_id"
+    )
+    truth["zone_counts"] = counts_frame(
+        six.zone_ids, iv.zone, iv.start, iv.end, "zone_id"
+    )
+    n_dep = len(dept_ids)
+    dz = counts_frame(
+        [f"{z}|{d}" for z in six.zone_ids for d in dept_ids],
+        iv.zone * n_dep + dept_of_person[iv.person],
+        iv.start,
+        iv.end,
+        "key",
+    )
+    parts = dz.pop("key").str.split("|", n=1, expand=True)
+    dz.insert(0, "department_id", parts[1] if len(dz) else [])
+    dz.insert(0, "zone_id", parts[0] if len(dz) else [])
+    truth["dept_zone"] = dz
+    mid = cal.midnight_utc[mp.day]
+    truth["meetings"] = pd.DataFrame(
+        {
+            "meeting_id": [f"m{i + 1:06d}" for i in range(len(mp.day))],
+            "room_id": np.asarray([r.id for r in rooms], dtype=object)[mp.room],
+            "start": _utc(mid + mp.start),
+            "end": _utc(mid + mp.end),
+            "organiser_department": np.asarray(dept_ids, dtype=object)[
+                mp.organiser_department
+            ],
+            "expected_attendees": mp.expected,
+            "attendees": mp.attendees,
+            "booked": mp.booked,
+            "no_show": mp.no_show,
+        }
+    )
+    badges = people[people["has_badge"]]
+    truth["badges"] = badges[["badge_id", "department_id"]].reset_index(drop=True)
+
+    # ---- devices
+    devs = list(site.devices)
+    n_dev = len(devs)
+    t0 = int(cal.midnight_utc[0]) * 1000
+    t1 = t0 + days * 86_400_000
+    kind = np.array([d.kind for d in devs], dtype=object)
+    desk_pos = {d: i for i, d in enumerate(six.desk_ids)}
+    space_pos = {s: i for i, s in enumerate(space_ids)}
+    dev_of_desk = np.full(n_desks, -1, dtype=np.int64)
+    dev_of_space = np.full(len(space_ids), -1, dtype=np.int64)
+    dev_of_zone_c = np.full(len(six.zone_ids), -1, dtype=np.int64)
+    dev_of_zone_b = np.full(len(six.zone_ids), -1, dtype=np.int64)
+    for i, d in enumerate(devs):
+        if d.kind == "desk_sensor" and d.space_id in desk_pos:
+            dev_of_desk[desk_pos[d.space_id]] = i
+        elif d.kind == "room_counter" and d.space_id in space_pos:
+            dev_of_space[space_pos[d.space_id]] = i
+        elif d.kind == "zone_counter" and d.zone_id in zpos:
+            dev_of_zone_c[zpos[d.zone_id]] = i
+        elif d.kind == "ble_scanner" and d.zone_id in zpos:
+            dev_of_zone_b[zpos[d.zone_id]] = i
+    rd = rngs[4]
+    stuck = (kind == "desk_sensor") & (rd.random(n_dev) < sc.faults.stuck)
+    drain = rd.random(n_dev) < sc.faults.battery_drain
+    desk_devices = np.flatnonzero(kind == "desk_sensor")
+    on_desk = (iv.space >= 0) & (iv.space < n_desks)
+    parts_raw = [
+        dv.desk_messages(
+            dev_of_desk,
+            iv.start[on_desk] * 1000,
+            iv.end[on_desk] * 1000,
+            iv.space[on_desk],
+            stuck,
+            desk_devices,
+            t0,
+            t1,
+            sc,
+            rngs[5],
+        )
+    ]
+    sc_k, sc_s, sc_e, sc_n = (
+        truth["space_counts"]["space_id"].map(space_pos).to_numpy(np.int64),
+        truth["space_counts"]["start"].to_numpy("datetime64[ms]").astype(np.int64),
+        truth["space_counts"]["end"].to_numpy("datetime64[ms]").astype(np.int64),
+        truth["space_counts"]["people"].to_numpy(np.int64),
+    )
+    zc = truth["zone_counts"]
+    zc_k = zc["zone_id"].map(zpos).to_numpy(np.int64)
+    c_dev = np.r_[dev_of_space[sc_k], dev_of_zone_c[zc_k]]
+    c_s = np.r_[sc_s, zc["start"].to_numpy("datetime64[ms]").astype(np.int64)]
+    c_e = np.r_[sc_e, zc["end"].to_numpy("datetime64[ms]").astype(np.int64)]
+    c_n = np.r_[sc_n, zc["people"].to_numpy(np.int64)]
+    has = c_dev >= 0
+    parts_raw.append(
+        dv.counter_messages(c_dev[has], c_s[has], c_e[has], c_n[has], sc, rngs[6])
+    )
+    badge_of = people["badge_id"].to_numpy(object)
+    bmask = (dev_of_zone_b[iv.zone] >= 0) & people["has_badge"].to_numpy(bool)[
+        iv.person
+    ]
+    scanners = np.flatnonzero(kind == "ble_scanner")
+    parts_raw.append(
+        dv.ble_messages(
+            dev_of_zone_b[iv.zone[bmask]],
+            iv.start[bmask] * 1000,
+            iv.end[bmask] * 1000,
+            badge_of[iv.person[bmask]],
+            scanners,
+            t0,
+            t1,
+            sc,
+            rngs[7],
+        )
+    )
+    parts_raw.append(dv.battery_messages(np.arange(n_dev), drain, t0, t1, sc, rngs[8]))
+    raw = dv.concat_raw(parts_raw)
+    del parts_raw  # the big arrays live once at a time (peak memory)
+    stream = apply_faults(raw, n_dev, stuck, drain, t0, days, sc, rngs[9])
+    del raw
+    messages = encode_stream(stream, site, topic_root)
+    del stream
+    truth["messages"] = messages[list(TRUTH_MESSAGE_COLUMNS)]
+    logger.info("%d messages", len(messages))
+    return SimResult(truth, messages)

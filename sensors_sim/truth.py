@@ -1,0 +1,163 @@
+"""Ground truth: where everybody really was (intervals) and the true head
+counts derived from it, run-length encoded. Pure array code."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .meetings import MeetingPlan
+from .scenario import Scenario
+from .schedule import Calendar, DayPlan, SiteIndex
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ACTIVITIES", "Intervals", "build_intervals", "rle_counts"]
+
+ACTIVITIES = ("desk", "meeting", "lunch", "break", "visit")
+
+
+@dataclass
+class Intervals:
+    """True presence, one row per stay; times [s since epoch, UTC]."""
+
+    person: np.ndarray
+    space: np.ndarray  # index into site.spaces() (desks then rooms), -1 = none
+    zone: np.ndarray  # zone index
+    activity: np.ndarray  # index into ACTIVITIES
+    start: np.ndarray  # int64 [s]
+    end: np.ndarray
+
+
+def build_intervals(
+    cal: Calendar,
+    six: SiteIndex,
+    room_zone: np.ndarray,
+    plan: DayPlan,
+    mp: MeetingPlan,
+    sc: Scenario,
+    rng: np.random.Generator,
+) -> Intervals:
+    n_pd = len(plan.person)
+    n_desks = len(six.desk_ids)
+    if n_pd == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return Intervals(e, e, e, e, e, e)
+    # Fixed stays away from the desk: lunch and meetings (never overlapping).
+    lun = np.flatnonzero(~np.isnan(plan.lunch_start))
+    f_pd = np.r_[lun, mp.att_pd].astype(np.int64)
+    f_s = np.r_[plan.lunch_start[lun], mp.att_start]
+    f_e = np.r_[plan.lunch_end[lun], mp.att_end]
+    f_act = np.r_[np.full(len(lun), 2), np.full(len(mp.att_pd), 1)]
+    f_zone = np.r_[
+        np.full(len(lun), six.lunch_zone), room_zone[mp.room[mp.att_meeting]]
+    ]
+    f_space = np.r_[np.full(len(lun), -1), n_desks + mp.room[mp.att_meeting]]
+    order = np.lexsort((f_s, f_pd))
+    f_pd, f_s, f_e, f_act, f_zone, f_space = (
+        a[order] for a in (f_pd, f_s, f_e, f_act, f_zone, f_space)
+    )
+    # Coffee breaks, dropped where they would clash with lunch or a meeting.
+    nb = np.minimum(rng.poisson(sc.breaks_per_day, n_pd), 3)
+    b_pd = np.repeat(np.arange(n_pd), nb)
+    lo, hi = plan.arr[b_pd] + 1800, plan.dep[b_pd] - 1800
+    b_s = np.round(lo + rng.random(len(b_pd)) * np.maximum(hi - lo, 0))
+    b_e = b_s + np.round(rng.uniform(*sc.break_min, len(b_pd)) * 60)
+    ok = hi > lo
+    big = 200_000.0
+    fkey = f_pd * big + f_s
+    j = np.searchsorted(fkey, b_pd * big + b_e) - 1
+    jj = np.maximum(j, 0)
+    clash = (j >= 0) & (f_pd[jj] == b_pd) & (f_e[jj] > b_s)
+    ok &= ~clash
+    b_pd, b_s, b_e = b_pd[ok], b_s[ok], b_e[ok]
+    o = np.lexsort((b_s, b_pd))
+    b_pd, b_s, b_e = b_pd[o], b_s[o], b_e[o]
+    for _ in range(3):
+        clash_prev = (b_pd[1:] == b_pd[:-1]) & (b_s[1:] < b_e[:-1])
+        keep = ~np.r_[False, clash_prev] if len(b_pd) else np.zeros(0, bool)
+        b_pd, b_s, b_e = b_pd[keep], b_s[keep], b_e[keep]
+    floor_of_zone = np.array(six.zone_floor)
+    floor_zone = np.array(
+        [six.break_zone_by_floor.get(f, six.lunch_zone) for f in floor_of_zone]
+    )
+    b_zone = floor_zone[plan.zone[b_pd]]
+    # All stays away from the desk, sorted; the desk gets the gaps in between.
+    a_pd = np.r_[f_pd, b_pd]
+    a_s, a_e = np.r_[f_s, b_s], np.r_[f_e, b_e]
+    a_act = np.r_[f_act, np.full(len(b_pd), 3)]
+    a_zone = np.r_[f_zone, b_zone]
+    a_space = np.r_[f_space, np.full(len(b_pd), -1)]
+    o = np.lexsort((a_s, a_pd))
+    a_pd, a_s, a_e, a_act, a_zone, a_space = (
+        a[o] for a in (a_pd, a_s, a_e, a_act, a_zone, a_space)
+    )
+    same_prev = np.r_[False, a_pd[1:] == a_pd[:-1]]
+    prev_end = np.where(same_prev, np.r_[0.0, a_e[:-1]], plan.arr[a_pd])
+    last = np.r_[a_pd[1:] != a_pd[:-1], True] if len(a_pd) else np.zeros(0, bool)
+    tail_start = np.full(n_pd, np.nan)
+    tail_start[a_pd[last]] = a_e[last]
+    tail_start = np.where(np.isnan(tail_start), plan.arr, tail_start)
+    g_pd = np.r_[a_pd, np.arange(n_pd)]
+    g_s = np.r_[prev_end, tail_start]
+    g_e = np.r_[a_s, plan.dep]
+    keep = g_e > g_s
+    g_pd, g_s, g_e = g_pd[keep], g_s[keep], g_e[keep]
+    at_desk = plan.desk[g_pd] >= 0
+    g_act = np.where(at_desk, 0, 4)
+    all_pd = np.r_[g_pd, a_pd]
+    mid = cal.midnight_utc[plan.day[all_pd]]
+    start = (mid + np.r_[g_s, a_s]).astype(np.int64)
+    end = (mid + np.r_[g_e, a_e]).astype(np.int64)
+    o = np.lexsort((start, plan.person[all_pd]))
+    return Intervals(
+        plan.person[all_pd][o],
+        np.r_[plan.desk[g_pd], a_space][o].astype(np.int64),
+        np.r_[plan.zone[g_pd], a_zone][o].astype(np.int64),
+        np.r_[g_act, a_act][o].astype(np.int64),
+        start[o],
+        end[o],
+    )
+
+
+def rle_counts(
+    key: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Head count per key, run-length encoded: (key, start, end, people) with
+    the count constant over [start, end); spans with 0 people are omitted."""
+    if not len(key):
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, e, e
+    k = np.r_[key, key].astype(np.int64)
+    t = np.r_[start, end].astype(np.int64)
+    step = np.r_[np.ones(len(key), np.int64), -np.ones(len(key), np.int64)]
+    o = np.lexsort((t, k))
+    k, t, step = k[o], t[o], step[o]
+    level = np.cumsum(step)
+    # the count after the last change at each (key, t)
+    last = np.r_[(k[1:] != k[:-1]) | (t[1:] != t[:-1]), True]
+    k, t, level = k[last], t[last], level[last]
+    new_key = np.r_[True, k[1:] != k[:-1]]
+    change = new_key | np.r_[True, level[1:] != level[:-1]]
+    k, t, level = k[change], t[change], level[change]
+    nxt = np.r_[t[1:], 0]
+    keep = level > 0
+    return k[keep], t[keep], nxt[keep], level[keep]
+
+
+def counts_frame(
+    names: list[str], key: np.ndarray, start: np.ndarray, end: np.ndarray, col: str
+) -> pd.DataFrame:
+    """:func:`rle_counts` as a truth table with UTC timestamps."""
+    k, s, e, n = rle_counts(key, start, end)
+    return pd.DataFrame(
+        {
+            col: np.asarray(names, dtype=object)[k],
+            "start": pd.to_datetime(s, unit="s", utc=True),
+            "end": pd.to_datetime(e, unit="s", utc=True),
+            "people": n.astype(np.int64),
+        }
+    )
