@@ -48,6 +48,8 @@ DEVICE_FAMILIES = (
     "tasmota",
     "ttn",
     "openmqttgateway",
+    "shelly",
+    "pressac",
 )
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 

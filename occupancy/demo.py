@@ -199,7 +199,7 @@ def _import_bookings(conn: Any, path: Path) -> None:
 def _wait_subscribed(ingester: Any, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if ingester.stats.mqtt_connected:
+        if ingester.stats.subscribed:
             return
         time.sleep(0.05)
     raise click.ClickException("the ingester could not connect to the broker")

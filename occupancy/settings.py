@@ -414,6 +414,13 @@ def mask_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def _empty_allowed(spec: SettingSpec) -> bool:
+    """An empty environment value sets a text setting that has a non-empty
+    default to "" (e.g. OCCUPANCY_INGEST_GROUP= turns shared subscriptions off);
+    for every other setting it means "not set"."""
+    return spec.type in ("str", "list", "dates") and bool(spec.default)
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     *,
@@ -435,7 +442,7 @@ def load_settings(
         elif base is not None:
             values[spec.name] = base.values[spec.name]
             sources[spec.name] = base.sources[spec.name]
-        elif spec.env in env and env[spec.env] != "":
+        elif spec.env in env and (env[spec.env] != "" or _empty_allowed(spec)):
             values[spec.name] = _convert(spec, env[spec.env])
             sources[spec.name] = "environment"
         else:

@@ -101,3 +101,16 @@ def test_settings_command_masks_secrets() -> None:
     assert "postgresql://u:****@h/db" in out
     for spec in SETTINGS:
         assert f"{spec.name} = " in out
+
+
+def test_empty_environment_value() -> None:
+    # Empty turns a text setting off; for a number or a secret it means unset.
+    s = load_settings(
+        environ={
+            "OCCUPANCY_INGEST_GROUP": "",
+            "OCCUPANCY_K_ANONYMITY": "",
+            "OCCUPANCY_DATABASE_URL": "",
+        }
+    )
+    assert s.ingest_group == "" and s.sources["ingest_group"] == "environment"
+    assert s.k_anonymity == 5 and s.database_url is None

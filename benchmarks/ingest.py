@@ -1,0 +1,390 @@
+"""Benchmark: sustained ingest end to end, and this machine's ceilings.
+
+    .venv/bin/python benchmarks/ingest.py [--duration 60] [--skip-mix]
+
+Starts a private Mosquitto and PostgreSQL + TimescaleDB (fsync off) in a
+temporary directory, then measures, QoS 1 throughout:
+
+1. broker alone: paho publisher (own process) → Mosquitto → paho subscriber;
+2. COPY alone: rows/s COPYed into the ``sensor_events`` hypertable;
+3. ingest, our format: publisher (own process) → Mosquitto → ``occupancy ingest``
+   (own process) → TimescaleDB, counted when committed (``ingest_stats``);
+4. ingest, a mix of real formats (zigbee2mqtt, ESPHome, Tasmota, TTS v3 uplink,
+   OpenMQTTGateway BLE badge, ours).
+
+For each ingest run it prints messages/s committed, the ratio to the broker-alone
+ceiling, the ingester's CPU [% of one core] and its memory (RSS at start, peak,
+end, and the slope over the second half [MB/min]: flat memory ≈ 0).
+The publisher and the ingester share the machine's cores, as the broker does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import logging
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg2
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "benchmark-key"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _client(cid: str, manual: bool = False) -> mqtt.Client:
+    c = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=cid,
+        protocol=MQTTProtocolVersion.MQTTv5,
+    )
+    c.max_inflight_messages_set(1000)
+    c.max_queued_messages_set(0)
+    return c
+
+
+# -- message generators (in the publisher process) ---------------------------
+def _ours(root: str, i: int, now: str) -> tuple[str, bytes]:
+    dev = f"ds-f0-operations-d{i % 20 + 1:03d}"
+    body = f'{{"ts":"{now}","seq":{i},"occupied":{"true" if i % 2 else "false"}}}'
+    return f"{root}/hq/{dev}/presence", body.encode()
+
+
+def _mix(root: str, i: int, now: str) -> tuple[str, bytes]:
+    k, n = i % 6, i // 6 % 50
+    if k == 0:
+        return _ours(root, i, now)
+    if k == 1:
+        return (
+            f"zigbee2mqtt/bm-z-{n}",
+            b'{"battery":97,"linkquality":86,"occupancy":true}',
+        )
+    if k == 2:
+        return f"bm-e-{n}/binary_sensor/presence/state", b"ON" if i % 4 else b"OFF"
+    if k == 3:
+        t = dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+        return f"tele/bm-t-{n}/SENSOR", f'{{"Time":"{t}","Switch1":"ON"}}'.encode()
+    if k == 4:
+        up = {
+            "end_device_ids": {"device_id": f"bm-l-{n}"},
+            "received_at": now,
+            "uplink_message": {
+                "f_cnt": i,
+                "decoded_payload": {"occupancy": "occupied", "battery": 90},
+                "rx_metadata": [{"gateway_ids": {"gateway_id": "gw"}, "rssi": -87}],
+                "version_ids": {"brand_id": "milesight-iot", "model_id": "vs340"},
+            },
+        }
+        return f"v3/bench@ttn/devices/bm-l-{n}/up", json.dumps(up).encode()
+    mac = f"{i % 4096:012X}"
+    return f"home/bm-g-{n}/BTtoMQTT/{mac}", f'{{"id":"{mac}","rssi":-60}}'.encode()
+
+
+def _publisher(
+    host: str, port: int, root: str, kind: str, duration: float, out: Any
+) -> None:
+    """Publish as fast as QoS 1 allows for ``duration`` s; report the count."""
+    gen = _mix if kind == "mix" else _ours
+    c = _client(f"bench-pub-{uuid.uuid4().hex[:6]}")
+    c.connect(host, port)
+    c.loop_start()
+    end = time.monotonic() + duration
+    i = 0
+    last = None
+    while time.monotonic() < end:
+        now = (
+            dt.datetime.now(dt.UTC)
+            .isoformat(timespec="microseconds")
+            .replace("+00:00", "Z")
+        )
+        for _ in range(500):
+            topic, payload = gen(root, i, now)
+            last = c.publish(topic, payload, qos=1)
+            i += 1
+        # Keep at most ~1000 unacknowledged: paho queues in memory otherwise.
+        while len(c._out_messages) > 2000:
+            time.sleep(0.001)
+    if last is not None:
+        last.wait_for_publish(timeout=60)
+    c.disconnect()
+    c.loop_stop()
+    out.put(i)
+
+
+# -- ceilings -----------------------------------------------------------------
+def broker_ceiling(host: str, port: int, n: int) -> float:
+    """paho → Mosquitto → paho, QoS 1: messages/s seen by the subscriber."""
+    got = 0
+    first = last = 0.0
+    done = threading.Event()
+    root = f"bench/{uuid.uuid4().hex[:6]}"
+
+    def on_message(cl: Any, u: Any, m: Any) -> None:
+        nonlocal got, first, last
+        got += 1
+        last = time.perf_counter()
+        if got == 1:
+            first = last
+        if got >= n:
+            done.set()
+
+    sub = _client("bench-sub")
+    sub.on_message = on_message
+    sub.connect(host, port)
+    sub.subscribe(f"{root}/#", qos=1)
+    sub.loop_start()
+    time.sleep(0.5)
+    q: Any = mp.Queue()
+    p = mp.Process(target=_publisher_n, args=(host, port, root, n, q))
+    p.start()
+    done.wait(timeout=300)
+    p.join()
+    sub.disconnect()
+    sub.loop_stop()
+    return (got - 1) / (last - first) if last > first else 0.0
+
+
+def _publisher_n(host: str, port: int, root: str, n: int, out: Any) -> None:
+    c = _client(f"bench-pubn-{uuid.uuid4().hex[:6]}")
+    c.connect(host, port)
+    c.loop_start()
+    now = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+    last = None
+    for i in range(n):
+        t, p = _ours(root, i, now)
+        last = c.publish(t, p, qos=1)
+        if i % 500 == 0:
+            while len(c._out_messages) > 2000:
+                time.sleep(0.001)
+    if last is not None:
+        last.wait_for_publish(timeout=60)
+    c.disconnect()
+    c.loop_stop()
+    out.put(n)
+
+
+def copy_ceiling(db_url: str, n: int) -> float:
+    """Rows/s COPYed into the sensor_events hypertable (then removed)."""
+    conn = psycopg2.connect(db_url)
+    base = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    lines = "".join(
+        f"{(base + dt.timedelta(milliseconds=i)).isoformat()}\tbench-copy\t\\N\tpresence\t1\t{i}\tdevice\tbench\t{base.isoformat()}\n"
+        for i in range(n)
+    )
+    cols = "ts, device_id, space_id, kind, value, seq, ts_source, family, received_at"
+    t = time.perf_counter()
+    with conn, conn.cursor() as cur:
+        cur.copy_expert(f"COPY sensor_events ({cols}) FROM STDIN", io.StringIO(lines))
+    seconds = time.perf_counter() - t
+    with conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM sensor_events WHERE device_id = 'bench-copy'")
+    conn.close()
+    return n / seconds
+
+
+# -- ingest runs -----------------------------------------------------------------
+def _proc_cpu_rss(pid: int) -> tuple[float, float]:
+    with open(f"/proc/{pid}/stat") as fh:
+        parts = fh.read().rsplit(")", 1)[1].split()
+    cpu = (int(parts[11]) + int(parts[12])) / TICK
+    with open(f"/proc/{pid}/status") as fh:
+        rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+    return cpu, rss / 1024
+
+
+def _stats(db_url: str, client_id: str) -> int:
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT accepted + rejected + ignored FROM ingest_stats WHERE client_id = %s",
+                (client_id,),
+            )
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+    finally:
+        conn.close()
+
+
+def _mix_devices(db_url: str) -> None:
+    rows = []
+    for n in range(50):
+        rows += [
+            (f"bm-z-{n}", "desk_sensor", "zigbee2mqtt", None),
+            (f"bm-e-{n}", "desk_sensor", "esphome", None),
+            (f"bm-t-{n}", "desk_sensor", "tasmota", None),
+            (f"bm-l-{n}", "desk_sensor", "ttn", None),
+            (f"bm-g-{n}", "ble_scanner", "openmqttgateway", "f0-hr"),
+        ]
+    conn = psycopg2.connect(db_url)
+    with conn, conn.cursor() as cur:
+        for r in rows:
+            cur.execute(
+                "INSERT INTO devices (device_id, site_id, kind, family, zone_id) "
+                "VALUES (%s, 'hq', %s, %s, %s) ON CONFLICT DO NOTHING",
+                r,
+            )
+    conn.close()
+
+
+def run_ingest(
+    db_url: str, host: str, port: int, kind: str, duration: float
+) -> dict[str, float]:
+    root = f"bench/{uuid.uuid4().hex[:6]}/occupancy"
+    cid = f"bench-ingest-{kind}-{uuid.uuid4().hex[:4]}"
+    topics = [f"{root}/#"]
+    if kind == "mix":
+        topics += ["zigbee2mqtt/#", "+/binary_sensor/#", "tele/#", "v3/#", "home/#"]
+    env = {
+        **os.environ,
+        "OCCUPANCY_DATABASE_URL": db_url,
+        "OCCUPANCY_MQTT_URL": f"mqtt://{host}:{port}",
+        "OCCUPANCY_TOPIC_ROOT": root,
+        "OCCUPANCY_INGEST_TOPICS": ",".join(topics),
+        "OCCUPANCY_INGEST_CLIENT_ID": cid,
+        "OCCUPANCY_PSEUDONYM_KEY": KEY,
+        "OCCUPANCY_METRICS_PORT": "0",
+        "OCCUPANCY_BATCH_SIZE": "1000",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--group", ""],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # Subscribed once a probe is counted.
+        deadline = time.monotonic() + 30
+        while _stats(db_url, cid) == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the ingester did not start")
+            p = _client(f"probe-{uuid.uuid4().hex[:4]}")
+            p.connect(host, port)
+            p.loop_start()
+            p.publish(
+                *_ours(root, 10**9, dt.datetime.now(dt.UTC).isoformat()), qos=1
+            ).wait_for_publish(5)
+            p.disconnect()
+            p.loop_stop()
+            time.sleep(0.3)
+        base = _stats(db_url, cid)
+        cpu0, rss0 = _proc_cpu_rss(proc.pid)
+        q: Any = mp.Queue()
+        pub = mp.Process(target=_publisher, args=(host, port, root, kind, duration, q))
+        t0 = time.perf_counter()
+        pub.start()
+        samples: list[tuple[float, float]] = []
+        while pub.is_alive():
+            samples.append((time.perf_counter() - t0, _proc_cpu_rss(proc.pid)[1]))
+            time.sleep(1.0)
+        published = q.get(timeout=60)
+        pub.join()
+        while _stats(db_url, cid) - base < published:
+            if time.perf_counter() - t0 > duration + 300:
+                raise RuntimeError("ingest did not finish")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t0
+        cpu1, rss1 = _proc_cpu_rss(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    half = [s for s in samples if s[0] >= duration / 2]
+    slope = 0.0
+    if len(half) >= 2:
+        xs, ys = [s[0] for s in half], [s[1] for s in half]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        den = sum((x - mx) ** 2 for x in xs) or 1.0
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den * 60
+    return {
+        "messages": published,
+        "seconds": seconds,
+        "rate": published / seconds,
+        "cpu_pct": 100 * (cpu1 - cpu0) / seconds,
+        "rss_start": rss0,
+        "rss_peak": max([rss1, *[s[1] for s in samples]]),
+        "rss_end": rss1,
+        "rss_slope_mb_min": slope,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--duration",
+        type=float,
+        default=60.0,
+        help="Seconds of publishing per ingest run.",
+    )
+    ap.add_argument("--broker-messages", type=int, default=100_000)
+    ap.add_argument("--copy-rows", type=int, default=200_000)
+    ap.add_argument("--skip-mix", action="store_true")
+    args = ap.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    from occupancy.building import load_building
+    from occupancy.db import connect, migrate
+    from occupancy.metadata import load_site
+    from occupancy.services import MosquittoServer, PostgresServer, free_port
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    os.chmod(tmp, 0o755)
+    pg = PostgresServer(tmp / "pg", free_port(), fsync=False)
+    mq = MosquittoServer(tmp / "mq", free_port())
+    print(
+        "starting private PostgreSQL + TimescaleDB and Mosquitto ...", file=sys.stderr
+    )
+    pg.start()
+    mq.start()
+    try:
+        conn = connect(pg.url())
+        migrate(conn)
+        load_site(conn, load_building(ROOT / "examples" / "office.yaml"))
+        conn.close()
+        _mix_devices(pg.url())
+        print(
+            f"cores: {os.cpu_count()} (shared by publisher, broker, ingester, database)"
+        )
+        broker = broker_ceiling("127.0.0.1", mq.port, args.broker_messages)
+        print(f"broker alone (paho → Mosquitto → paho, QoS 1): {broker:,.0f} msg/s")
+        copy = copy_ceiling(pg.url(), args.copy_rows)
+        print(f"COPY alone into the hypertable:               {copy:,.0f} rows/s")
+        kinds = ["ours"] + ([] if args.skip_mix else ["mix"])
+        for kind in kinds:
+            print(
+                f"ingest {kind}: publishing for {args.duration:.0f} s ...",
+                file=sys.stderr,
+            )
+            r = run_ingest(pg.url(), "127.0.0.1", mq.port, kind, args.duration)
+            print(
+                f"ingest end to end ({kind:4s}): {r['rate']:,.0f} msg/s committed "
+                f"({r['messages']:,} messages in {r['seconds']:.1f} s) = "
+                f"{100 * r['rate'] / broker:.0f} % of broker alone; "
+                f"ingester CPU {r['cpu_pct']:.0f} % of a core; RSS {r['rss_start']:.0f} → "
+                f"peak {r['rss_peak']:.0f} → end {r['rss_end']:.0f} MB, "
+                f"slope {r['rss_slope_mb_min']:+.1f} MB/min over the second half"
+            )
+    finally:
+        mq.stop()
+        pg.stop(mode="immediate")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Commands of the ingester: ``occupancy ingest``, ``occupancy decode``,
+``occupancy badges import``. Domain errors become click errors here."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from occupancy.cli import CliContext, pass_ctx
+
+logger = logging.getLogger(__name__)
+
+
+@click.command("ingest")
+@click.option(
+    "--until-idle",
+    type=float,
+    metavar="SECONDS",
+    help="Exit cleanly once no message arrived for SECONDS (demo, tests, backfills).",
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    help="Port of /metrics and /health on 127.0.0.1 [setting metrics_port; 0: off].",
+)
+@click.option(
+    "--client-id",
+    help="MQTT client id (its persistent session) [setting ingest_client_id].",
+)
+@click.option(
+    "--group",
+    help="Shared-subscription group; '' subscribes plainly [setting ingest_group].",
+)
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    help="Topic filter to subscribe (repeatable) [setting ingest_topics].",
+)
+@pass_ctx
+def ingest_cmd(
+    cli: CliContext,
+    until_idle: float | None,
+    metrics_port: int | None,
+    client_id: str | None,
+    group: str | None,
+    topics: tuple[str, ...],
+) -> None:
+    """Take device messages from the broker and store them, exactly once.
+
+    MQTT 5, QoS 1, persistent session (fixed client id), acknowledged only after
+    the database committed them. Ends with the accounting line
+    received/inserted/duplicates/rejected. Needs OCCUPANCY_PSEUDONYM_KEY.
+
+    \b
+    Examples:
+      occupancy ingest                                   # run until Ctrl-C / SIGTERM
+      occupancy ingest --until-idle 5                    # drain what is queued, then exit
+      occupancy ingest --topic 'occupancy/#' --topic 'zigbee2mqtt/#' --metrics-port 9108
+      OCCUPANCY_INGEST_CLIENT_ID=ingest-2 occupancy ingest   # a second ingester, same group
+    """
+    from ingest.service import Ingester, IngestError
+
+    overrides: dict[str, object] = {}
+    if client_id:
+        overrides["ingest_client_id"] = client_id
+    if group is not None:
+        overrides["ingest_group"] = group
+    if topics:
+        overrides["ingest_topics"] = list(topics)
+    settings = cli.settings.replace(**overrides) if overrides else cli.settings
+    try:
+        ingester = Ingester(settings, metrics_port=metrics_port)
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    stop = threading.Event()
+
+    def _signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)
+    ingester.start()
+    click.echo(
+        f"ingesting {', '.join(ingester.subscriptions)} from {settings.mqtt.url()} "
+        f"as {settings.ingest_client_id}",
+        err=True,
+    )
+    last_report = time.monotonic()
+    while not stop.is_set():
+        if until_idle is not None and ingester.wait_idle(until_idle, timeout=0.5):
+            break
+        if until_idle is None:
+            stop.wait(0.5)
+        if time.monotonic() - last_report > 10:
+            click.echo(f"progress: {ingester.stats.snapshot().line()}", err=True)
+            last_report = time.monotonic()
+    snap = ingester.stop()
+    click.echo(snap.line())
+
+
+@click.command("decode")
+@click.argument("topic")
+@click.option(
+    "--received-at",
+    metavar="ISO",
+    help="Arrival time to assume (default now), e.g. 2026-03-02T08:15:00Z.",
+)
+@click.option(
+    "--building",
+    type=click.Path(path_type=Path),
+    help="Refuse devices not in this building file (default: accept any device).",
+)
+@pass_ctx
+def decode_cmd(
+    cli: CliContext, topic: str, received_at: str | None, building: Path | None
+) -> None:
+    """Decode one payload read from stdin as the ingester would, for TOPIC.
+
+    Prints the normalized events as JSON lines (exit 0; none when the message
+    carries nothing to store), or the rejection reason on stderr (exit 1).
+
+    \b
+    Examples:
+      echo '{"ts":"2026-03-02T08:15:03Z","seq":1,"occupied":true}' \\
+        | occupancy decode occupancy/hq/ds-f1-finance-d001/presence
+      echo '{"occupancy":true,"battery":97}' | occupancy decode zigbee2mqtt/desk_12
+      echo OFF | occupancy decode esphome-ld2410/binary_sensor/presence/state
+    """
+    from ingest.context import DeviceInfo
+    from ingest.registry import decode_message
+    from ingest.service import build_context
+    from ingest.timestamps import parse_timestamp
+
+    settings = cli.settings
+    devices = None
+    if building is not None:
+        from occupancy.building import BuildingError, load_building
+
+        try:
+            site = load_building(building)
+        except BuildingError as exc:
+            raise click.ClickException(f"invalid building file {exc}") from exc
+        devices = [
+            DeviceInfo(d.id, d.kind, d.family, d.space_id, d.zone_id, d.topic)
+            for d in site.devices
+        ]
+    ctx = build_context(settings, devices)
+    now = dt.datetime.now(dt.UTC)
+    if received_at:
+        parsed = parse_timestamp(received_at, ctx.tz)
+        if not isinstance(parsed, dt.datetime):
+            raise click.BadParameter(str(parsed), param_hint="--received-at")
+        now = parsed
+    payload = sys.stdin.buffer.read()
+    if payload.endswith(b"\n"):  # the newline that echo adds
+        payload = payload[:-1]
+    result = decode_message(topic, payload, now, ctx)
+    if result.rejection is not None:
+        click.echo(f"rejected: {result.rejection}", err=True)
+        sys.exit(1)
+    for event in result.events:
+        click.echo(json.dumps(event.as_json()))
+    for d in result.discovered:
+        click.echo(f"discovered device {d.device_id} ({d.family})", err=True)
+
+
+@click.group("badges")
+def badges_group() -> None:
+    """The badge register: which department a badge belongs to (pseudonymised)."""
+
+
+@badges_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--replace", is_flag=True, help="Delete the register first (after a key rotation)."
+)
+@pass_ctx
+def badges_import(cli: CliContext, file: Path, replace: bool) -> None:
+    """Import FILE.csv (columns badge_id,department_id) into the badge register.
+
+    Only pseudonymise(OCCUPANCY_PSEUDONYM_KEY, badge_id) is stored, never the raw
+    id; the same key must be used by the ingester.
+
+    \b
+    Example:
+      OCCUPANCY_PSEUDONYM_KEY=... occupancy badges import hr/badges.csv
+    """
+    from ingest.badges import BadgeImportError, import_badges
+    from occupancy.db import DatabaseError, connect
+    from occupancy.pseudonym import PseudonymKeyError
+
+    settings = cli.settings
+    try:
+        rows = _read_badges(file)
+        conn = connect(
+            settings.effective_database_url, timeout_s=settings.db_connect_timeout_s
+        )
+    except (BadgeImportError, DatabaseError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        n = import_badges(conn, settings.pseudonym_key, rows, replace=replace)
+    except (PseudonymKeyError, BadgeImportError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        conn.close()
+    click.echo(f"imported {n} badges from {file}")
+
+
+def _read_badges(file: Path) -> list[tuple[str, str]]:
+    from ingest.badges import BadgeImportError
+
+    with open(file, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"badge_id", "department_id"} - set(reader.fieldnames or [])
+        if missing:
+            raise BadgeImportError(
+                f"{file}: missing column(s) {', '.join(sorted(missing))}"
+            )
+        rows = []
+        for lineno, row in enumerate(reader, start=2):
+            badge, dept = (
+                (row.get("badge_id") or "").strip(),
+                (row.get("department_id") or "").strip(),
+            )
+            if not badge or not dept:
+                raise BadgeImportError(
+                    f"{file}:{lineno}: empty badge_id or department_id"
+                )
+            rows.append((badge, dept))
+    return rows
+
+
+COMMANDS = [ingest_cmd, decode_cmd, badges_group]

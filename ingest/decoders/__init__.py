@@ -1,0 +1,1 @@
+"""Pure decoders, one module per device family (see ``ingest.registry``)."""

@@ -1,0 +1,124 @@
+"""ESPHome MQTT: ``<node>/binary_sensor/<object_id>/state`` (``ON``/``OFF``),
+``<node>/sensor/<object_id>/state`` (number or ``nan``), ``<node>/status``
+(``online``/``offline``, the LWT), ``esphome/discover/<node>`` (discovery).
+
+ESPHome state messages carry no timestamp: the arrival time is used. Which
+entity means what follows its object id (the snake_case entity name):
+presence/occupancy/motion/pir/target → presence, ``*status*`` → availability,
+battery → battery [%], people/count → count. ``nan`` is "no value", never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+
+from ingest.context import DecodeContext, Discovered
+from ingest.decoders.common import Decoded, stamp
+from ingest.payload import as_bool, parse_json, parse_text
+from occupancy.events import Kind, Rejection
+
+logger = logging.getLogger(__name__)
+
+FAMILY = "esphome"
+_STATE = re.compile(r"^([^/]+)/(binary_sensor|sensor)/([^/]+)/state$")
+_STATUS = re.compile(r"^([^/]+)/status$")
+_PRESENCE = re.compile(r"presence|occupan|motion|pir|target|occupied|radar")
+_COUNT = re.compile(r"people|count|persons")
+
+
+def matches(topic: str) -> bool:
+    return bool(
+        _STATE.match(topic)
+        or _STATUS.match(topic)
+        or topic.startswith("esphome/discover/")
+    )
+
+
+def decode(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    text = parse_text(payload, ctx.max_payload_bytes)
+    if isinstance(text, Rejection):
+        return Decoded(rejection=text)
+    if topic.startswith("esphome/discover/"):
+        obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+        if isinstance(obj, Rejection):
+            return Decoded(rejection=obj)
+        name = obj.get("name") if isinstance(obj, dict) else None
+        node = name if isinstance(name, str) else topic.rsplit("/", 1)[-1]
+        return Decoded(discovered=(Discovered(node, FAMILY, topic),))
+    value = text.strip()
+    m = _STATUS.match(topic)
+    if m:
+        return _one(
+            m.group(1),
+            Kind.AVAILABILITY,
+            value,
+            received_at,
+            ctx,
+            ("online", "offline"),
+        )
+    m = _STATE.match(topic)
+    assert m is not None  # matches() chose this decoder
+    node, component, obj_id = m.groups()
+    if component == "binary_sensor":
+        if "status" in obj_id:
+            return _one(node, Kind.AVAILABILITY, value, received_at, ctx, ("ON", "OFF"))
+        if _PRESENCE.search(obj_id):
+            return _one(node, Kind.PRESENCE, value, received_at, ctx, ("ON", "OFF"))
+        return Decoded(device_id=node)
+    kind = (
+        Kind.BATTERY
+        if "battery" in obj_id
+        else Kind.COUNT
+        if _COUNT.search(obj_id)
+        else None
+    )
+    if kind is None:
+        return Decoded(device_id=node)
+    try:
+        number = float(value)
+    except ValueError:
+        return Decoded.refuse(
+            "bad_value", f"sensor state {value[:30]!r} is not a number", node
+        )
+    if math.isnan(number):
+        return Decoded(device_id=node)  # "no valid value": nothing, never 0
+    if not math.isfinite(number) or number < 0:
+        return Decoded.refuse("bad_value", f"sensor state {value[:30]!r}", node)
+    st = stamp(node, None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    if kind is Kind.BATTERY:
+        st.add_battery(number)
+    else:
+        st.add(Kind.COUNT, float(round(number)))
+    return st.done()
+
+
+def _one(
+    node: str,
+    kind: Kind,
+    value: str,
+    received_at: dt.datetime,
+    ctx: DecodeContext,
+    allowed: tuple[str, str],
+) -> Decoded:
+    if value not in allowed:
+        return Decoded.refuse(
+            "bad_value", f"expected {' or '.join(allowed)}, got {value[:30]!r}", node
+        )
+    st = stamp(node, None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    b = as_bool(value)
+    st.add(kind, float(b is True))
+    discovered = (
+        (Discovered(node, FAMILY, f"{node}/status"),)
+        if kind is Kind.AVAILABILITY
+        else ()
+    )
+    return Decoded(events=tuple(st.events), device_id=node, discovered=discovered)

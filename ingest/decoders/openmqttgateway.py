@@ -1,0 +1,82 @@
+"""OpenMQTTGateway: ``home/<gateway>/BTtoMQTT/<MAC>`` BLE advertisements,
+``home/presence/<gateway>`` (``presenceUseBeaconUuid``), ``home/<gateway>/LWT``,
+``home/<gateway>/HCSR501toMQTT`` (PIR, ``"true"``/``"false"`` strings).
+
+The device is the gateway (the scanner covers a zone). A badge is identified by
+its iBeacon ``uuid/major/minor`` when present (phones randomise MACs), else by
+``id`` (MAC). ``UTCtime``/``unixtime`` are used when the gateway adds them.
+Advertisements without ``id`` and ``rssi`` (e.g. sensor readings) are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from ingest.context import DecodeContext, Discovered
+from ingest.decoders.common import Decoded, badge_event, stamp
+from ingest.payload import parse_json, parse_text
+from occupancy.events import Kind, Rejection
+
+logger = logging.getLogger(__name__)
+
+FAMILY = "openmqttgateway"
+_BT = re.compile(r"^home/([^/]+)/BTtoMQTT/([^/]+)$")
+_PRESENCE = re.compile(r"^home/presence/([^/]+)$")
+_LWT = re.compile(r"^home/([^/]+)/LWT$")
+_PIR = re.compile(r"^home/([^/]+)/HCSR501toMQTT$")
+
+
+def matches(topic: str) -> bool:
+    return topic.startswith("home/")
+
+
+def decode(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    m = _LWT.match(topic)
+    if m:
+        gw = m.group(1)
+        text = parse_text(payload, ctx.max_payload_bytes)
+        if isinstance(text, Rejection):
+            return Decoded(rejection=text, device_id=gw)
+        if text.strip().lower() not in ("online", "offline"):
+            return Decoded.refuse("bad_value", f"LWT {text[:30]!r}", gw)
+        st = stamp(gw, None, received_at, ctx, FAMILY)
+        if isinstance(st, Decoded):
+            return st
+        st.add(Kind.AVAILABILITY, 1.0 if text.strip().lower() == "online" else 0.0)
+        return Decoded(
+            events=tuple(st.events),
+            device_id=gw,
+            discovered=(Discovered(gw, FAMILY, topic),),
+        )
+    m = _BT.match(topic) or _PRESENCE.match(topic) or _PIR.match(topic)
+    if not m:
+        return Decoded()  # SYStoMQTT, commands, other modules
+    gw = m.group(1)
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj, device_id=gw)
+    if not isinstance(obj, dict):
+        return Decoded.refuse("bad_json", "payload is not a JSON object", gw)
+    ts_value = obj.get("UTCtime", obj.get("unixtime"))
+    st = stamp(gw, ts_value, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    if topic.endswith("/HCSR501toMQTT"):
+        bad = st.add_bool(Kind.PRESENCE, obj.get("presence"), "presence")
+        return Decoded(rejection=bad, device_id=gw) if bad else st.done()
+    uuid = obj.get("uuid")
+    if isinstance(uuid, str) and uuid:
+        raw = f"{uuid}/{obj.get('major', 0)}/{obj.get('minor', 0)}"
+    else:
+        raw = obj.get("id")  # type: ignore[assignment]
+    if not isinstance(raw, str) or "rssi" not in obj:
+        return Decoded(device_id=gw)
+    ev = badge_event(st, raw, obj.get("rssi"), ctx)
+    if isinstance(ev, Rejection):
+        return Decoded(rejection=ev, device_id=gw)
+    st.events.append(ev)
+    return st.done()

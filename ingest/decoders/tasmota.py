@@ -1,0 +1,127 @@
+"""Tasmota: ``tele/<topic>/SENSOR`` (JSON with ``Time``), ``tele/<topic>/LWT``
+(``Online``/``Offline``), ``stat/<topic>/RESULT`` and rule topics
+``stat/<topic>/<Name>`` (``ON``/``OFF``).
+
+``Time`` is local time without zone by default (``TimeFormat`` 1; read in the
+site's zone), with the UTC offset when ``SetOption52 1``; an ``Epoch`` field
+(``Time`` format 2/3, UTC seconds) wins. ``SwitchN`` (PIR on a switch input),
+``LD2410.Out_pin`` and ``LD2410S.People > 0`` (detected, not a head count) are
+presence; ``IBEACON`` sightings are badges (``STATE: OFF`` = lost, nothing stored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+from ingest.context import DecodeContext, Discovered
+from ingest.decoders.common import Decoded, Stamp, badge_event, stamp
+from ingest.payload import as_bool, as_number, parse_json, parse_text
+from occupancy.events import Kind, Rejection
+
+logger = logging.getLogger(__name__)
+
+FAMILY = "tasmota"
+_TOPIC = re.compile(r"^(tele|stat)/([^/]+)/([^/]+)$")
+_SWITCH = re.compile(r"^Switch\d$")
+_RULE_NAME = re.compile(r"pir|motion|presence|occupan|switch\d", re.IGNORECASE)
+
+
+def matches(topic: str) -> bool:
+    return bool(_TOPIC.match(topic))
+
+
+def decode(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    m = _TOPIC.match(topic)
+    assert m is not None
+    prefix, device, leaf = m.groups()
+    if leaf == "LWT":
+        text = parse_text(payload, ctx.max_payload_bytes)
+        if isinstance(text, Rejection):
+            return Decoded(rejection=text, device_id=device)
+        if text.strip() not in ("Online", "Offline", "online", "offline"):
+            return Decoded.refuse("bad_value", f"LWT {text[:30]!r}", device)
+        st = stamp(device, None, received_at, ctx, FAMILY)
+        if isinstance(st, Decoded):
+            return st
+        st.add(Kind.AVAILABILITY, 1.0 if text.strip().lower() == "online" else 0.0)
+        return Decoded(
+            events=tuple(st.events),
+            device_id=device,
+            discovered=(Discovered(device, FAMILY, topic),),
+        )
+    if leaf in ("SENSOR", "RESULT"):
+        return _json(device, leaf, payload, received_at, ctx)
+    if prefix == "stat" and _RULE_NAME.search(leaf):
+        text = parse_text(payload, ctx.max_payload_bytes)
+        if isinstance(text, Rejection):
+            return Decoded(rejection=text, device_id=device)
+        st = stamp(device, None, received_at, ctx, FAMILY)
+        if isinstance(st, Decoded):
+            return st
+        bad = st.add_bool(Kind.PRESENCE, text.strip(), leaf)
+        return Decoded(rejection=bad, device_id=device) if bad else st.done()
+    return Decoded(device_id=device)  # STATE, INFO, POWER...: not occupancy
+
+
+def _json(
+    device: str, leaf: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj, device_id=device)
+    if not isinstance(obj, dict):
+        return Decoded.refuse("bad_json", f"{leaf} is not a JSON object", device)
+    ts_value: object = obj.get("Time")
+    if "Epoch" in obj:
+        ts_value = obj["Epoch"]
+    st = stamp(device, ts_value, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    for key in sorted(k for k in obj if _SWITCH.match(k)):
+        bad = st.add_bool(Kind.PRESENCE, obj[key], key)
+        if bad:
+            return Decoded(rejection=bad, device_id=device)
+    bad = _radar_and_beacons(st, obj, ctx)
+    if bad:
+        return Decoded(rejection=bad, device_id=device)
+    return st.done()
+
+
+def _radar_and_beacons(
+    st: Stamp, obj: dict[str, Any], ctx: DecodeContext
+) -> Rejection | None:
+    has_switch = any(e.kind is Kind.PRESENCE for e in st.events)
+    ld = obj.get("LD2410")
+    if isinstance(ld, dict) and "Out_pin" in ld and not has_switch:
+        bad = st.add_bool(Kind.PRESENCE, ld["Out_pin"], "LD2410.Out_pin")
+        if bad:
+            return bad
+    lds = obj.get("LD2410S")
+    if isinstance(lds, dict) and "People" in lds and not has_switch:
+        people = as_number(lds["People"])
+        if people is None:
+            return Rejection("bad_value", "LD2410S.People is not a number")
+        st.add(Kind.PRESENCE, 1.0 if people > 0 else 0.0)
+    beacon = obj.get("IBEACON")
+    if isinstance(beacon, dict):
+        state = as_bool(beacon.get("STATE", "ON"))
+        if state is False:
+            return None  # beacon lost after timeout: not a sighting
+        uid = beacon.get("UID") or beacon.get("UUID")
+        raw = (
+            f"{uid}/{beacon.get('MAJOR', 0)}/{beacon.get('MINOR', 0)}"
+            if isinstance(uid, str) and uid
+            else beacon.get("MAC")
+        )
+        if not isinstance(raw, str):
+            return Rejection("bad_value", "IBEACON needs MAC or UID")
+        ev = badge_event(st, raw, beacon.get("RSSI"), ctx)
+        if isinstance(ev, Rejection):
+            return ev
+        st.events.append(ev)
+    return None

@@ -1,0 +1,203 @@
+"""The in-process ingester against the real Mosquitto and TimescaleDB."""
+
+from __future__ import annotations
+
+import json
+import random
+import urllib.request
+from typing import Any
+
+import psycopg2
+import pytest
+from ingest_helpers import (
+    KEY,
+    SITE,
+    assert_exactly_once,
+    make_settings,
+    our_messages,
+    publish,
+    wait_for,
+)
+
+from ingest.service import Ingester, IngestError
+
+pytestmark = pytest.mark.integration
+
+
+def _query(url: str, q: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(q, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def test_ingests_each_message_once_and_accounts_for_all(
+    database_url: str, mqtt_server: Any, topic_root: str
+) -> None:
+    settings = make_settings(database_url, mqtt_server.url, topic_root)
+    ing = Ingester(settings)
+    ing.start()
+    wait_for(lambda: ing.stats.subscribed, 20, "SUBACK")
+    try:
+        base = random.randrange(10**9, 2 * 10**9)
+        msgs = our_messages(topic_root, base, 500)
+        # The same 100 messages again: redeliveries must not be stored twice.
+        publish(mqtt_server.url, msgs + msgs[:100])
+        bad = [
+            (f"{topic_root}/{SITE}/ds-f0-operations-d001/presence", b"{not json"),
+            (f"{topic_root}/{SITE}/no-such-device/presence", b'{"occupied":true}'),
+            (
+                f"{topic_root}/{SITE}/ds-f0-operations-d001/battery",
+                b'{"seq":1,"battery":55}',
+            ),
+        ]
+        publish(mqtt_server.url, bad)
+        assert ing.wait_idle(0.5, timeout=30)
+        snap = ing.stats.snapshot()
+    finally:
+        ing.stop()
+    assert_exactly_once(database_url, msgs, base)
+    assert snap.received == 603
+    assert snap.accepted == 601 and snap.rejected == 2 and snap.in_flight == 0
+    assert snap.inserted == 501  # 500 presence + 1 battery
+    assert snap.duplicates == 100
+    assert snap.balanced
+    rows = _query(
+        database_url,
+        "SELECT reason, device_id FROM rejected_messages WHERE topic LIKE %s ORDER BY reason",
+        (topic_root + "/%",),
+    )
+    assert rows == [
+        ("bad_json", "ds-f0-operations-d001"),
+        ("unknown_device", "no-such-device"),
+    ]
+    stats = _query(
+        database_url,
+        "SELECT received, accepted, rejected, ignored, events_inserted, events_duplicate "
+        "FROM ingest_stats WHERE client_id = %s",
+        (settings.ingest_client_id,),
+    )
+    assert stats == [(603, 601, 2, 0, 501, 100)]
+    health = _query(
+        database_url,
+        "SELECT battery_pct, online FROM device_health WHERE device_id = 'ds-f0-operations-d001'",
+    )
+    assert health == [(55.0, True)]
+    space = _query(
+        database_url,
+        "SELECT DISTINCT space_id FROM sensor_events WHERE device_id = 'ds-f0-operations-d002' "
+        "AND seq >= %s",
+        (base,),
+    )
+    assert space == [("f0-operations-d002",)]
+
+
+def test_metrics_endpoint_and_discovery(
+    database_url: str, mqtt_server: Any, topic_prefix: str
+) -> None:
+    settings = make_settings(
+        database_url,
+        mqtt_server.url,
+        f"{topic_prefix}/occupancy",
+        ingest_topics=["zigbee2mqtt/+/availability", f"{topic_prefix}/occupancy/#"],
+    )
+    ing = Ingester(settings, metrics_port=_free_port())
+    ing.start()
+    wait_for(lambda: ing.stats.subscribed, 20, "SUBACK")
+    try:
+        dev = f"new-z2m-{random.randrange(10**6)}"
+        seq = random.randrange(10**9)
+        known = f"{topic_prefix}/occupancy/{SITE}/ds-f0-operations-d003/presence"
+        publish(
+            mqtt_server.url,
+            [
+                (f"zigbee2mqtt/{dev}/availability", b'{"state":"online"}'),
+                (known, json.dumps({"seq": seq, "occupied": True}).encode()),
+            ],
+        )
+        wait_for(
+            lambda: bool(
+                _query(
+                    database_url, "SELECT 1 FROM devices WHERE device_id = %s", (dev,)
+                )
+                and _query(
+                    database_url, "SELECT 1 FROM sensor_events WHERE seq = %s", (seq,)
+                )
+                and ing.stats.snapshot().in_flight == 0
+            ),
+            20,
+            "both messages committed",
+        )
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{ing.metrics_port}/metrics", timeout=5
+        ) as r:
+            text = r.read().decode()
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{ing.metrics_port}/health", timeout=5
+        ) as r:
+            assert r.status == 200
+    finally:
+        ing.stop()
+    assert "occupancy_ingest_messages_received_total" in text
+    assert 'occupancy_ingest_messages_rejected_total{reason="unknown_device"}' in text
+    assert 'device_last_seen_timestamp_seconds{device="ds-f0-operations-d003"}' in text
+    # Unknown ids get no per-device series (they would grow without bound).
+    assert f'device="{dev}"' not in text
+    rows = _query(
+        database_url,
+        "SELECT family, assigned FROM devices WHERE device_id = %s",
+        (dev,),
+    )
+    assert rows == [("zigbee2mqtt", False)]
+
+
+def _free_port() -> int:
+    from occupancy.services import free_port
+
+    return free_port()
+
+
+def test_refuses_to_start_without_key(
+    database_url: str, mqtt_server: Any, topic_root: str
+) -> None:
+    settings = make_settings(
+        database_url, mqtt_server.url, topic_root, pseudonym_key=None
+    )
+    with pytest.raises(IngestError, match="OCCUPANCY_PSEUDONYM_KEY"):
+        Ingester(settings)
+
+
+def test_badges_are_pseudonymised(
+    database_url: str, mqtt_server: Any, topic_root: str
+) -> None:
+    from occupancy.pseudonym import pseudonymise
+
+    settings = make_settings(database_url, mqtt_server.url, topic_root)
+    ing = Ingester(settings)
+    ing.start()
+    wait_for(lambda: ing.stats.subscribed, 20, "SUBACK")
+    try:
+        seq = random.randrange(10**9)
+        body = {"seq": seq, "beacons": [{"id": "badge-RAW-0042", "rssi": -67}]}
+        publish(
+            mqtt_server.url,
+            [(f"{topic_root}/{SITE}/ble-f0-hr/ble", json.dumps(body).encode())],
+        )
+        assert ing.wait_idle(0.3, timeout=20)
+    finally:
+        ing.stop()
+    rows = _query(
+        database_url,
+        "SELECT badge, zone_id, rssi FROM badge_sightings WHERE seq = %s",
+        (seq,),
+    )
+    assert rows == [(pseudonymise(KEY, "badge-raw-0042"), "f0-hr", -67.0)]
+    dump = _query(
+        database_url,
+        "SELECT count(*) FROM badge_sightings WHERE lower(badge) LIKE %s",
+        ("%raw%",),
+    )
+    assert dump == [(0,)]
