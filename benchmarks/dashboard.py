@@ -1,0 +1,566 @@
+"""Dashboard speed on a year of data for the example building.
+
+Writes a year (52 weeks of working days) of synthetic rollups for
+examples/office.yaml through analytics' own ``write_rollups``, then measures
+
+- every page callback, called as Dash calls it (inside a request, output
+  serialised to JSON): p50 / p95 over ``--runs`` calls, for the default period
+  (28 days), a filtered view and the whole year;
+- the first render of every page in headless Chromium (goto until no callback
+  is in flight): p50 / p95 over ``--loads`` loads.
+
+Targets: callback p95 < 300 ms, first render < 2 s.
+
+    .venv/bin/python benchmarks/dashboard.py                 # private PostgreSQL
+    .venv/bin/python benchmarks/dashboard.py --database-url postgresql://...  # existing, gets overwritten
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly
+
+ROOT = Path(__file__).resolve().parent.parent
+# This script's directory holds benchmarks named like the packages
+# (dashboard.py, analytics.py): keep it off the import path.
+sys.path[:] = [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
+]
+LAST_DAY = dt.date(2026, 11, 20)  # a Friday
+FIRST_DAY = LAST_DAY - dt.timedelta(days=52 * 7 - 3)  # Monday 52 weeks earlier
+TZ = "Europe/Amsterdam"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------- synthetic year
+def working_days() -> list[dt.date]:
+    n = (LAST_DAY - FIRST_DAY).days + 1
+    days = [FIRST_DAY + dt.timedelta(days=i) for i in range(n)]
+    return [d for d in days if d.weekday() < 5]
+
+
+def synthetic_rollups(
+    spaces: pd.DataFrame,
+    zones: pd.DataFrame,
+    depts: list[str],
+    rng: np.random.Generator,
+) -> dict[str, pd.DataFrame]:
+    """A plausible year: desks used ~45 % of days, a midday peak, rooms mostly
+    under-filled, departments meeting in shared zones."""
+    from analytics.utilization import membership
+
+    days = working_days()
+    nd, ns = len(days), len(spaces)
+    cap = spaces["capacity"].to_numpy(dtype=float)
+    is_desk = (spaces["kind"] == "desk").to_numpy()
+    # --- per space and day
+    used = rng.random((nd, ns)) < np.where(is_desk, 0.45, 0.6)
+    occ = np.where(used, rng.uniform(1800, 30000, (nd, ns)), 0.0).round()
+    people = np.where(
+        is_desk, 1.0, np.maximum(1.0, np.round(rng.uniform(0.2, 0.8, (nd, ns)) * cap))
+    )
+    sd = pd.DataFrame(
+        {
+            "day": np.repeat(days, ns),
+            "space_id": np.tile(spaces["space_id"].to_numpy(), nd),
+            "available_s": 36000.0,
+            "measured_s": 36000.0,
+            "occupied_s": occ.ravel(),
+            "occupied_total_s": occ.ravel(),
+            "people_s": (occ * people).ravel(),
+            "peak_people": np.where(used, people + (~is_desk), 0.0).ravel(),
+            "stuck_s": 0.0,
+            "sessions": np.where(used, rng.integers(1, 4, (nd, ns)), 0).ravel(),
+            "hours_used": np.ceil(occ / 3600).astype(int).ravel(),
+            "used_day": (occ >= 1800).ravel(),
+        }
+    )
+    # --- per group and 15-min bucket, 08:00-18:00 local
+    mem = membership(spaces)
+    mem = mem.merge(spaces[["space_id", "capacity", "kind"]], on="space_id")
+    groups = (
+        mem.groupby(["level", "level_id"])
+        .agg(
+            spaces=("space_id", "size"),
+            capacity=("capacity", "sum"),
+            desks=("kind", lambda k: int((k == "desk").sum())),
+        )
+        .reset_index()
+    )
+    local = pd.DatetimeIndex(
+        [
+            pd.Timestamp(dt.datetime.combine(d, dt.time(8, 0)))
+            + pd.Timedelta(minutes=15 * b)
+            for d in days
+            for b in range(40)
+        ]
+    ).tz_localize(TZ)
+    bucket_start = local.tz_convert("UTC")
+    bucket_day = np.repeat(days, 40)
+    hour = (np.arange(40) / 4.0) + 8.0
+    shape = np.exp(-(((hour - 12.5) / 2.8) ** 2))  # midday peak
+    nb, ng = len(bucket_start), len(groups)
+    day_factor = rng.uniform(0.5, 1.0, nd).repeat(40)
+    util = (
+        np.clip(shape[np.tile(np.arange(40), nd)] * day_factor, 0, 1)[:, None]
+        * rng.uniform(0.4, 0.8, ng)[None, :]
+    )
+    gcap = groups["capacity"].to_numpy(dtype=float)
+    gsp = groups["spaces"].to_numpy(dtype=float)
+    people_b = util * gcap[None, :]
+    lb = pd.DataFrame(
+        {
+            "bucket_start": np.repeat(bucket_start.to_numpy(), ng),
+            "day": np.repeat(bucket_day, ng),
+            "level": np.tile(groups["level"].to_numpy(), nb),
+            "level_id": np.tile(groups["level_id"].to_numpy(), nb),
+            "spaces": np.tile(gsp.astype(int), nb),
+            "capacity": np.tile(gcap.astype(int), nb),
+            "measured_spaces": np.tile(gsp.astype(int), nb),
+            "desks_measured": np.tile(groups["desks"].to_numpy(), nb),
+            "capacity_s": np.tile(gcap * 900, nb),
+            "measured_s": np.tile(gsp * 900, nb),
+            "occupied_s": (np.minimum(1.0, util * 1.3) * gsp[None, :] * 900).ravel(),
+            "people_s": (people_b * 900).ravel(),
+            "peak_people": np.ceil(people_b * 1.15).ravel(),
+            "peak_desks_occupied": np.ceil(
+                util * groups["desks"].to_numpy()[None, :]
+            ).ravel(),
+        }
+    )
+    lb["bucket_start"] = pd.to_datetime(lb["bucket_start"], utc=True)
+    # --- rooms: seconds at each head count
+    rooms = spaces[~is_desk]
+    rh = []
+    for rid, c in zip(rooms["space_id"], rooms["capacity"], strict=True):
+        counts = np.arange(1, int(c) + 1)
+        w = 1.0 / counts
+        secs = rng.uniform(0.5, 1.5, (nd, len(counts))) * w * 3000
+        rh.append(
+            pd.DataFrame(
+                {
+                    "day": np.repeat(days, len(counts)),
+                    "space_id": rid,
+                    "people": np.tile(counts, nd),
+                    "seconds": secs.ravel().round(),
+                }
+            )
+        )
+    # --- department presence per zone and bucket (badge pseudonyms as ids)
+    pools = {d: [f"{d}-{i:03d}" for i in range(40)] for d in depts}
+    zids = zones["zone_id"].to_numpy()
+    rows_zone, rows_b, rows_day, rows_dept, rows_people, rows_badges = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
+    lam = shape[np.tile(np.arange(40), nd)] * 6
+    for z in zids:
+        for d in depts:
+            n = rng.poisson(lam)
+            keep = n > 0
+            idx = np.nonzero(keep)[0]
+            offs = rng.integers(0, 40, len(idx))
+            rows_zone.append(np.full(len(idx), z, dtype=object))
+            rows_b.append(bucket_start[idx])
+            rows_day.append(bucket_day[idx])
+            rows_dept.append(np.full(len(idx), d, dtype=object))
+            rows_people.append(n[idx])
+            pool = pools[d]
+            rows_badges.append(
+                [
+                    [pool[(o + j) % 40] for j in range(k)]
+                    for o, k in zip(offs, n[idx], strict=True)
+                ]
+            )
+    dp = pd.DataFrame(
+        {
+            "bucket_start": pd.to_datetime(
+                np.concatenate([np.asarray(b) for b in rows_b]), utc=True
+            ),
+            "day": np.concatenate(rows_day),
+            "zone_id": np.concatenate(rows_zone),
+            "source": "badge",
+            "department_id": np.concatenate(rows_dept),
+            "people": np.concatenate(rows_people),
+            "badges": [b for part in rows_badges for b in part],
+        }
+    )
+    return {
+        "analytics_space_daily": sd,
+        "analytics_level_buckets": lb,
+        "analytics_room_headcount": pd.concat(rh, ignore_index=True),
+        "analytics_dept_presence": dp,
+    }
+
+
+def prepare(url: str, seed: int) -> None:
+    from analytics.store import read_metadata, write_rollups
+    from occupancy.building import load_building
+    from occupancy.db import connect, migrate
+    from occupancy.metadata import load_site
+
+    conn = connect(url)
+    try:
+        migrate(conn)
+        load_site(conn, load_building(ROOT / "examples" / "office.yaml"))
+        spaces, zones = read_metadata(conn)
+        with conn.cursor() as cur:
+            cur.execute("SELECT department_id FROM departments ORDER BY 1")
+            depts = [r[0] for r in cur.fetchall()]
+        t0 = time.perf_counter()
+        frames = synthetic_rollups(spaces, zones, depts, np.random.default_rng(seed))
+        say(
+            f"generated {', '.join(f'{k}={len(v)}' for k, v in frames.items())} rows in {time.perf_counter() - t0:.1f} s"
+        )
+        with conn.cursor() as cur:
+            for table, frame in frames.items():
+                cur.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+                    (table,),
+                )
+                missing = {r[0] for r in cur.fetchall()} - set(frame.columns)
+                if missing:
+                    raise SystemExit(
+                        f"{table}: the generator lacks columns {sorted(missing)} (schema changed)"
+                    )
+        conn.rollback()
+        t0 = time.perf_counter()
+        written = write_rollups(conn, FIRST_DAY, LAST_DAY, frames)
+        say(f"written {sum(written.values())} rows in {time.perf_counter() - t0:.1f} s")
+        with conn, conn.cursor() as cur:
+            cur.execute("ANALYZE")
+            now = dt.datetime.now(dt.UTC)
+            cur.execute(
+                "INSERT INTO device_health (device_id, last_seen, battery_pct, online) "
+                "SELECT device_id, %s - (random() * interval '2 hours'), 5 + random() * 95, random() > 0.05 FROM devices "
+                "ON CONFLICT (device_id) DO NOTHING",
+                (now,),
+            )
+    finally:
+        conn.close()
+
+
+# ----------------------------------------------------------------- measurements
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def callback_cases(app: Any) -> list[tuple[str, Callable[[], Any]]]:
+    from dashboard.app import page_module, sync_filters
+
+    base = f"?site=hq&from={(LAST_DAY - dt.timedelta(days=27)).isoformat()}&to={LAST_DAY.isoformat()}&wh=1"
+    filt = base + "&floor=f1&department=it"
+    year = f"?site=hq&from={FIRST_DAY.isoformat()}&to={LAST_DAY.isoformat()}&wh=1"
+    ov, fm, pa = (
+        page_module("overview"),
+        page_module("floor_map"),
+        page_module("patterns"),
+    )
+    ro, co, de = (
+        page_module("rooms"),
+        page_module("collaboration"),
+        page_module("devices"),
+    )
+    sp = page_module("space")
+    cases: list[tuple[str, Callable[[], Any]]] = []
+    for label, q in (("28d", base), ("28d+filter", filt), ("year", year)):
+        cases += [
+            (
+                f"filters.sync [{label}]",
+                lambda q=q: sync_filters(q, [None] * 8, "app-url"),
+            ),
+            (f"overview.now [{label}]", lambda q=q: ov.update_now(0, q)),
+            (f"overview.period [{label}]", lambda q=q: ov.update_period(q)),
+            (
+                f"floor_map.measure [{label}]",
+                lambda q=q: fm.update_floor_map(q, "time_used_pct", 0),
+            ),
+            (
+                f"floor_map.live [{label}]",
+                lambda q=q: fm.update_floor_map(q, "live", 0),
+            ),
+            (
+                f"patterns.building [{label}]",
+                lambda q=q: pa.update_patterns(q, "building"),
+            ),
+            (f"patterns.zone [{label}]", lambda q=q: pa.update_patterns(q, "zone")),
+            (f"rooms [{label}]", lambda q=q: ro.update_rooms(q)),
+            (f"collaboration [{label}]", lambda q=q: co.update_collaboration(q)),
+            (f"devices [{label}]", lambda q=q: de.update_devices(q)),
+            (f"space [{label}]", lambda q=q: sp.update_space(q + "&space=f1-it-d001")),
+        ]
+        for report, level in (
+            ("utilization", "floor"),
+            ("rooms", None),
+            ("colocation", "matrix"),
+        ):
+            cases.append(
+                (
+                    f"export.{report} [{label}]",
+                    lambda q=q, r=report, lv=level: _export(r, lv, q),
+                )
+            )
+    return cases
+
+
+def _export(report: str, level: str | None, search: str) -> Any:
+    from dashboard.analytics_api import build_report, report_csv
+    from dashboard.app import current_filters
+    from dashboard.data import current
+
+    frame = build_report(current(), report, current_filters(search), level=level)
+    return report_csv(current(), frame)
+
+
+def measure_callbacks(
+    app: Any, runs: int, cold_runs: int
+) -> list[tuple[str, float, float, float, float]]:
+    """(case, cold p50, cold p95, warm p50, warm p95) [ms]. Cold: the result
+    cache emptied before each call (what the first visitor after `occupancy
+    analyze` waits); warm: repeated calls (later visitors, navigation back)."""
+    data = app.server.extensions["occupancy_dashboard"]
+
+    def timed(fn: Callable[[], Any]) -> float:
+        with app.server.test_request_context("/"):
+            t0 = time.perf_counter()
+            result = fn()
+            if not isinstance(result, bytes):
+                json.dumps(result, cls=plotly.utils.PlotlyJSONEncoder)
+            return (time.perf_counter() - t0) * 1000
+
+    out = []
+    for name, fn in callback_cases(app):
+        timed(fn)  # imports, metadata
+        cold = []
+        for _ in range(cold_runs):
+            data.clear_cache()
+            data.metadata()
+            cold.append(timed(fn))
+        warm = [timed(fn) for _ in range(runs)]
+        row = (
+            name,
+            statistics.median(cold),
+            pct(cold, 0.95),
+            statistics.median(warm),
+            pct(warm, 0.95),
+        )
+        out.append(row)
+        say(
+            f"  {name:34s} cold p50 {row[1]:7.1f} p95 {row[2]:7.1f} | warm p50 {row[3]:6.1f} p95 {row[4]:6.1f} ms"
+        )
+    return out
+
+
+def measure_first_render(
+    app: Any, loads: int, shots: Path | None
+) -> list[tuple[str, float, float, float]]:
+    """(page, cold p50, cold p95, warm p95) [ms] from goto until no callback is
+    in flight; cold empties the server's result cache before the load."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    query = f"?site=hq&from={(LAST_DAY - dt.timedelta(days=27)).isoformat()}&to={LAST_DAY.isoformat()}&wh=1"
+    pages = [
+        "/",
+        "/floor-map",
+        "/patterns",
+        "/rooms",
+        "/collaboration",
+        "/devices",
+        "/export",
+        "/space",
+    ]
+    out = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            data = app.server.extensions["occupancy_dashboard"]
+            for path in pages:
+                times, warm = [], []
+                for i in range(2 * loads + 1):
+                    if i <= loads:
+                        data.clear_cache()
+                    context = browser.new_context(
+                        viewport={"width": 1400, "height": 1000}
+                    )
+                    page = context.new_page()
+                    extra = "&space=f1-it-d001" if path == "/space" else ""
+                    t0 = time.perf_counter()
+                    page.goto(base + path + query + extra)
+                    page.wait_for_selector(
+                        "#filters-site .Select-value", timeout=30_000
+                    )
+                    page.wait_for_load_state("networkidle")
+                    page.wait_for_function(
+                        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')",
+                        timeout=30_000,
+                    )
+                    dt_ms = (time.perf_counter() - t0) * 1000
+                    if shots is not None and i == 2 * loads:
+                        name = (
+                            "overview"
+                            if path == "/"
+                            else path.strip("/").replace("-", "_")
+                        )
+                        page.screenshot(
+                            path=str(shots / f"dashboard_{name}.png"), full_page=True
+                        )
+                    context.close()
+                    if (
+                        0 < i <= loads
+                    ):  # the very first load also fills the browser's cache
+                        times.append(dt_ms)
+                    elif i > loads:
+                        warm.append(dt_ms)
+                out.append(
+                    (path, statistics.median(times), pct(times, 0.95), pct(warm, 0.95))
+                )
+                say(
+                    f"  {path:14s} cold p50 {out[-1][1]:6.0f} p95 {out[-1][2]:6.0f} | warm p95 {out[-1][3]:6.0f} ms"
+                )
+            browser.close()
+    finally:
+        server.shutdown()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        help="Use this database (its rollups for the year are replaced).",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=20, help="Warm calls per case [20]."
+    )
+    parser.add_argument(
+        "--cold-runs", type=int, default=5, help="Cold calls per case [5]."
+    )
+    parser.add_argument(
+        "--skip-generate", action="store_true", help="Reuse the year in --database-url."
+    )
+    parser.add_argument(
+        "--screenshots", type=Path, help="Save a screenshot of every page here."
+    )
+    parser.add_argument(
+        "--loads", type=int, default=5, help="Browser loads per page [5]."
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-callbacks", action="store_true")
+    args = parser.parse_args()
+
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    pg = None
+    url = args.database_url
+    if not url:
+        from occupancy.services import PostgresServer, free_port
+
+        tmp = Path(tempfile.mkdtemp(prefix="dash-bench-"))
+        os.chmod(tmp, 0o755)
+        pg = PostgresServer(tmp / "pg", free_port(), fsync=False)
+        say(f"starting a private PostgreSQL in {tmp}")
+        pg.start()
+        url = pg.url()
+    try:
+        say(
+            f"a year of rollups: {FIRST_DAY} .. {LAST_DAY} ({len(working_days())} working days)"
+        )
+        if not args.skip_generate:
+            prepare(url, args.seed)
+        from dashboard.app import create_app
+        from occupancy.settings import load_settings
+
+        app = create_app(load_settings({"database_url": url}))
+        say(
+            f"callbacks ({args.cold_runs} cold + {args.runs} warm runs each, server side incl. JSON):"
+        )
+        cb = (
+            []
+            if args.skip_callbacks
+            else measure_callbacks(app, args.runs, args.cold_runs)
+        )
+        fr: list[tuple[str, float, float, float]] = []
+        if not args.skip_browser:
+            say(
+                f"first render ({args.loads} cold + {args.loads} warm loads per page, headless Chromium):"
+            )
+            if args.screenshots:
+                args.screenshots.mkdir(parents=True, exist_ok=True)
+            fr = measure_first_render(app, args.loads, args.screenshots)
+    finally:
+        if pg is not None:
+            pg.stop(mode="immediate")
+    print(
+        f"\nDashboard benchmark, {os.cpu_count()} CPU(s), shared machine: figures are noisy"
+    )
+    print(
+        f"{'callback':36s} {'cold p50':>9s} {'cold p95':>9s} {'warm p50':>9s} {'warm p95':>9s}  [ms]"
+    )
+    for name, c50, c95, w50, w95 in cb:
+        flag = "  cold > 300 ms" if c95 > 300 else ""
+        print(f"{name:36s} {c50:9.1f} {c95:9.1f} {w50:9.1f} {w95:9.1f}{flag}")
+    if cb:
+        worst_c = max(cb, key=lambda r: r[2])
+        worst_w = max(cb, key=lambda r: r[4])
+        print(
+            f"worst cold p95: {worst_c[0]} {worst_c[2]:.1f} ms; worst warm p95: {worst_w[0]} {worst_w[4]:.1f} ms (target < 300 ms)"
+        )
+    if fr:
+        print(
+            f"\n{'first render':36s} {'cold p50':>9s} {'cold p95':>9s} {'warm p95':>9s}  [ms]"
+        )
+        for name, c50, c95, w95 in fr:
+            print(
+                f"{name:36s} {c50:9.0f} {c95:9.0f} {w95:9.0f}{'  cold > 2 s' if c95 > 2000 else ''}"
+            )
+        worst = max(fr, key=lambda r: r[2])
+        print(
+            f"worst first render cold p95: {worst[0]} {worst[2]:.0f} ms (target < 2000 ms)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

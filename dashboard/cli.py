@@ -1,0 +1,84 @@
+"""``occupancy dashboard``: serve the dashboard."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from occupancy.cli import CliContext, pass_ctx
+from occupancy.settings import SettingError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["COMMANDS", "dashboard"]
+
+
+@click.command("dashboard")
+@click.option(
+    "--host", help="Address to listen on [setting dashboard_host, default 127.0.0.1]."
+)
+@click.option("--port", type=int, help="Port [setting dashboard_port, default 8050].")
+@click.option(
+    "--language",
+    type=click.Choice(["en", "nl"]),
+    help="Labels in English or Dutch [setting language].",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Flask development server with Dash's debug tools and reloader. Never in production: "
+    "it shows stack traces in the browser.",
+)
+@click.option(
+    "--threads",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Worker threads of the production server.",
+)
+@pass_ctx
+def dashboard(
+    cli: CliContext,
+    host: str | None,
+    port: int | None,
+    language: str | None,
+    debug: bool,
+    threads: int,
+) -> None:
+    """Serve the dashboard (production WSGI server: waitress).
+
+    \b
+    Examples:
+      occupancy dashboard                                  # http://127.0.0.1:8050
+      OCCUPANCY_AUTH_USERS='fm:s3cret,ana:pw' occupancy dashboard --host 0.0.0.0
+      OCCUPANCY_AUTH_PROXY_HEADER=X-Forwarded-User occupancy dashboard   # behind a login proxy
+      occupancy dashboard --language nl --port 8051
+      occupancy dashboard --debug                          # development only
+
+    Without auth_users or auth_proxy_header anyone who can reach the port sees
+    the dashboard: keep the default 127.0.0.1 then. See docs/dashboard.md.
+    """
+    from dashboard.app import create_app
+
+    try:
+        settings = cli.settings.replace(language=language) if language else cli.settings
+        app = create_app(settings)
+    except SettingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    host = host or settings.dashboard_host
+    port = port or settings.dashboard_port
+    url = f"http://{host}:{port}/"
+    if debug:
+        click.echo(f"dashboard (DEBUG, development server) on {url}", err=True)
+        app.run(host=host, port=port, debug=True)
+        return
+    from waitress import serve
+
+    click.echo(f"dashboard on {url} (Ctrl-C stops)", err=True)
+    serve(
+        app.server, host=host, port=port, threads=threads, ident="occupancy-dashboard"
+    )
+
+
+COMMANDS = [dashboard]

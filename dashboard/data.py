@@ -1,0 +1,213 @@
+"""The dashboard's one I/O module: a connection pool, cached metadata, and the
+analytics package's public read API.
+
+Historic views read only the analytics rollups (``analytics.store`` and
+``analytics.reports``), which are k-suppressed; metadata (spaces, zones, floors,
+devices, device health, rejected messages) is read directly. Callbacks get the
+instance of the running app with :func:`current`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import flask
+import pandas as pd
+from psycopg2.pool import ThreadedConnectionPool
+
+from occupancy.db import Connection, read_frame
+from occupancy.settings import Settings, mask_url
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+__all__ = ["AnalyticsUnavailable", "DashboardData", "current"]
+
+EXTENSION_KEY = "occupancy_dashboard"
+#: Metadata is re-read after this long, so a reloaded building file shows up [s].
+METADATA_TTL_S = 300.0
+#: Rollup reads are reused this long unless `occupancy analyze` ran meanwhile [s].
+RESULT_TTL_S = 600.0
+#: How often the analyze watermark is checked for new rollups [s].
+VERSION_CHECK_S = 5.0
+#: Cached rollup reads kept at most (oldest dropped first).
+RESULT_CACHE_SIZE = 256
+
+
+class AnalyticsUnavailable(RuntimeError):
+    """The analytics package or one of its functions is missing; the message says which."""
+
+
+class DashboardData:
+    """Database access for one app: a small pool of connections (Dash serves
+    callbacks on several threads) and metadata cached for :data:`METADATA_TTL_S`."""
+
+    def __init__(self, settings: Settings, *, max_connections: int = 4) -> None:
+        self.settings = settings
+        self._url = settings.effective_database_url
+        self._max = max_connections
+        self._pool: ThreadedConnectionPool | None = None
+        self._lock = threading.Lock()
+        self._meta: dict[str, pd.DataFrame] = {}
+        self._meta_at = 0.0
+        self._results: OrderedDict[Hashable, tuple[Any, float, Any]] = OrderedDict()
+        self._version: Any = None
+        self._version_at = -VERSION_CHECK_S
+
+    # connections ---------------------------------------------------------
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A pooled connection in autocommit mode (dashboard reads only)."""
+        with self._lock:
+            if self._pool is None:
+                logger.info("dashboard database %s", mask_url(self._url))
+                self._pool = ThreadedConnectionPool(
+                    1,
+                    self._max,
+                    self._url,
+                    connect_timeout=self.settings.db_connect_timeout_s,
+                    application_name="occupancy-dashboard",
+                )
+            pool = self._pool
+        conn = pool.getconn()
+        broken = False
+        try:
+            conn.autocommit = True
+            yield conn
+        except Exception:
+            broken = bool(conn.closed)
+            raise
+        finally:
+            pool.putconn(conn, close=broken)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.closeall()
+                self._pool = None
+
+    # cached rollup reads ------------------------------------------------------
+    def rollup_version(self) -> Any:
+        """When ``occupancy analyze`` last wrote rollups (its watermark), checked
+        at most every :data:`VERSION_CHECK_S` seconds."""
+        now = time.monotonic()
+        if now - self._version_at >= VERSION_CHECK_S:
+            with self.connection() as conn, conn.cursor() as cur:
+                cur.execute("SELECT to_regclass('analytics_watermark') IS NOT NULL")
+                row = cur.fetchone()
+                version = None
+                if row and row[0]:
+                    cur.execute("SELECT max(computed_at) FROM analytics_watermark")
+                    got = cur.fetchone()
+                    version = got[0] if got else None
+            self._version, self._version_at = version, now
+        return self._version
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, reused for the same ``key`` until new rollups are
+        written or :data:`RESULT_TTL_S` passes. Callers must not modify the
+        result (frames are shared between requests)."""
+        version = self.rollup_version()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._results.get(key)
+            if hit is not None and hit[0] == version and now - hit[1] < RESULT_TTL_S:
+                self._results.move_to_end(key)
+                value: T = hit[2]
+                return value
+        value = compute()
+        with self._lock:
+            self._results[key] = (version, now, value)
+            while len(self._results) > RESULT_CACHE_SIZE:
+                self._results.popitem(last=False)
+        return value
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._results.clear()
+            self._meta = {}
+
+    # metadata --------------------------------------------------------------
+    def metadata(self) -> dict[str, pd.DataFrame]:
+        """sites, buildings, floors, zones, spaces, departments (cached)."""
+        now = time.monotonic()
+        if self._meta and now - self._meta_at < METADATA_TTL_S:
+            return self._meta
+        from occupancy.metadata import read_spaces, read_zones
+
+        with self.connection() as conn:
+            meta = {
+                "sites": read_frame(
+                    conn, "SELECT site_id, name, timezone FROM sites ORDER BY site_id"
+                ),
+                "buildings": read_frame(
+                    conn,
+                    "SELECT building_id, site_id, name FROM buildings ORDER BY building_id",
+                ),
+                "floors": read_frame(
+                    conn,
+                    "SELECT floor_id, building_id, level, name, width_m, height_m "
+                    "FROM floors ORDER BY building_id, level",
+                ),
+                "zones": read_zones(conn),
+                "spaces": read_spaces(conn),
+                "departments": read_frame(
+                    conn,
+                    "SELECT department_id, site_id, name, headcount, color "
+                    "FROM departments ORDER BY department_id",
+                ),
+            }
+        self._meta, self._meta_at = meta, now
+        return meta
+
+    def devices(self) -> pd.DataFrame:
+        """Every device with its health row (last_seen, battery_pct, online)."""
+        with self.connection() as conn:
+            frame: pd.DataFrame = read_frame(
+                conn,
+                """SELECT d.device_id, d.kind, d.family, d.space_id, d.zone_id,
+                          d.assigned, h.last_seen, h.battery_pct, h.online
+                     FROM devices d LEFT JOIN device_health h USING (device_id)
+                    ORDER BY d.device_id""",
+            )
+        return frame
+
+    def rejected_by_reason(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """Rejected messages received in [start, end) counted by reason."""
+        with self.connection() as conn:
+            frame: pd.DataFrame = read_frame(
+                conn,
+                """SELECT reason, count(*) AS messages, max(received_at) AS last_at
+                     FROM rejected_messages
+                    WHERE received_at >= %s AND received_at < %s
+                    GROUP BY reason ORDER BY messages DESC, reason""",
+                (start, end),
+            )
+        return frame
+
+    # analytics ---------------------------------------------------------------
+    def analytics(self, module: str, name: str) -> Any:
+        """``analytics.<module>.<name>``, or :class:`AnalyticsUnavailable`."""
+        try:
+            mod = importlib.import_module(f"analytics.{module}")
+        except ModuleNotFoundError as exc:
+            raise AnalyticsUnavailable(f"analytics.{module} is not installed") from exc
+        func = getattr(mod, name, None)
+        if func is None:
+            raise AnalyticsUnavailable(f"analytics.{module}.{name} does not exist")
+        return func
+
+
+def current() -> DashboardData:
+    """The :class:`DashboardData` of the app serving this request."""
+    data: DashboardData = flask.current_app.extensions[EXTENSION_KEY]
+    return data

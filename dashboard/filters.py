@@ -1,0 +1,144 @@
+"""The view filters and their place in the URL query string.
+
+A view is shared as a link: ``?site=hq&building=main&floor=f1&zone=&department=it
+&from=2026-11-02&to=2026-11-29&wh=1``. Parsing is forgiving (a bad value falls
+back to the default and is logged) because links get edited by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_DAYS", "ViewFilters", "parse_query", "to_query"]
+
+#: Length of the default period, ending yesterday [days].
+DEFAULT_DAYS = 28
+
+_TEXT_KEYS = ("site", "building", "floor", "zone", "department")
+
+
+@dataclass(frozen=True)
+class ViewFilters:
+    """What every page shows: a place, a department and a local-date range.
+
+    ``start`` and ``end`` are local dates, both included.
+    """
+
+    site: str | None = None
+    building: str | None = None
+    floor: str | None = None
+    zone: str | None = None
+    department: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    working_hours_only: bool = True
+
+    @property
+    def days(self) -> int:
+        """Number of days in the range (both ends included)."""
+        if self.start is None or self.end is None:
+            return 0
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> ViewFilters:
+        """The same filters over the period of equal length just before."""
+        if self.start is None or self.end is None:
+            return self
+        n = dt.timedelta(days=self.days)
+        return replace(self, start=self.start - n, end=self.end - n)
+
+    def utc_range(self, tz: str) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) as timezone-aware UTC datetimes for local midnights."""
+        from zoneinfo import ZoneInfo
+
+        if self.start is None or self.end is None:
+            raise ValueError("filters have no date range")
+        zone = ZoneInfo(tz)
+        lo = dt.datetime.combine(self.start, dt.time(0), zone)
+        hi = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(0), zone)
+        return lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _date(raw: str | None, key: str) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        logger.info("ignoring bad %s=%r in the URL", key, raw)
+        return None
+
+
+def parse_query(
+    search: str | None, today: dt.date, *, site: str | None = None
+) -> ViewFilters:
+    """Filters from a query string (with or without the leading ``?``).
+
+    Missing dates give the :data:`DEFAULT_DAYS` days ending yesterday; a range
+    given backwards is swapped; ``site`` is the default site.
+    """
+    text = (search or "").lstrip("?")
+    qs = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    values: dict[str, Any] = {k: (qs.get(k) or None) for k in _TEXT_KEYS}
+    if values["site"] is None:
+        values["site"] = site
+    start = _date(qs.get("from"), "from")
+    end = _date(qs.get("to"), "to")
+    if end is None:
+        end = today - dt.timedelta(days=1)
+    if start is None:
+        start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        start, end = end, start
+    wh = (qs.get("wh") or "1").strip().lower() not in ("0", "false", "no", "off")
+    return ViewFilters(**values, start=start, end=end, working_hours_only=wh)
+
+
+def to_query(filters: ViewFilters) -> str:
+    """The query string (with ``?``) that :func:`parse_query` turns back into
+    ``filters``; empty filters are left out so links stay short."""
+    pairs: list[tuple[str, str]] = []
+    for key in _TEXT_KEYS:
+        value = getattr(filters, key)
+        if value:
+            pairs.append((key, str(value)))
+    if filters.start is not None:
+        pairs.append(("from", filters.start.isoformat()))
+    if filters.end is not None:
+        pairs.append(("to", filters.end.isoformat()))
+    pairs.append(("wh", "1" if filters.working_hours_only else "0"))
+    return "?" + urlencode(pairs)
+
+
+FILTER_KEYS = (*_TEXT_KEYS, "from", "to", "wh")
+
+
+def extra_params(search: str | None) -> dict[str, str]:
+    """Query keys that are not filters (e.g. ``space`` of the space history page)."""
+    text = (search or "").lstrip("?")
+    return {
+        k: v[-1]
+        for k, v in parse_qs(text, keep_blank_values=True).items()
+        if k not in FILTER_KEYS
+    }
+
+
+def with_query(search: str | None, **extra: str | None) -> str:
+    """``search`` with keys added or replaced (``None`` removes a key)."""
+    text = (search or "").lstrip("?")
+    qs = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    for key, value in extra.items():
+        if value is None:
+            qs.pop(key, None)
+        else:
+            qs[key] = value
+    return "?" + urlencode(list(qs.items())) if qs else ""

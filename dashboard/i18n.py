@@ -1,0 +1,187 @@
+"""Dashboard labels in English and Dutch (setting ``language``: en | nl).
+
+Every visible string goes through :func:`t`, so a missing translation shows the
+English text rather than a key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["LABELS", "LANGUAGES", "t"]
+
+LANGUAGES = ("en", "nl")
+
+#: key -> (English, Dutch)
+LABELS: dict[str, tuple[str, str]] = {
+    "app_title": ("Workplace occupancy", "Werkplekbezetting"),
+    # navigation
+    "nav_overview": ("Overview", "Overzicht"),
+    "nav_floor_map": ("Floor map", "Plattegrond"),
+    "nav_patterns": ("Patterns", "Patronen"),
+    "nav_rooms": ("Meeting rooms", "Vergaderruimtes"),
+    "nav_collaboration": ("Collaboration", "Samenwerking"),
+    "nav_devices": ("Devices", "Apparaten"),
+    "nav_export": ("Export", "Exporteren"),
+    "nav_space": ("Space history", "Historie van een ruimte"),
+    # filters
+    "f_site": ("Site", "Locatie"),
+    "f_building": ("Building", "Gebouw"),
+    "f_floor": ("Floor", "Verdieping"),
+    "f_zone": ("Zone", "Zone"),
+    "f_department": ("Department", "Afdeling"),
+    "f_period": ("Period", "Periode"),
+    "f_working_hours": ("Working hours only", "Alleen werktijden"),
+    "f_all": ("All", "Alle"),
+    "f_level": ("Level", "Niveau"),
+    "f_measure": ("Colour by", "Kleur naar"),
+    "f_report": ("Report", "Rapport"),
+    # measures and words (glossary: docs/dashboard.md)
+    "m_time_used_pct": ("Time used (%)", "Tijd in gebruik (%)"),
+    "m_utilization_pct": ("Utilization (%)", "Benutting (%)"),
+    "m_avg_utilization": ("Average utilization", "Gemiddelde benutting"),
+    "m_peak_utilization": ("Peak utilization", "Piekbenutting"),
+    "m_avg_daily_peak": ("Average daily peak", "Gemiddelde dagpiek"),
+    "m_peak_people": ("Peak people", "Piek personen"),
+    "m_live": ("Live state", "Actuele status"),
+    "m_people": ("People", "Personen"),
+    "m_capacity": ("Seats", "Zitplaatsen"),
+    "m_trend": ("vs previous period", "t.o.v. vorige periode"),
+    "m_lift": ("Lift (observed ÷ expected)", "Lift (waargenomen ÷ verwacht)"),
+    "m_copresence_h": ("Co-presence (h)", "Gelijktijdige aanwezigheid (u)"),
+    "m_no_show_pct": ("No-show rate (%)", "No-show percentage (%)"),
+    "m_unbooked_pct": ("Unbooked use (%)", "Ongeboekt gebruik (%)"),
+    "m_small_meetings_pct": (
+        "Meetings using ≤ half the seats (%)",
+        "Vergaderingen met ≤ helft van de stoelen (%)",
+    ),
+    "m_diversity": ("Department diversity", "Diversiteit van afdelingen"),
+    # overview
+    "now": ("Now", "Nu"),
+    "now_people": ("People in the building", "Personen in het gebouw"),
+    "now_free_desks": ("Free desks", "Vrije bureaus"),
+    "now_free_rooms": ("Free rooms", "Vrije ruimtes"),
+    "period_kpis": ("Chosen period", "Gekozen periode"),
+    "under_used": ("Under-used", "Onderbenut"),
+    "optimal": ("Optimal", "Optimaal"),
+    "over_used": ("Over-used", "Overbenut"),
+    "top_under": ("Most under-used spaces", "Meest onderbenutte ruimtes"),
+    "top_over": ("Most used spaces", "Meest gebruikte ruimtes"),
+    "target_bands": ("Target bands", "Doelbanden"),
+    # states
+    "occupied": ("Occupied", "Bezet"),
+    "free": ("Free", "Vrij"),
+    "unknown": ("Unknown (no recent data)", "Onbekend (geen recente data)"),
+    "online": ("Online", "Online"),
+    "offline": ("Offline", "Offline"),
+    # empty states
+    "empty_no_data": (
+        "No data in the chosen range: pick another period or filter.",
+        "Geen gegevens in de gekozen periode: kies een andere periode of filter.",
+    ),
+    "empty_all_suppressed": (
+        "Every cell covers fewer than {k} people and is suppressed for privacy.",
+        "Elke cel betreft minder dan {k} personen en wordt om privacyredenen verborgen.",
+    ),
+    "empty_no_analytics": (
+        "The analytics rollups are not available ({why}); run `occupancy analyze`.",
+        "De analyse-tabellen zijn niet beschikbaar ({why}); draai `occupancy analyze`.",
+    ),
+    "empty_no_bookings": (
+        "No bookings known in this range: no-shows cannot be measured.",
+        "Geen boekingen bekend in deze periode: no-shows zijn niet te meten.",
+    ),
+    "empty_no_devices": ("No devices are known.", "Er zijn geen apparaten bekend."),
+    "empty_no_rejected": (
+        "No rejected messages in the chosen range.",
+        "Geen geweigerde berichten in de gekozen periode.",
+    ),
+    "empty_no_space": (
+        "Choose a space on the floor map to see its history.",
+        "Kies een ruimte op de plattegrond om de historie te zien.",
+    ),
+    "suppressed": ("suppressed (< k people)", "verborgen (< k personen)"),
+    "error": (
+        "Something went wrong while loading this view; the error is logged.",
+        "Er ging iets mis bij het laden; de fout is gelogd.",
+    ),
+    # devices
+    "dev_total": ("Devices", "Apparaten"),
+    "dev_online": ("Online", "Online"),
+    "dev_offline": ("Offline or silent", "Offline of stil"),
+    "dev_low_battery": ("Battery below 20 %", "Batterij onder 20 %"),
+    "dev_unassigned": ("Unassigned devices", "Niet-toegewezen apparaten"),
+    "dev_last_seen": ("Last seen", "Laatst gezien"),
+    "dev_battery": ("Battery (%)", "Batterij (%)"),
+    "dev_gap": ("Silent for (h)", "Stil sinds (u)"),
+    "dev_rejected": ("Rejected messages by reason", "Geweigerde berichten per reden"),
+    "dev_reason": ("Reason", "Reden"),
+    "dev_count": ("Messages", "Berichten"),
+    # export
+    "exp_intro": (
+        "Every report of `occupancy export` for the current filters, as CSV "
+        "(exactly the file the command writes; cells under k people are left out).",
+        "Elk rapport van `occupancy export` voor de huidige filters, als CSV "
+        "(precies het bestand dat het commando schrijft; cellen onder k personen "
+        "zijn weggelaten).",
+    ),
+    "exp_download": ("Download CSV", "CSV downloaden"),
+    # patterns
+    "pat_heatmap": ("Hour of week", "Uur van de week"),
+    "pat_dow": ("Day of week", "Dag van de week"),
+    "pat_weekly": ("Weekly trend", "Trend per week"),
+    "hour": ("Hour", "Uur"),
+    "day": ("Day", "Dag"),
+    "week": ("Week", "Week"),
+    # rooms
+    "rooms_sizing": (
+        "Right-sizing: people vs seats",
+        "Juiste maat: personen vs stoelen",
+    ),
+    "rooms_bookings": ("Bookings", "Boekingen"),
+    "rooms_mean_people": (
+        "Mean people while occupied",
+        "Gemiddeld personen bij gebruik",
+    ),
+    "rooms_p90_people": ("90th percentile people", "90e percentiel personen"),
+    # collaboration
+    "col_matrix": ("Department co-location", "Co-locatie van afdelingen"),
+    "col_network": ("Network", "Netwerk"),
+    "col_mix": (
+        "Mix of departments in shared spaces",
+        "Mix van afdelingen in gedeelde ruimtes",
+    ),
+    "col_note": (
+        "Co-presence is not contact. Cells covering fewer than {k} people are "
+        "grey, marked ×, and their value is never shown.",
+        "Gelijktijdige aanwezigheid is geen contact. Cellen met minder dan {k} "
+        "personen zijn grijs, gemarkeerd met ×, en hun waarde wordt nooit getoond.",
+    ),
+    "space": ("Space", "Ruimte"),
+    "floor_map_hint": (
+        "Click a desk or room to open its history.",
+        "Klik op een bureau of ruimte voor de historie.",
+    ),
+}
+
+_WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+}
+
+
+def t(key: str, lang: str = "en", **fmt: object) -> str:
+    """The label ``key`` in ``lang`` (en | nl), formatted with ``fmt``."""
+    pair = LABELS.get(key)
+    if pair is None:
+        logger.warning("no label %r", key)
+        return key
+    text = pair[1] if lang == "nl" else pair[0]
+    return text.format(**fmt) if fmt else text
+
+
+def weekdays(lang: str = "en") -> tuple[str, ...]:
+    """Short weekday names, Monday first."""
+    return _WEEKDAYS.get(lang, _WEEKDAYS["en"])

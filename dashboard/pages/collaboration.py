@@ -1,0 +1,294 @@
+"""Collaboration: the department co-location matrix (lift against
+independence), a network view, and the mix of departments in shared spaces.
+Cells covering fewer than k people are marked as suppressed, never shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import replace
+from typing import Any
+
+import dash
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from dashboard.analytics_api import call
+from dashboard.app import current_filters, lang
+from dashboard.data import AnalyticsUnavailable, current
+from dashboard.filters import ViewFilters
+from dashboard.i18n import t
+from dashboard.theme import (
+    DIVERGING,
+    OKABE_ITO,
+    SUPPRESSED_COLOR,
+    base_layout,
+    empty_figure,
+)
+
+logger = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/collaboration", name="Collaboration", order=4)  # type: ignore[no-untyped-call]
+
+
+def lift_matrices(
+    colo: pd.DataFrame, departments: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lift, suppressed) as department × department arrays in ``departments``
+    order. Suppressed or missing cells have lift NaN; a suppressed cell's value
+    is never read."""
+    n = len(departments)
+    pos = {d: i for i, d in enumerate(departments)}
+    lift = np.full((n, n), np.nan)
+    supp = np.zeros((n, n), dtype=bool)
+    records: list[dict[Any, Any]] = list(colo.to_dict("records"))
+    for rec in records:
+        a, b = pos.get(str(rec["department_a"])), pos.get(str(rec["department_b"]))
+        if a is None or b is None:
+            continue
+        if bool(rec["suppressed"]):
+            supp[a, b] = supp[b, a] = True
+        else:
+            lift[a, b] = lift[b, a] = float(rec["lift"])
+    return lift, supp
+
+
+def matrix_figure(
+    lift: np.ndarray, supp: np.ndarray, names: list[str], language: str
+) -> go.Figure:
+    """Heatmap of log2 lift (white = as expected); suppressed cells grey with an ×."""
+    with np.errstate(divide="ignore"):
+        z = np.log2(lift)
+    zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    text = np.where(
+        supp,
+        "×",
+        np.where(
+            np.isnan(lift), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(lift))
+        ),
+    )
+    fig = go.Figure(
+        [
+            go.Heatmap(
+                z=np.where(supp, 1.0, np.nan),
+                x=names,
+                y=names,
+                colorscale=[[0, SUPPRESSED_COLOR], [1, SUPPRESSED_COLOR]],
+                showscale=False,
+                hoverinfo="skip",
+            ),
+            go.Heatmap(
+                z=z,
+                x=names,
+                y=names,
+                colorscale=DIVERGING,
+                zmid=0,
+                zmin=-max(zmax, 1e-9),
+                zmax=max(zmax, 1e-9),
+                text=text,
+                texttemplate="%{text}",
+                customdata=lift,
+                hovertemplate="%{y} × %{x}: lift %{customdata:.2f}<extra></extra>",
+                colorbar={"title": {"text": "log₂ lift"}},
+            ),
+        ]
+    )
+    fig.update_layout(
+        **base_layout(height=460, title=t("col_matrix", language)),
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def network_figure(
+    lift: np.ndarray, names: list[str], colors: list[str], language: str
+) -> go.Figure:
+    """Departments on a circle; an edge where lift > 1, wider for higher lift."""
+    n = len(names)
+    angles = [2 * math.pi * i / max(n, 1) for i in range(n)]
+    xs, ys = [math.cos(a) for a in angles], [math.sin(a) for a in angles]
+    traces: list[go.Scatter] = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            v = lift[i, j]
+            if np.isfinite(v) and v > 1.0:
+                traces.append(
+                    go.Scatter(
+                        x=[xs[i], xs[j]],
+                        y=[ys[i], ys[j]],
+                        mode="lines",
+                        hoverinfo="text",
+                        text=f"{names[i]} × {names[j]}: {v:.2f}",
+                        showlegend=False,
+                        line={"width": min(1 + 3 * (v - 1), 10), "color": "#888"},
+                    )
+                )
+    traces.append(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers+text",
+            text=names,
+            textposition="top center",
+            marker={"size": 18, "color": colors, "line": {"color": "#333", "width": 1}},
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    fig = go.Figure(traces)
+    fig.update_layout(
+        **base_layout(height=460, title=t("col_network", language)),
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+    )
+    return fig
+
+
+#: Weeks shown in the department-mix chart (the latest of the period).
+MAX_MIX_WEEKS = 13
+
+
+def week_ranges(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """[start, end] cut into weeks from Monday to Sunday (first and last partial)."""
+    out = []
+    lo = start
+    while lo <= end:
+        hi = min(lo + dt.timedelta(days=6 - lo.weekday()), end)
+        out.append((lo, hi))
+        lo = hi + dt.timedelta(days=1)
+    return out
+
+
+def mix_figure(
+    div: pd.DataFrame, zone_names: dict[str, str], language: str, k: int
+) -> go.Figure:
+    """Department diversity (Gini-Simpson, 0 = one department, → 1 = evenly
+    mixed) per shared zone and week; suppressed weeks are marked ×, no value."""
+    if div.empty:
+        return empty_figure(t("empty_no_data", language))
+    fig = go.Figure()
+    for i, (zone, part) in enumerate(div.groupby("zone_id", sort=True)):
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        shown = part[~part["suppressed"].astype(bool)]
+        hidden = part[part["suppressed"].astype(bool)]
+        name = zone_names.get(str(zone), str(zone))
+        fig.add_trace(
+            go.Scatter(
+                x=shown["week"],
+                y=shown["simpson"],
+                mode="lines+markers",
+                name=name,
+                line={"color": color},
+            )
+        )
+        if len(hidden):
+            fig.add_trace(
+                go.Scatter(
+                    x=hidden["week"],
+                    y=[0.0] * len(hidden),
+                    mode="markers",
+                    name=f"{name}: {t('suppressed', language)}",
+                    marker={
+                        "symbol": "x",
+                        "size": 10,
+                        "color": SUPPRESSED_COLOR,
+                        "line": {"color": "#666", "width": 1},
+                    },
+                    hovertemplate=t("suppressed", language) + "<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        **base_layout(height=320, title=t("col_mix", language)),
+        yaxis={"title": t("m_diversity", language), "range": [-0.05, 1.0]},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
+
+
+def layout(**_query: Any) -> html.Div:
+    language = lang()
+    k = current().settings.k_anonymity
+    return html.Div(
+        [
+            html.H2(t("nav_collaboration", language)),
+            html.P(t("col_note", language, k=k)),
+            html.Div(id="collab-note", className="empty"),
+            html.Div(
+                [
+                    html.Div(
+                        dcc.Graph(id="collab-matrix", config={"displaylogo": False})
+                    ),
+                    html.Div(
+                        dcc.Graph(id="collab-network", config={"displaylogo": False})
+                    ),
+                ],
+                className="row",
+            ),
+            dcc.Graph(id="collab-mix", config={"displaylogo": False}),
+        ]
+    )
+
+
+def zone_names(data: Any) -> dict[str, str]:
+    zones = data.metadata()["zones"]
+    return dict(
+        zip(zones["zone_id"].astype(str), zones["name"].astype(str), strict=True)
+    )
+
+
+def diversity_by_week(data: Any, f: ViewFilters) -> pd.DataFrame:
+    """analytics' k-suppressed department diversity per shared zone, week by week."""
+    parts = []
+    # The latest MAX_MIX_WEEKS weeks only: each week is one analytics read.
+    weeks = week_ranges(f.start or dt.date.today(), f.end or dt.date.today())[
+        -MAX_MIX_WEEKS:
+    ]
+    for lo, hi in weeks:
+        week = call(data, "read_diversity", replace(f, start=lo, end=hi))
+        if len(week):
+            parts.append(week.assign(week=lo))
+    if not parts:
+        return pd.DataFrame(columns=["zone_id", "week", "simpson", "suppressed"])
+    return pd.concat(parts, ignore_index=True)
+
+
+@callback(
+    Output("collab-matrix", "figure"),
+    Output("collab-network", "figure"),
+    Output("collab-mix", "figure"),
+    Output("collab-note", "children"),
+    Input("app-url", "search"),
+)
+def update_collaboration(search: str | None) -> tuple[Any, ...]:
+    data = current()
+    language = lang()
+    f = current_filters(search)
+    depts = data.metadata()["departments"]
+    try:
+        colo = call(data, "read_colocation", f)
+        div = diversity_by_week(data, f)
+    except AnalyticsUnavailable as exc:
+        msg = t("empty_no_analytics", language, why=str(exc))
+        fig = empty_figure(msg)
+        return fig, fig, fig, msg
+    if "source" in colo.columns:
+        colo = colo[colo["source"] == "all"]
+    if colo.empty:
+        fig = empty_figure(t("empty_no_data", language))
+        return fig, fig, fig, t("empty_no_data", language)
+    ids = depts["department_id"].tolist()
+    names = depts["name"].tolist()
+    colors = depts["color"].fillna(OKABE_ITO[0]).tolist()
+    lift, supp = lift_matrices(colo, ids)
+    note = ""
+    if np.isnan(lift).all():
+        note = t("empty_all_suppressed", language, k=data.settings.k_anonymity)
+    return (
+        matrix_figure(lift, supp, names, language),
+        network_figure(lift, names, colors, language),
+        mix_figure(div, zone_names(data), language, data.settings.k_anonymity),
+        note,
+    )

@@ -1,0 +1,143 @@
+"""Devices: online/offline, last seen, battery, data gaps, unassigned devices
+and rejected messages by reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from dashboard.app import current_filters, lang
+from dashboard.components import empty, kpi, table
+from dashboard.data import current
+from dashboard.i18n import t
+from dashboard.theme import OKABE_ITO, base_layout, empty_figure
+
+logger = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/devices", name="Devices", order=5)  # type: ignore[no-untyped-call]
+
+LOW_BATTERY_PCT = 20.0
+
+
+def device_status(
+    devices: pd.DataFrame, now: dt.datetime, timeout_min: float
+) -> pd.DataFrame:
+    """Add ``silent_h`` (hours since last seen) and ``status``: online when the
+    device says so and was heard within ``timeout_min`` minutes, else offline;
+    ``never`` when it was never heard."""
+    out = devices.copy()
+    last = pd.to_datetime(out["last_seen"], utc=True)
+    silent_h = (pd.Timestamp(now) - last).dt.total_seconds() / 3600.0
+    out["silent_h"] = silent_h.round(2)
+    fresh = silent_h <= timeout_min / 60.0
+    online = out["online"].astype("boolean").fillna(False).astype(bool) & fresh
+    out["status"] = "offline"
+    out.loc[online, "status"] = "online"
+    out.loc[last.isna(), "status"] = "never"
+    return out
+
+
+def rejected_figure(rejected: pd.DataFrame, language: str) -> go.Figure:
+    """Bar chart of rejected messages by reason."""
+    if rejected.empty:
+        return empty_figure(t("empty_no_rejected", language))
+    fig = go.Figure(
+        go.Bar(
+            x=rejected["messages"],
+            y=rejected["reason"],
+            orientation="h",
+            marker_color=OKABE_ITO[5],
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        **base_layout(height=80 + 28 * len(rejected)),
+        xaxis_title=t("dev_count", language),
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def layout(**_query: Any) -> html.Div:
+    language = lang()
+    return html.Div(
+        [
+            html.H2(t("nav_devices", language)),
+            html.Div(id="devices-kpis", className="kpis"),
+            html.H3(t("dev_rejected", language)),
+            dcc.Graph(id="devices-rejected", config={"displaylogo": False}),
+            html.H3(t("dev_offline", language)),
+            html.Div(id="devices-offline"),
+            html.H3(t("dev_unassigned", language)),
+            html.Div(id="devices-unassigned"),
+        ]
+    )
+
+
+@callback(
+    Output("devices-kpis", "children"),
+    Output("devices-rejected", "figure"),
+    Output("devices-offline", "children"),
+    Output("devices-unassigned", "children"),
+    Input("app-url", "search"),
+)
+def update_devices(search: str | None) -> tuple[Any, ...]:
+    data = current()
+    language = lang()
+    f = current_filters(search)
+    now = dt.datetime.now(dt.UTC)
+    devices = device_status(data.devices(), now, data.settings.heartbeat_timeout_min)
+    lo, hi = f.utc_range(data.settings.timezone)
+    rejected = data.rejected_by_reason(lo, hi)
+    if devices.empty:
+        msg = t("empty_no_devices", language)
+        return [empty(msg)], rejected_figure(rejected, language), empty(msg), empty(msg)
+    low = devices["battery_pct"].astype(float) < LOW_BATTERY_PCT
+    counts = devices["status"].value_counts()
+    kpis = [
+        kpi(t("dev_total", language), str(len(devices))),
+        kpi(t("dev_online", language), str(int(counts.get("online", 0)))),
+        kpi(
+            t("dev_offline", language),
+            str(int(counts.get("offline", 0)) + int(counts.get("never", 0))),
+        ),
+        kpi(t("dev_low_battery", language), str(int(low.sum()))),
+        kpi(
+            t("dev_unassigned", language),
+            str(int((~devices["assigned"].astype(bool)).sum())),
+        ),
+    ]
+    headers = {
+        "device_id": "device",
+        "last_seen": t("dev_last_seen", language),
+        "battery_pct": t("dev_battery", language),
+        "silent_h": t("dev_gap", language),
+    }
+    offline = devices[devices["status"] != "online"].sort_values(
+        "silent_h", ascending=False
+    )
+    off_cols = [
+        "device_id",
+        "kind",
+        "space_id",
+        "zone_id",
+        "status",
+        "last_seen",
+        "silent_h",
+        "battery_pct",
+    ]
+    offline_view = (
+        table(offline[off_cols], headers) if not offline.empty else empty("–")
+    )
+    unassigned = devices[~devices["assigned"].astype(bool)]
+    un_cols = ["device_id", "kind", "family", "last_seen", "battery_pct"]
+    un_view = (
+        table(unassigned[un_cols], headers) if not unassigned.empty else empty("–")
+    )
+    return kpis, rejected_figure(rejected, language), offline_view, un_view

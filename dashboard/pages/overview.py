@@ -1,0 +1,290 @@
+"""Overview: what is happening now, and how the chosen period compares with the
+one before (time used, utilization, daily peaks, target bands, top spaces)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from dashboard.analytics_api import call, live_state
+from dashboard.app import current_filters, lang
+from dashboard.components import empty, fmt_pct, kpi, table
+from dashboard.data import AnalyticsUnavailable, current
+from dashboard.filters import ViewFilters
+from dashboard.i18n import t
+from dashboard.selection import live_states, select_spaces
+from dashboard.theme import BAND_COLORS, LIVE_COLORS, base_layout, empty_figure
+
+logger = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/", name="Overview", order=0)  # type: ignore[no-untyped-call]
+
+#: Period measures shown as KPI cards: (column, label key).
+PERIOD_KPIS = (
+    ("time_used_pct", "m_time_used_pct"),
+    ("utilization_pct", "m_avg_utilization"),
+    ("peak_utilization_pct", "m_peak_utilization"),
+    ("avg_daily_peak_pct", "m_avg_daily_peak"),
+)
+
+
+def period_summary(
+    now: pd.DataFrame, before: pd.DataFrame
+) -> list[tuple[str, float | None, float | None]]:
+    """(column, value, change in percentage points vs the previous period) for
+    each of :data:`PERIOD_KPIS` present in the one-row frames ``now``/``before``."""
+    out = []
+    for col, _ in PERIOD_KPIS:
+        if col not in now.columns or now.empty:
+            continue
+        value = float(now[col].iloc[0]) if pd.notna(now[col].iloc[0]) else None
+        prev = None
+        if col in before.columns and not before.empty and pd.notna(before[col].iloc[0]):
+            prev = float(before[col].iloc[0])
+        delta = None if value is None or prev is None else value - prev
+        out.append((col, value, delta))
+    return out
+
+
+def headline_group(f: ViewFilters) -> tuple[str, str | None]:
+    """The (level, id) the KPI cards describe: the most specific filter."""
+    for level in ("zone", "floor", "department", "building"):
+        value = getattr(f, level)
+        if value:
+            return level, value
+    return "building", None
+
+
+def pick_group(frame: pd.DataFrame, group: str | None) -> pd.DataFrame:
+    """The row of ``group`` (or the first, e.g. the only building)."""
+    if frame.empty:
+        return frame
+    if group is not None:
+        return frame[frame["level_id"] == group].head(1)
+    return frame.head(1)
+
+
+def band_counts(
+    spaces: pd.DataFrame, low: float, high: float, col: str = "utilization_pct"
+) -> dict[str, int]:
+    """Spaces per target band: analytics' ``band`` when present, else from
+    ``col``: under (< low), optimal [low, high], over (> high) [%]."""
+    if "band" in spaces.columns:
+        counts = spaces["band"].value_counts()
+        return {b: int(counts.get(b, 0)) for b in ("under", "optimal", "over")}
+    v = pd.to_numeric(spaces[col], errors="coerce").dropna()
+    return {
+        "under": int((v < low).sum()),
+        "optimal": int(((v >= low) & (v <= high)).sum()),
+        "over": int((v > high).sum()),
+    }
+
+
+def live_by_floor(live: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
+    """Free desks and free rooms per floor from the live state of each space
+    (state: occupied, free, unknown; unknown is not counted as free)."""
+    merged = spaces[["space_id", "kind", "floor_id"]].merge(
+        live[["space_id", "state"]], on="space_id", how="left"
+    )
+    merged["state"] = merged["state"].fillna("unknown")
+    merged["free_desk"] = (merged["kind"] == "desk") & (merged["state"] == "free")
+    merged["free_room"] = (merged["kind"] != "desk") & (merged["state"] == "free")
+    merged["desk"] = merged["kind"] == "desk"
+    merged["room"] = merged["kind"] != "desk"
+    out = merged.groupby("floor_id", as_index=False)[
+        ["free_desk", "desk", "free_room", "room"]
+    ].sum()
+    return out.rename(
+        columns={
+            "free_desk": "free_desks",
+            "desk": "desks",
+            "free_room": "free_rooms",
+            "room": "rooms",
+        }
+    )
+
+
+def bands_figure(
+    counts: dict[str, int], language: str, low: float, high: float
+) -> go.Figure:
+    names = {
+        "under": f"{t('under_used', language)} (< {low:.0f} %)",
+        "optimal": f"{t('optimal', language)} ({low:.0f}-{high:.0f} %)",
+        "over": f"{t('over_used', language)} (> {high:.0f} %)",
+    }
+    if sum(counts.values()) == 0:
+        return empty_figure(t("empty_no_data", language))
+    fig = go.Figure(
+        go.Bar(
+            x=[names[k] for k in counts],
+            y=list(counts.values()),
+            marker_color=[BAND_COLORS[k] for k in counts],
+            hovertemplate="%{x}: %{y}<extra></extra>",
+        )
+    )
+    fig.update_layout(**base_layout(height=260, title=t("target_bands", language)))
+    return fig
+
+
+def layout(**_query: Any) -> html.Div:
+    language = lang()
+    return html.Div(
+        [
+            html.H2(t("now", language)),
+            html.Div(id="overview-now", className="kpis"),
+            dcc.Graph(id="overview-now-floors", config={"displaylogo": False}),
+            dcc.Interval(id="overview-tick", interval=30_000),
+            html.H2(t("period_kpis", language)),
+            html.Div(id="overview-kpis", className="kpis"),
+            html.Div(
+                [
+                    html.Div(
+                        dcc.Graph(id="overview-bands", config={"displaylogo": False})
+                    ),
+                    html.Div(
+                        [
+                            html.H3(t("top_under", language)),
+                            html.Div(id="overview-top-under"),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.H3(t("top_over", language)),
+                            html.Div(id="overview-top-over"),
+                        ]
+                    ),
+                ],
+                className="row",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output("overview-now", "children"),
+    Output("overview-now-floors", "figure"),
+    Input("overview-tick", "n_intervals"),
+    Input("app-url", "search"),
+)
+def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
+    """People in the building and free desks/rooms per floor, refreshed every 30 s."""
+    data = current()
+    language = lang()
+    f = current_filters(search)
+    meta = data.metadata()
+    spaces, _zones, floors = select_spaces(meta, f)
+    try:
+        live = live_states(live_state(data, dt.datetime.now(dt.UTC)))
+    except AnalyticsUnavailable as exc:
+        msg = t("empty_no_analytics", language, why=str(exc))
+        return [empty(msg)], empty_figure(msg)
+    live = live[live["space_id"].isin(spaces["space_id"])]
+    per_floor = live_by_floor(live, spaces).merge(
+        floors[["floor_id", "name", "level"]], on="floor_id"
+    )
+    per_floor = per_floor.sort_values("level")
+    cards = [
+        kpi(
+            t("now_people", language),
+            str(int(live["people"].clip(lower=0).sum())),
+            id_="overview-now-people",
+        ),
+        kpi(
+            t("now_free_desks", language),
+            f"{int(per_floor['free_desks'].sum())} / {int(per_floor['desks'].sum())}",
+        ),
+        kpi(
+            t("now_free_rooms", language),
+            f"{int(per_floor['free_rooms'].sum())} / {int(per_floor['rooms'].sum())}",
+        ),
+    ]
+    fig = go.Figure(
+        [
+            go.Bar(
+                name=t("now_free_desks", language),
+                x=per_floor["name"],
+                y=per_floor["free_desks"],
+                marker_color=LIVE_COLORS["free"],
+            ),
+            go.Bar(
+                name=t("now_free_rooms", language),
+                x=per_floor["name"],
+                y=per_floor["free_rooms"],
+                marker_color="#56B4E9",
+            ),
+        ]
+    )
+    fig.update_layout(
+        **base_layout(height=240, barmode="group", legend={"orientation": "h"})
+    )
+    return cards, fig
+
+
+@callback(
+    Output("overview-kpis", "children"),
+    Output("overview-bands", "figure"),
+    Output("overview-top-under", "children"),
+    Output("overview-top-over", "children"),
+    Input("app-url", "search"),
+)
+def update_period(search: str | None) -> tuple[Any, ...]:
+    """KPIs of the period vs the previous one, target bands and top spaces."""
+    data = current()
+    language = lang()
+    f = current_filters(search)
+    try:
+        level, group = headline_group(f)
+        whole = pick_group(call(data, "read_utilization", f, level=level), group)
+        before = pick_group(
+            call(data, "read_utilization", f.previous(), level=level), group
+        )
+        spaces = call(data, "read_utilization", f, level="space")
+    except AnalyticsUnavailable as exc:
+        msg = t("empty_no_analytics", language, why=str(exc))
+        return [empty(msg)], empty_figure(msg), empty(msg), empty(msg)
+    if whole.empty:
+        msg = t("empty_no_data", language)
+        return (
+            [empty(msg, id_="overview-empty")],
+            empty_figure(msg),
+            empty(msg),
+            empty(msg),
+        )
+    cards = []
+    for col, value, delta in period_summary(whole, before):
+        label = dict(PERIOD_KPIS)[col]
+        trend = None if delta is None else f"{delta:+.1f} pp {t('m_trend', language)}"
+        cards.append(
+            kpi(t(label, language), fmt_pct(value), trend, id_=f"overview-kpi-{col}")
+        )
+    low, high = (
+        float(data.settings.target_low_pct),
+        float(data.settings.target_high_pct),
+    )
+    col = "utilization_pct" if "utilization_pct" in spaces.columns else "time_used_pct"
+    fig = bands_figure(band_counts(spaces, low, high, col), language, low, high)
+    names = data.metadata()["spaces"][["space_id", "name"]]
+    ranked = (
+        spaces.merge(names, on="space_id", how="left")
+        .dropna(subset=[col])
+        .sort_values(col)
+    )
+    cols = ["name", "kind", col]
+    headers = {col: t(f"m_{col}", language), "name": t("space", language)}
+    under = (
+        table(ranked[cols].head(10), headers)
+        if not ranked.empty
+        else empty(t("empty_no_data", language))
+    )
+    over = (
+        table(ranked[cols].iloc[::-1].head(10), headers)
+        if not ranked.empty
+        else empty(t("empty_no_data", language))
+    )
+    return cards, fig, under, over

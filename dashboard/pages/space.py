@@ -1,0 +1,96 @@
+"""Space history: one desk or room over the chosen period (opened from the floor map)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from dashboard.analytics_api import call
+from dashboard.app import current_filters, lang
+from dashboard.data import AnalyticsUnavailable, current
+from dashboard.i18n import t
+from dashboard.theme import OKABE_ITO, base_layout, empty_figure
+
+logger = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/space", name="Space", order=7)  # type: ignore[no-untyped-call]
+
+
+def space_id_of(search: str | None) -> str | None:
+    from urllib.parse import parse_qs
+
+    values = parse_qs((search or "").lstrip("?")).get("space")
+    return values[-1] if values else None
+
+
+def daily_time_used(sessions: pd.DataFrame, space: str) -> pd.DataFrame:
+    """day, time_used_pct (occupied ÷ measured available time) of one space from
+    analytics' per-space-day sessions rollup; days without measurement are NaN."""
+    one = sessions[sessions["space_id"] == space].sort_values("day")
+    measured = one["measured_s"].where(one["measured_s"] > 0)
+    return pd.DataFrame(
+        {
+            "day": one["day"].to_numpy(),
+            "time_used_pct": (100.0 * one["occupied_s"] / measured).to_numpy(),
+        }
+    )
+
+
+def history_figure(daily: pd.DataFrame, title: str, language: str) -> go.Figure:
+    """Daily time used of one space [%]."""
+    if daily.empty:
+        return empty_figure(t("empty_no_data", language))
+    fig = go.Figure(
+        go.Bar(
+            x=daily["day"],
+            y=daily["time_used_pct"],
+            name=t("m_time_used_pct", language),
+            marker_color=OKABE_ITO[4],
+        )
+    )
+    fig.update_layout(
+        **base_layout(height=360, title=title),
+        yaxis={"range": [0, 100], "title": t("m_time_used_pct", language)},
+    )
+    return fig
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H2(id="space-title"),
+            dcc.Graph(id="space-history", config={"displaylogo": False}),
+        ]
+    )
+
+
+@callback(
+    Output("space-title", "children"),
+    Output("space-history", "figure"),
+    Input("app-url", "search"),
+)
+def update_space(search: str | None) -> tuple[str, go.Figure]:
+    data = current()
+    language = lang()
+    space = space_id_of(search)
+    if not space:
+        return t("nav_space", language), empty_figure(t("empty_no_space", language))
+    spaces = data.metadata()["spaces"]
+    row = spaces[spaces["space_id"] == space]
+    title = f"{t('nav_space', language)}: {row['name'].iloc[0] if len(row) else space}"
+    f = current_filters(search)
+    try:
+        # Only the space's own zone is read (the URL's floor may be another one).
+        zone = str(row["zone_id"].iloc[0]) if len(row) else None
+        sessions = call(
+            data, "read_sessions", replace(f, floor=None, zone=zone, department=None)
+        )
+    except AnalyticsUnavailable as exc:
+        return title, empty_figure(t("empty_no_analytics", language, why=str(exc)))
+    return title, history_figure(daily_time_used(sessions, space), title, language)

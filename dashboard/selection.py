@@ -1,0 +1,56 @@
+"""Pure helpers shared by pages: which spaces a view covers, live states."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from dashboard.filters import ViewFilters
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["live_states", "select_spaces"]
+
+
+def select_spaces(
+    meta: dict[str, pd.DataFrame], f: ViewFilters
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Spaces, zones and floors the filters cover (a department narrows to its
+    neighbourhood zones)."""
+    floors = meta["floors"]
+    zones = meta["zones"]
+    spaces = meta["spaces"]
+    buildings = meta["buildings"]
+    if f.site:
+        floors = floors[
+            floors["building_id"].isin(
+                buildings.loc[buildings["site_id"] == f.site, "building_id"]
+            )
+        ]
+    if f.building:
+        floors = floors[floors["building_id"] == f.building]
+    if f.floor:
+        floors = floors[floors["floor_id"] == f.floor]
+    zones = zones[zones["floor_id"].isin(floors["floor_id"])]
+    if f.zone:
+        zones = zones[zones["zone_id"] == f.zone]
+    if f.department:
+        zones = zones[zones["department_id"] == f.department]
+    spaces = spaces[spaces["zone_id"].isin(zones["zone_id"])]
+    return spaces, zones, floors
+
+
+def live_states(live: pd.DataFrame) -> pd.DataFrame:
+    """Normalise analytics' live frame to space_id, state, people."""
+    out = live.copy()
+    if "state" not in out.columns:
+        people = (
+            out["people"] if "people" in out.columns else out["occupied"].astype(float)
+        )
+        out["state"] = people.fillna(-1).map(
+            lambda p: "unknown" if p < 0 else ("occupied" if p > 0 else "free")
+        )
+    if "people" not in out.columns:
+        out["people"] = (out["state"] == "occupied").astype(int)
+    return out[["space_id", "state", "people"]]
