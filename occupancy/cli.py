@@ -144,6 +144,10 @@ def db_migrate(cli: CliContext, no_timescaledb: bool) -> None:
         applied = migrate(conn, use_timescaledb=False if no_timescaledb else None)
         for m in applied:
             click.echo(f"applied {m.version:04d}_{m.name}")
+        from occupancy.retention import apply_policies
+
+        for line in apply_policies(conn, cli.settings.retention_days):
+            click.echo(f"policy {line}")
         ts = (
             "with TimescaleDB"
             if has_timescaledb(conn)

@@ -19,7 +19,7 @@ from occupancy.db import Connection, has_timescaledb
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RAW_TABLES", "RetentionReport", "apply_retention"]
+__all__ = ["RAW_TABLES", "RetentionReport", "apply_policies", "apply_retention"]
 
 #: Raw tables holding personal data, with their time column.
 RAW_TABLES = ("sensor_events", "badge_sightings")
@@ -80,3 +80,57 @@ def apply_retention(
     report = RetentionReport(cutoff, chunks, deleted, rejected)
     logger.info("%s", report)
     return report
+
+
+def timescaledb_license(conn: Connection) -> str | None:
+    """``apache`` or ``timescale`` (community), or None without TimescaleDB."""
+    if not has_timescaledb(conn):
+        return None
+    with conn.cursor() as cur:
+        cur.execute("SHOW timescaledb.license")
+        row = cur.fetchone()
+    conn.rollback()
+    return str(row[0]) if row else None
+
+
+def apply_policies(
+    conn: Connection, retention_days: int, *, compress_after_days: int = 7
+) -> list[str]:
+    """Background retention and compression policies, where the TimescaleDB
+    license allows them (the Community edition in the timescale/timescaledb
+    image; not the Apache edition of Debian's package, where the daily
+    ``occupancy db retention`` job does the work). Idempotent; returns what it set."""
+    lic = timescaledb_license(conn)
+    if lic != "timescale":
+        logger.info(
+            "TimescaleDB license %s: no background policies; schedule `occupancy db retention`",
+            lic,
+        )
+        return []
+    done = []
+    with conn, conn.cursor() as cur:
+        for table in RAW_TABLES:
+            cur.execute(
+                "SELECT remove_retention_policy(%s::regclass, if_exists => true)",
+                (table,),
+            )
+            cur.execute(
+                "SELECT add_retention_policy(%s::regclass, %s::interval)",
+                (table, f"{retention_days} days"),
+            )
+            segment = "device_id"
+            cur.execute(
+                sql.SQL(
+                    "ALTER TABLE {} SET (timescaledb.compress, "
+                    "timescaledb.compress_segmentby = %s, timescaledb.compress_orderby = 'ts')"
+                ).format(sql.Identifier(table)),
+                (segment,),
+            )
+            cur.execute(
+                "SELECT add_compression_policy(%s::regclass, %s::interval, if_not_exists => true)",
+                (table, f"{compress_after_days} days"),
+            )
+            done.append(
+                f"{table}: retention {retention_days} days, compression after {compress_after_days} days"
+            )
+    return done

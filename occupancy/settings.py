@@ -173,6 +173,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         9108,
         "Port of the ingester's Prometheus /metrics and /health endpoint (0: off).",
     ),
+    _S(
+        "metrics_host",
+        "str",
+        "127.0.0.1",
+        "Address the metrics endpoint listens on (0.0.0.0 inside a container so "
+        "Prometheus can scrape it).",
+    ),
     # Analytics
     _S(
         "k_anonymity",
