@@ -1,6 +1,7 @@
 """Benchmark: sustained ingest end to end, and this machine's ceilings.
 
     .venv/bin/python benchmarks/ingest.py [--duration 60] [--skip-mix]
+    .venv/bin/python benchmarks/ingest.py --skip-mix --ingesters 1 2 3
 
 Starts a private Mosquitto and PostgreSQL + TimescaleDB (fsync off) in a
 temporary directory, then measures, QoS 1 throughout:
@@ -9,7 +10,9 @@ temporary directory, then measures, QoS 1 throughout:
 2. COPY alone: rows/s COPYed into the ``sensor_events`` hypertable;
 3. ingest, our format: publisher (own process) → Mosquitto → ``occupancy ingest``
    (own process) → TimescaleDB, counted when committed (``ingest_stats``);
-4. ingest, a mix of real formats (zigbee2mqtt, ESPHome, Tasmota, TTS v3 uplink,
+4. the ingester alone: a backlog of ``--drain`` messages queued in its session
+   while it was stopped, timed from its start until all are committed;
+5. ingest, a mix of real formats (zigbee2mqtt, ESPHome, Tasmota, TTS v3 uplink,
    OpenMQTTGateway BLE badge, ours).
 
 For each ingest run it prints messages/s committed, the ratio to the broker-alone
@@ -207,18 +210,20 @@ def _proc_cpu_rss(pid: int) -> tuple[float, float]:
     return cpu, rss / 1024
 
 
-def _stats(db_url: str, client_id: str) -> int:
+def _stats(db_url: str, client_ids: list[str]) -> dict[str, int]:
+    """Messages each ingester has committed (accepted + rejected + ignored)."""
     conn = psycopg2.connect(db_url)
     try:
         with conn.cursor() as cur:
             cur.execute(
-                "SELECT accepted + rejected + ignored FROM ingest_stats WHERE client_id = %s",
-                (client_id,),
+                "SELECT client_id, accepted + rejected + ignored FROM ingest_stats "
+                "WHERE client_id = ANY(%s)",
+                (client_ids,),
             )
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
+            done = {str(r[0]): int(r[1]) for r in cur.fetchall()}
     finally:
         conn.close()
+    return {c: done.get(c, 0) for c in client_ids}
 
 
 def _mix_devices(db_url: str) -> None:
@@ -243,35 +248,147 @@ def _mix_devices(db_url: str) -> None:
 
 
 def run_ingest(
-    db_url: str, host: str, port: int, kind: str, duration: float
-) -> dict[str, float]:
+    db_url: str,
+    host: str,
+    port: int,
+    kind: str,
+    duration: float,
+    ingesters: int = 1,
+    group: str = "",
+) -> dict[str, Any]:
+    """Publish for ``duration`` s to ``ingesters`` ingester processes (one shared
+    subscription ``$share/<group>/...`` when ``group`` is set) and wait until
+    all is committed. CPU and memory are per ingester process."""
     root = f"bench/{uuid.uuid4().hex[:6]}/occupancy"
-    cid = f"bench-ingest-{kind}-{uuid.uuid4().hex[:4]}"
+    tag = uuid.uuid4().hex[:4]
+    cids = [f"bench-ingest-{kind}-{tag}-{n}" for n in range(ingesters)]
     topics = [f"{root}/#"]
     if kind == "mix":
         topics += ["zigbee2mqtt/#", "+/binary_sensor/#", "tele/#", "v3/#", "home/#"]
+    procs = []
+    for cid in cids:
+        env = {
+            **os.environ,
+            "OCCUPANCY_DATABASE_URL": db_url,
+            "OCCUPANCY_MQTT_URL": f"mqtt://{host}:{port}",
+            "OCCUPANCY_TOPIC_ROOT": root,
+            "OCCUPANCY_INGEST_TOPICS": ",".join(topics),
+            "OCCUPANCY_INGEST_CLIENT_ID": cid,
+            "OCCUPANCY_PSEUDONYM_KEY": KEY,
+            "OCCUPANCY_METRICS_PORT": "0",
+            "OCCUPANCY_BATCH_SIZE": "1000",
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "ingest", "--group", group],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    try:
+        # Every ingester is subscribed once it has counted a probe (a shared
+        # subscription hands probes out in turn).
+        deadline = time.monotonic() + 60
+        probe = 0
+        while min(_stats(db_url, cids).values()) == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the ingesters did not start")
+            p = _client(f"probe-{uuid.uuid4().hex[:4]}")
+            p.connect(host, port)
+            p.loop_start()
+            for _ in range(ingesters):
+                probe += 1
+                p.publish(
+                    *_ours(root, 10**9 + probe, dt.datetime.now(dt.UTC).isoformat()),
+                    qos=1,
+                ).wait_for_publish(5)
+            p.disconnect()
+            p.loop_stop()
+            time.sleep(0.3)
+        base = sum(_stats(db_url, cids).values())
+        start = [_proc_cpu_rss(pr.pid) for pr in procs]
+        q: Any = mp.Queue()
+        pub = mp.Process(target=_publisher, args=(host, port, root, kind, duration, q))
+        t0 = time.perf_counter()
+        pub.start()
+        samples: list[tuple[float, float]] = []
+        while pub.is_alive():
+            samples.append(
+                (
+                    time.perf_counter() - t0,
+                    sum(_proc_cpu_rss(pr.pid)[1] for pr in procs),
+                )
+            )
+            time.sleep(1.0)
+        published = q.get(timeout=60)
+        pub.join()
+        while sum(_stats(db_url, cids).values()) - base < published:
+            if time.perf_counter() - t0 > duration + 300:
+                raise RuntimeError("ingest did not finish")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t0
+        end = [_proc_cpu_rss(pr.pid) for pr in procs]
+        shares = _stats(db_url, cids)
+    finally:
+        for pr in procs:
+            pr.terminate()
+        for pr in procs:
+            pr.wait(timeout=30)
+    half = [s for s in samples if s[0] >= duration / 2]
+    slope = 0.0
+    if len(half) >= 2:
+        xs, ys = [s[0] for s in half], [s[1] for s in half]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        den = sum((x - mx) ** 2 for x in xs) or 1.0
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den * 60
+    cpu_s = [e[0] - s0[0] for s0, e in zip(start, end, strict=True)]
+    return {
+        "messages": published,
+        "seconds": seconds,
+        "rate": published / seconds,
+        "cpu_pct": [100 * c / seconds for c in cpu_s],
+        "us_per_msg": 1e6 * sum(cpu_s) / published,
+        "share": [shares[c] for c in cids],
+        "rss_start": sum(s0[1] for s0 in start),
+        "rss_peak": max([sum(e[1] for e in end), *[s[1] for s in samples]]),
+        "rss_end": sum(e[1] for e in end),
+        "rss_slope_mb_min": slope,
+    }
+
+
+def run_drain(db_url: str, host: str, port: int, n: int) -> dict[str, float]:
+    """The ingester's own capacity, without a publisher competing: ``n`` messages
+    (our format) are queued in its persistent session while it is stopped, then
+    it is started and timed until all are committed."""
+    root = f"bench/{uuid.uuid4().hex[:6]}/occupancy"
+    cid = f"bench-drain-{uuid.uuid4().hex[:4]}"
     env = {
         **os.environ,
         "OCCUPANCY_DATABASE_URL": db_url,
         "OCCUPANCY_MQTT_URL": f"mqtt://{host}:{port}",
         "OCCUPANCY_TOPIC_ROOT": root,
-        "OCCUPANCY_INGEST_TOPICS": ",".join(topics),
+        "OCCUPANCY_INGEST_TOPICS": f"{root}/#",
         "OCCUPANCY_INGEST_CLIENT_ID": cid,
         "OCCUPANCY_PSEUDONYM_KEY": KEY,
         "OCCUPANCY_METRICS_PORT": "0",
         "OCCUPANCY_BATCH_SIZE": "1000",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ingest", "--group", ""],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ingest", "--group", ""],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    proc = start()  # creates the session and its subscription
     try:
-        # Subscribed once a probe is counted.
-        deadline = time.monotonic() + 30
-        while _stats(db_url, cid) == 0:
+        deadline = time.monotonic() + 60
+        while _stats(db_url, [cid])[cid] == 0:
             if time.monotonic() > deadline:
                 raise RuntimeError("the ingester did not start")
             p = _client(f"probe-{uuid.uuid4().hex[:4]}")
@@ -283,44 +400,27 @@ def run_ingest(
             p.disconnect()
             p.loop_stop()
             time.sleep(0.3)
-        base = _stats(db_url, cid)
-        cpu0, rss0 = _proc_cpu_rss(proc.pid)
-        q: Any = mp.Queue()
-        pub = mp.Process(target=_publisher, args=(host, port, root, kind, duration, q))
-        t0 = time.perf_counter()
-        pub.start()
-        samples: list[tuple[float, float]] = []
-        while pub.is_alive():
-            samples.append((time.perf_counter() - t0, _proc_cpu_rss(proc.pid)[1]))
-            time.sleep(1.0)
-        published = q.get(timeout=60)
-        pub.join()
-        while _stats(db_url, cid) - base < published:
-            if time.perf_counter() - t0 > duration + 300:
-                raise RuntimeError("ingest did not finish")
-            time.sleep(0.05)
-        seconds = time.perf_counter() - t0
-        cpu1, rss1 = _proc_cpu_rss(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    half = [s for s in samples if s[0] >= duration / 2]
-    slope = 0.0
-    if len(half) >= 2:
-        xs, ys = [s[0] for s in half], [s[1] for s in half]
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        den = sum((x - mx) ** 2 for x in xs) or 1.0
-        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den * 60
-    return {
-        "messages": published,
-        "seconds": seconds,
-        "rate": published / seconds,
-        "cpu_pct": 100 * (cpu1 - cpu0) / seconds,
-        "rss_start": rss0,
-        "rss_peak": max([rss1, *[s[1] for s in samples]]),
-        "rss_end": rss1,
-        "rss_slope_mb_min": slope,
-    }
+    base = _stats(db_url, [cid])[cid]
+    q: Any = mp.Queue()
+    pub = mp.Process(target=_publisher_n, args=(host, port, root, n, q))
+    pub.start()
+    pub.join()
+    t0 = time.perf_counter()
+    proc = start()
+    try:
+        while _stats(db_url, [cid])[cid] - base < n:
+            if time.perf_counter() - t0 > 600:
+                raise RuntimeError("the backlog was not drained")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t0
+        cpu = _proc_cpu_rss(proc.pid)[0]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"rate": n / seconds, "seconds": seconds, "us_per_msg": 1e6 * cpu / n}
 
 
 def main() -> None:
@@ -336,6 +436,22 @@ def main() -> None:
     ap.add_argument("--broker-messages", type=int, default=100_000)
     ap.add_argument("--copy-rows", type=int, default=200_000)
     ap.add_argument("--skip-mix", action="store_true")
+    ap.add_argument(
+        "--drain",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="Also time the ingester draining N messages queued in its session "
+        "(its capacity without a publisher competing; 0: skip).",
+    )
+    ap.add_argument(
+        "--ingesters",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="Run N ingester processes on one shared subscription ($share/<group>/...) "
+        "against the same load, for each N given (e.g. --ingesters 1 2 3).",
+    )
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -366,21 +482,40 @@ def main() -> None:
         print(f"broker alone (paho → Mosquitto → paho, QoS 1): {broker:,.0f} msg/s")
         copy = copy_ceiling(pg.url(), args.copy_rows)
         print(f"COPY alone into the hypertable:               {copy:,.0f} rows/s")
+        if args.drain:
+            d = run_drain(pg.url(), "127.0.0.1", mq.port, args.drain)
+            print(
+                f"ingester alone, draining {args.drain:,} queued messages (ours): "
+                f"{d['rate']:,.0f} msg/s ({d['seconds']:.1f} s, start-up included), "
+                f"{d['us_per_msg']:.0f} µs CPU/message"
+            )
         kinds = ["ours"] + ([] if args.skip_mix else ["mix"])
+        counts = args.ingesters or [1]
         for kind in kinds:
-            print(
-                f"ingest {kind}: publishing for {args.duration:.0f} s ...",
-                file=sys.stderr,
-            )
-            r = run_ingest(pg.url(), "127.0.0.1", mq.port, kind, args.duration)
-            print(
-                f"ingest end to end ({kind:4s}): {r['rate']:,.0f} msg/s committed "
-                f"({r['messages']:,} messages in {r['seconds']:.1f} s) = "
-                f"{100 * r['rate'] / broker:.0f} % of broker alone; "
-                f"ingester CPU {r['cpu_pct']:.0f} % of a core; RSS {r['rss_start']:.0f} → "
-                f"peak {r['rss_peak']:.0f} → end {r['rss_end']:.0f} MB, "
-                f"slope {r['rss_slope_mb_min']:+.1f} MB/min over the second half"
-            )
+            for n in counts:
+                # A fresh group per run: the persistent sessions of earlier runs'
+                # ingesters stay members of their group and would get a share.
+                group = f"bench{uuid.uuid4().hex[:6]}" if args.ingesters else ""
+                print(
+                    f"ingest {kind}, {n} ingester(s): publishing for "
+                    f"{args.duration:.0f} s ...",
+                    file=sys.stderr,
+                )
+                r = run_ingest(
+                    pg.url(), "127.0.0.1", mq.port, kind, args.duration, n, group
+                )
+                cpu = " + ".join(f"{c:.0f}" for c in r["cpu_pct"])
+                print(
+                    f"ingest end to end ({kind:4s}, {n} ingester{'s' if n > 1 else ''}"
+                    f"{' on $share/' + group if group else ''}): {r['rate']:,.0f} msg/s "
+                    f"committed ({r['messages']:,} messages in {r['seconds']:.1f} s) = "
+                    f"{100 * r['rate'] / broker:.0f} % of broker alone; ingester CPU "
+                    f"{cpu} % of a core = {r['us_per_msg']:.0f} µs CPU/message; "
+                    f"messages per ingester {r['share']}; RSS {r['rss_start']:.0f} → "
+                    f"peak {r['rss_peak']:.0f} → end {r['rss_end']:.0f} MB, "
+                    f"slope {r['rss_slope_mb_min']:+.1f} MB/min over the second half"
+                )
+        print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
     finally:
         mq.stop()
         pg.stop(mode="immediate")

@@ -31,7 +31,13 @@ logger = logging.getLogger(__name__)
 @click.option(
     "--metrics-port",
     type=int,
-    help="Port of /metrics and /health on 127.0.0.1 [setting metrics_port; 0: off].",
+    help="Port of /metrics and /health [setting metrics_port; 0: off].",
+)
+@click.option(
+    "--metrics-host",
+    metavar="ADDRESS",
+    help="Address the metrics endpoint listens on, e.g. 0.0.0.0 in a container "
+    "[setting metrics_host; default 127.0.0.1].",
 )
 @click.option(
     "--client-id",
@@ -52,6 +58,7 @@ def ingest_cmd(
     cli: CliContext,
     until_idle: float | None,
     metrics_port: int | None,
+    metrics_host: str | None,
     client_id: str | None,
     group: str | None,
     topics: tuple[str, ...],
@@ -68,6 +75,7 @@ def ingest_cmd(
       occupancy ingest --until-idle 5                    # drain what is queued, then exit
       occupancy ingest --topic 'occupancy/#' --topic 'zigbee2mqtt/#' --metrics-port 9108
       OCCUPANCY_INGEST_CLIENT_ID=ingest-2 occupancy ingest   # a second ingester, same group
+      occupancy ingest --metrics-host 0.0.0.0            # in a container: Prometheus scrapes it
     """
     from ingest.service import Ingester, IngestError
 
@@ -80,7 +88,9 @@ def ingest_cmd(
         overrides["ingest_topics"] = list(topics)
     settings = cli.settings.replace(**overrides) if overrides else cli.settings
     try:
-        ingester = Ingester(settings, metrics_port=metrics_port)
+        ingester = Ingester(
+            settings, metrics_port=metrics_port, metrics_host=metrics_host
+        )
     except IngestError as exc:
         raise click.ClickException(str(exc)) from exc
     stop = threading.Event()

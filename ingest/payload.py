@@ -69,13 +69,17 @@ def parse_json(payload: bytes, max_bytes: int, max_depth: int = 32) -> Any:
     if depth > max_depth:
         return Rejection("too_deep", f"nesting depth {depth} > {max_depth}")
     try:
-        return json.loads(
-            text, parse_constant=_constant, parse_int=_int, parse_float=_float
-        )
+        return _DECODER.decode(text)
     except _Refused as exc:
         return exc.rejection
     except (ValueError, RecursionError) as exc:
         return Rejection("bad_json", str(exc)[:200])
+
+
+#: One decoder for every message (``json.loads`` with hooks builds one per call).
+_DECODER = json.JSONDecoder(
+    parse_constant=_constant, parse_int=_int, parse_float=_float
+)
 
 
 def _max_depth(text: str) -> int:

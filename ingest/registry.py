@@ -117,6 +117,13 @@ def _check_device(topic: str, result: Decoded, ctx: DecodeContext) -> Decoded:
         )
     if result.rejection is not None or not result.events or ctx.devices is None:
         return result
+    devices = ctx.devices
+    if len(result.events) == 1:  # the common case, without sets and sorting
+        info = devices.get(result.events[0].device_id)
+        if info is not None and (
+            info.assigned or result.events[0].kind is Kind.AVAILABILITY
+        ):
+            return result
     unknown = sorted(
         {e.device_id for e in result.events if e.device_id not in ctx.devices}
     )

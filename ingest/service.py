@@ -7,8 +7,11 @@ before it is committed, so a crash, a dead database or a broker restart loses
 nothing: the broker redelivers (persistent session: fixed client id, clean start
 off, session expiry) and the database's unique keys drop the duplicates.
 
-Receive Maximum = ``batch_size`` bounds what the broker sends unacknowledged,
-so the in-memory buffer is bounded too (``buffer_max`` caps it further).
+Receive Maximum = 2 × ``batch_size`` (one batch committing, the next arriving)
+bounds what the broker sends unacknowledged, so the in-memory buffer is bounded
+too (``buffer_max`` caps it further). The hot path is lean: PUBLISH packets
+without properties skip paho's per-message objects (:mod:`ingest.fastclient`),
+a committed batch is acknowledged with one write, COPY text is built directly.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import random
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -30,6 +32,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ingest.context import DecodeContext, DeviceInfo
+from ingest.fastclient import FastClient
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
 from ingest.registry import decode_message
 from ingest.writer import DatabaseDown, Item, Writer
@@ -50,14 +53,9 @@ class IngestError(RuntimeError):
     """The ingester cannot start; the message says why and what to do."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Msg:
-    topic: str
-    payload: bytes
-    received_at: float
-    mid: int
-    qos: int
-    generation: int
+#: A queued message: (topic bytes, payload, received_at [Unix s], mid, qos,
+#: connection generation). A plain tuple: no object churn on the network thread.
+_Msg = tuple[bytes, bytes, float, int, int, int]
 
 
 def build_context(
@@ -89,6 +87,7 @@ class Ingester:
         settings: Settings,
         *,
         metrics_port: int | None = None,
+        metrics_host: str | None = None,
         connect_timeout_s: float = 5.0,
         keepalive_s: int = 15,
     ) -> None:
@@ -100,11 +99,14 @@ class Ingester:
         self.settings = settings
         self.stats = IngestStats()
         self.batch_size = max(1, int(settings.batch_size))
+        # Two batches: one committing while the next arrives (with exactly one
+        # the broker would stall during every commit). buffer_max caps it.
         self.receive_maximum = max(
-            1, min(self.batch_size, int(settings.buffer_max), 65535)
+            1, min(2 * self.batch_size, int(settings.buffer_max), 65535)
         )
         self._queue: queue.SimpleQueue[_Msg] = queue.SimpleQueue()
         self._stop = threading.Event()
+        self._disconnected = threading.Event()
         self._accepting = True
         self._generation = 0
         self._writer = Writer(
@@ -120,13 +122,15 @@ class Ingester:
         self._metrics: MetricsServer | None = None
         port = settings.metrics_port if metrics_port is None else metrics_port
         self._metrics_port = int(port or 0)
+        host = settings.metrics_host if metrics_host is None else metrics_host
+        self._metrics_host = str(host or "127.0.0.1")
         self._keepalive_s = keepalive_s
         self._client = self._make_client(connect_timeout_s)
 
     # -- MQTT ---------------------------------------------------------------
-    def _make_client(self, connect_timeout_s: float) -> mqtt.Client:
+    def _make_client(self, connect_timeout_s: float) -> FastClient:
         s = self.settings
-        client = mqtt.Client(
+        client = FastClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=s.ingest_client_id,
             protocol=MQTTProtocolVersion.MQTTv5,
@@ -143,6 +147,7 @@ class Ingester:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.sink = self._enqueue
         return client
 
     @property
@@ -187,31 +192,29 @@ class Ingester:
     ) -> None:
         self.stats.mqtt_connected = False
         self.stats.subscribed = False
+        self._disconnected.set()
         if not self._stop.is_set():
             logger.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _enqueue(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
+        """The hot path on paho's network thread: count and queue, nothing else.
+        ``received`` is counted before the message is queued, so the worker
+        never accounts for more than was received."""
+        if not self._accepting:
+            return  # not acknowledged: the broker redelivers it next session
+        now = time.time()
+        stats = self.stats
+        stats.received += 1  # only this thread writes it
+        stats.last_message_at = now
+        self._queue.put((topic, payload, now, mid, qos, self._generation))
 
     def _on_message(
         self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage
     ) -> None:
+        """paho's path (a PUBLISH with MQTT 5 properties): same as the sink."""
         try:
-            if not self._accepting:
-                return  # not acknowledged: the broker redelivers it next session
-            try:
-                topic = msg.topic
-            except UnicodeDecodeError:
-                topic = msg._topic.decode("utf-8", "replace")
-            self._queue.put(
-                _Msg(
-                    topic,
-                    bytes(msg.payload),
-                    time.time(),
-                    msg.mid,
-                    msg.qos,
-                    self._generation,
-                )
-            )
-            self.stats.on_received()
-        except Exception:
+            self._enqueue(msg._topic, bytes(msg.payload), msg.mid, msg.qos)
+        except Exception:  # paho callbacks must never raise
             logger.exception("on_message failed")
 
     # -- lifecycle ------------------------------------------------------------
@@ -223,9 +226,15 @@ class Ingester:
         except DatabaseDown as exc:
             logger.warning("database not reachable yet (%s); will retry", exc)
         if self._metrics_port:
-            self._metrics = MetricsServer(self.stats, self._metrics_port)
+            self._metrics = MetricsServer(
+                self.stats, self._metrics_port, host=self._metrics_host
+            )
             self._metrics.start()
-            logger.info("metrics on http://127.0.0.1:%d/metrics", self._metrics.port)
+            logger.info(
+                "metrics on http://%s:%d/metrics",
+                self._metrics_host,
+                self._metrics.port,
+            )
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = self.receive_maximum
@@ -247,6 +256,11 @@ class Ingester:
     def metrics_port(self) -> int | None:
         return self._metrics.port if self._metrics else None
 
+    @property
+    def metrics_host(self) -> str:
+        """Address the metrics endpoint listens on (setting ``metrics_host``)."""
+        return self._metrics_host
+
     def stop(self, drain_timeout_s: float = 10.0) -> Snapshot:
         """Stop taking messages, commit and acknowledge what is queued (while the
         database allows, at most ``drain_timeout_s``), disconnect."""
@@ -259,7 +273,10 @@ class Ingester:
         self._stop.set()
         if self._worker:
             self._worker.join(timeout=drain_timeout_s)
-        self._client.disconnect()
+        # Wait for the DISCONNECT to go out, so the last acknowledgements do too.
+        self._disconnected.clear()
+        if self._client.disconnect() == mqtt.MQTT_ERR_SUCCESS:
+            self._disconnected.wait(2.0)
         self._client.loop_stop()
         self._writer.close()
         if self._metrics:
@@ -334,25 +351,32 @@ class Ingester:
         t0 = time.monotonic()
         items = []
         last_seen: dict[str, float] = {}
-        for m in batch:
-            received_at = dt.datetime.fromtimestamp(m.received_at, dt.UTC)
-            result = decode_message(m.topic, m.payload, received_at, self._ctx)
-            if (
-                result.rejection is not None
-                and result.rejection.reason == "unknown_device"
-            ):
+        devices = self._devices
+        ctx = self._ctx
+        utc = dt.UTC
+        fromtimestamp = dt.datetime.fromtimestamp
+        for raw_topic, payload, arrived, _mid, _qos, _gen in batch:
+            try:
+                topic = raw_topic.decode()
+            except UnicodeDecodeError:
+                topic = raw_topic.decode("utf-8", "replace")
+            received_at = fromtimestamp(arrived, utc)
+            result = decode_message(topic, payload, received_at, ctx)
+            rejection = result.rejection
+            if rejection is not None and rejection.reason == "unknown_device":
                 self._refresh_wanted = True
             # Per-device gauges only for known devices: random ids must not
             # grow the metrics without bound.
-            if result.device_id and result.device_id in self._devices:
-                last_seen[result.device_id] = m.received_at
-            items.append(Item(m.topic, m.payload, received_at, result))
-        res = self._writer.write(items, self._devices, received=len(batch))
+            dev = result.device_id
+            if dev and dev in devices:
+                last_seen[dev] = arrived
+            items.append(Item(topic, payload, received_at, result))
+        res = self._writer.write(items, devices, received=len(batch))
         generation = self._generation
+        client = self._client
+        client.ack_many([m[3] for m in batch if m[4] == 1 and m[5] == generation])
         for m in batch:
-            if m.qos > 0 and m.generation == generation:
-                self._client.ack(m.mid, m.qos)
+            if m[4] == 2 and m[5] == generation:  # QoS 2 comes via paho's path
+                client.ack(m[3], 2)
         now = time.time()
-        self.stats.on_batch(
-            res, time.monotonic() - t0, now - batch[0].received_at, last_seen
-        )
+        self.stats.on_batch(res, time.monotonic() - t0, now - batch[0][2], last_seen)

@@ -23,6 +23,8 @@ _ISO = re.compile(
     r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 
+_EPOCH = re.compile(r"\d{1,16}(\.\d{1,9})?")
+
 #: Epoch numbers at or above this are milliseconds [ms], below seconds [s].
 EPOCH_MS_THRESHOLD = 1e12
 _MIN_YEAR, _MAX_YEAR = 1970, 2200
@@ -45,7 +47,7 @@ def parse_timestamp(value: object, tz: ZoneInfo) -> dt.datetime | Rejection:
             "bad_timestamp", f"ts: unsupported type {type(value).__name__}"
         )
     text = value.strip()
-    if re.fullmatch(r"\d{1,16}(\.\d{1,9})?", text):
+    if text[:1].isdigit() and _EPOCH.fullmatch(text):
         return _from_epoch(float(text))
     fast = _fromisoformat(text, tz)
     if fast is not None:

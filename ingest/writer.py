@@ -78,26 +78,22 @@ class BatchResult:
             self.reasons[reason] = self.reasons.get(reason, 0) + n
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return str(value)
+_NULL = r"\N"
 
 
-def _copy(
-    cur: psycopg2.extensions.cursor,
-    table: str,
-    columns: Sequence[str],
-    rows: list[tuple[object, ...]],
+def _num(value: float | None) -> str:
+    return _NULL if value is None else str(value)
+
+
+def _copy_text(
+    cur: psycopg2.extensions.cursor, table: str, columns: Sequence[str], text: str
 ) -> None:
-    # Values are validated ids, enums, numbers and datetimes: no tab, newline or
-    # backslash can occur, so COPY's text format needs no escaping.
-    buf = io.StringIO(
-        "\n".join("\t".join(_text(v) for v in row) for row in rows) + "\n"
+    """COPY ``text`` (tab-separated lines in ``columns`` order) into ``table``.
+    Values are validated ids, enums, numbers and ISO datetimes: no tab, newline
+    or backslash can occur, so COPY's text format needs no escaping."""
+    cur.copy_expert(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(text)
     )
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)
 
 
 _EV = ", ".join(EVENT_COLUMNS)
@@ -113,35 +109,19 @@ _MOVE_BADGES = (
 )
 
 
-def _event_row(
-    e: Event, received_at: dt.datetime, space: str | None
-) -> tuple[object, ...]:
+def _event_line(e: Event, received_iso: str, space: str | None) -> str:
+    """One ``sensor_events`` COPY line (EVENT_COLUMNS order)."""
     return (
-        e.ts,
-        e.device_id,
-        space,
-        str(e.kind),
-        e.value,
-        e.seq,
-        str(e.ts_source),
-        e.family,
-        received_at,
+        f"{e.ts.isoformat()}\t{e.device_id}\t{space or _NULL}\t{e.kind.value}\t"
+        f"{_num(e.value)}\t{e.seq}\t{e.ts_source.value}\t{e.family}\t{received_iso}\n"
     )
 
 
-def _badge_row(
-    e: Event, received_at: dt.datetime, zone: str | None
-) -> tuple[object, ...]:
+def _badge_line(e: Event, received_iso: str, zone: str | None) -> str:
+    """One ``badge_sightings`` COPY line (BADGE_COLUMNS order)."""
     return (
-        e.ts,
-        e.device_id,
-        zone,
-        e.badge,
-        e.rssi,
-        e.seq,
-        str(e.ts_source),
-        e.family,
-        received_at,
+        f"{e.ts.isoformat()}\t{e.device_id}\t{zone or _NULL}\t{e.badge or _NULL}\t"
+        f"{_num(e.rssi)}\t{e.seq}\t{e.ts_source.value}\t{e.family}\t{received_iso}\n"
     )
 
 
@@ -261,8 +241,8 @@ class Writer:
         self, items: Sequence[Item], devices: dict[str, DeviceInfo], received: int
     ) -> BatchResult:
         res = BatchResult()
-        events: list[tuple[object, ...]] = []
-        badges: list[tuple[object, ...]] = []
+        events: list[str] = []
+        badges: list[str] = []
         rejected: list[tuple[Any, ...]] = []
         discovered: dict[str, Discovered] = {}
         health: dict[str, list[Any]] = {}
@@ -290,33 +270,39 @@ class Writer:
                 res.ignored += 1
                 continue
             res.accepted += 1
+            received_at = item.received_at
+            received_iso = received_at.isoformat()
             for e in r.events:
                 info = devices.get(e.device_id)
-                if e.kind is Kind.BADGE:
+                kind = e.kind
+                if kind is Kind.BADGE:
                     badges.append(
-                        _badge_row(e, item.received_at, info.zone_id if info else None)
+                        _badge_line(e, received_iso, info.zone_id if info else None)
                     )
                 else:
                     events.append(
-                        _event_row(e, item.received_at, info.covers if info else None)
+                        _event_line(e, received_iso, info.covers if info else None)
                     )
-                h = health.setdefault(e.device_id, [item.received_at, None, None])
-                h[0] = max(h[0], item.received_at)
-                if e.kind is Kind.BATTERY:
+                h = health.get(e.device_id)
+                if h is None:
+                    h = health[e.device_id] = [received_at, None, None]
+                elif received_at > h[0]:
+                    h[0] = received_at
+                if kind is Kind.BATTERY:
                     h[1] = e.value
-                elif e.kind is Kind.AVAILABILITY:
+                elif kind is Kind.AVAILABILITY:
                     h[2] = None if e.value is None else e.value > 0
                 else:
                     h[2] = True
         conn = self._connection()
         with conn.cursor() as cur:
             if events:
-                _copy(cur, "ingest_stage_events", EVENT_COLUMNS, events)
+                _copy_text(cur, "ingest_stage_events", EVENT_COLUMNS, "".join(events))
                 cur.execute(_MOVE_EVENTS)
                 res.events_inserted = cur.rowcount
                 res.events_duplicate = len(events) - cur.rowcount
             if badges:
-                _copy(cur, "ingest_stage_badges", BADGE_COLUMNS, badges)
+                _copy_text(cur, "ingest_stage_badges", BADGE_COLUMNS, "".join(badges))
                 cur.execute(_MOVE_BADGES)
                 res.badges_inserted = cur.rowcount
                 res.badges_duplicate = len(badges) - cur.rowcount

@@ -26,9 +26,13 @@ def matches_own(topic: str, ctx: DecodeContext) -> bool:
     return topic.startswith(ctx.topic_root + "/")
 
 
-def decode_own(
-    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
-) -> Decoded:
+#: Parsed topics (``(topic, topic_root, site)`` -> (device_id, kind) or the
+#: refusal): a device publishes on the same few topics all day.
+_TOPICS: dict[tuple[str, str, str | None], tuple[str, str] | Decoded] = {}
+_TOPIC_CACHE_MAX = 8192
+
+
+def _parse_topic(topic: str, ctx: DecodeContext) -> tuple[str, str] | Decoded:
     rest = topic[len(ctx.topic_root) + 1 :].split("/")
     if len(rest) != 3 or not all(rest):
         return Decoded.refuse(
@@ -44,6 +48,22 @@ def decode_own(
         return Decoded.refuse(
             "unknown_kind", f"kind {kind!r} not one of {', '.join(KINDS)}", device_id
         )
+    return device_id, kind
+
+
+def decode_own(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    key = (topic, ctx.topic_root, ctx.site)
+    parsed = _TOPICS.get(key)
+    if parsed is None:
+        parsed = _parse_topic(topic, ctx)
+        if len(_TOPICS) >= _TOPIC_CACHE_MAX:
+            _TOPICS.clear()  # bounded: random topics cannot grow it
+        _TOPICS[key] = parsed
+    if isinstance(parsed, Decoded):
+        return parsed
+    device_id, kind = parsed
     if kind == "status":
         return _status(device_id, payload, received_at, ctx)
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)

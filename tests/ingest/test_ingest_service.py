@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -20,6 +21,7 @@ from ingest_helpers import (
 )
 
 from ingest.service import Ingester, IngestError
+from occupancy.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -201,3 +203,28 @@ def test_badges_are_pseudonymised(
         ("%raw%",),
     )
     assert dump == [(0,)]
+
+
+def test_metrics_host_setting(database_url: str, mqtt_server: Any) -> None:
+    """metrics_host: default 127.0.0.1, from the environment, overridden by the
+    argument; the endpoint listens there ("localhost" resolves to 127.0.0.1)."""
+    base = make_settings(database_url, mqtt_server.url, "t/mh/occupancy")
+    assert Ingester(base).metrics_host == "127.0.0.1"
+    env = load_settings(
+        {"pseudonym_key": "k"}, environ={"OCCUPANCY_METRICS_HOST": "0.0.0.0"}
+    )
+    assert env.metrics_host == "0.0.0.0"
+    assert Ingester(env).metrics_host == "0.0.0.0"
+    assert Ingester(env, metrics_host="127.0.0.1").metrics_host == "127.0.0.1"
+    ing = Ingester(base.replace(metrics_host="localhost"), metrics_port=_free_port())
+    ing.start()
+    try:
+        assert ing.metrics_host == "localhost"
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{ing.metrics_port}/health", timeout=5
+        ) as r:
+            assert r.read().startswith((b"ok", b"degraded"))
+    except urllib.error.HTTPError as exc:  # 503 while the broker connects
+        assert exc.code == 503
+    finally:
+        ing.stop()
