@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .payloads import BLOCK_ROWS
 from .scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -45,11 +46,11 @@ def make_raw(
     device: np.ndarray, kind: int | np.ndarray, ts: np.ndarray, value: np.ndarray
 ) -> Raw:
     n = len(device)
-    return Raw(
-        device.astype(np.int64),
+    return Raw(  # copy=False: no second copy of arrays already of that dtype
+        device.astype(np.int64, copy=False),
         np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)).copy(),
-        ts.astype(np.int64),
-        value.astype(float),
+        ts.astype(np.int64, copy=False),
+        value.astype(float, copy=False),
         np.full(n, -1, dtype=np.int64),
     )
 
@@ -228,7 +229,9 @@ def ble_messages(
     n = np.maximum(k_hi - k_lo + 1, 0)
     si = np.repeat(np.arange(len(dev)), n)
     k = np.repeat(k_lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    sd, sb = dev[si], badge[si]
+    # badges as codes in sorted order (sorting codes = sorting the ids)
+    badge_ids, badge_code = np.unique(badge.astype(str), return_inverse=True)
+    sd, sb = dev[si], badge_code.reshape(-1)[si]
     end_t = t0 + (k + 1) * w
     keep = end_t <= t1
     sd, sb, k = sd[keep], sb[keep], k[keep]
@@ -236,19 +239,11 @@ def ble_messages(
     sd, sb, k = sd[o], sb[o], k[o]
     mu, sigma = sc.sensors.rssi_dbm
     rssi = np.clip(np.round(rng.normal(mu, sigma, len(sd))), -100, -30).astype(int)
-    frag = [
-        f'{{"id":"{b}","rssi":{r}}}'
-        for b, r in zip(sb.tolist(), rssi.tolist(), strict=True)
-    ]
     first = np.ones(len(sd), dtype=bool)
     first[1:] = (sd[1:] != sd[:-1]) | (k[1:] != k[:-1])
     starts = np.flatnonzero(first)
     ends = np.r_[starts[1:], len(sd)] if len(starts) else starts
-    body = np.array(
-        [",".join(frag[a:b]) for a, b in zip(starts, ends, strict=True)], dtype=object
-    )
-    if not len(body):
-        body = np.zeros(0, dtype=object)
+    body = _beacon_bodies(badge_ids, sb, rssi, starts, ends)
     md, mk = sd[starts], k[starts]
     seen = make_raw(md, K_BLE, t0 + (mk + 1) * w, (ends - starts).astype(float))
     seen.beacons = np.arange(len(body), dtype=np.int64)
@@ -265,6 +260,52 @@ def ble_messages(
         idev[~taken], K_BLE, t0 + (ikk[~taken] + 1) * w, np.zeros((~taken).sum())
     )
     return concat_raw([seen, idle])
+
+
+def _beacon_bodies(
+    badge_ids: np.ndarray,
+    badge: np.ndarray,
+    rssi: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+) -> np.ndarray:
+    """JSON array bodies ``{"id":"<badge>","rssi":<dBm>},...`` of each message
+    (sightings ``starts[i]:ends[i]``). Each sighting is a row of a zero-padded
+    byte matrix; dropping the padding gives all fragments back to back, cut
+    into one ``str`` per message (no Python object per sighting)."""
+    ids = np.asarray(badge_ids).astype("S")
+    w_id = ids.dtype.itemsize
+    a = np.frombuffer(b'{"id":"', np.uint8)
+    b = np.frombuffer(b'","rssi":-', np.uint8)
+    c = np.frombuffer(b"},", np.uint8)
+    width = len(a) + w_id + len(b) + 3 + len(c)
+    parts: list[bytes] = []
+    lens: list[np.ndarray] = []
+    for lo in range(0, len(badge), BLOCK_ROWS):
+        bb = badge[lo : lo + BLOCK_ROWS]
+        r = -rssi[lo : lo + BLOCK_ROWS].astype(np.int64)  # 30..100
+        m = np.zeros((len(bb), width), dtype=np.uint8)
+        col = len(a)
+        m[:, :col] = a
+        m[:, col : col + w_id] = ids[bb].view(np.uint8).reshape(len(bb), w_id)
+        col += w_id
+        m[:, col : col + len(b)] = b
+        col += len(b)
+        dig = (r[:, None] // np.array([100, 10, 1])) % 10 + 48
+        dig[:, 0] = np.where(r >= 100, dig[:, 0], 0)  # no leading zero
+        m[:, col : col + 3] = dig
+        m[:, col + 3 :] = c
+        nz = m != 0
+        parts.append(m[nz].tobytes())
+        lens.append(nz.sum(axis=1))
+    big = b"".join(parts)
+    off = np.r_[0, np.cumsum(np.concatenate(lens) if lens else [])].astype(np.int64)
+    body = np.empty(len(starts), dtype=object)
+    body[:] = [
+        big[i : j - 1].decode()
+        for i, j in zip(off[starts].tolist(), off[ends].tolist(), strict=True)
+    ]
+    return body
 
 
 def battery_messages(

@@ -15,6 +15,7 @@ from occupancy.building import Site
 from .devices import K_BATTERY, K_BLE, K_COUNT, K_HEARTBEAT, K_PRESENCE, K_STATUS, KINDS
 from .faults import FAULTS, MALFORMED, Stream, malformed_expected
 from .formats import ROW_ENCODERS
+from .payloads import Choice, Digits, Fixed, Piece, format_rows, iso_ms
 
 logger = logging.getLogger(__name__)
 
@@ -34,44 +35,44 @@ MESSAGE_COLUMNS = (
 )
 
 
-def _iso_ms(ts: np.ndarray) -> list[str]:
-    return [
-        s + "Z" for s in np.datetime_as_string(ts.astype("datetime64[ms]"), unit="ms")
-    ]
-
-
 def _own_payloads(st: Stream, idx: np.ndarray) -> np.ndarray:
-    """Our own format (docs/mqtt-format.md), vectorized per kind. Heartbeats
-    and counts carry epoch milliseconds, the others ISO 8601 (both allowed)."""
+    """Our own format (docs/mqtt-format.md), vectorized per kind, for rows
+    ``idx`` in that order. Heartbeats and counts carry epoch milliseconds, the
+    others ISO 8601 (both allowed)."""
     out = np.empty(len(idx), dtype=object)
     kind = st.kind[idx]
-    ts, seq, val = st.ts_device[idx], st.seq[idx], st.value[idx]
-    tf_tab = (b"false", b"true")
     for k in (K_PRESENCE, K_HEARTBEAT, K_COUNT, K_BLE, K_BATTERY, K_STATUS):
         m = np.flatnonzero(kind == k)
         if not len(m):
             continue
-        sq = seq[m].tolist()
-        v = val[m]
+        rows = idx[m]
+        v = st.value[rows]
         if k == K_STATUS:
-            out[m] = [b"online" if x else b"offline" for x in v.tolist()]
+            on = (v > 0).astype(np.int64)
+            out[m] = format_rows([Choice(on, _STATUS)], len(m))
+            continue
+        ts = st.ts_device[rows]
+        first: Piece = Digits(ts) if k in (K_HEARTBEAT, K_COUNT) else Fixed(iso_ms(ts))
+        quote = b"" if k in (K_HEARTBEAT, K_COUNT) else b'"'
+        head: list[Piece] = [b'{"ts":' + quote, first, quote + b',"seq":']
+        head.append(Digits(st.seq[rows]))
+        if k == K_BLE:
+            # variable-length bodies: fewer rows, plain concatenation
+            bi = st.beacons[rows]
+            bodies = [st.bodies[b].encode() if b >= 0 else b"" for b in bi.tolist()]
+            pre = format_rows([*head, b',"beacons":['], len(m)).tolist()
+            out[m] = [a + b + b"]}" for a, b in zip(pre, bodies, strict=True)]
             continue
         if k in (K_PRESENCE, K_HEARTBEAT):
-            third = [tf_tab[x] for x in (v > 0).astype(np.int64).tolist()]
-        elif k == K_BLE:
-            bi = st.beacons[idx[m]]
-            third = [st.bodies[b].encode() if b >= 0 else b"" for b in bi.tolist()]
+            third: Piece = Choice((v > 0).astype(np.int64), (b"false", b"true"))
         else:
-            third = v.astype(np.int64).tolist()
-        if k in (K_HEARTBEAT, K_COUNT):
-            first: list[object] = ts[m].tolist()
-        else:
-            first = [t.encode() for t in _iso_ms(ts[m])]
-        fmt = _FORMATS[k]
-        out[m] = list(map(fmt.__mod__, zip(first, sq, third, strict=True)))
+            third = Digits(np.maximum(v, 0).astype(np.int64))
+        tail: list[Piece] = [b',"' + _FIELD[k].encode() + b'":', third, b"}"]
+        out[m] = format_rows([*head, *tail], len(m))
     return out
 
 
+_STATUS = (b"offline", b"online")
 _FORMATS = {
     K_PRESENCE: b'{"ts":"%s","seq":%d,"occupied":%s}',
     K_HEARTBEAT: b'{"ts":%d,"seq":%d,"occupied":%s}',
@@ -100,58 +101,86 @@ def _malform(payload: bytes, kind: int, variant: int) -> bytes:
     return (head.rstrip(",") + "}").encode()
 
 
+def _utc_ms(ms: np.ndarray) -> pd.Series:
+    """Epoch milliseconds as a ``datetime64[ns, UTC]`` column (no parsing)."""
+    ns = ms.astype("datetime64[ms]").astype("datetime64[ns]")
+    return pd.Series(pd.DatetimeIndex(ns).tz_localize("UTC"))
+
+
+def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical[str]:
+    """Strings as a categorical (small codes instead of object pointers),
+    without the categories no row uses (a bincount, not a sort)."""
+    used = np.bincount(codes, minlength=len(categories)) > 0
+    remap = (np.cumsum(used) - 1).astype(np.int32)
+    kept = [c for c, u in zip(categories, used.tolist(), strict=True) if u]
+    cat: pd.Categorical[str] = pd.Categorical.from_codes(
+        remap[codes], categories=pd.Index(kept), validate=False
+    )
+    return cat
+
+
 def encode_stream(
     st: Stream, site: Site, topic_root: str, ctx: dict[str, Any] | None = None
 ) -> pd.DataFrame:
-    """The ``messages`` frame, sorted by ``send_at`` (ties: device, seq)."""
+    """The ``messages`` frame, sorted by ``send_at`` (ties: device, seq).
+
+    ``payload`` holds ``bytes``; ``topic``, ``device_id``, ``kind``, ``fault``
+    and ``expected`` are categoricals of ``str`` (compare and ``.str`` as usual)."""
     ctx = {"tz": site.tz, **(ctx or {})}
-    # Sort the numeric arrays first, so the big object columns are built in
-    # their final order and never permuted.
     # rows come per device in seq order: a stable sort on (send_at, device)
-    # keeps seq order among ties
+    # keeps seq order among ties; everything below is built in this order
     t_min = int(st.send_at.min()) if len(st.send_at) else 0
     order = np.argsort(((st.send_at - t_min) << 20) | st.device, kind="stable")
-    fields = {
-        f.name: getattr(st, f.name)[order]
-        for f in dataclasses.fields(Stream)
-        if f.name != "bodies"
-    }
-    st = Stream(**fields, bodies=st.bodies)
+    for f in dataclasses.fields(Stream):
+        if f.name != "bodies":  # in place, one column at a time (peak memory)
+            setattr(st, f.name, getattr(st, f.name)[order])
+    del order
     devices = list(site.devices)
-    dev_ids = np.array([d.id for d in devices], dtype=object)
+    dev_ids = [d.id for d in devices]
     family = np.array([d.family for d in devices], dtype=object)
     n = len(st.device)
-    own = family[st.device] == "occupancy"
+    own = (family == "occupancy")[st.device]
     oi = np.flatnonzero(own)
-    topics_tab = np.array(
-        [[f"{topic_root}/{site.id}/{d}/{k}" for k in KINDS] for d in dev_ids],
-        dtype=object,
-    ).reshape(len(dev_ids), len(KINDS))
+    n_k = len(KINDS)
+    topics = [f"{topic_root}/{site.id}/{d}/{k}" for d in dev_ids for k in KINDS]
     # expected labels: kind:value, ble:<n beacons>, status:online|offline
     vmax = 1000
-    code = st.kind * vmax + np.clip(np.nan_to_num(st.value), 0, vmax - 1).astype(
-        np.int64
-    )
     labels = [
         f"status:{'online' if v else 'offline'}" if k == K_STATUS else f"{KINDS[k]}:{v}"
-        for k in range(len(KINDS))
+        for k in range(n_k)
         for v in range(vmax)
     ]
-    expected = np.asarray(labels, dtype=object)[code]
-    payload = np.empty(n, dtype=object)
-    payload[oi] = _own_payloads(st, oi)
-    topic = np.empty(n, dtype=object)
-    topic[oi] = topics_tab[st.device[oi], st.kind[oi]]
+    # status labels repeat (any value > 0 is online): one code per label
+    label_code: dict[str, int] = {}
+    lut = np.array([label_code.setdefault(x, len(label_code)) for x in labels])
+    labels = list(label_code)
+    topic_code = {t: i for i, t in enumerate(topics)}
+
+    def code_of(table: dict[str, int], names: list[str], text: str) -> int:
+        c = table.get(text)
+        if c is None:
+            c = table[text] = len(names)
+            names.append(text)
+        return c
+
+    clipped = np.clip(np.nan_to_num(st.value), 0, vmax - 1).astype(np.int64)
+    expected = lut[st.kind * vmax + clipped].astype(np.int32)
+    del clipped
+    topic = (st.device * n_k + st.kind).astype(np.int32)
     retain = st.kind == K_STATUS
+    payload_own = _own_payloads(st, oi)
     bad = np.flatnonzero(own & (st.malformed >= 0))
-    for i in bad.tolist():
-        payload[i] = _malform(payload[i], int(st.kind[i]), int(st.malformed[i]))
-        expected[i] = malformed_expected(int(st.malformed[i]), int(st.kind[i]))
-    rows = [np.flatnonzero(own)]
-    extra: list[tuple[int, str, bytes, bool, str]] = []
+    pos_in_own = np.searchsorted(oi, bad)
+    for i, j in zip(bad.tolist(), pos_in_own.tolist(), strict=True):
+        k, var = int(st.kind[i]), int(st.malformed[i])
+        payload_own[j] = _malform(payload_own[j], k, var)
+        expected[i] = code_of(label_code, labels, malformed_expected(var, k))
+    # other families, row by row; they may give 0..n rows per message
+    outs: dict[int, list[tuple[str, bytes, bool, int]]] = {}
     for i in np.flatnonzero(~own).tolist():
         k = int(st.kind[i])
-        enc = ROW_ENCODERS[family[st.device[i]]]
+        fam = family[st.device[i]]
+        enc = ROW_ENCODERS[fam]
         out = enc(
             dev_ids[st.device[i]],
             KINDS[k],
@@ -161,56 +190,61 @@ def encode_stream(
             str(st.bodies[st.beacons[i]]) if st.beacons[i] >= 0 else "",
             ctx,
         )
+        rows: list[tuple[str, bytes, bool, int]] = []
         for t, p, r in out:
-            exp = "ble:1" if len(out) > 1 or k == K_BLE else expected[i]
-            if k == K_COUNT and family[st.device[i]] in _PRESENCE_ONLY:
+            exp = "ble:1" if len(out) > 1 or k == K_BLE else labels[expected[i]]
+            if k == K_COUNT and fam in _PRESENCE_ONLY:
                 exp = f"presence:{int(st.value[i] > 0)}"
             body = p
             if st.malformed[i] >= 0:
                 is_json = p.startswith(b"{")
                 body = p[: max(len(p) // 2, 1)] if is_json else b"\xff"
                 exp = "reject:bad_json" if is_json else "reject:bad_value"
-            extra.append((i, t, body, r, exp))
-    own_rows = rows[0]
-    if not extra:
-        return pd.DataFrame(
-            {
-                "send_at": pd.to_datetime(st.send_at, unit="ms", utc=True),
-                "topic": topic,
-                "payload": payload,
-                "retain": retain,
-                "device_id": dev_ids[st.device],
-                "kind": np.asarray(KINDS, dtype=object)[st.kind],
-                "seq": st.seq,
-                "ts_true": pd.to_datetime(st.ts_true, unit="ms", utc=True),
-                "fault": np.asarray(FAULTS, dtype=object)[st.fault],
-                "expected": expected,
-            }
-        )
-    ei = np.array([e[0] for e in extra], dtype=np.int64)
-    idx = np.r_[own_rows, ei].astype(np.int64)
-    df = pd.DataFrame(
+            code_of(topic_code, topics, t)
+            rows.append((t, body, r, code_of(label_code, labels, exp)))
+        outs[i] = rows
+    # what only the payloads needed: free it before the frame is built
+    empty = np.zeros(0, dtype=np.int64)
+    st.ts_device = st.value = st.beacons = st.malformed = empty
+    st.bodies = np.zeros(0, dtype=object)
+    if outs:
+        counts = np.ones(n, dtype=np.int64)
+        for i, rows_i in outs.items():
+            counts[i] = len(rows_i)
+        src = np.repeat(np.arange(n), counts)
+        first_pos = np.cumsum(counts) - counts
+    else:
+        src = first_pos = np.arange(n)
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return a[src] if outs else a
+
+    if outs or len(oi) < n:
+        payload = np.empty(len(src), dtype=object)
+        payload[first_pos[oi]] = payload_own
+        for i, rows_i in outs.items():
+            for j, (_, b, _, _) in enumerate(rows_i):
+                payload[first_pos[i] + j] = b
+    else:
+        payload = payload_own
+    del payload_own
+    topic_o, retain_o, expected_o = take(topic), take(retain), take(expected)
+    for i, rows_i in outs.items():
+        for j, (t, _, r, e) in enumerate(rows_i):
+            q = first_pos[i] + j
+            retain_o[q], topic_o[q], expected_o[q] = r, topic_code[t], e
+    return pd.DataFrame(
         {
-            "send_at": pd.to_datetime(st.send_at[idx], unit="ms", utc=True),
-            "topic": np.r_[
-                topic[own_rows], np.array([e[1] for e in extra], dtype=object)
-            ],
-            "payload": np.r_[
-                payload[own_rows], np.array([e[2] for e in extra], dtype=object)
-            ],
-            "retain": np.r_[
-                retain[own_rows], np.array([e[3] for e in extra], dtype=bool)
-            ],
-            "device_id": dev_ids[st.device[idx]],
-            "kind": np.asarray(KINDS, dtype=object)[st.kind[idx]],
-            "seq": st.seq[idx],
-            "ts_true": pd.to_datetime(st.ts_true[idx], unit="ms", utc=True),
-            "fault": np.asarray(FAULTS, dtype=object)[st.fault[idx]],
-            "expected": np.r_[
-                expected[own_rows], np.array([e[4] for e in extra], dtype=object)
-            ],
-        }
+            "send_at": _utc_ms(take(st.send_at)),
+            "topic": _categorical(topic_o, topics),
+            "payload": payload,
+            "retain": retain_o,
+            "device_id": _categorical(take(st.device), dev_ids),
+            "kind": _categorical(take(st.kind), list(KINDS)),
+            "seq": take(st.seq),
+            "ts_true": _utc_ms(take(st.ts_true)),
+            "fault": _categorical(take(st.fault), list(FAULTS)),
+            "expected": _categorical(expected_o, labels),
+        },
+        copy=False,
     )
-    # family encoders may add rows (one per beacon): restore the order
-    final = np.lexsort((df["seq"].to_numpy(), st.device[idx], st.send_at[idx]))
-    return df.iloc[final].reset_index(drop=True)

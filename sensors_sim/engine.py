@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -270,12 +271,15 @@ def simulate(
         )
     )
     parts_raw.append(dv.battery_messages(np.arange(n_dev), drain, t0, t1, sc, rngs[8]))
-    raw = dv.concat_raw(parts_raw)
-    del parts_raw  # the big arrays live once at a time (peak memory)
-    stream = apply_faults(raw, n_dev, stuck, drain, t0, days, sc, rngs[9])
-    del raw
-    messages = encode_stream(stream, site, topic_root)
-    del stream
-    truth["messages"] = messages[list(TRUTH_MESSAGE_COLUMNS)]
+    # Hand each big intermediate over instead of keeping a reference here, so
+    # the stage that replaces it can free it (peak memory: one copy at a time).
+    held: list[Any] = [dv.concat_raw(parts_raw)]
+    del parts_raw
+    held.append(apply_faults(held.pop(), n_dev, stuck, drain, t0, days, sc, rngs[9]))
+    messages = encode_stream(held.pop(), site, topic_root)
+    # the truth table shares the columns' memory with ``messages``
+    truth["messages"] = pd.DataFrame(
+        {c: messages[c] for c in TRUTH_MESSAGE_COLUMNS}, copy=False
+    )
     logger.info("%d messages", len(messages))
     return SimResult(truth, messages)

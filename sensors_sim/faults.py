@@ -104,9 +104,9 @@ def apply_faults(
         ii = np.maximum(i, 0)
         inside = (i >= 0) & (od[o][ii] == raw.device) & (oe_s[ii] > raw.ts)
         keep = ~inside
-        cols0 = ("device", "kind", "ts", "value", "beacons")
-        kept = {c: getattr(raw, c)[keep] for c in cols0}
-        raw = Raw(**kept, bodies=raw.bodies)
+        for c in ("device", "kind", "ts", "value", "beacons"):
+            setattr(raw, c, getattr(raw, c)[keep])  # frees each old column
+        del q, i, ii, inside, keep
     devs = np.arange(n_devices, dtype=np.int64)
     status = make_raw(
         np.r_[devs, od, od],
@@ -116,14 +116,19 @@ def apply_faults(
     )
     s_fault = np.r_[np.zeros(n_devices), np.full(2 * len(od), F["offline"])]
     cols = ("device", "kind", "ts", "value", "beacons")
-    allr = Raw(*(np.concatenate([getattr(raw, c), getattr(status, c)]) for c in cols))
+    n_raw = len(raw)
     bodies = raw.bodies
-    fault = np.r_[np.zeros(len(raw)), s_fault].astype(np.int64)
+    allr = Raw(*(np.concatenate([getattr(raw, c), getattr(status, c)]) for c in cols))
+    del raw, status
+    fault = np.r_[np.zeros(n_raw), s_fault].astype(np.int64)
     # one int64 key (device, ts, status last) sorts much faster than lexsort
     key = (allr.device << 40) | ((allr.ts - t0) << 1) | (allr.kind == K_STATUS)
     o = np.argsort(key, kind="stable")
-    allr = Raw(*(getattr(allr, c)[o] for c in cols))
+    del key
+    for c in cols:
+        setattr(allr, c, getattr(allr, c)[o])
     fault = fault[o]
+    del o
     n = len(allr)
     first = np.r_[True, allr.device[1:] != allr.device[:-1]]
     starts = np.flatnonzero(first)
@@ -171,19 +176,27 @@ def apply_faults(
     # Duplicate deliveries: an extra copy shortly after.
     dup = eligible & ~ooo & ~late & ~mal & (rng.random(n) < f.duplicate)
     di = np.flatnonzero(dup)
-    idx = np.r_[np.arange(n), di]
-    out_fault = np.r_[fault, np.full(len(di), F["duplicate"])]
-    out_send = np.r_[send_at, send_at[di] + np.round(rng.uniform(50, 2_000, len(di)))]
+    del dup, eligible, u, mal, late, ooo, nxt, same, bump, data
+
+    def grow(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, a[di]])
+
+    for c in cols:  # one column at a time: the old one is freed right away
+        setattr(allr, c, grow(getattr(allr, c)))
+    extra = np.round(rng.uniform(50, 2_000, len(di))).astype(np.int64)
+    out_send = np.concatenate([send_at, send_at[di] + extra])
+    del send_at
+    out_fault = np.r_[fault, np.full(len(di), F["duplicate"])].astype(np.int8)
     return Stream(
-        allr.device[idx],
-        allr.kind[idx],
-        allr.ts[idx],
-        ts_device[idx],
-        out_send.astype(np.int64),
-        allr.value[idx],
-        allr.beacons[idx],
-        seq[idx],
+        allr.device,
+        allr.kind,
+        allr.ts,
+        grow(ts_device),
+        out_send,
+        allr.value,
+        allr.beacons,
+        grow(seq),
         out_fault,
-        malformed[idx],
+        grow(malformed).astype(np.int8),
         bodies,
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["PublishError", "PublishStats", "publish"]
 
+#: messages turned into plain Python lists at a time
+CHUNK = 1 << 16
+
 
 class PublishError(RuntimeError):
     """The broker could not be reached or refused us."""
@@ -39,44 +41,6 @@ class PublishStats:
     def rate(self) -> float:
         """Messages per wall second [msg/s]."""
         return self.messages / self.seconds if self.seconds > 0 else float("inf")
-
-
-class _Window:
-    """At most ``size`` messages awaiting PUBACK. The fast path is an integer
-    comparison; the publisher waits on an event only when the window is full."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.sent = 0
-        self.acked = 0  # incremented by paho's network thread
-        self.event = threading.Event()
-
-    @property
-    def pending(self) -> int:
-        return self.sent - self.acked
-
-    def acquire(self) -> None:
-        while self.sent - self.acked >= self.size:
-            self.event.clear()
-            if self.sent - self.acked < self.size:
-                break
-            self.event.wait(1.0)
-        self.sent += 1
-
-    def release(self) -> None:
-        self.acked += 1
-        self.event.set()
-
-    def drain(self, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while self.sent - self.acked > 0:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self.event.clear()
-            if self.sent - self.acked > 0:
-                self.event.wait(min(left, 0.2))
-        return True
 
 
 def _stderr_progress(done: int, total: int, rate: float, sim: pd.Timestamp) -> None:
@@ -101,30 +65,41 @@ def publish(
     timeout_s: float = 60.0,
 ) -> PublishStats:
     """Publish ``messages`` (columns send_at, topic, payload, retain) in
-    ``send_at`` order. Returns the count and wall time once all are acked."""
+    ``send_at`` order. Returns the count and wall time once all are acked.
+
+    One thread does everything: paho writes each PUBLISH straight to the
+    socket, and the loop reads PUBACKs between publishes (no network thread,
+    no GIL hand-over per message). At most ``window`` messages await their
+    PUBACK; progress is reported at most twice a second."""
     url = parse_mqtt_url(mqtt_url) if isinstance(mqtt_url, str) else mqtt_url
     if not backfill and speed <= 0:
         raise ValueError(f"speed must be > 0, got {speed}")
+    if window < 1:
+        raise ValueError(f"window must be ≥ 1, got {window}")
     report: Callable[[int, int, float, pd.Timestamp], None] | None
     report = _stderr_progress if progress is True else (progress or None)
-    win = _Window(window)
-    connected = threading.Event()
-    failure: list[str] = []
+    acked = [0]  # PUBACKs received (callbacks run inside client.loop)
+    state: dict[str, Any] = {"connected": False, "failure": None}
 
     def on_connect(c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
         if rc.is_failure:
-            failure.append(str(rc))
-        connected.set()
+            state["failure"] = str(rc)
+        state["connected"] = True
+
+    def on_disconnect(c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
+        state["failure"] = state["failure"] or f"disconnected: {rc}"
 
     def on_publish(c: Any, u: Any, mid: int, rc: Any, props: Any) -> None:
-        win.release()
+        acked[0] += 1
 
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv311,
     )
-    client.max_inflight_messages_set(window)
+    # our window bounds what is in flight; paho unlimited skips its per-PUBACK
+    # scan of all in-flight messages (O(window) per ack when a limit is set)
+    client.max_inflight_messages_set(0)
     client.max_queued_messages_set(0)
     if url.username:
         client.username_pw_set(url.username, url.password)
@@ -136,45 +111,69 @@ def publish(
         client.connect(url.host, url.port, keepalive=30)
     except OSError as exc:
         raise PublishError(f"cannot connect to {url.url()}: {exc}") from exc
-    client.loop_start()
+    loop = client.loop
     try:
-        if not connected.wait(10) or failure:
-            raise PublishError(f"broker {url.url()} refused the connection: {failure}")
-        send_ms = messages["send_at"].to_numpy("datetime64[ms]").astype(np.int64)
-        topics = messages["topic"].tolist()
-        payloads = messages["payload"].tolist()
-        retains = messages["retain"].tolist()
-        total = len(topics)
-        wall0 = time.monotonic()
-        sim0 = int(send_ms[0]) if total else 0
-        last_report = wall0
-        for i in range(total):
-            if not backfill:
-                due = wall0 + (int(send_ms[i]) - sim0) / 1000.0 / speed
-                wait = due - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)  # pacing of the simulated clock
-            win.acquire()
-            info = client.publish(topics[i], payloads[i], qos=1, retain=retains[i])
-            if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                win.sent -= 1
-                raise PublishError(f"publish to {topics[i]!r} failed: rc={info.rc}")
-            if report is None or i % 512:
-                continue
-            now = time.monotonic()
-            if now - last_report >= 1.0:
-                last_report = now
-                sim = pd.Timestamp(int(send_ms[i]), unit="ms", tz="UTC")
-                report(i + 1, total, (i + 1) / (now - wall0), sim)
-        if not win.drain(timeout_s):
+        deadline = time.monotonic() + 10
+        while not state["connected"] and time.monotonic() < deadline:
+            loop(timeout=0.1)
+        if not state["connected"] or state["failure"]:
             raise PublishError(
-                f"{win.pending} messages not acknowledged in {timeout_s} s"
+                f"broker {url.url()} refused the connection: {state['failure']}"
             )
+        client.on_disconnect = on_disconnect
+        send_ms = messages["send_at"].to_numpy("datetime64[ms]").astype(np.int64)
+        total = len(send_ms)
+        pub = client.publish
+        ok = mqtt.MQTT_ERR_SUCCESS
+        wall0 = time.monotonic()
+        next_report = wall0 + 0.5
+        for lo in range(0, total, CHUNK):
+            # plain lists per chunk: no pandas access per message, and the
+            # payloads are never all materialised as Python objects at once
+            part = messages.iloc[lo : lo + CHUNK]
+            topics = part["topic"].tolist()
+            payloads = part["payload"].tolist()
+            retains = part["retain"].tolist()
+            sim_s = ((send_ms[lo : lo + CHUNK] - send_ms[0]) / 1000.0).tolist()
+            for j in range(len(topics)):
+                i = lo + j
+                if not backfill:
+                    due = wall0 + sim_s[j] / speed
+                    while (wait := due - time.monotonic()) > 0:
+                        loop(timeout=min(wait, 0.5))  # pacing; serves PUBACKs
+                if i - acked[0] >= window:
+                    limit = time.monotonic() + timeout_s
+                    while i - acked[0] >= window:
+                        loop(timeout=0.05)
+                        if state["failure"] or time.monotonic() > limit:
+                            raise PublishError(
+                                f"no PUBACK from {url.url()} in {timeout_s} s "
+                                f"({state['failure'] or 'window full'})"
+                            )
+                rc = pub(topics[j], payloads[j], 1, retains[j]).rc
+                if rc != ok:
+                    raise PublishError(f"publish to {topics[j]!r} failed: rc={rc}")
+                if not i & 63:
+                    loop(timeout=0)  # read the PUBACKs that arrived meanwhile
+                    if report is not None and not i & 4095:
+                        now = time.monotonic()
+                        if now >= next_report:
+                            next_report = now + 0.5
+                            sim = pd.Timestamp(int(send_ms[i]), unit="ms", tz="UTC")
+                            report(i + 1, total, (i + 1) / (now - wall0), sim)
+        limit = time.monotonic() + timeout_s
+        while acked[0] < total:
+            loop(timeout=0.05)
+            if state["failure"] or time.monotonic() > limit:
+                raise PublishError(
+                    f"{total - acked[0]} messages not acknowledged in {timeout_s} s"
+                )
         seconds = time.monotonic() - wall0
         if report is not None and total:
             sim = pd.Timestamp(int(send_ms[-1]), unit="ms", tz="UTC")
             report(total, total, total / max(seconds, 1e-9), sim)
         return PublishStats(total, seconds)
     finally:
+        client.on_disconnect = None
         client.disconnect()
-        client.loop_stop()
+        client.loop(timeout=0.1)

@@ -1,16 +1,6 @@
 """Same seed → byte-identical messages and truth; another seed → different."""
 
-# ruff: noqa: E402
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# pytest puts tests/ on sys.path (pythonpath), where tests/sensors_sim would
-# shadow the package as a namespace; the repository root must come first.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
 
 import datetime as dt
 from typing import Any

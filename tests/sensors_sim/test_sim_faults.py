@@ -1,17 +1,7 @@
 """Every fault type appears at its configured rate (binomial tolerance), and
 faulty messages look the way their label says."""
 
-# ruff: noqa: E402
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# pytest puts tests/ on sys.path (pythonpath), where tests/sensors_sim would
-# shadow the package as a namespace; the repository root must come first.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
 
 import datetime as dt
 import json
@@ -68,7 +58,7 @@ def test_per_device_faults_at_rate(result: Any, example_site: Any) -> None:
     m = result.messages
     n_dev = len(example_site.devices)
     n_desk = sum(d.kind == "desk_sensor" for d in example_site.devices)
-    per = m.groupby("fault")["device_id"].nunique()
+    per = m.groupby("fault", observed=True)["device_id"].nunique()
     assert _within(per.get("stuck", 0), n_desk, RATES["stuck"])
     assert _within(per.get("battery_drain", 0), n_dev, RATES["battery_drain"])
     assert _within(per.get("clock_skew", 0), n_dev, RATES["clock_skew"] * 0.9) or (
@@ -128,7 +118,7 @@ def test_offline_periods_are_silent(result: Any) -> None:
         ["device_id", "ts_true"]
     )
     assert status["retain"].all()
-    pairs = status.groupby("device_id")
+    pairs = status.groupby("device_id", observed=True)
     checked = 0
     for dev, g in pairs:
         exp = g["expected"].tolist()

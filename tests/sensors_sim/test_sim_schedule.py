@@ -1,19 +1,10 @@
 """Schedule statistics against the scenario: office days per week, weekday
 shape, arrival/departure, lunch, holidays, desk occupancy, meetings."""
 
-# ruff: noqa: E402
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# pytest puts tests/ on sys.path (pythonpath), where tests/sensors_sim would
-# shadow the package as a namespace; the repository root must come first.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -139,7 +130,6 @@ def test_meetings_rooms_noshows_walkins(result: Any) -> None:
 
 
 def result_site_rooms(m: pd.DataFrame) -> list[Any]:
-    from pathlib import Path
 
     from occupancy.building import load_building
 

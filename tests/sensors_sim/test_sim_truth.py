@@ -2,17 +2,7 @@
 tiny reference decoder reproduces the true intervals (up to the detection
 delay and hold time), the true counts and the badges present."""
 
-# ruff: noqa: E402
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# pytest puts tests/ on sys.path (pythonpath), where tests/sensors_sim would
-# shadow the package as a namespace; the repository root must come first.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
 
 import bisect
 import datetime as dt
