@@ -113,7 +113,7 @@ def analyze(
 )
 @click.option(
     "--level",
-    help="utilization: space|room|zone|floor|building|department; hour-of-week: zone|floor|building|department|room; colocation: matrix|diversity|trend.",
+    help="utilization: space|room|zone|floor|building|department; hour-of-week: space|zone|floor|building|department|room; rooms: room|department (no-show per organiser department); colocation: matrix|diversity|trend.",
 )
 @click.option(
     "--format",
@@ -131,6 +131,11 @@ def analyze(
 @click.option("--floor", help="Only this floor.")
 @click.option("--zone", help="Only this zone.")
 @click.option("--department", help="Only this department.")
+@click.option(
+    "--all-hours",
+    is_flag=True,
+    help="Every hour of every day instead of working hours only (utilization and hour-of-week).",
+)
 @pass_ctx
 def export(
     cli: CliContext,
@@ -143,6 +148,7 @@ def export(
     floor: str | None,
     zone: str | None,
     department: str | None,
+    all_hours: bool,
 ) -> None:
     """Export REPORT over local days --from..--to (both included).
 
@@ -156,6 +162,9 @@ def export(
       occupancy export utilization --from 2026-03-02 --to 2026-03-13 --level floor
       occupancy export colocation --from 2026-03-02 --to 2026-03-13 -o coloc.csv
       occupancy export rooms --from 2026-03-02 --to 2026-03-31 --format parquet -o rooms.parquet
+      occupancy export rooms --from 2026-03-02 --to 2026-03-31 --level department
+      occupancy export hour-of-week --from 2026-03-02 --to 2026-03-29 --level space --zone f0-finance
+      occupancy export hour-of-week --from 2026-03-02 --to 2026-03-29 --level floor --all-hours
     """
     from analytics.reports import Filters, ReportError, build_report, write_report
     from analytics.store import StoreError
@@ -167,7 +176,11 @@ def export(
     if fmt == "parquet" and output is None:
         raise click.ClickException("--format parquet needs -o FILE")
     filters = Filters(
-        site=cli.settings.site, floor=floor, zone=zone, department=department
+        site=cli.settings.site,
+        floor=floor,
+        zone=zone,
+        department=department,
+        working_hours_only=not all_hours,
     )
     conn = _connect(cli)
     try:

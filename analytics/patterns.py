@@ -14,7 +14,14 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["day_of_week", "hour_of_week", "weekly_trend", "with_local_time"]
+__all__ = [
+    "day_of_week",
+    "hour_of_week",
+    "profile_over_weeks",
+    "space_hour_of_week",
+    "weekly_trend",
+    "with_local_time",
+]
 
 
 def with_local_time(lb: pd.DataFrame, timezone: str) -> pd.DataFrame:
@@ -48,7 +55,41 @@ def hour_of_week(lb: pd.DataFrame, timezone: str, bucket_s: int) -> pd.DataFrame
     """Per (level, level_id, weekday, hour): weeks, people_mean, people_median,
     people_p90, people_max, utilization_pct (mean), utilization_p90_pct,
     utilization_max_pct, peak_people."""
-    h = _hourly(with_local_time(lb, timezone), bucket_s)
+    return profile_over_weeks(_hourly(with_local_time(lb, timezone), bucket_s))
+
+
+def space_hour_of_week(hourly: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
+    """Hour-of-week profile of single spaces (level ``space``) from
+    ``analytics_space_hourly`` rows (day, hour, space_id, measured_s,
+    people_s, peak_people): per week the hour's mean head count is
+    people_s ÷ measured_s (over the time with data) and its utilization
+    100 × people_s ÷ (measured_s × capacity); then the same statistics over
+    the weeks as :func:`hour_of_week`. ``spaces``: space_id, capacity."""
+    day = pd.to_datetime(hourly["day"])
+    cap = hourly["space_id"].map(spaces.set_index("space_id")["capacity"])
+    measured = hourly["measured_s"].astype(float)
+    people = hourly["people_s"].astype(float) / measured.where(measured > 0)
+    h = pd.DataFrame(
+        {
+            "level": "space",
+            "level_id": hourly["space_id"].to_numpy(),
+            "week": (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.date,
+            "weekday": day.dt.weekday.to_numpy(),
+            "hour": hourly["hour"].to_numpy(dtype=np.int64),
+            "people": people.to_numpy(),
+            "utilization_pct": (100.0 * people / cap.astype(float)).to_numpy(),
+            "peak": hourly["peak_people"].astype(float).to_numpy(),
+        }
+    )
+    return profile_over_weeks(h)
+
+
+def profile_over_weeks(h: pd.DataFrame) -> pd.DataFrame:
+    """Per (level, level_id, weekday, hour) over the weeks of ``h`` (one row
+    per level, level_id, week, weekday, hour with people, utilization_pct,
+    peak): weeks, people_mean/median/p90/max, utilization_pct (mean),
+    utilization_p90_pct, utilization_max_pct, peak_people. Percentiles use
+    linear interpolation."""
     keys = ["level", "level_id", "weekday", "hour"]
     g = h.groupby(keys)
     out = g.agg(

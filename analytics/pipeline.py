@@ -25,7 +25,7 @@ from analytics.calendar import Calendar, bucket_frame, local_days_utc_range
 from analytics.colocation import department_presence
 from analytics.rooms import room_headcount
 from analytics.sessions import space_intervals, to_seconds
-from analytics.utilization import level_buckets, space_daily
+from analytics.utilization import level_buckets, space_daily_hourly
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ def compute_days(
 ) -> dict[str, pd.DataFrame]:
     """All rollups of local days ``first``..``last``. ``events`` must cover
     those days plus one day of context on each side. Returns frames named as
-    the tables they fill: analytics_space_daily, desk_daily_utilization,
+    the tables they fill: analytics_space_daily, analytics_space_hourly,
+    desk_daily_utilization,
     analytics_level_buckets, analytics_room_headcount, analytics_dept_presence,
     analytics_data_quality."""
     _start, end = local_days_utc_range(cal, first, last)
@@ -86,7 +87,7 @@ def compute_days(
         horizon_s=horizon,
     )
     grid = bucket_frame(cal, first, last, available_only=False)
-    sd = space_daily(
+    sd, sh = space_daily_hourly(
         iv,
         stuck,
         spaces,
@@ -146,6 +147,7 @@ def compute_days(
         dq = pd.concat([dq, extra], ignore_index=True)
     return {
         "analytics_space_daily": sd_known.reset_index(drop=True),
+        "analytics_space_hourly": sh[sh["space_id"].isin(known)].reset_index(drop=True),
         "desk_daily_utilization": desk_daily,
         "analytics_level_buckets": lb,
         "analytics_room_headcount": rh.reset_index(drop=True),

@@ -41,8 +41,11 @@ class ReportError(ValueError):
 @dataclass(frozen=True)
 class Filters:
     """What a report or figure covers. ``None`` = everything.
-    ``working_hours_only``: rollups always cover available time (working hours
-    and days, holidays excluded); the flag is accepted for the dashboard."""
+    ``working_hours_only`` (default True): only the site's working hours and
+    days (holidays excluded); False: every hour, so hour-of-week profiles show
+    evenings and weekends. It applies to the utilization report and helper,
+    the hour-of-week, day-of-week and trend profiles; sessions, rooms,
+    co-location and devices always cover working hours (docs/analytics.md)."""
 
     site: str | None = None
     building: str | None = None
@@ -138,10 +141,10 @@ REPORTS: dict[str, ReportSpec] = {
     ),
     "hour-of-week": ReportSpec(
         "hour-of-week",
-        "Hour-of-week profile per group over the weeks in range (local time).",
+        "Hour-of-week profile per space or group over the weeks in range (local time).",
         (
-            C("level", "zone, floor, building, department or room"),
-            C("level_id", "group id"),
+            C("level", "space, zone, floor, building, department or room"),
+            C("level_id", "space or group id"),
             C("weekday", "0 = Monday … 6 = Sunday"),
             C("hour", "local hour 0-23"),
             C("weeks", "weeks with data", "weeks"),
@@ -155,7 +158,7 @@ REPORTS: dict[str, ReportSpec] = {
             C("peak_people", "largest simultaneous head count in that hour", "people"),
         ),
         ("level", "level_id", "weekday", "hour"),
-        levels=("zone", "floor", "building", "department", "room"),
+        levels=("space", "zone", "floor", "building", "department", "room"),
         default_level="floor",
     ),
     "rooms": ReportSpec(
@@ -191,6 +194,21 @@ REPORTS: dict[str, ReportSpec] = {
             ),
         ),
         ("space_id",),
+        levels=("room", "department"),
+        default_level="room",
+        level_columns={
+            "department": (
+                C("department_id", "organiser department of the bookings"),
+                C("bookings", "its bookings in range", "bookings"),
+                C("booked_s", "booked measured time", "s"),
+                C("no_show_s", "booked time without sensed presence", "s"),
+                C("no_show_pct", "no_show_s ÷ booked_s", "%"),
+                C(
+                    "suppressed",
+                    "true when fewer than k bookings or k members: values removed",
+                ),
+            ),
+        },
     ),
     "colocation": ReportSpec(
         "colocation",
@@ -295,8 +313,10 @@ _BUILDERS: dict[str, Callable[[Any, dt.date, dt.date, str, Any, Any], pd.DataFra
     "hour-of-week": lambda c, a, b, lv, f, s: store.read_hour_of_week(
         c, a, b, level=lv, filters=f, settings=s
     ),
-    "rooms": lambda c, a, b, lv, f, s: store.read_room_sizing(
-        c, a, b, filters=f, settings=s
+    "rooms": lambda c, a, b, lv, f, s: (
+        store.read_department_no_show(c, a, b, filters=f, settings=s)
+        if lv == "department"
+        else store.read_room_sizing(c, a, b, filters=f, settings=s)
     ),
     "colocation": _colocation,
     "devices": lambda c, a, b, lv, f, s: store.read_devices_report(

@@ -16,11 +16,18 @@ import logging
 import numpy as np
 import pandas as pd
 
+from analytics.privacy import suppress
 from analytics.utilization import _attach_calendar, ordinal_dates, split_buckets
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["booking_stats", "room_headcount", "room_sizing", "weighted_quantile"]
+__all__ = [
+    "booking_stats",
+    "department_no_show",
+    "room_headcount",
+    "room_sizing",
+    "weighted_quantile",
+]
 
 
 def room_headcount(
@@ -151,3 +158,75 @@ def booking_stats(
     )
     per.index.name = "space_id"
     return per.reset_index().sort_values("space_id").reset_index(drop=True)
+
+
+def department_no_show(
+    bookings: pd.DataFrame,
+    room_buckets: pd.DataFrame,
+    bucket_s: int,
+    *,
+    headcount: pd.Series,
+    k: int,
+) -> pd.DataFrame:
+    """No-show rate per organiser department, same rule as the rooms' rate:
+    booked measured time [s] of the department's bookings in buckets where the
+    room sensed nobody ÷ its booked measured time, at bucket resolution.
+
+    ``bookings``: room_id, start, end (UTC), organiser_department (bookings
+    without one are left out); ``room_buckets``: level_id (room), bucket,
+    occupied_s, measured_s (available buckets only); ``headcount``: people per
+    department_id. Returns department_id, bookings, booked_s, no_show_s,
+    no_show_pct, suppressed. k rule (docs/metrics.md): a booking has one
+    organiser, so a row is suppressed when the department made fewer than
+    ``k`` bookings in range or has fewer than ``k`` members."""
+    b = bookings[bookings["organiser_department"].notna()].reset_index(drop=True)
+    cols = ["department_id", "bookings", "booked_s", "no_show_s", "no_show_pct"]
+    if b.empty:
+        return pd.DataFrame(columns=[*cols, "suppressed"])
+    epoch = pd.Timestamp(0, tz="UTC")
+    iv = pd.DataFrame(
+        {
+            "space_id": b["room_id"].astype(str).to_numpy(),
+            "start": (pd.to_datetime(b["start"], utc=True) - epoch)
+            .dt.total_seconds()
+            .to_numpy(),
+            "end": (pd.to_datetime(b["end"], utc=True) - epoch)
+            .dt.total_seconds()
+            .to_numpy(),
+            "value": 1.0,
+        }
+    )
+    pieces = split_buckets(iv, bucket_s)
+    dept = b["organiser_department"].astype(str).to_numpy()
+    pieces["department_id"] = dept[pieces["row"].to_numpy()]
+    rb = room_buckets.rename(columns={"level_id": "space_id"})[
+        ["space_id", "bucket", "occupied_s", "measured_s"]
+    ]
+    j = pieces.merge(rb, on=["space_id", "bucket"], how="left").fillna(
+        {"occupied_s": 0.0, "measured_s": 0.0}
+    )
+    jm = j[j["measured_s"] > 0]
+    out = pd.DataFrame(
+        {
+            "bookings": pd.Series(dept).value_counts(),
+            "booked_s": jm.groupby("department_id")["seconds"].sum(),
+            "no_show_s": jm[jm["occupied_s"] == 0]
+            .groupby("department_id")["seconds"]
+            .sum(),
+        }
+    )
+    out = out.fillna({"booked_s": 0.0, "no_show_s": 0.0})
+    out["no_show_pct"] = (
+        100.0 * out["no_show_s"] / out["booked_s"].where(out["booked_s"] > 0)
+    )
+    out.index.name = "department_id"
+    out = out.reset_index()
+    out["headcount"] = (
+        out["department_id"].map(headcount).astype(float).fillna(0.0).to_numpy()
+    )
+    out = suppress(
+        out, ["bookings", "headcount"], ["booked_s", "no_show_s", "no_show_pct"], k
+    )
+    return (
+        out[[*cols, "suppressed"]].sort_values("department_id").reset_index(drop=True)
+    )

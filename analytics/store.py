@@ -21,7 +21,7 @@ from psycopg2 import sql
 from analytics.calendar import Calendar, bucket_frame
 from analytics.colocation import colocation_matrix, diversity, weekly_colocation
 from analytics.desks import desk_sharing
-from analytics.patterns import hour_of_week
+from analytics.patterns import hour_of_week, space_hour_of_week
 from analytics.rooms import booking_stats, room_sizing
 from analytics.utilization import level_summary, space_summary
 from occupancy.db import read_frame
@@ -34,9 +34,11 @@ __all__ = [
     "import_bookings",
     "live_state",
     "max_received_at",
+    "narrow_groups",
     "read_badge_departments",
     "read_colocation",
     "read_day_of_week",
+    "read_department_no_show",
     "read_desk_sharing",
     "read_devices_report",
     "read_diversity",
@@ -46,6 +48,7 @@ __all__ = [
     "read_room_sizing",
     "read_sessions",
     "read_sightings",
+    "read_space_hourly",
     "read_utilization",
     "read_watermark",
     "read_weekly_trend",
@@ -59,6 +62,7 @@ LEVELS = ("space", "room", "zone", "floor", "building", "department", "day")
 
 ROLLUP_TABLES = (
     "analytics_space_daily",
+    "analytics_space_hourly",
     "desk_daily_utilization",
     "analytics_level_buckets",
     "analytics_room_headcount",
@@ -83,6 +87,29 @@ def _copy_out(
     return pd.read_csv(buf)
 
 
+def _copy_out_arrow(
+    conn: Any,
+    query: str,
+    params: tuple[Any, ...] | dict[str, Any],
+    types: dict[str, Any],
+) -> Any:
+    """COPY (query) TO STDOUT as CSV into memory, parsed by Arrow's
+    multi-threaded CSV reader with the given column types."""
+    import pyarrow.csv as pacsv
+
+    with conn.cursor() as cur:
+        bound = cur.mogrify(query, params).decode()
+        buf = io.BytesIO()
+        cur.copy_expert(f"COPY ({bound}) TO STDOUT WITH (FORMAT csv, HEADER true)", buf)
+    buf.seek(0)
+    return pacsv.read_csv(
+        buf,
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, strings_can_be_null=True
+        ),
+    )
+
+
 def site_timezone(conn: Any, settings: Any) -> str:
     with conn.cursor() as cur:
         cur.execute("SELECT timezone FROM sites WHERE site_id = %s", (settings.site,))
@@ -94,15 +121,36 @@ def read_events(conn: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFra
     """Occupancy events (presence, heartbeat, count) with ``start <= ts < end``:
     ts (UTC), space_id (the device's space or zone when the event has none),
     kind, value."""
-    q = """SELECT e.ts, COALESCE(e.space_id, d.space_id, d.zone_id) AS space_id,
+    # Only the needed columns; the time as integer microseconds (no timestamp
+    # text to format on the server or parse here); CSV parsed by Arrow.
+    q = """SELECT (extract(epoch FROM e.ts) * 1000000)::bigint AS ts_us,
+                  COALESCE(e.space_id, d.space_id, d.zone_id) AS space_id,
                   e.kind, e.value
              FROM sensor_events e LEFT JOIN devices d USING (device_id)
             WHERE e.ts >= %s AND e.ts < %s
               AND e.kind IN ('presence', 'heartbeat', 'count')"""
-    frame = _copy_out(conn, q, (start.to_pydatetime(), end.to_pydatetime()))
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
-    frame["space_id"] = frame["space_id"].astype(object)
-    return frame
+    import pyarrow as pa
+
+    table = _copy_out_arrow(
+        conn,
+        q,
+        (start.to_pydatetime(), end.to_pydatetime()),
+        {
+            "ts_us": pa.int64(),
+            "space_id": pa.string(),
+            "kind": pa.string(),
+            "value": pa.float64(),
+        },
+    )
+    ts = table.column("ts_us").to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    return pd.DataFrame(
+        {
+            "ts": pd.to_datetime(ts, utc=True),
+            "space_id": table.column("space_id").to_numpy(zero_copy_only=False),
+            "kind": table.column("kind").to_numpy(zero_copy_only=False),
+            "value": table.column("value").to_numpy(zero_copy_only=False),
+        }
+    )
 
 
 def read_sightings(conn: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -297,7 +345,13 @@ def _calendar(conn: Any, settings: Any) -> Calendar:
 
 
 def _rollup(
-    conn: Any, table: str, start: dt.date, end: dt.date, level: str | None = None
+    conn: Any,
+    table: str,
+    start: dt.date,
+    end: dt.date,
+    level: str | None = None,
+    *,
+    working_hours_only: bool = False,
 ) -> pd.DataFrame:
     q = sql.SQL("SELECT * FROM {} WHERE day BETWEEN %s AND %s").format(
         sql.Identifier(table)
@@ -306,6 +360,8 @@ def _rollup(
     if level is not None:
         q = q + sql.SQL(" AND level = %s")
         params = (start, end, level)
+    if working_hours_only:
+        q = q + sql.SQL(" AND in_working_hours")
     frame = _copy_out(conn, q.as_string(conn), params)
     if "day" in frame.columns:
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
@@ -334,17 +390,85 @@ def filtered_spaces(spaces: pd.DataFrame, filters: Any) -> pd.DataFrame:
     return s
 
 
+#: Group levels from coarse to fine: where a filter narrower than the asked
+#: level falls back to (see :func:`narrow_groups`).
+LEVEL_ORDER = ("building", "floor", "department", "zone", "room")
+
+_FILTER_ATTRS = ("site", "building", "floor", "zone", "department")
+
+
+def working_hours_only(filters: Any) -> bool:
+    """``filters.working_hours_only`` (default True: no filters = working hours)."""
+    return bool(getattr(filters, "working_hours_only", True))
+
+
+def _has_filter(filters: Any) -> bool:
+    return filters is not None and any(getattr(filters, a, None) for a in _FILTER_ATTRS)
+
+
+def narrow_groups(
+    spaces: pd.DataFrame, level: str, filters: Any
+) -> tuple[str, pd.DataFrame]:
+    """Which groups a filtered group-level read returns: ``(effective level,
+    frame of level, level_id)``.
+
+    A group row is only ever returned whole, so it is returned only when it
+    lies *entirely inside* the filters (every space of the group matches).
+    The asked ``level`` is used when every group of it that touches the
+    filtered spaces lies inside; otherwise the next finer level in
+    :data:`LEVEL_ORDER` where that holds (a floor filter at ``building`` level
+    returns that floor's ``floor`` row; a floor filter at ``department`` level
+    returns the zones of that floor). Zones and rooms always qualify."""
+    from analytics.utilization import membership
+
+    mem = membership(spaces)
+    matching = set(filtered_spaces(spaces, filters)["space_id"])
+    inside = mem["space_id"].isin(matching)
+    per = inside.groupby([mem["level"], mem["level_id"]]).agg(["any", "all"])
+    order = list(LEVEL_ORDER)
+    candidates = order[order.index(level) :] if level in order else [level]
+    for lvl in candidates:
+        if lvl not in per.index.get_level_values(0):
+            continue
+        g = per.loc[lvl]
+        touching = g[g["any"]]
+        if len(touching) and bool(touching["all"].all()):
+            return lvl, pd.DataFrame(
+                {"level": lvl, "level_id": touching.index.astype(str)}
+            )
+    return level, pd.DataFrame({"level": [], "level_id": []}, dtype=object)
+
+
 def _keep_groups(lb: pd.DataFrame, spaces: pd.DataFrame, filters: Any) -> pd.DataFrame:
-    """Level rows whose group has a space matching the filters."""
-    if filters is None or not any(
-        getattr(filters, a, None)
-        for a in ("site", "building", "floor", "zone", "department")
-    ):
+    """Level rows of groups lying entirely inside the filters (rows of one
+    level, already read). Used where no fallback level applies."""
+    if not _has_filter(filters):
         return lb
     from analytics.utilization import membership
 
-    mem = membership(filtered_spaces(spaces, filters))
-    keys = mem[["level", "level_id"]].drop_duplicates()
+    mem = membership(spaces)
+    matching = set(filtered_spaces(spaces, filters)["space_id"])
+    inside = mem["space_id"].isin(matching)
+    all_in = inside.groupby([mem["level"], mem["level_id"]]).all()
+    keys = all_in[all_in].index.to_frame(index=False)[["level", "level_id"]]
+    return lb.merge(keys, on=["level", "level_id"])
+
+
+def _level_rows(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    spaces: pd.DataFrame,
+    filters: Any,
+) -> pd.DataFrame:
+    """analytics_level_buckets rows of ``level`` narrowed by ``filters`` as
+    :func:`narrow_groups` says (possibly rows of a finer level)."""
+    wh = working_hours_only(filters)
+    if not _has_filter(filters):
+        return read_level_buckets(conn, start, end, level, working_hours_only=wh)
+    lvl, keys = narrow_groups(spaces, level, filters)
+    lb = read_level_buckets(conn, start, end, lvl, working_hours_only=wh)
     return lb.merge(keys, on=["level", "level_id"])
 
 
@@ -359,6 +483,11 @@ def read_utilization(
 ) -> pd.DataFrame:
     """Utilization measures per space or group over [start, end] (local dates).
 
+    ``filters.working_hours_only`` (default True): only working hours and
+    days (holidays excluded); False: every hour of every day (no-data share
+    then counts nights and weekends without data; at ``space`` level dwell_s
+    and days_used, defined on working hours, are empty).
+
     ``level``: ``space`` (desks and rooms: time_used_pct, utilization_pct,
     dwell_s, ...), ``room``, ``zone``, ``floor``, ``building``, ``department``
     (group measures incl. simultaneous peak, average daily peak, surplus, free
@@ -369,19 +498,23 @@ def read_utilization(
         raise StoreError(f"level {level!r}: use one of {', '.join(LEVELS)}")
     spaces, _ = read_metadata(conn)
     low, high = float(settings.target_low_pct), float(settings.target_high_pct)
+    wh = working_hours_only(filters)
     if level == "space":
         daily = _rollup(conn, "analytics_space_daily", start, end)
         keep = filtered_spaces(spaces, filters)["space_id"]
         daily = daily[daily["space_id"].isin(keep)]
+        if not wh:
+            daily = _all_hours_daily(conn, start, end, daily, settings)
         if daily.empty:
             return _empty_space_summary()
         out = space_summary(daily, spaces, low=low, high=high)
+        if not wh:
+            out["days_used"] = np.nan
         return out.sort_values("space_id").reset_index(drop=True)
     cal = _calendar(conn, settings)
-    grid = bucket_frame(cal, start, end)
+    grid = bucket_frame(cal, start, end, available_only=wh)
     lvl = "building" if level == "day" else level
-    lb = _rollup(conn, "analytics_level_buckets", start, end, lvl)
-    lb = _keep_groups(lb, spaces, filters)
+    lb = _level_rows(conn, start, end, lvl, spaces, filters)
     if lb.empty:
         return pd.DataFrame(
             columns=["level", "level_id", "time_used_pct", "utilization_pct"]
@@ -413,6 +546,37 @@ def read_utilization(
     return out.sort_values(["level", "level_id"]).reset_index(drop=True)
 
 
+def _all_hours_daily(
+    conn: Any, start: dt.date, end: dt.date, daily: pd.DataFrame, settings: Any
+) -> pd.DataFrame:
+    """``analytics_space_daily`` rows with the time measures over every hour
+    (from ``analytics_space_hourly``): available_s = the whole local day,
+    measured_s, occupied_s, people_s, peak_people of all hours. Sessions,
+    hours_used and used_day are defined on working hours: set empty, so
+    dwell_s and days_used come out empty."""
+    h = read_space_hourly(conn, start, end, working_hours_only=False)
+    h = h[h["space_id"].isin(daily["space_id"])]
+    per = (
+        h.groupby(["day", "space_id"])
+        .agg(
+            measured_s=("measured_s", "sum"),
+            occupied_s=("occupied_s", "sum"),
+            people_s=("people_s", "sum"),
+            peak_people=("peak_people", "max"),
+        )
+        .reset_index()
+    )
+    cal = _calendar(conn, settings)
+    grid = bucket_frame(cal, start, end, available_only=False)
+    day_s = grid.groupby("day").size() * float(cal.bucket_s)
+    per["available_s"] = per["day"].map(day_s).astype(float)
+    per["stuck_s"] = 0.0
+    per["sessions"] = np.nan
+    per["hours_used"] = np.nan
+    per["used_day"] = np.nan
+    return per
+
+
 def _empty_space_summary() -> pd.DataFrame:
     return pd.DataFrame(
         columns=["space_id", "kind", "time_used_pct", "utilization_pct", "dwell_s"]
@@ -420,9 +584,48 @@ def _empty_space_summary() -> pd.DataFrame:
 
 
 def read_level_buckets(
-    conn: Any, start: dt.date, end: dt.date, level: str
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    *,
+    working_hours_only: bool = True,
 ) -> pd.DataFrame:
-    return _rollup(conn, "analytics_level_buckets", start, end, level)
+    """``analytics_level_buckets`` rows of one level; only the buckets in
+    working hours (and days, holidays excluded) unless ``working_hours_only``
+    is False."""
+    return _rollup(
+        conn,
+        "analytics_level_buckets",
+        start,
+        end,
+        level,
+        working_hours_only=working_hours_only,
+    )
+
+
+def read_space_hourly(
+    conn: Any, start: dt.date, end: dt.date, *, working_hours_only: bool = True
+) -> pd.DataFrame:
+    """Per space, local day and hour over [start, end]: day, hour, space_id,
+    measured_s, occupied_s, people_s, peak_people; working hours only unless
+    ``working_hours_only`` is False (then every hour with data)."""
+    h = _rollup(
+        conn,
+        "analytics_space_hourly",
+        start,
+        end,
+        working_hours_only=working_hours_only,
+    )
+    if working_hours_only or h.empty:
+        return h.drop(columns=["in_working_hours"], errors="ignore")
+    g = h.groupby(["day", "hour", "space_id"], sort=True)
+    return g.agg(
+        measured_s=("measured_s", "sum"),
+        occupied_s=("occupied_s", "sum"),
+        people_s=("people_s", "sum"),
+        peak_people=("peak_people", "max"),
+    ).reset_index()
 
 
 def read_hour_of_week(
@@ -434,18 +637,39 @@ def read_hour_of_week(
     filters: Any = None,
     settings: Any = None,
 ) -> pd.DataFrame:
-    """Hour-of-week profile per group of ``level`` (zone, floor, building,
-    department, room): weekday (0 = Monday), hour (local), weeks,
+    """Hour-of-week profile per space (``level="space"``: every desk and room,
+    from ``analytics_space_hourly``) or per group of ``level`` (zone, floor,
+    building, department, room): weekday (0 = Monday), hour (local), weeks,
     people_mean/median/p90/max, utilization_pct (mean over weeks),
-    utilization_p90_pct, utilization_max_pct, peak_people."""
+    utilization_p90_pct, utilization_max_pct, peak_people. Filters narrow
+    group levels as :func:`narrow_groups` says (the ``level`` column tells the
+    level returned) and keep the matching spaces at ``space`` level."""
     settings = _settings(settings)
-    if level not in LEVELS or level in ("space", "day"):
+    if level not in LEVELS or level == "day":
         raise StoreError(
-            f"level {level!r}: use zone, floor, building, department or room"
+            f"level {level!r}: use space, zone, floor, building, department or room"
         )
     spaces, _ = read_metadata(conn)
+    if level == "space":
+        hourly = read_space_hourly(
+            conn, start, end, working_hours_only=working_hours_only(filters)
+        )
+        keep = filtered_spaces(spaces, filters)["space_id"]
+        hourly = hourly[hourly["space_id"].isin(keep)]
+        if hourly.empty:
+            return pd.DataFrame(
+                columns=[
+                    "level",
+                    "level_id",
+                    "weekday",
+                    "hour",
+                    "utilization_pct",
+                    "people_mean",
+                ]
+            )
+        return space_hour_of_week(hourly, spaces)
     cal = _calendar(conn, settings)
-    lb = _keep_groups(read_level_buckets(conn, start, end, level), spaces, filters)
+    lb = _level_rows(conn, start, end, level, spaces, filters)
     if lb.empty:
         return pd.DataFrame(
             columns=[
@@ -475,7 +699,7 @@ def read_day_of_week(
 
     settings = _settings(settings)
     spaces, _ = read_metadata(conn)
-    lb = _keep_groups(read_level_buckets(conn, start, end, level), spaces, filters)
+    lb = _level_rows(conn, start, end, level, spaces, filters)
     if lb.empty:
         return pd.DataFrame(columns=["level", "level_id", "weekday", "utilization_pct"])
     return day_of_week(lb, site_timezone(conn, settings))
@@ -496,7 +720,7 @@ def read_weekly_trend(
 
     settings = _settings(settings)
     spaces, _ = read_metadata(conn)
-    lb = _keep_groups(read_level_buckets(conn, start, end, level), spaces, filters)
+    lb = _level_rows(conn, start, end, level, spaces, filters)
     if lb.empty:
         return pd.DataFrame(columns=["level", "level_id", "week", "utilization_pct"])
     return weekly_trend(lb, site_timezone(conn, settings))
@@ -675,6 +899,54 @@ def read_room_sizing(
             how="left",
         )
     return sizing
+
+
+def read_department_no_show(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+) -> pd.DataFrame:
+    """No-show rate per organiser department over [start, end]: department_id,
+    bookings, booked_s, no_show_s, no_show_pct, suppressed (fewer than k
+    bookings or k members: values removed). Rooms are narrowed by the site,
+    building, floor and zone filters; the department filter keeps that
+    organiser department's row."""
+    from analytics.calendar import local_days_utc_range
+    from analytics.rooms import department_no_show
+
+    settings = _settings(settings)
+    spaces, _ = read_metadata(conn)
+    room_filter = None
+    if filters is not None:
+        import dataclasses
+
+        room_filter = dataclasses.replace(filters, department=None)
+    rooms = filtered_spaces(spaces[spaces["kind"] != "desk"], room_filter)
+    cal = _calendar(conn, settings)
+    t0, t1 = local_days_utc_range(cal, start, end)
+    bookings = read_frame(
+        conn,
+        """SELECT room_id, start_ts AS start, end_ts AS end, organiser_department
+             FROM analytics_bookings WHERE end_ts > %s AND start_ts < %s""",
+        (t0.to_pydatetime(), t1.to_pydatetime()),
+    )
+    bookings = bookings[bookings["room_id"].isin(rooms["space_id"])]
+    dept = getattr(filters, "department", None) if filters is not None else None
+    if dept:
+        bookings = bookings[bookings["organiser_department"] == dept]
+    rb = read_level_buckets(conn, start, end, "room")
+    rb = rb.assign(bucket=rb["bucket_start"].astype("int64") // 10**9 // cal.bucket_s)
+    heads = read_frame(conn, "SELECT department_id, headcount FROM departments")
+    return department_no_show(
+        bookings,
+        rb,
+        cal.bucket_s,
+        headcount=heads.set_index("department_id")["headcount"],
+        k=int(settings.k_anonymity),
+    )
 
 
 def read_desk_sharing(

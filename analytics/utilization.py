@@ -25,6 +25,7 @@ __all__ = [
     "level_summary",
     "membership",
     "space_daily",
+    "space_daily_hourly",
     "space_summary",
     "split_buckets",
     "target_band",
@@ -111,6 +112,36 @@ def space_daily(
 
     ``iv``: clean intervals; ``stuck``: excluded stuck runs; ``spaces``:
     space_id, kind; ``grid``: every bucket of the days (available or not)."""
+    return space_daily_hourly(
+        iv,
+        stuck,
+        spaces,
+        grid,
+        cal,
+        desk_min_hour_s=desk_min_hour_s,
+        desk_min_day_s=desk_min_day_s,
+        collab_min_hour_s=collab_min_hour_s,
+        collab_min_day_s=collab_min_day_s,
+    )[0]
+
+
+def space_daily_hourly(
+    iv: pd.DataFrame,
+    stuck: pd.DataFrame,
+    spaces: pd.DataFrame,
+    grid: pd.DataFrame,
+    cal: Calendar,
+    *,
+    desk_min_hour_s: float,
+    desk_min_day_s: float,
+    collab_min_hour_s: float,
+    collab_min_day_s: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(:func:`space_daily`, per space and local hour with data, working
+    hours or not: the ``analytics_space_hourly`` columns day, hour (local
+    0-23; the repeated hour of a 25 h day sums both), space_id, measured_s
+    [s], occupied_s [s], people_s [people*s], peak_people, in_working_hours
+    (an hour only partly in working hours gives one row per part))."""
     bs = cal.bucket_s
     # Integer space codes while grouping; names restored at the end.
     names = pd.Index(
@@ -165,9 +196,16 @@ def space_daily(
         .groupby(["space_id", "day"])
         .size()
     )
-    hourly = (
-        av.groupby(["space_id", "day", "hour"], sort=False)["occ_s"].sum().reset_index()
-    )
+    gh = pieces.groupby(["space_id", "day", "hour", "available"], sort=False)
+    hourly_all = pd.DataFrame(
+        {
+            "occ_s": gh["occ_s"].sum(),
+            "measured_s": gh["seconds"].sum(),
+            "people_s": gh["people_s"].sum(),
+            "peak_people": gh["value"].max(),
+        }
+    ).reset_index()
+    hourly = hourly_all[hourly_all["available"].to_numpy(dtype=bool)].copy()
     is_desk = desk_code[hourly["space_id"].to_numpy(dtype=np.int64)]
     thr_h = np.where(is_desk, desk_min_hour_s, collab_min_hour_s)
     hourly["used"] = hourly["occ_s"].to_numpy() >= thr_h
@@ -211,7 +249,23 @@ def space_daily(
         "hours_used",
         "used_day",
     ]
-    return daily[cols].sort_values(["day", "space_id"]).reset_index(drop=True)
+    daily = daily[cols].sort_values(["day", "space_id"]).reset_index(drop=True)
+    hourly = hourly_all[hourly_all["measured_s"] > 0]
+    hours = pd.DataFrame(
+        {
+            "day": ordinal_dates(hourly["day"].to_numpy()),
+            "hour": hourly["hour"].to_numpy(dtype=np.int64),
+            "space_id": names.to_numpy(dtype=object)[
+                hourly["space_id"].to_numpy(dtype=np.int64)
+            ],
+            "measured_s": hourly["measured_s"].to_numpy(dtype=float),
+            "occupied_s": hourly["occ_s"].to_numpy(dtype=float),
+            "people_s": hourly["people_s"].to_numpy(dtype=float),
+            "peak_people": hourly["peak_people"].to_numpy(dtype=float),
+            "in_working_hours": hourly["available"].to_numpy(dtype=bool),
+        }
+    )
+    return daily, hours.sort_values(["day", "space_id", "hour"]).reset_index(drop=True)
 
 
 def membership(spaces: pd.DataFrame) -> pd.DataFrame:
@@ -289,20 +343,18 @@ def group_peaks(
 def level_buckets(
     iv: pd.DataFrame, spaces: pd.DataFrame, grid: pd.DataFrame, cal: Calendar
 ) -> pd.DataFrame:
-    """Per level, group and available bucket with data: the
-    ``analytics_level_buckets`` columns. ``spaces``: space_id, kind, capacity,
+    """Per level, group and bucket with data (working hours or not, flagged
+    ``in_working_hours``): the ``analytics_level_buckets`` columns. ``spaces``: space_id, kind, capacity,
     zone_id, floor_id, building_id, department_id (only spaces with a sensor).
 
     Sums are taken on a dense (space × bucket) grid with ``np.bincount`` and
     summed per group with ``np.add.at``: no string grouping on the hot path."""
     bs = cal.bucket_s
     sp = spaces.reset_index(drop=True)
-    avail = grid[grid["available"]]
-    ab = avail["bucket"].to_numpy()
+    ab = grid["bucket"].to_numpy()
     ns, nb = len(sp), len(ab)
     iv_code = pd.Index(sp["space_id"]).get_indexer(iv["space_id"])
     pieces = _attach_calendar(split_buckets(iv.assign(space_id=iv_code), bs), grid)
-    pieces = pieces[pieces["available"]]
     code = pieces["space_id"].to_numpy(dtype=np.int64)
     ok = code >= 0
     code = code[ok]
@@ -329,9 +381,15 @@ def level_buckets(
     s_of = pd.Index(sp["space_id"]).get_indexer(gm["space_id"])
     ng = len(codes)
 
+    # Sum member rows per group: sort by group once, then np.add.reduceat.
+    order = np.argsort(g, kind="stable")
+    g_sorted, s_sorted = g[order], s_of[order]
+    firsts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+
     def per_group(mat: np.ndarray) -> np.ndarray:
         out = np.zeros((ng, nb))
-        np.add.at(out, g, mat[s_of])
+        if len(g_sorted):
+            out[g_sorted[firsts]] = np.add.reduceat(mat[s_sorted], firsts, axis=0)
         return out
 
     frames = {
@@ -360,6 +418,9 @@ def level_buckets(
     agg = agg.merge(codes, on="group").drop(columns="group")
     b0 = int(grid["bucket"].iloc[0])
     agg["day"] = grid["day"].to_numpy()[agg["bucket"].to_numpy() - b0]
+    agg["in_working_hours"] = grid["available"].to_numpy(dtype=bool)[
+        agg["bucket"].to_numpy() - b0
+    ]
     agg["bucket_start"] = pd.to_datetime(
         agg["bucket"].to_numpy() * bs, unit="s", utc=True
     )
@@ -378,6 +439,7 @@ def level_buckets(
         "people_s",
         "peak_people",
         "peak_desks_occupied",
+        "in_working_hours",
     ]
     out = agg[cols].astype(
         {"spaces": int, "capacity": int, "measured_spaces": int, "desks_measured": int}

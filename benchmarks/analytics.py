@@ -9,10 +9,14 @@ published or stored as raw events), then times:
 - incremental: one new day (compute + write);
 - peak memory (max RSS of this process).
 
-Reading the raw events back from the database is not included (the events
-are generated in memory per chunk). Event generation time is reported apart.
+By default reading the raw events back from the database is not included
+(the events are generated in memory per chunk). ``--from-db`` loads the year
+into a private TimescaleDB instead (timed apart) and times the real
+``occupancy analyze --full`` and one incremental new day as subprocesses,
+including the COPY-out read, with their peak RSS. Event generation time is
+reported apart.
 
-    .venv/bin/python benchmarks/analytics.py [--desks 2000] [--days 365] [--no-db]
+    .venv/bin/python benchmarks/analytics.py [--desks 2000] [--days 365] [--no-db | --from-db]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +57,7 @@ HEARTBEAT_S = 900  # 15-min heartbeats (timeout 20 min) keep the volume at ~30 M
 
 def make_spaces(desks: int, floors: int = 10, rooms_per_floor: int = 6) -> pd.DataFrame:
     per_floor = desks // floors
-    rows = []
+    rows: list[tuple[str, str, int, str, str, str | None, str]] = []
     for f in range(floors):
         for i in range(per_floor):
             dept = DEPARTMENTS[(f * 2 + (i * 2) // per_floor) % len(DEPARTMENTS)]
@@ -167,9 +172,7 @@ def generate(
     return pd.DataFrame(
         {
             "ts": pd.to_datetime((all_t * 1e9).astype(np.int64), utc=True),
-            "space_id": pd.Categorical.from_codes(all_sp, categories=space_ids).astype(
-                object
-            ),
+            "space_id": space_ids.astype(object)[all_sp],
             "kind": kinds[all_k],
             "value": all_v,
         }
@@ -203,7 +206,18 @@ def main() -> int:
     ap.add_argument(
         "--no-db", action="store_true", help="Compute only; do not write rollups."
     )
+    ap.add_argument(
+        "--from-db",
+        action="store_true",
+        help=(
+            "Load the generated year into a private TimescaleDB (COPY, timed "
+            "apart) and time `occupancy analyze --full` and one incremental new "
+            "day as real subprocesses, reading the events from the database."
+        ),
+    )
     args = ap.parse_args()
+    if args.from_db:
+        return main_from_db(args)
     first = dt.date.fromisoformat(args.start)
     last = first + dt.timedelta(days=args.days - 1)
     spaces = make_spaces(args.desks)
@@ -290,6 +304,207 @@ def main() -> int:
         f"incremental, one new day ({day}): {inc_s:.2f} s ({len(events):,} events incl. context)"
     )
     print(f"peak memory (max RSS): {maxrss_mb():.0f} MB")
+    return 0
+
+
+# ----------------------------------------------------------------- --from-db mode
+def _load_metadata(conn: Any, spaces: pd.DataFrame, site: str) -> None:
+    from analytics.store import _copy_frame
+
+    zones = spaces.drop_duplicates("zone_id")
+    floors = spaces["floor_id"].drop_duplicates()
+    depts = sorted(set(spaces["department_id"].dropna()))
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO sites (site_id, name, timezone) VALUES (%s, %s, %s)",
+            (site, "bench", TZ),
+        )
+        cur.execute(
+            "INSERT INTO buildings (building_id, site_id, name) VALUES ('b1', %s, 'b1')",
+            (site,),
+        )
+        _copy_frame(
+            cur,
+            "departments",
+            pd.DataFrame(
+                {"department_id": depts, "site_id": site, "name": depts, "headcount": 0}
+            ),
+        )
+        _copy_frame(
+            cur,
+            "floors",
+            pd.DataFrame(
+                {
+                    "floor_id": floors.to_numpy(),
+                    "building_id": "b1",
+                    "level": np.arange(len(floors)),
+                    "name": floors.to_numpy(),
+                    "width_m": 100.0,
+                    "height_m": 100.0,
+                }
+            ),
+        )
+        cap = spaces.groupby("zone_id")["capacity"].sum()
+        _copy_frame(
+            cur,
+            "zones",
+            pd.DataFrame(
+                {
+                    "zone_id": zones["zone_id"].to_numpy(),
+                    "floor_id": zones["floor_id"].to_numpy(),
+                    "name": zones["zone_id"].to_numpy(),
+                    "kind": zones["zone_kind"].to_numpy(),
+                    "department_id": zones["department_id"].to_numpy(),
+                    "capacity": cap.reindex(zones["zone_id"]).to_numpy(),
+                    "x": 0.0,
+                    "y": 0.0,
+                    "width": 1.0,
+                    "height": 1.0,
+                }
+            ),
+        )
+        _copy_frame(
+            cur,
+            "spaces",
+            pd.DataFrame(
+                {
+                    "space_id": spaces["space_id"].to_numpy(),
+                    "zone_id": spaces["zone_id"].to_numpy(),
+                    "kind": spaces["kind"].to_numpy(),
+                    "name": spaces["space_id"].to_numpy(),
+                    "capacity": spaces["capacity"].to_numpy(),
+                    "x": 0.0,
+                    "y": 0.0,
+                    "width": 1.0,
+                    "height": 1.0,
+                }
+            ),
+        )
+
+
+def _copy_events(conn: Any, events: pd.DataFrame) -> int:
+    """COPY generated events into sensor_events (device id = space id)."""
+    from analytics.store import _copy_frame
+
+    ev = events.drop_duplicates(["space_id", "kind", "ts"])
+    frame = pd.DataFrame(
+        {
+            "ts": ev["ts"].astype("datetime64[us, UTC]").to_numpy(),
+            "device_id": ev["space_id"].to_numpy(),
+            "space_id": ev["space_id"].to_numpy(),
+            "kind": ev["kind"].to_numpy(),
+            "value": ev["value"].to_numpy(),
+        }
+    )
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    with conn, conn.cursor() as cur:
+        return _copy_frame(cur, "sensor_events", frame)
+
+
+def _occupancy(url: str, *args: str) -> tuple[float, str]:
+    """Run ``occupancy ARGS`` as a real subprocess: (wall seconds, stderr)."""
+    import os
+    import subprocess
+
+    exe = Path(sys.executable).with_name("occupancy")
+    env = {**os.environ, "OCCUPANCY_DATABASE_URL": url, "OCCUPANCY_SITE": "hq"}
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [str(exe), *args], env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"occupancy {' '.join(args)} failed: {proc.stderr[-2000:]}")
+    return wall, proc.stderr + proc.stdout
+
+
+def main_from_db(args: argparse.Namespace) -> int:
+    """Load the year into a private TimescaleDB, then time the real commands."""
+    from analytics import store
+    from occupancy.db import connect, migrate
+    from occupancy.services import PostgresServer, free_port
+
+    first = dt.date.fromisoformat(args.start)
+    last = first + dt.timedelta(days=args.days - 1)
+    # The new day of the incremental run: the last Wednesday in range.
+    new_day = last - dt.timedelta(days=(last.weekday() - 2) % 7)
+    spaces = make_spaces(args.desks)
+    cal = Calendar(timezone=TZ, bucket_s=900)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-analytics-db-"))
+    tmp.chmod(0o755)
+    server = PostgresServer(tmp / "pg", free_port(), fsync=False)
+    server.start()
+    url = server.url()
+    try:
+        conn = connect(url)
+        migrate(conn)
+        _load_metadata(conn, spaces, "hq")
+        runs = day_runs(
+            [
+                first + dt.timedelta(days=i)
+                for i in range(args.days)
+                if first + dt.timedelta(days=i) != new_day
+            ]
+        )
+        gen_s = load_s = 0.0
+        loaded = 0
+        for i, (a, b) in enumerate(runs, 1):
+            t0 = time.perf_counter()
+            events = generate(spaces, a, b, seed=i)
+            t1 = time.perf_counter()
+            loaded += _copy_events(conn, events)
+            t2 = time.perf_counter()
+            gen_s += t1 - t0
+            load_s += t2 - t1
+            print(
+                f"  load {i}/{len(runs)} {a}..{b}: {len(events):,} events, copy {t2 - t1:.1f} s",
+                file=sys.stderr,
+            )
+            del events
+        with conn, conn.cursor() as cur:
+            cur.execute("ANALYZE sensor_events")
+        # The DB-read path alone: every chunk's events as analyze reads them.
+        t0 = time.perf_counter()
+        read_rows = 0
+        for a, b in day_runs([first + dt.timedelta(days=i) for i in range(args.days)]):
+            start, end = local_days_utc_range(cal, a, b)
+            read_rows += len(
+                store.read_events(
+                    conn, start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+                )
+            )
+        read_s = time.perf_counter() - t0
+        full_wall, full_log = _occupancy(url, "analyze", "--full")
+        full_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+        t0 = time.perf_counter()
+        new_events = generate(spaces, new_day, new_day, seed=999)
+        n_new = _copy_events(conn, new_events)
+        new_load_s = time.perf_counter() - t0
+        inc_wall, inc_log = _occupancy(url, "analyze")
+        conn.close()
+    finally:
+        server.stop(mode="immediate")
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)  # ~11 GB for the year
+    summary = [ln for ln in (full_log + inc_log).splitlines() if " day(s) in " in ln]
+    print(
+        f"{args.desks} desks + {int((spaces['kind'] != 'desk').sum())} rooms, {first}..{last}"
+    )
+    print(
+        f"load into TimescaleDB (excluded from the timings): {loaded:,} events, COPY {load_s:.1f} s (generation {gen_s:.1f} s)"
+    )
+    print(
+        f"DB read path alone (store.read_events over all chunks, with context): {read_rows:,} rows in {read_s:.1f} s"
+    )
+    print(
+        f"occupancy analyze --full (subprocess, incl. interpreter start): {full_wall:.1f} s, peak RSS {full_rss:.0f} MB"
+    )
+    print(
+        f"new day {new_day}: {n_new:,} events loaded in {new_load_s:.1f} s; occupancy analyze (incremental subprocess): {inc_wall:.2f} s"
+    )
+    for ln in summary:
+        print(f"  {ln.strip()}")
     return 0
 
 

@@ -5,11 +5,8 @@ them with its writer, run analyze, and compare with the truth."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -33,26 +30,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DAYS = int(os.environ.get("OCCUPANCY_ACCURACY_DAYS", "5"))
 START = dt.date(2026, 3, 2)  # a Monday
 KEY = "accuracy-test-key"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _package(name: str) -> ModuleType:
-    """The real package ``name``: with pythonpath = tests, the folder
-    tests/<name> (no __init__.py) can shadow it as a namespace package."""
-    mod = importlib.import_module(name)
-    if getattr(mod, "__file__", None) is None:
-        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-            del sys.modules[key]
-        sys.path.insert(0, str(ROOT))
-        mod = importlib.import_module(name)
-    return mod
 
 
 @pytest.fixture(scope="module")
 def simulated(database_url: str, example_site: Any) -> dict[str, Any]:
-    sensors_sim = _package("sensors_sim")
-    _package("ingest")
-    registry = importlib.import_module("ingest.registry")
+    import sensors_sim
+    from ingest import registry
     from ingest.badges import import_badges
     from ingest.context import DecodeContext
     from ingest.writer import Item, Writer

@@ -75,6 +75,7 @@ def _rollups(conn: Any) -> dict[str, pd.DataFrame]:
     out = {}
     for table, key in (
         ("analytics_space_daily", ["day", "space_id"]),
+        ("analytics_space_hourly", ["day", "space_id", "hour"]),
         ("desk_daily_utilization", ["day", "space_id"]),
         ("analytics_level_buckets", ["level", "level_id", "bucket_start"]),
         ("analytics_room_headcount", ["day", "space_id", "people"]),
