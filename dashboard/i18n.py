@@ -103,6 +103,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Kies een ruimte op de plattegrond om de historie te zien.",
     ),
     "suppressed": ("suppressed (< k people)", "verborgen (< k personen)"),
+    "week_of": ("week starting", "week vanaf"),
     "error": (
         "Something went wrong while loading this view; the error is logged.",
         "Er ging iets mis bij het laden; de fout is gelogd.",

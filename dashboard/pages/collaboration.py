@@ -177,7 +177,7 @@ def mix_figure(
         name = zone_names.get(str(zone), str(zone))
         fig.add_trace(
             go.Scatter(
-                x=shown["week"],
+                x=shown["week"].astype(str),
                 y=shown["simpson"],
                 mode="lines+markers",
                 name=name,
@@ -187,7 +187,7 @@ def mix_figure(
         if len(hidden):
             fig.add_trace(
                 go.Scatter(
-                    x=hidden["week"],
+                    x=hidden["week"].astype(str),
                     y=[0.0] * len(hidden),
                     mode="markers",
                     name=f"{name}: {t('suppressed', language)}",
@@ -205,6 +205,9 @@ def mix_figure(
         yaxis={"title": t("m_diversity", language), "range": [-0.05, 1.0]},
         legend={"orientation": "h", "y": -0.25},
     )
+    # Weeks are categories ("week of 9 Nov 2026"): a single week must not turn
+    # into a millisecond time axis.
+    fig.update_xaxes(type="category", title=t("week_of", language))
     return fig
 
 
