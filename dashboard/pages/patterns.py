@@ -93,7 +93,8 @@ def dow_figure(matrix: pd.DataFrame, col: str, language: str) -> go.Figure:
         )
     )
     fig.update_layout(
-        **base_layout(height=260, title=t("pat_dow", language)), yaxis_title=col
+        **base_layout(height=260, title=t("pat_dow", language)),
+        yaxis_title=t(f"m_{col}", language),
     )
     return fig
 
@@ -111,15 +112,18 @@ def weekly_figure(trend: pd.DataFrame, col: str, language: str) -> go.Figure:
         return empty_figure(t("empty_no_data", language))
     fig = go.Figure(
         go.Scatter(
-            x=trend["week"],
+            x=trend["week"].astype(str),
             y=trend[col],
             mode="lines+markers",
             line={"color": OKABE_ITO[5]},
         )
     )
     fig.update_layout(
-        **base_layout(height=260, title=t("pat_weekly", language)), yaxis_title=col
+        **base_layout(height=260, title=t("pat_weekly", language)),
+        yaxis_title=t(f"m_{col}", language),
     )
+    # One point per week, labelled by its Monday (a single week stays readable).
+    fig.update_xaxes(type="category", title=t("week_of", language))
     return fig
 
 
