@@ -115,17 +115,7 @@ def db_group() -> None:
 
 
 def _connect(cli: CliContext) -> Any:
-    from occupancy.db import DatabaseError, connect
-
-    try:
-        return connect(
-            cli.settings.effective_database_url,
-            timeout_s=cli.settings.db_connect_timeout_s,
-        )
-    except DatabaseError as exc:
-        raise click.ClickException(
-            f"{exc}\nIs the database running? For development: `occupancy services start`."
-        ) from exc
+    return cli.connect()
 
 
 @db_group.command("migrate")

@@ -31,5 +31,20 @@ class CliContext:
                 raise click.ClickException(str(exc)) from exc
         return self._settings
 
+    def connect(self) -> Any:
+        """A database connection, or a click error that says what to do."""
+        from occupancy.db import DatabaseError, connect
+
+        try:
+            return connect(
+                self.settings.effective_database_url,
+                timeout_s=self.settings.db_connect_timeout_s,
+            )
+        except DatabaseError as exc:
+            raise click.ClickException(
+                f"{exc}\nIs the database running? "
+                "For development: `occupancy services start`."
+            ) from exc
+
 
 pass_ctx = click.make_pass_decorator(CliContext)
