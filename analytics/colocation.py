@@ -24,14 +24,29 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SOURCES",
+    "colocation_daily",
     "colocation_matrix",
     "department_presence",
     "diversity",
+    "diversity_from_counts",
+    "matrix_from_counts",
     "source_of_zone_kind",
     "weekly_colocation",
 ]
 
 SOURCES = ("neighbourhood", "meeting", "shared")
+
+#: Columns of the matrix before ``suppressed``.
+MATRIX_COLUMNS = (
+    "source",
+    "department_a",
+    "department_b",
+    "minutes",
+    "people_a",
+    "people_b",
+    "expected_minutes",
+    "lift",
+)
 
 
 def source_of_zone_kind(kind: pd.Series) -> pd.Series:
@@ -103,16 +118,7 @@ def colocation_matrix(
     (observed ÷ expected under independence: present(A) × present(B) ÷ minutes
     with anyone present, per source), suppressed. Cells under k are
     suppressed (minutes, lift, people removed). Stable order."""
-    cols = [
-        "source",
-        "department_a",
-        "department_b",
-        "minutes",
-        "people_a",
-        "people_b",
-        "expected_minutes",
-        "lift",
-    ]
+    cols = list(MATRIX_COLUMNS)
     if len(presence) == 0:
         return suppress(
             pd.DataFrame(
@@ -138,15 +144,38 @@ def colocation_matrix(
         columns={"department_id_a": "department_a", "department_id_b": "department_b"}
     )
     m = j.groupby(keys).size().rename("n").reset_index()
-    m["minutes"] = m["n"] * float(bucket_minutes)
     pa = _distinct(j, keys, "badges_a").rename("people_a")
     pb = _distinct(j, keys, "badges_b").rename("people_b")
     m = m.merge(pa.reset_index(), on=keys).merge(pb.reset_index(), on=keys)
+    dept_n = allp.groupby(["source", "department_id"]).size()
+    any_n = (
+        allp[["source", "zone_id", "bucket"]].drop_duplicates().groupby("source").size()
+    )
+    return matrix_from_counts(
+        m, dept_n, any_n, bucket_minutes=bucket_minutes, k=k, cols=cols
+    )
+
+
+def matrix_from_counts(
+    m: pd.DataFrame,
+    dept_n: pd.Series,
+    any_n: pd.Series,
+    *,
+    bucket_minutes: float,
+    k: int,
+    cols: list[str] | None = None,
+) -> pd.DataFrame:
+    """Finish the co-location matrix from counts. ``m``: source, department_a,
+    department_b, n (buckets both present), people_a, people_b (distinct
+    badges); ``dept_n``: buckets a department was present, indexed (source,
+    department_id); ``any_n``: buckets anyone was present, indexed by source.
+    Shared by the in-memory path and the stored daily counts (same result)."""
+    cols = cols or list(MATRIX_COLUMNS)
+    m = m.copy()
+    m["minutes"] = m["n"] * float(bucket_minutes)
     # Expected under independence within each source.
-    dept_min = allp.groupby(["source", "department_id"]).size() * float(bucket_minutes)
-    any_min = allp[["source", "zone_id", "bucket"]].drop_duplicates().groupby(
-        "source"
-    ).size() * float(bucket_minutes)
+    dept_min = dept_n * float(bucket_minutes)
+    any_min = any_n * float(bucket_minutes)
     ea = dept_min.reindex(
         pd.MultiIndex.from_frame(m[["source", "department_a"]])
     ).to_numpy()
@@ -192,10 +221,7 @@ def diversity(
             }
         )
         return suppress(empty, "people", ["departments", "simpson", "shannon"], k)
-    pm = p.groupby(["zone_id", "department_id"])["people"].sum() * float(bucket_minutes)
-    share = pm / pm.groupby(level="zone_id").transform("sum")
-    simpson = 1.0 - (share**2).groupby(level="zone_id").sum()
-    shannon = -(share * np.log(share)).groupby(level="zone_id").sum()
+    pm = p.groupby(["zone_id", "department_id"])["people"].sum()
     people = (
         p[["zone_id", "badges"]]
         .explode("badges")
@@ -203,6 +229,19 @@ def diversity(
         .groupby("zone_id")
         .size()
     )
+    return diversity_from_counts(pm, people, bucket_minutes=bucket_minutes, k=k)
+
+
+def diversity_from_counts(
+    people_buckets: pd.Series, people: pd.Series, *, bucket_minutes: float, k: int
+) -> pd.DataFrame:
+    """Finish the diversity table from counts: ``people_buckets`` = Σ people
+    over buckets indexed (zone_id, department_id); ``people`` = distinct badges
+    per zone_id. Shared by the in-memory path and the stored daily counts."""
+    pm = people_buckets * float(bucket_minutes)
+    share = pm / pm.groupby(level="zone_id").transform("sum")
+    simpson = 1.0 - (share**2).groupby(level="zone_id").sum()
+    shannon = -(share * np.log(share)).groupby(level="zone_id").sum()
     out = pd.DataFrame(
         {
             "departments": pm.groupby(level="zone_id").size().astype(float),
@@ -231,3 +270,74 @@ def weekly_colocation(
             presence.iloc[0:0], bucket_minutes=bucket_minutes, k=k, by_source=False
         ).assign(week=pd.Series(dtype=object))
     return pd.concat(parts, ignore_index=True)
+
+
+def colocation_daily(presence: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per local day, the counts the co-location matrix and the diversity
+    index are built from, so a read is SQL aggregation instead of a pass over
+    every bucket. ``presence``: department_presence plus ``day``. Returns
+    frames named as their tables:
+
+    - analytics_coloc_pairs: day, zone_id, source, department_a, department_b,
+      buckets (both present; a = b: the department was present);
+    - analytics_coloc_zone: day, zone_id, source, buckets (anyone present);
+    - analytics_coloc_dept: day, zone_id, source, department_id, buckets,
+      people_buckets (Σ people over buckets);
+    - analytics_coloc_badges: day, zone_id, source, department_a, department_b,
+      badge — one row per badge of a seen in a bucket where b was present
+      (a = b: every badge of a), for exact distinct-people counts over any
+      range;
+    - analytics_coloc_badges_site: the same without zone_id (unfiltered reads)."""
+    keys = ["day", "zone_id", "source"]
+    p = presence[[*keys, "bucket", "department_id", "people", "badges"]]
+    dept = (
+        p.groupby([*keys, "department_id"], sort=True)
+        .agg(buckets=("bucket", "size"), people_buckets=("people", "sum"))
+        .reset_index()
+    )
+    zone = (
+        p[[*keys, "bucket"]]
+        .drop_duplicates()
+        .groupby(keys, sort=True)
+        .size()
+        .rename("buckets")
+        .reset_index()
+    )
+    d = p[[*keys, "bucket", "department_id"]]
+    j = d.merge(d, on=[*keys, "bucket"], suffixes=("_a", "_b")).rename(
+        columns={"department_id_a": "department_a", "department_id_b": "department_b"}
+    )
+    pair_keys = [*keys, "department_a", "department_b"]
+    pairs = j.groupby(pair_keys, sort=True).size().rename("buckets").reset_index()
+    e = p[[*keys, "bucket", "department_id", "badges"]].explode("badges")
+    e = e.rename(columns={"department_id": "department_a", "badges": "badge"})
+    e = e[[*keys, "bucket", "department_a", "badge"]].drop_duplicates()
+    jb = e.merge(
+        d.rename(columns={"department_id": "department_b"}), on=[*keys, "bucket"]
+    )
+    badges = (
+        jb[[*pair_keys, "badge"]]
+        .drop_duplicates()
+        .sort_values([*pair_keys, "badge"])
+        .reset_index(drop=True)
+    )
+    site_keys = ["day", "source", "department_a", "department_b", "badge"]
+    site = (
+        badges[site_keys]
+        .drop_duplicates()
+        .sort_values(site_keys)
+        .reset_index(drop=True)
+    )
+    for f in (dept, zone, pairs):
+        for c in ("buckets", "people_buckets"):
+            if c in f:
+                f[c] = f[c].astype(np.int64)
+    return {
+        "analytics_coloc_pairs": pairs[[*pair_keys, "buckets"]],
+        "analytics_coloc_zone": zone[[*keys, "buckets"]],
+        "analytics_coloc_dept": dept[
+            [*keys, "department_id", "buckets", "people_buckets"]
+        ],
+        "analytics_coloc_badges": badges,
+        "analytics_coloc_badges_site": site,
+    }

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.calendar import Calendar, bucket_frame, local_days_utc_range
-from analytics.colocation import department_presence
+from analytics.colocation import colocation_daily, department_presence
 from analytics.rooms import room_headcount
 from analytics.sessions import space_intervals, to_seconds
 from analytics.utilization import level_buckets, space_daily_hourly
@@ -76,7 +76,8 @@ def compute_days(
     the tables they fill: analytics_space_daily, analytics_space_hourly,
     desk_daily_utilization,
     analytics_level_buckets, analytics_room_headcount, analytics_dept_presence,
-    analytics_data_quality."""
+    analytics_data_quality, and the co-location daily counts
+    (analytics.colocation.colocation_daily)."""
     _start, end = local_days_utc_range(cal, first, last)
     horizon = float((end + CONTEXT).value) / 1e9
     iv, stuck = space_intervals(
@@ -145,7 +146,9 @@ def compute_days(
         )
         extra.insert(2, "issue", "unknown_space")
         dq = pd.concat([dq, extra], ignore_index=True)
+    coloc = colocation_daily(dp)
     return {
+        **coloc,
         "analytics_space_daily": sd_known.reset_index(drop=True),
         "analytics_space_hourly": sh[sh["space_id"].isin(known)].reset_index(drop=True),
         "desk_daily_utilization": desk_daily,

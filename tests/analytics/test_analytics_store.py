@@ -81,11 +81,57 @@ def _rollups(conn: Any) -> dict[str, pd.DataFrame]:
         ("analytics_room_headcount", ["day", "space_id", "people"]),
         ("analytics_dept_presence", ["zone_id", "bucket_start", "department_id"]),
         ("analytics_data_quality", ["day", "space_id", "issue"]),
+        ("analytics_coloc_pairs", ["day", "zone_id", "department_a", "department_b"]),
+        ("analytics_coloc_zone", ["day", "zone_id"]),
+        ("analytics_coloc_dept", ["day", "zone_id", "department_id"]),
+        (
+            "analytics_coloc_badges",
+            ["day", "zone_id", "department_a", "department_b", "badge"],
+        ),
+        (
+            "analytics_coloc_badges_site",
+            ["day", "source", "department_a", "department_b", "badge"],
+        ),
     ):
         frame = read_frame(conn, f"SELECT * FROM {table}")
         frame = frame.drop(columns=[c for c in ("computed_at",) if c in frame.columns])
         out[table] = frame.sort_values(key).reset_index(drop=True)
     return out
+
+
+def _sightings(conn: Any, day: str, seq0: int, at: str = "09:05") -> None:
+    """3 operations and 2 sales badges (xo*, xs*) in the cafe at ``at``, and
+    the operations ones again 5 min later in their neighbourhood zone."""
+    ops = ["xo0", "xo1", "xo2"]
+    sales = ["xs0", "xs1"]
+    later = (pd.Timestamp(f"{day} {at}") + pd.Timedelta(minutes=5)).strftime("%H:%M")
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO badge_departments (badge, department_id) SELECT b, d FROM"
+            " unnest(%s::text[], %s::text[]) AS t(b, d) ON CONFLICT DO NOTHING",
+            (ops + sales, ["operations"] * 3 + ["sales"] * 2),
+        )
+        rows = [
+            (T(f"{day} {at}"), "ble-f0-cafe", "f0-cafe", x, -60.0, seq0 + i)
+            for i, x in enumerate(ops + sales)
+        ]
+        rows += [
+            (
+                T(f"{day} {later}"),
+                "ble-f0-ops",
+                "f0-operations",
+                x,
+                -60.0,
+                seq0 + 50 + i,
+            )
+            for i, x in enumerate(ops)
+        ]
+        copy_rows(
+            cur,
+            "badge_sightings",
+            ["ts", "device_id", "zone_id", "badge", "rssi", "seq"],
+            rows,
+        )
 
 
 def test_analyze_stores_hand_checked_values_and_incremental_equals_full(
@@ -102,8 +148,27 @@ def test_analyze_stores_hand_checked_values_and_incremental_equals_full(
         ]
         rows.append((T("2026-03-02 10:30"), "rc-" + ROOM, ROOM, "count", 0.0))
         _insert(conn, rows)
+        _sightings(conn, "2026-03-02", 0)
         report = run_analyze(conn, settings, progress=lambda m: None)
         assert report.mode == "full"
+        # Co-location daily counts, by hand: 09:00-09:15 cafe, ops x3 + sales x2.
+        pairs = read_frame(
+            conn,
+            "SELECT department_a, department_b, buckets FROM analytics_coloc_pairs"
+            " WHERE zone_id = 'f0-cafe' ORDER BY 1, 2",
+        )
+        assert pairs.values.tolist() == [
+            ["operations", "operations", 1],
+            ["operations", "sales", 1],
+            ["sales", "operations", 1],
+            ["sales", "sales", 1],
+        ]
+        badges = read_frame(
+            conn,
+            "SELECT department_a, department_b, COUNT(*) AS n FROM"
+            " analytics_coloc_badges WHERE zone_id = 'f0-cafe' GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        assert badges["n"].tolist() == [3, 3, 2, 2]
         sd = read_frame(
             conn, "SELECT * FROM analytics_space_daily ORDER BY space_id"
         ).set_index("space_id")
@@ -149,6 +214,8 @@ def test_analyze_stores_hand_checked_values_and_incremental_equals_full(
             _desk(D2, "08:15", "12:00", "2026-03-03")
             + _desk(D3, "14:00", "14:40", "2026-03-02"),
         )
+        _sightings(conn, "2026-03-03", 100)
+        _sightings(conn, "2026-03-02", 200, at="14:20")  # late, same day
         inc = run_analyze(conn, settings, progress=lambda m: None)
         assert inc.mode == "incremental"
         incremental = _rollups(conn)
@@ -158,6 +225,10 @@ def test_analyze_stores_hand_checked_values_and_incremental_equals_full(
         recomputed = _rollups(conn)
         for table, frame in recomputed.items():
             pd.testing.assert_frame_equal(incremental[table], frame, obj=table)
+        assert len(recomputed["analytics_coloc_badges"]) == 2 * (3 + 3 + 2 + 2 + 3)
+        # Without the zone: cafe (shared) and ops zone (neighbourhood) differ in
+        # source, so nothing merges here.
+        assert len(recomputed["analytics_coloc_badges_site"]) == 2 * 13
     finally:
         conn.close()
 
@@ -292,9 +363,8 @@ def test_colocation_k_suppression_on_every_read_path(
 
         def cell() -> pd.Series:
             m = build_report(conn, "colocation", day, day, settings=settings)
-            return m.set_index(["source", "department_a", "department_b"]).loc[
-                ("all", "finance", "hr")
-            ]
+            cells = m.set_index(["source", "department_a", "department_b"])
+            return cells.loc[("all", "finance", "hr")]  # type: ignore[index]
 
         c = cell()
         assert (
@@ -345,5 +415,101 @@ def test_live_state(database_url: str, settings: Any) -> None:
         ).set_index("space_id")
         assert later.loc[D1, "state"] == "unknown"  # silent for more than 20 min
         assert later.loc[ROOM, "state"] == "free"  # a zero count holds
+    finally:
+        conn.close()
+
+
+def test_colocation_reads_from_daily_counts_equal_bucket_presence(
+    database_url: str, settings: Any
+) -> None:
+    """read_colocation / read_diversity / read_colocation_trend (SQL over the
+    daily counts) give the
+    very frame colocation_matrix / diversity compute from every stored bucket,
+    over ranges, sources, and site/floor/zone/department filters."""
+    import numpy as np
+
+    from analytics.colocation import colocation_matrix, diversity, weekly_colocation
+
+    conn = connect(database_url)
+    try:
+        rng = np.random.default_rng(7)
+        zones = store.read_metadata(conn)[1]
+        zones = zones[zones["floor_id"].isin(["f0", "f1"])]
+        assert set(zones["kind"]) >= {"neighbourhood", "meeting", "shared"}
+        depts = ["finance", "hr", "it", "legal"]
+        badge = [f"eq{i:02d}" for i in range(48)]
+        n = 3000
+        # Tue 2026-04-07, Wed 04-08 and Mon 04-13: two ISO weeks.
+        day = np.array([0, 1, 6])[rng.integers(0, 3, n)]
+        minute = rng.integers(8 * 60, 18 * 60, n)
+        ts = pd.to_datetime("2026-04-07") + pd.to_timedelta(
+            day * 1440 + minute, unit="min"
+        )
+        ts_utc = ts.tz_localize(TZ).tz_convert("UTC")
+        # Few zones per badge so pair counts straddle k.
+        zone_ids = zones["zone_id"].to_numpy()
+        who = rng.integers(0, len(badge), n)
+        where = zone_ids[(who * 7 + rng.integers(0, 3, n)) % len(zone_ids)]
+        with conn, conn.cursor() as cur:
+            copy_rows(
+                cur,
+                "badge_departments",
+                ["badge", "department_id"],
+                [(b, depts[i % len(depts)]) for i, b in enumerate(badge)],
+            )
+            copy_rows(
+                cur,
+                "badge_sightings",
+                ["ts", "device_id", "zone_id", "badge", "rssi", "seq"],
+                [
+                    (t.to_pydatetime(), "ble-eq", z, badge[w], -60.0, 1000 + i)
+                    for i, (t, z, w) in enumerate(zip(ts_utc, where, who, strict=True))
+                ],
+            )
+        run_analyze(conn, settings, progress=lambda m: None)
+        bm, k = float(settings.bucket_minutes), int(settings.k_anonymity)
+        cases = [
+            (dt.date(2026, 4, 7), dt.date(2026, 4, 13), None),
+            (dt.date(2026, 4, 8), dt.date(2026, 4, 8), None),
+            (dt.date(2026, 4, 7), dt.date(2026, 4, 13), Filters(floor="f1")),
+            (dt.date(2026, 4, 7), dt.date(2026, 4, 8), Filters(department="hr")),
+            (dt.date(2026, 4, 7), dt.date(2026, 4, 13), Filters(zone=zone_ids[0])),
+            (dt.date(2026, 5, 1), dt.date(2026, 5, 2), None),  # no data
+        ]
+        shown = 0
+        weeks: set[dt.date] = set()
+        for start, end, f in cases:
+            pres = store.read_dept_presence(conn, start, end, f)
+            for by_source in (True, False):
+                want = colocation_matrix(
+                    pres, bucket_minutes=bm, k=k, by_source=by_source
+                )
+                if f is not None and f.department:
+                    keep = (want["department_a"] == f.department) | (
+                        want["department_b"] == f.department
+                    )
+                    want = want[keep].reset_index(drop=True)
+                got = store.read_colocation(
+                    conn, start, end, filters=f, settings=settings, by_source=by_source
+                )
+                pd.testing.assert_frame_equal(got, want, obj=f"{start} {f} {by_source}")
+                shown += int((~got["suppressed"]).sum())
+            day_ = pd.to_datetime(pres["day"])
+            week = (day_ - pd.to_timedelta(day_.dt.weekday, unit="D")).dt.date
+            want_t = weekly_colocation(pres, week, bucket_minutes=bm, k=k)
+            got_t = store.read_colocation_trend(
+                conn, start, end, filters=f, settings=settings
+            )
+            pd.testing.assert_frame_equal(got_t, want_t, obj=f"trend {start} {f}")
+            weeks |= set(got_t["week"])
+            want_d = diversity(pres, bucket_minutes=bm, k=k)
+            got_d = store.read_diversity(conn, start, end, filters=f, settings=settings)
+            pd.testing.assert_frame_equal(got_d, want_d, obj=f"diversity {start} {f}")
+        full = store.read_colocation(
+            conn, dt.date(2026, 4, 7), dt.date(2026, 4, 13), settings=settings
+        )
+        assert weeks == {dt.date(2026, 4, 6), dt.date(2026, 4, 13)}
+        # Both outcomes of k-suppression occur in the compared frames.
+        assert shown > 0 and bool(full["suppressed"].any())
     finally:
         conn.close()
