@@ -915,6 +915,29 @@ def _coloc_people(
     return frame
 
 
+def _coloc_cells(
+    conn: Any, pairs: pd.DataFrame, ab: list[str], args: Any, *, by_source: bool
+) -> pd.DataFrame:
+    """Pair minutes joined with the distinct people of each side (people_a,
+    people_b): the cells ``matrix_from_counts`` turns into a k-suppressed matrix."""
+    keys = ["source", *ab]
+    people = _coloc_people(conn, ab, *args, by_source=by_source)
+    pa = people.rename(columns={"v": "people_a"})
+    pb = people.rename(
+        columns={
+            "v": "people_b",
+            "department_a": "department_b",
+            "department_b": "department_a",
+        }
+    )
+    return (
+        pairs.rename(columns={"v": "n"})
+        .sort_values(keys)
+        .merge(pa, on=keys)
+        .merge(pb, on=keys)
+    )
+
+
 def read_colocation(
     conn: Any,
     start: dt.date,
@@ -952,22 +975,7 @@ def read_colocation(
             by_source=by_source,
         )
     else:
-        keys = ["source", *ab]
-        people = _coloc_people(conn, ab, *args, by_source=by_source)
-        pa = people.rename(columns={"v": "people_a"})
-        pb = people.rename(
-            columns={
-                "v": "people_b",
-                "department_a": "department_b",
-                "department_b": "department_a",
-            }
-        )
-        cells = (
-            pairs.rename(columns={"v": "n"})
-            .sort_values(keys)
-            .merge(pa, on=keys)
-            .merge(pb, on=keys)
-        )
+        cells = _coloc_cells(conn, pairs, ab, args, by_source=by_source)
         dept = _coloc_sum(
             conn,
             "analytics_coloc_dept",
@@ -1083,22 +1091,7 @@ def read_colocation_trend(
             bucket_minutes=bucket_minutes,
             k=k,
         )
-    keys = ["source", *wab]
-    people = _coloc_people(conn, wab, *args, by_source=False)
-    pa = people.rename(columns={"v": "people_a"})
-    pb = people.rename(
-        columns={
-            "v": "people_b",
-            "department_a": "department_b",
-            "department_b": "department_a",
-        }
-    )
-    cells = (
-        pairs.rename(columns={"v": "n"})
-        .sort_values(keys)
-        .merge(pa, on=keys)
-        .merge(pb, on=keys)
-    )
+    cells = _coloc_cells(conn, pairs, wab, args, by_source=False)
     dept = _coloc_sum(
         conn,
         "analytics_coloc_dept",
