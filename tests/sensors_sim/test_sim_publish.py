@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ class Collector:
         u = parse_mqtt_url(url)
         self.got: list[tuple[str, bytes]] = []
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.ready = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
         if u.username:
@@ -40,17 +40,15 @@ class Collector:
         assert self.ready.wait(10)
 
     def _on_message(self, c: Any, u: Any, msg: Any) -> None:
-        with self.lock:
+        with self.arrived:
             self.got.append((msg.topic, bytes(msg.payload)))
+            self.arrived.notify_all()
 
     def wait_for(self, n: int, timeout_s: float = 30.0) -> list[tuple[str, bytes]]:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.got) >= n:
-                    break
-            self.ready.wait(0.05)  # poll with a deadline
-        with self.lock:
+        # Block on a condition the network thread signals: a busy poll here
+        # starves paho's thread of the GIL and the messages arrive too slowly.
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.got) >= n, timeout=timeout_s)
             return list(self.got)
 
     def close(self) -> None:
