@@ -155,6 +155,7 @@ def synthetic_rollups(
         }
     )
     lb["bucket_start"] = pd.to_datetime(lb["bucket_start"], utc=True)
+    lb["in_working_hours"] = True  # the generator only makes working-hour buckets
     # --- rooms: seconds at each head count
     rooms = spaces[~is_desk]
     rh = []
@@ -215,7 +216,13 @@ def synthetic_rollups(
             "badges": [b for part in rows_badges for b in part],
         }
     )
+    from analytics.colocation import colocation_daily
+
     return {
+        # the per-day co-location tables the reads aggregate, as analyze makes them
+        **colocation_daily(
+            dp.assign(bucket=dp["bucket_start"].astype("int64") // 10**9)
+        ),
         "analytics_space_daily": sd,
         "analytics_level_buckets": lb,
         "analytics_room_headcount": pd.concat(rh, ignore_index=True),
