@@ -868,13 +868,12 @@ def _coloc_people(
     zones: list[str] | None,
     *,
     by_source: bool,
-    where_extra: str = "",
 ) -> pd.DataFrame:
     """Distinct badges of analytics_coloc_badges over days [start, end] (and
     ``zones``) per (source, *keys) and, as source ``all``, per keys alone.
     One DISTINCT scan (hash aggregate) shared by both groupings instead of
     COUNT(DISTINCT) with grouping sets (a sort per set): several times faster."""
-    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s" + where_extra)
+    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s")
     params: list[Any] = [start, end]
     if zones is not None:
         where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
