@@ -12,6 +12,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from analytics.utilization import pct
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -45,9 +47,7 @@ def _hourly(lb: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
         peak=("peak_people", "max"),
     ).reset_index()
     h["people"] = h["people_s"] / (h["n"] * float(bucket_s))
-    h["utilization_pct"] = (
-        100.0 * h["people_s"] / h["capacity_s"].where(h["capacity_s"] > 0)
-    )
+    h["utilization_pct"] = pct(h["people_s"], h["capacity_s"])
     return h
 
 
@@ -134,13 +134,7 @@ def day_of_week(lb: pd.DataFrame, timezone: str) -> pd.DataFrame:
         measured_s=("measured_s", "sum"),
         avg_daily_peak=("peak", "mean"),
     ).reset_index()
-    out["utilization_pct"] = (
-        100.0 * out["people_s"] / out["capacity_s"].where(out["capacity_s"] > 0)
-    )
-    out["time_used_pct"] = (
-        100.0 * out["occupied_s"] / out["measured_s"].where(out["measured_s"] > 0)
-    )
-    return out.drop(columns=["people_s", "capacity_s", "occupied_s", "measured_s"])
+    return _rates(out)
 
 
 def weekly_trend(lb: pd.DataFrame, timezone: str) -> pd.DataFrame:
@@ -154,10 +148,11 @@ def weekly_trend(lb: pd.DataFrame, timezone: str) -> pd.DataFrame:
         measured_s=("measured_s", "sum"),
         peak_people=("peak_people", "max"),
     ).reset_index()
-    out["utilization_pct"] = (
-        100.0 * out["people_s"] / out["capacity_s"].where(out["capacity_s"] > 0)
-    )
-    out["time_used_pct"] = (
-        100.0 * out["occupied_s"] / out["measured_s"].where(out["measured_s"] > 0)
-    )
+    return _rates(out)
+
+
+def _rates(out: pd.DataFrame) -> pd.DataFrame:
+    """utilization_pct and time_used_pct from the summed seconds, which are dropped."""
+    out["utilization_pct"] = pct(out["people_s"], out["capacity_s"])
+    out["time_used_pct"] = pct(out["occupied_s"], out["measured_s"])
     return out.drop(columns=["people_s", "capacity_s", "occupied_s", "measured_s"])

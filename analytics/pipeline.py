@@ -25,7 +25,7 @@ from analytics.calendar import Calendar, bucket_frame, local_days_utc_range
 from analytics.colocation import colocation_daily, department_presence
 from analytics.rooms import room_headcount
 from analytics.sessions import space_intervals, to_seconds
-from analytics.utilization import level_buckets, space_daily_hourly
+from analytics.utilization import level_buckets, pct, space_daily_hourly
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +109,7 @@ def compute_days(
             "space_id": dd["space_id"].to_numpy(),
             "occupied_s": dd["occupied_s"].to_numpy(),
             "available_s": dd["measured_s"].to_numpy(),
-            "time_used_pct": (
-                100.0 * dd["occupied_s"] / dd["measured_s"].where(dd["measured_s"] > 0)
-            )
+            "time_used_pct": pct(dd["occupied_s"], dd["measured_s"])
             .fillna(0.0)
             .to_numpy(),
         }

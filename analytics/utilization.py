@@ -456,7 +456,8 @@ def target_band(utilization_pct: pd.Series, low: float, high: float) -> pd.Serie
     return out
 
 
-def _pct(num: pd.Series, den: pd.Series) -> pd.Series:
+def pct(num: pd.Series, den: pd.Series) -> pd.Series:
+    """100 × num ÷ den [%]; NaN where den is 0 (no data is not 0 %)."""
     return (100.0 * num / den.where(den > 0)).astype(float)
 
 
@@ -482,16 +483,16 @@ def space_summary(
         on="space_id",
         how="left",
     )
-    s["time_used_pct"] = _pct(s["occupied_s"], s["measured_s"])
-    s["utilization_pct"] = _pct(s["people_s"], s["measured_s"] * s["capacity"])
-    s["utilization_occupied_pct"] = _pct(s["people_s"], s["occupied_s"] * s["capacity"])
+    s["time_used_pct"] = pct(s["occupied_s"], s["measured_s"])
+    s["utilization_pct"] = pct(s["people_s"], s["measured_s"] * s["capacity"])
+    s["utilization_occupied_pct"] = pct(s["people_s"], s["occupied_s"] * s["capacity"])
     s["avg_people"] = (
         s["people_s"] / s["measured_s"].where(s["measured_s"] > 0)
     ).astype(float)
     s["dwell_s"] = (s["occupied_s"] / s["sessions"].where(s["sessions"] > 0)).astype(
         float
     )
-    s["no_data_pct"] = _pct(s["available_s"] - s["measured_s"], s["available_s"])
+    s["no_data_pct"] = pct(s["available_s"] - s["measured_s"], s["available_s"])
     s["band"] = target_band(s["utilization_pct"], low, high)
     return s
 
@@ -534,14 +535,14 @@ def level_summary(
     s["surplus_desks"] = surplus.reindex(
         pd.MultiIndex.from_frame(s[["level", "level_id"]])
     ).to_numpy()
-    s["time_used_pct"] = _pct(s["occupied_s"], s["measured_s"])
-    s["utilization_pct"] = _pct(s["people_s"], s["capacity_s"])
+    s["time_used_pct"] = pct(s["occupied_s"], s["measured_s"])
+    s["utilization_pct"] = pct(s["people_s"], s["capacity_s"])
     total_s = available_buckets * bs
     s["avg_people"] = s["people_s"] / total_s if total_s > 0 else np.nan
-    s["peak_utilization_pct"] = _pct(s["peak_people"], s["capacity"])
-    s["avg_daily_peak_pct"] = _pct(s["avg_daily_peak"], s["capacity"])
+    s["peak_utilization_pct"] = pct(s["peak_people"], s["capacity"])
+    s["avg_daily_peak_pct"] = pct(s["avg_daily_peak"], s["capacity"])
     s["free_desks_at_peak"] = s["desks"] * free_desk_factor - s["peak_desks_occupied"]
-    s["no_data_pct"] = _pct(
+    s["no_data_pct"] = pct(
         s["spaces"] * total_s - s["measured_s"],
         s["spaces"] * pd.Series(total_s, index=s.index),
     )
