@@ -232,8 +232,8 @@ def evaluate(cli: CliContext, truth_dir: Path) -> None:
         cal = Calendar.from_settings(s, timezone=store.site_timezone(conn, s))
         first, last = truth_days(truth, cal)
         spaces, zones = store.read_metadata(conn)
-        sd = store._rollup(conn, "analytics_space_daily", first, last)  # type: ignore[arg-type]
-        hc = store._rollup(conn, "analytics_room_headcount", first, last)  # type: ignore[arg-type]
+        sd = store.read_rollup(conn, "analytics_space_daily", first, last)  # type: ignore[arg-type]
+        hc = store.read_rollup(conn, "analytics_room_headcount", first, last)  # type: ignore[arg-type]
         meas = store.read_colocation(conn, first, last, settings=s, by_source=False)  # type: ignore[arg-type]
     finally:
         conn.close()

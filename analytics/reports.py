@@ -349,7 +349,7 @@ def build_report(
     if end < start:
         raise ReportError(f"report {name}: --to {end} is before --from {start}")
     lv = level or spec.default_level or ""
-    settings = store._settings(settings)
+    settings = store.settings_or_default(settings)
     frame = _BUILDERS[name](conn, start, end, lv, filters, settings)
     cols = spec.names(lv)
     for c in cols:

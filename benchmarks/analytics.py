@@ -321,7 +321,7 @@ def main() -> int:
 
 # ----------------------------------------------------------------- --from-db mode
 def _load_metadata(conn: Any, spaces: pd.DataFrame, site: str) -> None:
-    from analytics.store import _copy_frame
+    from analytics.store import copy_frame
 
     zones = spaces.drop_duplicates("zone_id")
     floors = spaces["floor_id"].drop_duplicates()
@@ -335,14 +335,14 @@ def _load_metadata(conn: Any, spaces: pd.DataFrame, site: str) -> None:
             "INSERT INTO buildings (building_id, site_id, name) VALUES ('b1', %s, 'b1')",
             (site,),
         )
-        _copy_frame(
+        copy_frame(
             cur,
             "departments",
             pd.DataFrame(
                 {"department_id": depts, "site_id": site, "name": depts, "headcount": 0}
             ),
         )
-        _copy_frame(
+        copy_frame(
             cur,
             "floors",
             pd.DataFrame(
@@ -357,7 +357,7 @@ def _load_metadata(conn: Any, spaces: pd.DataFrame, site: str) -> None:
             ),
         )
         cap = spaces.groupby("zone_id")["capacity"].sum()
-        _copy_frame(
+        copy_frame(
             cur,
             "zones",
             pd.DataFrame(
@@ -375,7 +375,7 @@ def _load_metadata(conn: Any, spaces: pd.DataFrame, site: str) -> None:
                 }
             ),
         )
-        _copy_frame(
+        copy_frame(
             cur,
             "spaces",
             pd.DataFrame(
@@ -396,7 +396,7 @@ def _load_metadata(conn: Any, spaces: pd.DataFrame, site: str) -> None:
 
 def _copy_events(conn: Any, events: pd.DataFrame) -> int:
     """COPY generated events into sensor_events (device id = space id)."""
-    from analytics.store import _copy_frame
+    from analytics.store import copy_frame
 
     ev = events.drop_duplicates(["space_id", "kind", "ts"])
     frame = pd.DataFrame(
@@ -410,7 +410,7 @@ def _copy_events(conn: Any, events: pd.DataFrame) -> int:
     )
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     with conn, conn.cursor() as cur:
-        return _copy_frame(cur, "sensor_events", frame)
+        return copy_frame(cur, "sensor_events", frame)
 
 
 def _occupancy(url: str, *args: str) -> tuple[float, str]:

@@ -83,8 +83,8 @@ def simulated(database_url: str, example_site: Any) -> dict[str, Any]:
         cal = Calendar.from_settings(settings, timezone=example_site.timezone)
         spaces, zones = store.read_metadata(conn)
         last = START + dt.timedelta(days=DAYS - 1)
-        sd = store._rollup(conn, "analytics_space_daily", START, last)
-        hc = store._rollup(conn, "analytics_room_headcount", START, last)
+        sd = store.read_rollup(conn, "analytics_space_daily", START, last)
+        hc = store.read_rollup(conn, "analytics_room_headcount", START, last)
         meas = store.read_colocation(
             conn, START, last, settings=settings, by_source=False
         )

@@ -1,0 +1,248 @@
+"""Rollup readers for meeting rooms (right-sizing, no-shows), desk-sharing
+advice, sessions, devices and the live state of the building.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.db_io import read_metadata
+from analytics.desks import desk_sharing
+from analytics.read_common import (
+    calendar_for,
+    filtered_spaces,
+    keep_groups,
+    read_level_buckets,
+    read_rollup,
+    settings_or_default,
+)
+from analytics.rooms import booking_stats, room_sizing
+from occupancy.db import read_frame
+
+logger = logging.getLogger(__name__)
+
+
+def read_room_sizing(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+) -> pd.DataFrame:
+    """Per room: seats, head-count distribution while occupied (mean, median,
+    p90, max), half_or_less_pct, single_person_pct, recommended_seats,
+    seats_change, verdict, and with bookings: booked_s, no_show_pct,
+    unbooked_use_pct."""
+    settings = settings_or_default(settings)
+    spaces, _ = read_metadata(conn)
+    rooms = filtered_spaces(spaces[spaces["kind"] != "desk"], filters)
+    hc = read_rollup(conn, "analytics_room_headcount", start, end)
+    hc = hc[hc["space_id"].isin(rooms["space_id"])]
+    if hc.empty:
+        return pd.DataFrame(
+            columns=[
+                "space_id",
+                "seats",
+                "mean_people",
+                "p90_people",
+                "recommended_seats",
+                "verdict",
+            ]
+        )
+    sizing = room_sizing(hc, rooms)
+    cal = calendar_for(conn, settings)
+    from analytics.calendar import local_days_utc_range
+
+    t0, t1 = local_days_utc_range(cal, start, end)
+    bookings = read_frame(
+        conn,
+        "SELECT room_id, start_ts AS start, end_ts AS end FROM analytics_bookings WHERE end_ts > %s AND start_ts < %s",
+        (t0.to_pydatetime(), t1.to_pydatetime()),
+    )
+    if len(bookings):
+        rb = read_level_buckets(conn, start, end, "room")
+        rb = rb.assign(
+            bucket=rb["bucket_start"].astype("int64") // 10**9 // cal.bucket_s
+        )
+        stats = booking_stats(bookings, rb, cal.bucket_s)
+        sizing = sizing.merge(
+            stats[
+                [
+                    "space_id",
+                    "bookings",
+                    "booked_s",
+                    "no_show_s",
+                    "no_show_pct",
+                    "unbooked_occupied_s",
+                    "unbooked_use_pct",
+                ]
+            ],
+            on="space_id",
+            how="left",
+        )
+    return sizing
+
+
+def read_department_no_show(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+) -> pd.DataFrame:
+    """No-show rate per organiser department over [start, end]: department_id,
+    bookings, booked_s, no_show_s, no_show_pct, suppressed (fewer than k
+    bookings or k members: values removed). Rooms are narrowed by the site,
+    building, floor and zone filters; the department filter keeps that
+    organiser department's row."""
+    from analytics.calendar import local_days_utc_range
+    from analytics.rooms import department_no_show
+
+    settings = settings_or_default(settings)
+    spaces, _ = read_metadata(conn)
+    room_filter = None
+    if filters is not None:
+        import dataclasses
+
+        room_filter = dataclasses.replace(filters, department=None)
+    rooms = filtered_spaces(spaces[spaces["kind"] != "desk"], room_filter)
+    cal = calendar_for(conn, settings)
+    t0, t1 = local_days_utc_range(cal, start, end)
+    bookings = read_frame(
+        conn,
+        """SELECT room_id, start_ts AS start, end_ts AS end, organiser_department
+             FROM analytics_bookings WHERE end_ts > %s AND start_ts < %s""",
+        (t0.to_pydatetime(), t1.to_pydatetime()),
+    )
+    bookings = bookings[bookings["room_id"].isin(rooms["space_id"])]
+    dept = getattr(filters, "department", None) if filters is not None else None
+    if dept:
+        bookings = bookings[bookings["organiser_department"] == dept]
+    rb = read_level_buckets(conn, start, end, "room")
+    rb = rb.assign(bucket=rb["bucket_start"].astype("int64") // 10**9 // cal.bucket_s)
+    heads = read_frame(conn, "SELECT department_id, headcount FROM departments")
+    return department_no_show(
+        bookings,
+        rb,
+        cal.bucket_s,
+        headcount=heads.set_index("department_id")["headcount"],
+        k=int(settings.k_anonymity),
+    )
+
+
+def read_desk_sharing(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+) -> pd.DataFrame:
+    """Desks each department neighbourhood needs at its p90 daily peak."""
+    spaces, _ = read_metadata(conn)
+    lb = keep_groups(
+        read_level_buckets(conn, start, end, "department"), spaces, filters
+    )
+    if lb.empty:
+        return pd.DataFrame(columns=["level_id", "desks", "desks_needed"])
+    return desk_sharing(lb).rename(columns={"level_id": "department_id"})
+
+
+def read_sessions(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+) -> pd.DataFrame:
+    """Per space and local day: sessions, occupied_s, dwell_s, measured_s,
+    hours_used, used_day, stuck_s."""
+    spaces, _ = read_metadata(conn)
+    daily = read_rollup(conn, "analytics_space_daily", start, end)
+    keep = filtered_spaces(spaces, filters)
+    daily = daily.merge(
+        keep[["space_id", "kind", "zone_id", "floor_id"]], on="space_id"
+    )
+    daily["dwell_s"] = daily["occupied_s"] / daily["sessions"].where(
+        daily["sessions"] > 0
+    )
+    return daily.sort_values(["day", "space_id"]).reset_index(drop=True)
+
+
+def read_devices_report(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+) -> pd.DataFrame:
+    """Per device: kind, space, zone, last_seen, battery_pct, online, and over
+    [start, end]: no_data_pct of its space and stuck_s (data quality)."""
+    dev: pd.DataFrame = read_frame(
+        conn,
+        """SELECT d.device_id, d.kind, d.family, d.space_id, d.zone_id, d.assigned,
+                  h.last_seen, h.battery_pct, h.online
+             FROM devices d LEFT JOIN device_health h USING (device_id) ORDER BY d.device_id""",
+    )
+    spaces, _ = read_metadata(conn)
+    if filters is not None:
+        keep = filtered_spaces(spaces, filters)
+        dev = dev[
+            dev["space_id"].isin(keep["space_id"])
+            | dev["zone_id"].isin(keep["zone_id"])
+        ]
+    daily = read_rollup(conn, "analytics_space_daily", start, end)
+    agg = daily.groupby("space_id").agg(
+        available_s=("available_s", "sum"),
+        measured_s=("measured_s", "sum"),
+        stuck_s=("stuck_s", "sum"),
+    )
+    dev = dev.merge(agg.reset_index(), on="space_id", how="left")
+    dev["no_data_pct"] = (
+        100.0
+        * (dev["available_s"] - dev["measured_s"])
+        / dev["available_s"].where(dev["available_s"] > 0)
+    )
+    return dev.drop(columns=["available_s", "measured_s"]).reset_index(drop=True)
+
+
+def live_state(conn: Any, now: dt.datetime, *, settings: Any = None) -> pd.DataFrame:
+    """Current state of every sensed space from its latest event at or before
+    ``now``: space_id, kind, floor_id, state (occupied, free, unknown), people,
+    ts. A presence sensor silent for longer than heartbeat_timeout_min is
+    unknown; a zero count holds until the next count."""
+    settings = settings_or_default(settings)
+    timeout = dt.timedelta(minutes=float(settings.heartbeat_timeout_min))
+    q = """SELECT DISTINCT ON (space_id) space_id, ts, kind, value
+             FROM (SELECT e.ts, COALESCE(e.space_id, d.space_id) AS space_id, e.kind, e.value
+                     FROM sensor_events e LEFT JOIN devices d USING (device_id)
+                    WHERE e.ts > %s AND e.ts <= %s
+                      AND e.kind IN ('presence', 'heartbeat', 'count')) x
+            WHERE space_id IS NOT NULL
+            ORDER BY space_id, ts DESC"""
+    last = read_frame(conn, q, (now - dt.timedelta(days=1), now))
+    spaces, _ = read_metadata(conn)
+    out = spaces[["space_id", "kind", "floor_id"]].merge(
+        last, on="space_id", how="left"
+    )
+    ts = pd.to_datetime(out["ts"], utc=True)
+    value = pd.to_numeric(out["value"], errors="coerce")
+    fresh = (pd.Timestamp(now) - ts) <= pd.Timedelta(timeout)
+    holds = (out["kind_y"] == "count") & (value == 0)
+    known = value.notna() & (fresh | holds)
+    people = np.where(known, value.fillna(0.0), np.nan)
+    out["people"] = people
+    out["state"] = np.where(~known, "unknown", np.where(value > 0, "occupied", "free"))
+    out = out.rename(columns={"kind_x": "kind"})
+    return out[["space_id", "kind", "floor_id", "state", "people", "ts"]].reset_index(
+        drop=True
+    )
