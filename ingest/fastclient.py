@@ -10,9 +10,17 @@ adds two shortcuts:
   bytes, payload bytes, mid, qos)`` directly; anything else (QoS 2, properties
   present, a malformed packet, no sink) takes paho's own path;
 - :meth:`FastClient.ack_many` queues the PUBACKs of a committed batch as one
-  write, in order (the broker sees the same byte stream as N ``ack()`` calls).
+  write, in order (the broker sees the same byte stream as N ``ack()`` calls);
+- reads are buffered: paho asks the socket for 1 byte (packet type), 1 byte per
+  length byte, then the rest, and reads one packet per ``select()`` when no
+  QoS 2 flow is open. :class:`FastClient` receives up to :data:`RECV_CHUNK`
+  bytes per system call and hands paho those bytes from its buffer, and
+  :meth:`FastClient.loop_read` reads every packet available (until the socket
+  would block) before paho selects again. The broker can send at most Receive
+  Maximum unacknowledged PUBLISH packets, and acknowledgements go out only
+  after reading, so the loop is bounded.
 
-Both rely on paho 2.x internals (``_in_packet``, ``_packet_queue``); they are
+All rely on paho 2.x internals (``_in_packet``, ``_packet_queue``); they are
 checked at construction (:data:`SUPPORTED`) and the plain paho path is used when
 they are missing.
 """
@@ -35,12 +43,23 @@ __all__ = ["SUPPORTED", "FastClient", "Sink"]
 Sink = Callable[[bytes, bytes, int, int], None]
 
 _PUBACK = 0x40
+#: Bytes asked of the socket per receive call.
+RECV_CHUNK = 1 << 16
+#: Packets read per :meth:`FastClient.loop_read` call at most (a safety bound).
+MAX_READ_PACKETS = 1 << 17
 _PUBACK_PACKET = struct.Struct("!BBH")
 
 #: The paho internals the shortcuts use are present.
 SUPPORTED = all(
     hasattr(mqtt.Client, name)
-    for name in ("_handle_publish", "_packet_queue", "_send_puback")
+    for name in (
+        "_handle_publish",
+        "_packet_queue",
+        "_send_puback",
+        "_sock_recv",
+        "_packet_read",
+        "_loop_rc_handle",
+    )
 )
 
 
@@ -51,6 +70,46 @@ class FastClient(mqtt.Client):
         super().__init__(*args, **kwargs)
         #: Receives PUBLISH packets without properties; ``None``: paho's path.
         self.sink: Sink | None = None
+        self._rbuf = b""  # bytes received and not yet handed to paho
+        self._rpos = 0
+        self._rsock: Any = None  # the socket _rbuf came from
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        """Up to ``bufsize`` bytes, from the buffer or one ``recv(RECV_CHUNK)``.
+        Raises what the socket raises (``BlockingIOError`` when nothing is there)."""
+        if not SUPPORTED:
+            return super()._sock_recv(bufsize)
+        sock = self._sock
+        if sock is not self._rsock:  # a new connection: nothing buffered is valid
+            self._rbuf, self._rpos, self._rsock = b"", 0, sock
+        pos = self._rpos
+        buf = self._rbuf
+        if pos >= len(buf):
+            buf = super()._sock_recv(RECV_CHUNK)
+            if not buf:
+                return buf  # connection closed; paho handles it
+            self._rbuf, pos = buf, 0
+        end = pos + bufsize
+        self._rpos = end
+        return buf[pos:end]
+
+    def _buffered(self) -> bool:
+        return self._rpos < len(self._rbuf) and self._rsock is self._sock
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        """Read and handle every packet available: until the socket would block
+        and the buffer is empty (paho's own reads one packet per ``select()``)."""
+        if not SUPPORTED:
+            return super().loop_read(max_packets)
+        for _ in range(MAX_READ_PACKETS):
+            if self._sock is None:
+                return MQTTErrorCode.MQTT_ERR_NO_CONN
+            rc = self._packet_read()
+            if rc > 0:
+                return self._loop_rc_handle(rc)
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN and not self._buffered():
+                break
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _handle_publish(self) -> MQTTErrorCode:
         sink = self.sink
