@@ -39,8 +39,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["SUPPORTED", "FastClient", "Sink"]
 
-#: ``(topic bytes, payload bytes, mid, qos)``; must be cheap and never raise.
-Sink = Callable[[bytes, bytes, int, int], None]
+#: ``(topic bytes, payload bytes, mid, qos, dup)``; must be cheap and never
+#: raise. ``dup``: the broker's DUP flag (a redelivery of a message it sent us).
+Sink = Callable[[bytes, bytes, int, int, bool], None]
 
 _PUBACK = 0x40
 #: Bytes asked of the socket per receive call.
@@ -144,6 +145,7 @@ class FastClient(mqtt.Client):
             bytes(packet[pos + 1 :]),
             mid,
             qos,
+            bool(header & 0x08),
         )
         if qos == 1 and not self._manual_ack:
             return self._send_puback(mid)

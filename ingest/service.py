@@ -22,6 +22,7 @@ import queue
 import random
 import threading
 import time
+import zlib
 from collections import deque
 from typing import Any
 
@@ -35,7 +36,7 @@ from ingest.context import DecodeContext, DeviceInfo
 from ingest.fastclient import FastClient
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
 from ingest.registry import decode_message
-from ingest.writer import DatabaseDown, Item, Writer
+from ingest.writer import ARRIVAL_SOURCES, DatabaseDown, Item, Writer
 from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,14 @@ class IngestError(RuntimeError):
 
 
 #: A queued message: (topic bytes, payload, received_at [Unix s], mid, qos,
-#: connection generation). A plain tuple: no object churn on the network thread.
-_Msg = tuple[bytes, bytes, float, int, int, int]
+#: connection generation, DUP flag). A plain tuple: no object churn on the
+#: network thread.
+_Msg = tuple[bytes, bytes, float, int, int, int, bool]
+
+
+def _digest(topic: bytes, payload: bytes) -> int:
+    """A checksum of a message, to recognise its redelivery."""
+    return zlib.crc32(payload, zlib.crc32(topic + b"\x00"))
 
 
 def build_context(
@@ -118,6 +125,12 @@ class Ingester:
         self._ctx = build_context(settings, [])
         self._devices_loaded_at = 0.0
         self._refresh_wanted = False
+        # Messages committed by this client id (ingest_stats.received); None
+        # until read from the database.
+        self._position: int | None = None
+        # A stored arrival is trusted for a redelivered message only this close
+        # to the received count (packet ids are reused after 65,535 messages).
+        self._recall_window = min(4 * self.receive_maximum, 32768)
         self._worker: threading.Thread | None = None
         self._metrics: MetricsServer | None = None
         port = settings.metrics_port if metrics_port is None else metrics_port
@@ -196,7 +209,9 @@ class Ingester:
         if not self._stop.is_set():
             logger.warning("disconnected from the broker (%s); reconnecting", reason)
 
-    def _enqueue(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
+    def _enqueue(
+        self, topic: bytes, payload: bytes, mid: int, qos: int, dup: bool = False
+    ) -> None:
         """The hot path on paho's network thread: count and queue, nothing else.
         ``received`` is counted before the message is queued, so the worker
         never accounts for more than was received."""
@@ -206,14 +221,16 @@ class Ingester:
         stats = self.stats
         stats.received += 1  # only this thread writes it
         stats.last_message_at = now
-        self._queue.put((topic, payload, now, mid, qos, self._generation))
+        self._queue.put((topic, payload, now, mid, qos, self._generation, dup))
 
     def _on_message(
         self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage
     ) -> None:
         """paho's path (a PUBLISH with MQTT 5 properties): same as the sink."""
         try:
-            self._enqueue(msg._topic, bytes(msg.payload), msg.mid, msg.qos)
+            self._enqueue(
+                msg._topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.dup)
+            )
         except Exception:  # paho callbacks must never raise
             logger.exception("on_message failed")
 
@@ -335,6 +352,7 @@ class Ingester:
                 self.stats.db_up = True
             except DatabaseDown as exc:
                 self.stats.db_up = False
+                self._position = None  # the commit may have happened: re-read
                 logger.warning(
                     "database down (%s): holding %d messages unacknowledged, retry in %.1f s",
                     exc,
@@ -347,15 +365,57 @@ class Ingester:
                 logger.exception("writer failed; retrying the batch")
                 self._stop.wait(1.0)
 
+    def _recall(self, batch: list[_Msg]) -> dict[int, float]:
+        """Arrival times [Unix s] for redelivered messages (DUP flag) in
+        ``batch``, by index: the first arrival of the same message, from
+        earlier in this batch or from ``ingest_arrivals``."""
+        dups = [i for i, m in enumerate(batch) if m[6] and m[4] == 1]
+        if not dups:
+            return {}
+        assert self._position is not None
+        out: dict[int, float] = {}
+        first: dict[tuple[int, int], float] = {}
+        for i, m in enumerate(batch[: dups[-1] + 1]):
+            if m[4] != 1:
+                continue
+            key = (m[3], _digest(m[0], m[1]))
+            if m[6] and key in first:
+                out[i] = first[key]
+            else:
+                first.setdefault(key, m[2])
+        stored = self._writer.recall_arrivals(
+            sorted({batch[i][3] for i in dups if i not in out})
+        )
+        oldest = self._position - self._recall_window
+        for i in dups:
+            hit = stored.get(batch[i][3])
+            if i in out or hit is None:
+                continue
+            position, digest, received_at = hit
+            if position > oldest and digest == _digest(batch[i][0], batch[i][1]):
+                out[i] = received_at.timestamp()
+        if out:
+            logger.info(
+                "%d redelivered message(s) keep their first arrival time", len(out)
+            )
+        return out
+
     def _commit(self, batch: list[_Msg]) -> None:
         t0 = time.monotonic()
+        if self._position is None:
+            self._position = self._writer.received_total()
+        recalled = self._recall(batch)
+        base = self._position + 1
         items = []
         last_seen: dict[str, float] = {}
         devices = self._devices
         ctx = self._ctx
         utc = dt.UTC
         fromtimestamp = dt.datetime.fromtimestamp
-        for raw_topic, payload, arrived, _mid, _qos, _gen in batch:
+        for n, (raw_topic, payload, first_arrival, mid, qos, _g, _d) in enumerate(
+            batch
+        ):
+            arrived = recalled.get(n, first_arrival)
             try:
                 topic = raw_topic.decode()
             except UnicodeDecodeError:
@@ -370,8 +430,14 @@ class Ingester:
             dev = result.device_id
             if dev and dev in devices:
                 last_seen[dev] = arrived
-            items.append(Item(topic, payload, received_at, result))
+            digest = 0
+            if qos == 1 and any(e.ts_source in ARRIVAL_SOURCES for e in result.events):
+                digest = _digest(raw_topic, payload)
+            items.append(
+                Item(topic, payload, received_at, result, mid, base + n, digest)
+            )
         res = self._writer.write(items, devices, received=len(batch))
+        self._position += len(batch)
         generation = self._generation
         client = self._client
         client.ack_many([m[3] for m in batch if m[4] == 1 and m[5] == generation])

@@ -25,11 +25,11 @@ from psycopg2.extras import execute_values
 from ingest.context import DeviceInfo, Discovered
 from ingest.decoders.common import Decoded
 from occupancy.db import Connection, DatabaseError, connect
-from occupancy.events import BADGE_COLUMNS, EVENT_COLUMNS, Event, Kind
+from occupancy.events import BADGE_COLUMNS, EVENT_COLUMNS, Event, Kind, TsSource
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BatchResult", "DatabaseDown", "Item", "Writer"]
+__all__ = ["ARRIVAL_SOURCES", "BatchResult", "DatabaseDown", "Item", "Writer"]
 
 
 #: Rejected payloads are stored up to this many bytes (an oversized one is cut).
@@ -42,12 +42,22 @@ class DatabaseDown(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One received message and what it decoded to."""
+    """One received message and what it decoded to. ``mid`` (MQTT packet id,
+    0: none), ``position`` (its place in this client's received count, -1: not
+    tracked) and ``digest`` (of topic and payload) let a redelivery get this
+    arrival time back (see :meth:`Writer.recall_arrivals`)."""
 
     topic: str
     payload: bytes
     received_at: dt.datetime
     result: Decoded
+    mid: int = 0
+    position: int = -1
+    digest: int = 0
+
+
+#: Event times taken from the arrival time: a redelivery would get another one.
+ARRIVAL_SOURCES = frozenset({TsSource.ARRIVAL, TsSource.CORRECTED})
 
 
 @dataclass
@@ -103,6 +113,12 @@ _MOVE_EVENTS = (
     f"INSERT INTO sensor_events ({_EV}) SELECT {_EV} FROM ingest_stage_events "  # noqa: S608
     "ON CONFLICT DO NOTHING"
 )
+_MOVE_ARRIVALS = (
+    "INSERT INTO ingest_arrivals (client_id, mid, position, digest, received_at) "
+    "SELECT client_id, mid, position, digest, received_at FROM ingest_stage_arrivals "
+    "ON CONFLICT (client_id, mid) DO UPDATE SET position = EXCLUDED.position, "
+    "digest = EXCLUDED.digest, received_at = EXCLUDED.received_at"
+)
 _MOVE_BADGES = (
     f"INSERT INTO badge_sightings ({_BG}) SELECT {_BG} FROM ingest_stage_badges "  # noqa: S608
     "ON CONFLICT DO NOTHING"
@@ -131,6 +147,10 @@ class Writer:
     def __init__(self, url: str, *, client_id: str, timeout_s: int = 5) -> None:
         self.url = url
         self.client_id = client_id
+        # COPY text escaping for the one free-text value we write ourselves
+        self._client_copy = (
+            client_id.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        )
         self.timeout_s = timeout_s
         self._conn: Connection | None = None
 
@@ -153,6 +173,10 @@ class Writer:
                 cur.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS ingest_stage_badges "
                     "(LIKE badge_sightings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                )
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS ingest_stage_arrivals "
+                    "(LIKE ingest_arrivals) ON COMMIT DELETE ROWS"
                 )
                 cur.execute(
                     "INSERT INTO ingest_stats (client_id) VALUES (%s) ON CONFLICT DO NOTHING",
@@ -195,6 +219,43 @@ class Writer:
         return [
             DeviceInfo(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows
         ]
+
+    def received_total(self) -> int:
+        """Messages this client has committed so far (``ingest_stats.received``)."""
+        try:
+            conn = self._connection()
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT received FROM ingest_stats WHERE client_id = %s",
+                    (self.client_id,),
+                )
+                row = cur.fetchone()
+            conn.rollback()
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            self.close()
+            raise DatabaseDown(str(exc).strip()) from exc
+        return int(row[0]) if row else 0
+
+    def recall_arrivals(
+        self, mids: Sequence[int]
+    ) -> dict[int, tuple[int, int, dt.datetime]]:
+        """The stored ``mid -> (position, digest, received_at)`` of this client."""
+        if not mids:
+            return {}
+        try:
+            conn = self._connection()
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT mid, position, digest, received_at FROM ingest_arrivals "
+                    "WHERE client_id = %s AND mid = ANY(%s)",
+                    (self.client_id, list(mids)),
+                )
+                rows = cur.fetchall()
+            conn.rollback()
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            self.close()
+            raise DatabaseDown(str(exc).strip()) from exc
+        return {int(r[0]): (int(r[1]), int(r[2]), r[3]) for r in rows}
 
     # -- batches -----------------------------------------------------------
     def write(
@@ -246,6 +307,7 @@ class Writer:
         rejected: list[tuple[Any, ...]] = []
         discovered: dict[str, Discovered] = {}
         health: dict[str, list[Any]] = {}
+        arrivals: dict[int, str] = {}  # mid -> COPY line; the latest position wins
         for item in items:
             r = item.result
             for d in r.discovered:
@@ -272,6 +334,12 @@ class Writer:
             res.accepted += 1
             received_at = item.received_at
             received_iso = received_at.isoformat()
+            if item.position >= 0 and item.mid > 0:
+                if any(e.ts_source in ARRIVAL_SOURCES for e in r.events):
+                    arrivals[item.mid] = (
+                        f"{self._client_copy}\t{item.mid}\t{item.position}\t"
+                        f"{item.digest}\t{received_iso}\n"
+                    )
             for e in r.events:
                 info = devices.get(e.device_id)
                 kind = e.kind
@@ -306,6 +374,14 @@ class Writer:
                 cur.execute(_MOVE_BADGES)
                 res.badges_inserted = cur.rowcount
                 res.badges_duplicate = len(badges) - cur.rowcount
+            if arrivals:
+                _copy_text(
+                    cur,
+                    "ingest_stage_arrivals",
+                    ("client_id", "mid", "position", "digest", "received_at"),
+                    "".join(arrivals.values()),
+                )
+                cur.execute(_MOVE_ARRIVALS)
             if rejected:
                 execute_values(
                     cur,

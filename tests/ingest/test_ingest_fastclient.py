@@ -30,10 +30,12 @@ def _wait(cond: Any, timeout: float = 15.0) -> bool:
 def _receiver(
     host: str, port: int, cid: str, topic: str
 ) -> tuple[
-    FastClient, list[tuple[str, bytes, int, int]], list[tuple[str, bytes, int, int]]
+    FastClient,
+    list[tuple[str, bytes, int, int, bool]],
+    list[tuple[str, bytes, int, int, bool]],
 ]:
-    fast: list[tuple[str, bytes, int, int]] = []
-    slow: list[tuple[str, bytes, int, int]] = []
+    fast: list[tuple[str, bytes, int, int, bool]] = []
+    slow: list[tuple[str, bytes, int, int, bool]] = []
     subscribed = threading.Event()
     gone = threading.Event()
     c = FastClient(
@@ -42,9 +44,9 @@ def _receiver(
         protocol=MQTTProtocolVersion.MQTTv5,
         manual_ack=True,
     )
-    c.sink = lambda t, p, mid, qos: fast.append((t.decode(), p, mid, qos))
+    c.sink = lambda t, p, mid, qos, dup: fast.append((t.decode(), p, mid, qos, dup))
     c.on_message = lambda cl, u, m: slow.append(
-        (m.topic, bytes(m.payload), m.mid, m.qos)
+        (m.topic, bytes(m.payload), m.mid, m.qos, bool(m.dup))
     )
     c.on_subscribe = lambda *a: subscribed.set()
     c.on_disconnect = lambda *a: gone.set()
@@ -88,13 +90,13 @@ def test_fast_path_and_fallback(mqtt_server: Any, topic_prefix: str) -> None:
     for t, p, q, pr in sent:
         pub.publish(t, p, qos=q, properties=pr).wait_for_publish(10)
     assert _wait(lambda: len(fast) + len(slow) == 5)
-    assert [(t, p, q) for t, p, _m, q in fast] == [
+    assert [(t, p, q) for t, p, _m, q, _d in fast] == [
         (sent[0][0], sent[0][1], 1),
         (sent[1][0], sent[1][1], 1),
         (sent[2][0], sent[2][1], 0),
     ]
     assert fast[0][2] != 0 and fast[1][2] != 0 and fast[2][2] == 0  # mids of QoS 1
-    assert [(t, p, q) for t, p, _m, q in slow] == [
+    assert [(t, p, q) for t, p, _m, q, _d in slow] == [
         (sent[3][0], sent[3][1], 1),
         (sent[4][0], sent[4][1], 2),
     ]
@@ -129,8 +131,14 @@ def test_unacknowledged_messages_are_redelivered(
             pub.publish(f"{topic_prefix}/redo/new", b"new", qos=1).wait_for_publish(10)
             # A redelivery comes first (in-flight messages are resent on session
             # resume before new ones), so once "new" is here the list is final.
-            assert _wait(lambda: any(p == b"new" for _t, p, _m, _q in fast2 + slow2))
-            assert [p for _t, p, _m, _q in fast2 + slow2] == [b"2", b"new"]
+            assert _wait(
+                lambda: any(p == b"new" for _t, p, _m, _q, _d in fast2 + slow2)
+            )
+            assert [p for _t, p, _m, _q, _d in fast2 + slow2] == [b"2", b"new"]
+            # the redelivery carries the DUP flag and its first packet id
+            redo, new = (fast2 + slow2)[0], (fast2 + slow2)[1]
+            assert redo[4] is True and redo[2] == fast[2][2]
+            assert new[4] is False
         finally:
             _close(rx2)
     finally:

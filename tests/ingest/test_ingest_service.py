@@ -228,3 +228,105 @@ def test_metrics_host_setting(database_url: str, mqtt_server: Any) -> None:
         assert exc.code == 503
     finally:
         ing.stop()
+
+
+def _arrival_messages(topic_root: str, n: int) -> list[tuple[str, bytes]]:
+    """``n`` presence messages with neither a device time nor a sequence
+    number: their event time is the arrival time."""
+    return [
+        (
+            f"{topic_root}/{SITE}/ds-f0-operations-d{i % 20 + 1:03d}/presence",
+            json.dumps({"occupied": i % 2 == 0}).encode(),
+        )
+        for i in range(n)
+    ]
+
+
+def test_redelivery_after_commit_keeps_the_first_arrival_time(
+    database_url: str, mqtt_server: Any, topic_root: str
+) -> None:
+    """The ingester commits a batch and dies before the broker got the PUBACKs:
+    the broker redelivers (DUP flag, same packet ids) to the restarted ingester
+    (same client id). Messages without device time or sequence number are still
+    stored once: the redelivery gets its first arrival time back."""
+    settings = make_settings(database_url, mqtt_server.url, topic_root)
+    msgs = _arrival_messages(topic_root, 300)
+    first = Ingester(settings)
+    # The acknowledgements are lost (as when the process dies right after the
+    # commit): nothing is acknowledged, so the broker redelivers everything.
+    first._client.ack_many = lambda mids: None  # type: ignore[method-assign]
+    first.start()
+    wait_for(lambda: first.stats.subscribed, 20, "SUBACK")
+    try:
+        publish(mqtt_server.url, msgs)
+        wait_for(lambda: first.stats.snapshot().accepted == 300, 30, "first commit")
+    finally:
+        first.stop()
+    second = Ingester(settings)
+    second.start()
+    try:
+        wait_for(lambda: second.stats.snapshot().received == 300, 30, "redelivery")
+        assert second.wait_idle(0.5, timeout=30)
+        snap = second.stats.snapshot()
+    finally:
+        second.stop()
+    assert snap.accepted == 300 and snap.duplicates == 300 and snap.inserted == 0
+    rows = _query(
+        database_url,
+        "SELECT count(*), count(DISTINCT (device_id, ts)) FROM sensor_events "
+        "WHERE seq = -1 AND kind = 'presence' AND ts_source = 'arrival' "
+        "AND received_at >= (SELECT min(received_at) FROM ingest_arrivals "
+        "WHERE client_id = %s)",
+        (settings.ingest_client_id,),
+    )
+    assert rows == [(300, 300)]
+    stats = _query(
+        database_url,
+        "SELECT received, events_inserted, events_duplicate FROM ingest_stats "
+        "WHERE client_id = %s",
+        (settings.ingest_client_id,),
+    )
+    assert stats == [(600, 300, 300)]
+
+
+def test_a_stored_arrival_is_trusted_only_within_the_window(
+    database_url: str, mqtt_server: Any, topic_root: str
+) -> None:
+    """A stored arrival for the same packet id and message is used for a DUP
+    message only when it is recent (its packet id cannot have been reused since);
+    a non-DUP message never looks it up."""
+    import datetime as dt
+
+    from ingest.service import _digest
+
+    settings = make_settings(database_url, mqtt_server.url, topic_root)
+    ing = Ingester(settings)
+    cid = settings.ingest_client_id
+    topic, payload = _arrival_messages(topic_root, 1)[0]
+    digest = _digest(topic.encode(), payload)
+    first = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    conn = psycopg2.connect(database_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO ingest_arrivals VALUES (%s, 7, 1000, %s, %s), "
+            "(%s, 8, 1000, %s, %s)",
+            (cid, digest, first, cid, digest + 1, first),
+        )
+    conn.close()
+    window = ing._recall_window  # 4 × Receive Maximum = 1600 here
+    assert window == 4 * 2 * 200
+    msg = (topic.encode(), payload, 1.0e9, 7, 1, 1, True)
+    try:
+        ing._position = 1000 + window - 1  # recent: trusted
+        assert ing._recall([msg]) == {0: first.timestamp()}
+        ing._position = 1000 + window  # packet id may have been reused
+        assert ing._recall([msg]) == {}
+        ing._position = 1000
+        assert ing._recall([(*msg[:6], False)]) == {}  # not a redelivery
+        other = (topic.encode(), payload, 1.0e9, 8, 1, 1, True)
+        assert ing._recall([other]) == {}  # another message under that id
+        # the first copy earlier in the same batch (the commit failed before)
+        again = [(*msg[:2], 5.0, 9, 1, 1, False), (*msg[:2], 6.0, 9, 1, 2, True)]
+        assert ing._recall(again) == {1: 5.0}
+    finally:
+        ing._writer.close()
