@@ -74,6 +74,7 @@ def analyze(
             last=last.date() if last else None,
             full=full,
             progress=_progress,
+            connect=lambda: _connect(cli),
         )
     finally:
         conn.close()

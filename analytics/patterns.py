@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "day_of_week",
     "hour_of_week",
+    "hour_of_week_from_hourly",
+    "level_hourly",
     "profile_over_weeks",
     "space_hour_of_week",
     "weekly_trend",
@@ -56,6 +58,95 @@ def hour_of_week(lb: pd.DataFrame, timezone: str, bucket_s: int) -> pd.DataFrame
     people_p90, people_max, utilization_pct (mean), utilization_p90_pct,
     utilization_max_pct, peak_people."""
     return profile_over_weeks(_hourly(with_local_time(lb, timezone), bucket_s))
+
+
+#: analytics_level_hourly columns: the keys, then sums and extremes of the
+#: level buckets of each local hour (see :func:`level_hourly`).
+LEVEL_HOURLY_COLUMNS = (
+    "day",
+    "level",
+    "level_id",
+    "hour",
+    "in_working_hours",
+    "buckets",
+    "spaces",
+    "capacity",
+    "desks_measured",
+    "capacity_s",
+    "measured_s",
+    "occupied_s",
+    "people_s",
+    "peak_people",
+    "peak_desks_occupied",
+    "min_vacant",
+)
+
+
+def level_hourly(lb: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """``analytics_level_buckets`` rows summed per (day, level, level_id,
+    local hour 0-23, in_working_hours): ``buckets`` (count), ``spaces``,
+    ``capacity``, ``desks_measured``, ``peak_people``,
+    ``peak_desks_occupied`` (maxima), ``capacity_s`` [seat·s],
+    ``measured_s``, ``occupied_s`` [s], ``people_s`` [people·s] (sums),
+    ``min_vacant`` (fewest desks vacant in one bucket: min of desks_measured −
+    peak_desks_occupied). Sums and extremes only, so any coarser grouping of
+    these rows (a day, an hour of the week, a range) equals the same grouping
+    of the buckets: what the rollup readers aggregate instead of every bucket.
+    The repeated hour of a 25-hour day is one row (its 8 buckets); an hour
+    partly in working hours has a row per part."""
+    if len(lb) == 0:
+        return pd.DataFrame(columns=list(LEVEL_HOURLY_COLUMNS))
+    # Local hours of the distinct bucket starts only (few per group count).
+    codes, uniques = pd.factorize(pd.to_datetime(lb["bucket_start"], utc=True))
+    hours = pd.DatetimeIndex(uniques).tz_convert(timezone).hour.to_numpy()
+    x = lb.assign(
+        hour=hours[codes].astype(np.int16),
+        min_vacant=lb["desks_measured"] - lb["peak_desks_occupied"],
+    )
+    keys = ["day", "level", "level_id", "hour", "in_working_hours"]
+    out = (
+        x.groupby(keys, sort=True)
+        .agg(
+            buckets=("bucket_start", "size"),
+            spaces=("spaces", "max"),
+            capacity=("capacity", "max"),
+            desks_measured=("desks_measured", "max"),
+            capacity_s=("capacity_s", "sum"),
+            measured_s=("measured_s", "sum"),
+            occupied_s=("occupied_s", "sum"),
+            people_s=("people_s", "sum"),
+            peak_people=("peak_people", "max"),
+            peak_desks_occupied=("peak_desks_occupied", "max"),
+            min_vacant=("min_vacant", "min"),
+        )
+        .reset_index()
+    )
+    return out[list(LEVEL_HOURLY_COLUMNS)]
+
+
+def hour_of_week_from_hourly(h: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
+    """:func:`hour_of_week` from level buckets already summed per (level,
+    level_id, local day, local hour): columns day, hour, ``n`` buckets,
+    people_s [people·s], capacity_s [seat·s], peak_people (as
+    ``analytics.store.read_level_agg`` returns them with a timezone). The
+    same result as from the bucket rows: each hour's sums are the same."""
+    day = pd.to_datetime(h["day"])
+    hourly = pd.DataFrame(
+        {
+            "level": h["level"].to_numpy(),
+            "level_id": h["level_id"].to_numpy(),
+            "week": (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.date,
+            "weekday": day.dt.weekday.to_numpy(),
+            # int32 as pandas' .dt.hour gives for the bucket rows.
+            "hour": h["hour"].to_numpy(dtype=np.int32),
+            "people": (
+                h["people_s"].astype(float) / (h["n"] * float(bucket_s))
+            ).to_numpy(),
+            "utilization_pct": pct(h["people_s"], h["capacity_s"]).to_numpy(),
+            "peak": h["peak_people"].to_numpy(),
+        }
+    )
+    return profile_over_weeks(hourly)
 
 
 def space_hour_of_week(hourly: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
@@ -96,18 +187,20 @@ def profile_over_weeks(h: pd.DataFrame) -> pd.DataFrame:
         weeks=("week", "nunique"),
         people_mean=("people", "mean"),
         people_median=("people", "median"),
-        people_p90=("people", lambda s: float(np.quantile(s.to_numpy(), 0.9))),
         people_max=("people", "max"),
         utilization_pct=("utilization_pct", "mean"),
-        utilization_p90_pct=(
-            "utilization_pct",
-            lambda s: (
-                float(np.nanquantile(s.to_numpy(), 0.9)) if s.notna().any() else np.nan
-            ),
-        ),
         utilization_max_pct=("utilization_pct", "max"),
         peak_people=("peak", "max"),
     )
+    # Vectorized percentiles (linear interpolation, as np.quantile): the
+    # people p90 is NaN when a week's value is (np.quantile propagates NaN),
+    # the utilization p90 skips NaN (np.nanquantile).
+    p90 = g[["people", "utilization_pct"]].quantile(0.9)
+    has_nan = h["people"].isna().groupby([h[k] for k in keys]).any()
+    out.insert(
+        3, "people_p90", p90["people"].where(~has_nan.reindex(p90.index)).astype(float)
+    )
+    out.insert(6, "utilization_p90_pct", p90["utilization_pct"].astype(float))
     return out.reset_index().sort_values(keys).reset_index(drop=True)
 
 

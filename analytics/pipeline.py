@@ -15,6 +15,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from analytics.calendar import Calendar, bucket_frame, local_days_utc_range
 from analytics.colocation import colocation_daily, department_presence
+from analytics.patterns import level_hourly
 from analytics.rooms import room_headcount
 from analytics.sessions import space_intervals, to_seconds
 from analytics.utilization import level_buckets, pct, space_daily_hourly
@@ -151,6 +153,7 @@ def compute_days(
         "analytics_space_hourly": sh[sh["space_id"].isin(known)].reset_index(drop=True),
         "desk_daily_utilization": desk_daily,
         "analytics_level_buckets": lb,
+        "analytics_level_hourly": level_hourly(lb, cal.timezone),
         "analytics_room_headcount": rh.reset_index(drop=True),
         "analytics_dept_presence": dp[
             [
@@ -210,10 +213,14 @@ def run_analyze(
     last: dt.date | None = None,
     full: bool = False,
     progress: Callable[[str], None] | None = None,
+    connect: Callable[[], Any] | None = None,
 ) -> AnalyzeReport:
     """Compute and store rollups. ``full`` (or no watermark yet): every day in
     [first, last] (default: the days that have events). Otherwise only the days
-    touched by events received after the watermark, plus their neighbours."""
+    touched by events received after the watermark, plus their neighbours.
+    ``connect``: opens another connection to the same database, on which the
+    events are read while the rollups are written on ``conn`` (faster with
+    several chunks; the results are the same)."""
     from analytics import store
 
     t0 = time.perf_counter()
@@ -241,27 +248,103 @@ def run_analyze(
     spaces, zones = store.read_metadata(conn)
     badge_depts = store.read_badge_departments(conn)
     runs = day_runs(days_set)
+    # Every space and zone id: events are read with the space as a code into it.
+    known = sorted(
+        set(spaces["space_id"].astype(str)) | set(zones["zone_id"].astype(str))
+    )
     totals: dict[str, int] = {}
+    phases = {"read": 0.0, "compute": 0.0, "write": 0.0}
     n_events = 0
-    for i, (a, b) in enumerate(runs, 1):
-        start, end = local_days_utc_range(cal, a, b)
-        events = store.read_events(conn, start - CONTEXT, end + CONTEXT)
-        sightings = store.read_sightings(conn, start, end)
-        n_events += len(events) + len(sightings)
-        frames = compute_days(
-            events, sightings, badge_depts, spaces, zones, cal, params, a, b
-        )
-        written = store.write_rollups(conn, a, b, frames)
+
+    # Consecutive chunks overlap by two days (the last day of one is context
+    # of the next and the reverse): the events of [end - CONTEXT, end +
+    # CONTEXT) of a chunk are kept and not read again for the next one. The
+    # next chunk sees exactly the rows with lo <= ts < hi either way (only the
+    # row order differs, and sessionization sorts by space and time).
+    tail: list[tuple[pd.Timestamp, pd.Timestamp, pd.DataFrame]] = []
+
+    def events_of(c: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        if tail and tail[0][0] <= lo < tail[0][1] <= hi:
+            _t_lo, t_hi, kept = tail.pop()
+            fresh = store.read_events(c, t_hi, hi, known=known)
+            return pd.concat(
+                [kept[(kept["ts"] >= lo).to_numpy()], fresh], ignore_index=True
+            )
+        tail.clear()
+        return store.read_events(c, lo, hi, known=known)
+
+    def read(c: Any, run: tuple[dt.date, dt.date]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        t = time.perf_counter()
+        start, end = local_days_utc_range(cal, *run)
+        events = events_of(c, start - CONTEXT, end + CONTEXT)
+        tail[:] = [
+            (
+                end - CONTEXT,
+                end + CONTEXT,
+                events[(events["ts"] >= end - CONTEXT).to_numpy()],
+            )
+        ]
+        sightings = store.read_sightings(c, start, end)
+        phases["read"] += time.perf_counter() - t
+        return events, sightings
+
+    def write(run: tuple[dt.date, dt.date], frames: dict[str, pd.DataFrame]) -> None:
+        t = time.perf_counter()
+        written = store.write_rollups(conn, *run, frames)
         for k, v in written.items():
             totals[k] = totals.get(k, 0) + v
-        say(
-            f"analyze: {a}..{b} ({i}/{len(runs)}) {len(events)} events, {len(sightings)} sightings"
-        )
+        phases["write"] += time.perf_counter() - t
+
+    # I/O runs in threads while the main thread computes (psycopg2 and Arrow
+    # release the GIL while the server works): chunk i+1 is read and chunk i-1
+    # written during the compute of chunk i. With ``connect`` the reads have a
+    # second connection and thread, so the server reads and writes at the same
+    # time; without, one thread does both on ``conn``, in submission order.
+    # At most one chunk's events ahead and one chunk's rollups behind are held;
+    # chunks are independent, so the results are those of the sequential order.
+    rconn = connect() if connect is not None and len(runs) > 1 else None
+    try:
+        with (
+            ThreadPoolExecutor(1, "analyze-write") as writer,
+            ThreadPoolExecutor(1, "analyze-read") as reader,
+        ):
+            read_pool, read_conn = (reader, rconn) if rconn else (writer, conn)
+            pending_write: Future[None] | None = None
+            next_read = read_pool.submit(read, read_conn, runs[0]) if runs else None
+            for i, run in enumerate(runs, 1):
+                assert next_read is not None
+                events, sightings = next_read.result()
+                if i < len(runs):
+                    next_read = read_pool.submit(read, read_conn, runs[i])
+                t = time.perf_counter()
+                frames = compute_days(
+                    events, sightings, badge_depts, spaces, zones, cal, params, *run
+                )
+                phases["compute"] += time.perf_counter() - t
+                n_events += len(events) + len(sightings)
+                say(
+                    f"analyze: {run[0]}..{run[1]} ({i}/{len(runs)}) {len(events)} events, {len(sightings)} sightings"
+                )
+                del events, sightings
+                if pending_write is not None:
+                    pending_write.result()  # one write in flight; raises its error
+                pending_write = writer.submit(write, run, frames)
+                del frames
+            if pending_write is not None:
+                pending_write.result()
+    finally:
+        if rconn is not None:
+            rconn.close()
     if new_mark is not None:
         store.write_watermark(conn, new_mark)
-    return AnalyzeReport(
-        len(days_set), len(runs), n_events, totals, time.perf_counter() - t0, mode
+    seconds = time.perf_counter() - t0
+    say(
+        "analyze phases: read {read:.1f} s, compute {compute:.1f} s, write {write:.1f} s"
+        " (read and write overlap the compute), total {total:.1f} s".format(
+            **phases, total=seconds
+        )
     )
+    return AnalyzeReport(len(days_set), len(runs), n_events, totals, seconds, mode)
 
 
 def seconds_of(ts: pd.Series) -> np.ndarray:

@@ -26,7 +26,30 @@ from analytics.read_common import settings_or_default
 logger = logging.getLogger(__name__)
 
 
-def _zone_filter(conn: Any, filters: Any) -> list[str] | None:
+def _zone_filter(
+    conn: Any, filters: Any, start: dt.date, end: dt.date
+) -> list[str] | None:
+    """Zone ids a site/building/floor/zone filter keeps (None: no filter,
+    also when no other zone has co-location data in [start, end]: then the
+    filtered counts are the unfiltered ones, which the zone-less badge table
+    answers several times faster — a one-site dashboard always filters on its
+    site)."""
+    zones = _filter_zones(conn, filters)
+    if zones is None:
+        return None
+    # Every row of the co-location tables has its (day, zone) in
+    # analytics_coloc_zone (all come from the same bucket presence).
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM analytics_coloc_zone"
+            " WHERE day BETWEEN %s AND %s AND NOT zone_id = ANY(%s))",
+            (start, end, zones),
+        )
+        row = cur.fetchone()
+    return zones if row is None or row[0] else None
+
+
+def _filter_zones(conn: Any, filters: Any) -> list[str] | None:
     """Zone ids a site/building/floor/zone filter keeps (None: no filter)."""
     if filters is None:
         return None
@@ -62,14 +85,25 @@ def _coloc_sum(
     zones: list[str] | None,
     *,
     by_source: bool,
+    dept: str | None = None,
 ) -> pd.DataFrame:
     """``value`` aggregated over days [start, end] (and ``zones``) of a
     co-location daily table, per (source, *keys) and, as source ``all``, per
     keys alone. ``value`` is a fixed SQL expression of this module; key
-    ``week`` is the local day's ISO week (its Monday)."""
+    ``week`` is the local day's ISO week (its Monday). ``dept``: only the
+    pairs involving that department (a pair table)."""
     key_sql = sql.SQL(", ").join(map(sql.Identifier, keys))
     sets = [sql.SQL("({})").format(key_sql) if keys else sql.SQL("()")]
-    if by_source:
+    # A sum per source, added up over the sources here (integers: exact),
+    # costs one hash aggregate instead of a grouping set each.
+    add_all = by_source and value.upper().startswith("SUM(")
+    if add_all:
+        sets = [
+            sql.SQL("({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, ["source", *keys]))
+            )
+        ]
+    elif by_source:
         sets.insert(
             0,
             sql.SQL("({})").format(
@@ -81,6 +115,9 @@ def _coloc_sum(
     if zones is not None:
         where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
         params.append(zones)
+    if dept is not None:
+        where = sql.SQL("{} AND (department_a = %s OR department_b = %s)").format(where)
+        params += [dept, dept]
     select_keys = sql.SQL("").join(
         sql.SQL(", {}").format(sql.Identifier(k)) for k in keys
     )
@@ -100,6 +137,16 @@ def _coloc_sum(
         rows = cur.fetchall()
     frame = pd.DataFrame(rows, columns=["source", *keys, "v"])
     frame["v"] = frame["v"].astype(np.int64)
+    if add_all and len(frame):
+        total = (
+            frame.groupby(keys, sort=False)["v"].sum().reset_index()
+            if keys
+            else pd.DataFrame({"v": [frame["v"].sum()]})
+        )
+        frame = pd.concat(
+            [frame, total.assign(source="all")[frame.columns]], ignore_index=True
+        )
+        frame["v"] = frame["v"].astype(np.int64)
     return frame
 
 
@@ -111,16 +158,21 @@ def _coloc_people(
     zones: list[str] | None,
     *,
     by_source: bool,
+    dept: str | None = None,
 ) -> pd.DataFrame:
     """Distinct badges of analytics_coloc_badges over days [start, end] (and
     ``zones``) per (source, *keys) and, as source ``all``, per keys alone.
     One DISTINCT scan (hash aggregate) shared by both groupings instead of
-    COUNT(DISTINCT) with grouping sets (a sort per set): several times faster."""
+    COUNT(DISTINCT) with grouping sets (a sort per set): several times faster.
+    ``dept``: only the pairs involving that department."""
     where: sql.Composable = sql.SQL("day BETWEEN %s AND %s")
     params: list[Any] = [start, end]
     if zones is not None:
         where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
         params.append(zones)
+    if dept is not None:
+        where = sql.SQL("{} AND (department_a = %s OR department_b = %s)").format(where)
+        params += [dept, dept]
     # Unfiltered: the zone-less table (several times fewer rows, same counts).
     table = (
         "analytics_coloc_badges" if zones is not None else "analytics_coloc_badges_site"
@@ -149,6 +201,12 @@ def _coloc_people(
         where=where,
         parts=sql.SQL(" UNION ALL ").join(parts),
     )
+    if not by_source:
+        # Only the combined counts: one distinct pass without the source.
+        q = sql.SQL(
+            "SELECT 'all', {cols}, count(*) FROM (SELECT DISTINCT {cols}, badge"
+            " FROM {table} t WHERE {where}) e GROUP BY {cols}"
+        ).format(cols=cols, table=_week_table(table), where=where)
     with conn.cursor() as cur:
         cur.execute(q, params)
         rows = cur.fetchall()
@@ -158,12 +216,20 @@ def _coloc_people(
 
 
 def _coloc_cells(
-    conn: Any, pairs: pd.DataFrame, ab: list[str], args: Any, *, by_source: bool
+    conn: Any,
+    pairs: pd.DataFrame,
+    ab: list[str],
+    args: Any,
+    *,
+    by_source: bool,
+    dept: str | None = None,
 ) -> pd.DataFrame:
     """Pair minutes joined with the distinct people of each side (people_a,
-    people_b): the cells ``matrix_from_counts`` turns into a k-suppressed matrix."""
+    people_b): the cells ``matrix_from_counts`` turns into a k-suppressed
+    matrix. ``dept``: only the cells involving that department (the people
+    of both sides of such a cell are in pairs involving it)."""
     keys = ["source", *ab]
-    people = _coloc_people(conn, ab, *args, by_source=by_source)
+    people = _coloc_people(conn, ab, *args, by_source=by_source, dept=dept)
     pa = people.rename(columns={"v": "people_a"})
     pb = people.rename(
         columns={
@@ -201,12 +267,31 @@ def read_colocation(
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
     k = int(settings.k_anonymity)
-    zones = _zone_filter(conn, filters)
+    zones = _zone_filter(conn, filters, start, end)
     ab = ["department_a", "department_b"]
     args = (start, end, zones)
+    dept_f = getattr(filters, "department", None) if filters is not None else None
+    # A department filter keeps the cells involving it: only those are
+    # counted (each cell is computed on its own, so they come out the same).
     pairs = _coloc_sum(
-        conn, "analytics_coloc_pairs", "SUM(buckets)", ab, *args, by_source=by_source
+        conn,
+        "analytics_coloc_pairs",
+        "SUM(buckets)",
+        ab,
+        *args,
+        by_source=by_source,
+        dept=dept_f or None,
     )
+    if pairs.empty and dept_f:
+        dept_f = None  # the empty result exactly as without the shortcut
+        pairs = _coloc_sum(
+            conn,
+            "analytics_coloc_pairs",
+            "SUM(buckets)",
+            ab,
+            *args,
+            by_source=by_source,
+        )
     if pairs.empty:
         m = colocation_matrix(
             pd.DataFrame(
@@ -217,7 +302,9 @@ def read_colocation(
             by_source=by_source,
         )
     else:
-        cells = _coloc_cells(conn, pairs, ab, args, by_source=by_source)
+        cells = _coloc_cells(
+            conn, pairs, ab, args, by_source=by_source, dept=dept_f or None
+        )
         dept = _coloc_sum(
             conn,
             "analytics_coloc_dept",
@@ -260,7 +347,7 @@ def read_diversity(
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
     k = int(settings.k_anonymity)
-    zones = _zone_filter(conn, filters)
+    zones = _zone_filter(conn, filters, start, end)
     where: sql.Composable = sql.SQL("day BETWEEN %s AND %s AND source = 'shared'")
     params: list[Any] = [start, end]
     if zones is not None:
@@ -303,6 +390,72 @@ def read_diversity(
     )
 
 
+def read_diversity_weekly(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+) -> pd.DataFrame:
+    """:func:`read_diversity` of each local week (Monday to Sunday) of [start,
+    end], the first and last week cut to the range, in two queries: week (the
+    week's Monday), zone_id, departments, people, simpson, shannon,
+    suppressed. Each week is k-suppressed on its own distinct people (COUNT
+    DISTINCT per week and zone), so every week's rows equal
+    ``read_diversity(conn, max(start, monday), min(end, sunday))``; weeks
+    without data have no rows."""
+    settings = settings_or_default(settings)
+    bucket_minutes = float(settings.bucket_minutes)
+    k = int(settings.k_anonymity)
+    zones = _zone_filter(conn, filters, start, end)
+    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s AND source = 'shared'")
+    params: list[Any] = [start, end]
+    if zones is not None:
+        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
+        params.append(zones)
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL(
+                "SELECT week, zone_id, department_id, SUM(people_buckets) FROM {}"
+                " t WHERE {} GROUP BY week, zone_id, department_id"
+                " ORDER BY week, zone_id, department_id"
+            ).format(_week_table("analytics_coloc_dept"), where),
+            params,
+        )
+        pm_rows = cur.fetchall()
+        # source = 'shared' AND department_a = department_b: the partial
+        # index of migration 0205 (only those rows).
+        cur.execute(
+            sql.SQL(
+                "SELECT day - (EXTRACT(ISODOW FROM day)::int - 1) AS week, zone_id,"
+                " COUNT(DISTINCT badge) FROM analytics_coloc_badges"
+                " WHERE {} AND department_a = department_b GROUP BY 1, zone_id"
+                " ORDER BY 1, zone_id"
+            ).format(where),
+            params,
+        )
+        people_rows = cur.fetchall()
+    cols = ["week", "zone_id", "departments", "people", "simpson", "shannon"]
+    if not pm_rows:
+        return pd.DataFrame(columns=[*cols, "suppressed"])
+    pm = pd.DataFrame(pm_rows, columns=["week", "zone_id", "department_id", "v"])
+    people = pd.DataFrame(people_rows, columns=["week", "zone_id", "v"])
+    parts = []
+    # One small frame per week (a year has 53 at most).
+    for week, part in pm.groupby("week", sort=True):
+        ppl = people[people["week"] == week]
+        d = diversity_from_counts(
+            part.set_index(["zone_id", "department_id"])["v"].astype(np.int64),
+            ppl.set_index("zone_id")["v"].astype(np.int64),
+            bucket_minutes=bucket_minutes,
+            k=k,
+        )
+        d.insert(0, "week", week)
+        parts.append(d)
+    return pd.concat(parts, ignore_index=True)
+
+
 def read_colocation_trend(
     conn: Any,
     start: dt.date,
@@ -317,7 +470,7 @@ def read_colocation_trend(
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
     k = int(settings.k_anonymity)
-    zones = _zone_filter(conn, filters)
+    zones = _zone_filter(conn, filters, start, end)
     wab = ["week", "department_a", "department_b"]
     args = (start, end, zones)
     pairs = _coloc_sum(

@@ -8,13 +8,18 @@ import datetime as dt
 import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
-from analytics.calendar import Calendar
+from analytics.calendar import Calendar, local_days_utc_range
 from analytics.db_io import copy_out, site_timezone
 
 logger = logging.getLogger(__name__)
+
+
+#: Boolean columns of the rollup tables (COPY writes them as t/f).
+BOOL_COLUMNS = ("used_day", "in_working_hours")
 
 
 # --------------------------------------------------------------------- rollup reads
@@ -49,6 +54,10 @@ def read_rollup(
     if working_hours_only:
         q = q + sql.SQL(" AND in_working_hours")
     frame = copy_out(conn, q.as_string(conn), params)
+    # COPY writes booleans as t/f, which read_csv leaves as text.
+    for col in BOOL_COLUMNS:
+        if col in frame.columns and frame[col].dtype == object:
+            frame[col] = frame[col].map({"t": True, "f": False})
     if "day" in frame.columns:
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
     if "bucket_start" in frame.columns:
@@ -176,4 +185,169 @@ def read_level_buckets(
         end,
         level,
         working_hours_only=working_hours_only,
+    )
+
+
+#: Per (level, level_id, day[, hour]) aggregates of analytics_level_hourly:
+#: (output column, SQL aggregate). Sums and extremes only, so they equal the
+#: same aggregates of the level buckets.
+_LEVEL_AGG = (
+    ("n", "sum(buckets)"),
+    ("spaces", "max(spaces)"),
+    ("capacity", "max(capacity)"),
+    ("capacity_s", "sum(capacity_s)"),
+    ("measured_s", "sum(measured_s)"),
+    ("occupied_s", "sum(occupied_s)"),
+    ("people_s", "sum(people_s)"),
+    ("peak_people", "max(peak_people)"),
+    ("desks_measured", "max(desks_measured)"),
+    ("peak_desks_occupied", "max(peak_desks_occupied)"),
+    ("min_vacant", "min(min_vacant)"),
+)
+#: The aggregates an hour-of-week profile needs.
+_HOUR_AGG = ("n", "capacity_s", "people_s", "peak_people")
+
+
+def read_level_agg(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    *,
+    level_ids: list[str] | None = None,
+    working_hours_only: bool = True,
+    by_hour: bool = False,
+) -> pd.DataFrame:
+    """The level buckets of ``level`` (and ``level_ids``) over local days
+    [start, end] aggregated per (level, level_id, day) — or, with
+    ``by_hour``, per (level, level_id, day, local hour 0-23 in the site's time
+    zone; a repeated DST hour sums both): ``n`` buckets, ``spaces``, ``capacity``,
+    ``desks_measured``, ``peak_desks_occupied``, ``peak_people`` (maxima),
+    ``capacity_s`` [seat·s], ``measured_s``, ``occupied_s`` [s], ``people_s``
+    [people·s] (sums), ``min_vacant`` (fewest desks vacant in one bucket); by
+    hour only n, capacity_s, people_s, peak_people. Only buckets in working
+    hours unless ``working_hours_only`` is False.
+
+    Summed in the database from ``analytics_level_hourly`` (analyze's hourly
+    sums of the buckets, :func:`analytics.patterns.level_hourly`): a year is
+    a few thousand rows instead of every bucket, with the same values."""
+    aggs = [a for a in _LEVEL_AGG if not by_hour or a[0] in _HOUR_AGG]
+    keys = ["level", "level_id", "day"] + (["hour"] if by_hour else [])
+    where: sql.Composable = sql.SQL("level = %s AND day BETWEEN %s AND %s")
+    params: list[Any] = [level, start, end]
+    if level_ids is not None:
+        where = sql.SQL("{} AND level_id = ANY(%s)").format(where)
+        params.append(list(level_ids))
+    if working_hours_only:
+        where = sql.SQL("{} AND in_working_hours").format(where)
+    key_sql = sql.SQL(", ").join(map(sql.Identifier, keys))
+    # In primary-key order: read from the index without a sort.
+    order = sql.SQL(", ").join(
+        map(sql.Identifier, ["level", "day", "level_id", *keys[3:]])
+    )
+    if by_hour and working_hours_only:
+        # One stored row per (level, day, level_id, hour) in working hours
+        # (the primary key): its values are the hour's aggregates.
+        q = sql.SQL(
+            "SELECT {keys}, {cols} FROM analytics_level_hourly WHERE {where}"
+            " ORDER BY {order}"
+        ).format(
+            keys=key_sql,
+            order=order,
+            cols=sql.SQL(", ").join(
+                sql.SQL("{} AS {}").format(
+                    sql.Identifier("buckets" if name == "n" else name),
+                    sql.Identifier(name),
+                )
+                for name, _ in aggs
+            ),
+            where=where,
+        )
+    else:
+        q = sql.SQL(
+            "SELECT {keys}, {aggs} FROM analytics_level_hourly WHERE {where}"
+            " GROUP BY {order} ORDER BY {order}"
+        ).format(
+            keys=key_sql,
+            order=order,
+            aggs=sql.SQL(", ").join(
+                sql.SQL("{} AS {}").format(sql.SQL(expr), sql.Identifier(name))
+                for name, expr in aggs
+            ),
+            where=where,
+        )
+    # Through CSV like read_rollup, so the value columns get the same dtypes
+    # (a column of whole numbers is int64) as when the bucket rows were read.
+    frame = copy_out(conn, q.as_string(conn), tuple(params))
+    frame["level"] = frame["level"].astype(str)
+    frame["level_id"] = frame["level_id"].astype(str)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
+def level_agg_rows(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    spaces: pd.DataFrame,
+    filters: Any,
+    *,
+    by_hour: bool = False,
+) -> pd.DataFrame:
+    """:func:`level_rows` aggregated per day (or local hour, with
+    ``by_hour``) by :func:`read_level_agg`: the same groups, narrowed by
+    ``filters`` as :func:`narrow_groups` says."""
+    wh = working_hours_only(filters)
+    if not _has_filter(filters):
+        return read_level_agg(
+            conn, start, end, level, working_hours_only=wh, by_hour=by_hour
+        )
+    lvl, keys = narrow_groups(spaces, level, filters)
+    return read_level_agg(
+        conn,
+        start,
+        end,
+        lvl,
+        level_ids=[str(x) for x in keys["level_id"]],
+        working_hours_only=wh,
+        by_hour=by_hour,
+    )
+
+
+def buckets_per_day(
+    cal: Calendar, first: dt.date, last: dt.date, *, available_only: bool = True
+) -> pd.Series:
+    """Buckets per local day ``first``..``last`` (index: date), as
+    ``bucket_frame(cal, first, last, available_only=...).groupby("day").size()``
+    counts them (days without a bucket left out), without building a row
+    and a date object per bucket: a year is 35,000 buckets but 365 days."""
+    start, end = local_days_utc_range(cal, first, last)
+    b0 = int(start.value // 10**9) // cal.bucket_s
+    b1 = -(-int(end.value // 10**9) // cal.bucket_s)
+    idx = np.arange(b0, b1, dtype=np.int64)
+    local = pd.to_datetime(idx * cal.bucket_s, unit="s", utc=True).tz_convert(
+        cal.timezone
+    )
+    # Local wall-clock time as naive datetime64: its day and time of day.
+    wall = local.tz_localize(None).to_numpy()
+    day = wall.astype("datetime64[D]")
+    keep = (day >= np.datetime64(first)) & (day <= np.datetime64(last))
+    if available_only:
+        tod = (wall - day).astype("timedelta64[m]").astype(np.int64)
+        ws = cal.work_start.hour * 60 + cal.work_start.minute
+        we = cal.work_end.hour * 60 + cal.work_end.minute
+        # 1970-01-01 was a Thursday (weekday 3).
+        weekday = (day.astype(np.int64) + 3) % 7
+        holidays = np.array(list(cal.holidays), dtype="datetime64[D]")
+        keep &= (
+            (tod >= ws)
+            & (tod < we)
+            & np.isin(weekday, list(cal.working_weekdays))
+            & ~np.isin(day, holidays)
+        )
+    days, counts = np.unique(day[keep], return_counts=True)
+    return pd.Series(
+        counts.astype(np.int64),
+        index=pd.Index([d.item() for d in days], dtype=object, name="day"),
     )

@@ -15,10 +15,12 @@ import pandas as pd
 
 from analytics.calendar import bucket_frame
 from analytics.db_io import LEVELS, StoreError, copy_out, read_metadata, site_timezone
-from analytics.patterns import hour_of_week, space_hour_of_week
+from analytics.patterns import hour_of_week_from_hourly, space_hour_of_week
 from analytics.read_common import (
+    buckets_per_day,
     calendar_for,
     filtered_spaces,
+    level_agg_rows,
     level_rows,
     read_rollup,
     settings_or_default,
@@ -57,50 +59,125 @@ def read_utilization(
     low, high = float(settings.target_low_pct), float(settings.target_high_pct)
     wh = working_hours_only(filters)
     if level == "space":
-        daily = read_rollup(conn, "analytics_space_daily", start, end)
         keep = filtered_spaces(spaces, filters)["space_id"]
-        daily = daily[daily["space_id"].isin(keep)]
         if not wh:
+            daily = read_rollup(conn, "analytics_space_daily", start, end)
+            daily = daily[daily["space_id"].isin(keep)]
             daily = _all_hours_daily(conn, start, end, daily, settings)
-        if daily.empty:
-            return _empty_space_summary()
-        out = space_summary(daily, spaces, low=low, high=high)
-        if not wh:
+            if daily.empty:
+                return _empty_space_summary()
+            out = space_summary(daily, spaces, low=low, high=high)
             out["days_used"] = np.nan
+        else:
+            per_space = read_space_agg(conn, start, end, list(keep))
+            if per_space.empty:
+                return _empty_space_summary()
+            out = space_summary(per_space, spaces, low=low, high=high)
+            # One row per space: its days are the database's count.
+            out["days"] = out["space_id"].map(per_space.set_index("space_id")["days"])
         return out.sort_values("space_id").reset_index(drop=True)
     cal = calendar_for(conn, settings)
-    grid = bucket_frame(cal, start, end, available_only=wh)
+    per_day = buckets_per_day(cal, start, end, available_only=wh)
     lvl = "building" if level == "day" else level
-    lb = level_rows(conn, start, end, lvl, spaces, filters)
-    if lb.empty:
+    agg = level_agg_rows(conn, start, end, lvl, spaces, filters)
+    if agg.empty:
         return pd.DataFrame(
             columns=["level", "level_id", "time_used_pct", "utilization_pct"]
         )
+    fdf = float(settings.free_desk_factor)
     if level == "day":
-        per_day = grid.groupby("day").size()
-        parts = []
-        for day, sub in lb.groupby("day"):
-            s = level_summary(
-                sub,
-                cal,
-                available_buckets=int(per_day.get(day, 0)),
-                low=low,
-                high=high,
-                free_desk_factor=float(settings.free_desk_factor),
-            )
-            s.insert(0, "day", day)
-            parts.append(s)
-        out = pd.concat(parts, ignore_index=True)
-        return out.sort_values(["day", "level_id"]).reset_index(drop=True)
-    out = level_summary(
-        lb,
-        cal,
-        available_buckets=len(grid),
-        low=low,
-        high=high,
-        free_desk_factor=float(settings.free_desk_factor),
+        return daily_level_summary(agg, per_day, cal, low=low, high=high, fdf=fdf)
+    out = summary_from_daily(
+        agg, cal, available_buckets=int(per_day.sum()), low=low, high=high, fdf=fdf
     )
     return out.sort_values(["level", "level_id"]).reset_index(drop=True)
+
+
+def summary_from_daily(
+    agg: pd.DataFrame,
+    cal: Any,
+    *,
+    available_buckets: int,
+    low: float,
+    high: float,
+    fdf: float,
+) -> pd.DataFrame:
+    """``level_summary`` of level buckets from their per-day aggregates
+    (:func:`read_level_agg` rows): its sums, maxima and the mean of daily
+    peaks are the same over day rows as over bucket rows; only the surplus
+    (fewest desks vacant in one bucket) needs the stored per-day minimum."""
+    out = level_summary(
+        agg,
+        cal,
+        available_buckets=available_buckets,
+        low=low,
+        high=high,
+        free_desk_factor=fdf,
+    )
+    surplus = agg.groupby(["level", "level_id"])["min_vacant"].min()
+    out["surplus_desks"] = surplus.reindex(
+        pd.MultiIndex.from_frame(out[["level", "level_id"]])
+    ).to_numpy()
+    return out
+
+
+def daily_level_summary(
+    agg: pd.DataFrame,
+    per_day: pd.Series,
+    cal: Any,
+    *,
+    low: float,
+    high: float,
+    fdf: float,
+) -> pd.DataFrame:
+    """:func:`summary_from_daily` of each day on its own (one row per day and
+    group): days are grouped as groups (the ``level`` column carries the day),
+    one call per distinct number of available buckets in a day
+    (``per_day``: buckets per day; a day missing there has none)."""
+    level = agg["level"]
+    avail = agg["day"].map(per_day).fillna(0).astype(int)
+    parts = []
+    for n in sorted(avail.unique()):
+        sub = agg[(avail == n).to_numpy()]
+        s = summary_from_daily(
+            sub.assign(level=sub["day"]),
+            cal,
+            available_buckets=int(n),
+            low=low,
+            high=high,
+            fdf=fdf,
+        )
+        day = s.pop("level")
+        s.insert(0, "level", level.iloc[0])
+        s.insert(0, "day", day)
+        parts.append(s)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["day", "level_id"]).reset_index(drop=True)
+
+
+def read_space_agg(
+    conn: Any, start: dt.date, end: dt.date, space_ids: list[str]
+) -> pd.DataFrame:
+    """``analytics_space_daily`` of ``space_ids`` over local days [start, end]
+    summed per space in the database (what ``space_summary`` needs): sums of
+    available_s, measured_s, occupied_s, people_s, stuck_s [s], sessions,
+    hours_used and used_day (as days used), peak_people (max), days (distinct
+    days with a row). ``day`` is the last day (a placeholder; ``days`` counts)."""
+    q = """SELECT space_id, max(day) AS day,
+                  sum(available_s) AS available_s, sum(measured_s) AS measured_s,
+                  sum(occupied_s) AS occupied_s, sum(people_s) AS people_s,
+                  max(peak_people) AS peak_people, sum(sessions) AS sessions,
+                  sum(hours_used) AS hours_used,
+                  sum(used_day::int) AS used_day,
+                  count(DISTINCT day) AS days, sum(stuck_s) AS stuck_s
+             FROM analytics_space_daily
+            WHERE day BETWEEN %s AND %s AND space_id = ANY(%s)
+            GROUP BY space_id ORDER BY space_id"""
+    # Through CSV like read_rollup: the same dtype inference as before.
+    frame = copy_out(conn, q, (start, end, space_ids))
+    frame["space_id"] = frame["space_id"].astype(str)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
 
 
 def _all_hours_daily(
@@ -205,8 +282,8 @@ def read_hour_of_week(
             )
         return space_hour_of_week(hourly, spaces)
     cal = calendar_for(conn, settings)
-    lb = level_rows(conn, start, end, level, spaces, filters)
-    if lb.empty:
+    h = level_agg_rows(conn, start, end, level, spaces, filters, by_hour=True)
+    if h.empty:
         return pd.DataFrame(
             columns=[
                 "level",
@@ -217,7 +294,7 @@ def read_hour_of_week(
                 "people_mean",
             ]
         )
-    return hour_of_week(lb, cal.timezone, cal.bucket_s)
+    return hour_of_week_from_hourly(h, cal.bucket_s)
 
 
 def read_day_of_week(

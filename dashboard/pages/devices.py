@@ -16,7 +16,7 @@ from dashboard.app import current_filters, lang
 from dashboard.components import empty, kpi, table
 from dashboard.data import current
 from dashboard.i18n import t
-from dashboard.theme import OKABE_ITO, base_layout, empty_figure
+from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ def rejected_figure(rejected: pd.DataFrame, language: str) -> go.Figure:
             hovertemplate="%{y}: %{x}<extra></extra>",
         )
     )
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(height=80 + 28 * len(rejected)),
         xaxis_title=t("dev_count", language),
         yaxis={"autorange": "reversed"},

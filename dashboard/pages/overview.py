@@ -19,7 +19,7 @@ from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t
 from dashboard.selection import live_states, select_spaces
-from dashboard.theme import BAND_COLORS, LIVE_COLORS, base_layout, empty_figure
+from dashboard.theme import BAND_COLORS, LIVE_COLORS, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def bands_figure(
             hovertemplate="%{x}: %{y}<extra></extra>",
         )
     )
-    fig.update_layout(**base_layout(height=260, title=t("target_bands", language)))
+    styled(fig, **base_layout(height=260, title=t("target_bands", language)))
     return fig
 
 
@@ -220,9 +220,7 @@ def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
             ),
         ]
     )
-    fig.update_layout(
-        **base_layout(height=240, barmode="group", legend={"orientation": "h"})
-    )
+    styled(fig, **base_layout(height=240, barmode="group", legend={"orientation": "h"}))
     return cards, fig
 
 

@@ -16,7 +16,7 @@ from dashboard.app import current_filters, lang
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t, weekdays
-from dashboard.theme import OKABE_ITO, SEQUENTIAL, base_layout, empty_figure
+from dashboard.theme import OKABE_ITO, SEQUENTIAL, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ def heatmap_figure(matrix: pd.DataFrame, col: str, language: str) -> go.Figure:
             hoverongaps=False,
         )
     )
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(height=300, title=t("pat_heatmap", language)),
         xaxis_title=t("hour", language),
         yaxis={"autorange": "reversed"},
@@ -92,7 +93,8 @@ def dow_figure(matrix: pd.DataFrame, col: str, language: str) -> go.Figure:
             x=list(weekdays(language)), y=means.to_numpy(), marker_color=OKABE_ITO[4]
         )
     )
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(height=260, title=t("pat_dow", language)),
         yaxis_title=t(f"m_{col}", language),
     )
@@ -118,7 +120,8 @@ def weekly_figure(trend: pd.DataFrame, col: str, language: str) -> go.Figure:
             line={"color": OKABE_ITO[5]},
         )
     )
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(height=260, title=t("pat_weekly", language)),
         yaxis_title=t(f"m_{col}", language),
     )

@@ -16,7 +16,7 @@ from dashboard.app import current_filters, lang
 from dashboard.components import empty, fmt_pct, kpi, table
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.i18n import t
-from dashboard.theme import OKABE_ITO, base_layout, empty_figure
+from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def sizing_figure(sizing: pd.DataFrame, language: str) -> go.Figure:
         ),
     ]
     fig = go.Figure(traces)
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(
             height=360,
             barmode="group",

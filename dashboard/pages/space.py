@@ -15,7 +15,7 @@ from dashboard.analytics_api import call
 from dashboard.app import current_filters, lang
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.i18n import t
-from dashboard.theme import OKABE_ITO, base_layout, empty_figure
+from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def history_figure(daily: pd.DataFrame, title: str, language: str) -> go.Figure:
             marker_color=OKABE_ITO[4],
         )
     )
-    fig.update_layout(
+    styled(
+        fig,
         **base_layout(height=360, title=title),
         yaxis={"range": [0, 100], "title": t("m_time_used_pct", language)},
     )
