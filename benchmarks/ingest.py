@@ -416,6 +416,10 @@ def run_ingest(
         "rss_peak": max([sum(e[1] for e in end), *[s[1] for s in samples]]),
         "rss_end": sum(e[1] for e in end),
         "rss_slope_mb_min": slope,
+        # RSS at every 10 % of the run [s, MB]: the memory timeline
+        "rss_timeline": [samples[int(i * (len(samples) - 1) / 10)] for i in range(11)]
+        if samples
+        else [],
     }
 
 
@@ -588,6 +592,10 @@ def main() -> None:
                     f"messages per ingester {r['share']}; RSS {r['rss_start']:.0f} → "
                     f"peak {r['rss_peak']:.0f} → end {r['rss_end']:.0f} MB, "
                     f"slope {r['rss_slope_mb_min']:+.1f} MB/min over the second half"
+                )
+                print(
+                    "  ingester RSS over the run: "
+                    + ", ".join(f"{s:.0f} s {m:.0f} MB" for s, m in r["rss_timeline"])
                 )
         print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
     finally:
