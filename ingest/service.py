@@ -112,6 +112,13 @@ class Ingester:
             1, min(2 * self.batch_size, int(settings.buffer_max), 65535)
         )
         self._queue: queue.SimpleQueue[_Msg] = queue.SimpleQueue()
+        # Backpressure: the network thread stops reading when this many messages
+        # wait for the worker. Receive Maximum should keep the queue below it;
+        # Mosquitto 2.0 was seen sending more (8k queued at Receive Maximum
+        # 2000), and an unbounded queue grows the memory while the broker's
+        # own queue is the place for a backlog.
+        self._queue_limit = self.receive_maximum + self.batch_size
+        self._room = threading.Event()
         self._stop = threading.Event()
         self._disconnected = threading.Event()
         self._accepting = True
@@ -221,7 +228,18 @@ class Ingester:
         stats = self.stats
         stats.received += 1  # only this thread writes it
         stats.last_message_at = now
+        if self._queue.qsize() >= self._queue_limit:
+            self._wait_for_room()
         self._queue.put((topic, payload, now, mid, qos, self._generation, dup))
+
+    def _wait_for_room(self) -> None:
+        """Block the network thread (so it stops reading the socket and TCP
+        holds the broker back) until the worker has taken a batch."""
+        while self._queue.qsize() >= self._queue_limit and not self._stop.is_set():
+            self._room.clear()
+            if self._queue.qsize() < self._queue_limit:
+                break
+            self._room.wait(0.5)
 
     def _on_message(
         self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage
@@ -331,6 +349,7 @@ class Ingester:
                 batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
+        self._room.set()
         return batch
 
     def _run(self) -> None:
