@@ -331,6 +331,20 @@ def read_colocation(
     return m
 
 
+def _shared_where(
+    conn: Any, filters: Any, start: dt.date, end: dt.date
+) -> tuple[sql.Composable, list[Any]]:
+    """WHERE clause and parameters for the shared-space rows of [start, end]
+    that the zone filters keep (department-mix reads)."""
+    zones = _zone_filter(conn, filters, start, end)
+    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s AND source = 'shared'")
+    params: list[Any] = [start, end]
+    if zones is not None:
+        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
+        params.append(zones)
+    return where, params
+
+
 def read_diversity(
     conn: Any,
     start: dt.date,
@@ -347,12 +361,7 @@ def read_diversity(
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
     k = int(settings.k_anonymity)
-    zones = _zone_filter(conn, filters, start, end)
-    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s AND source = 'shared'")
-    params: list[Any] = [start, end]
-    if zones is not None:
-        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
-        params.append(zones)
+    where, params = _shared_where(conn, filters, start, end)
     with conn.cursor() as cur:
         cur.execute(
             sql.SQL(
@@ -408,12 +417,7 @@ def read_diversity_weekly(
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
     k = int(settings.k_anonymity)
-    zones = _zone_filter(conn, filters, start, end)
-    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s AND source = 'shared'")
-    params: list[Any] = [start, end]
-    if zones is not None:
-        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
-        params.append(zones)
+    where, params = _shared_where(conn, filters, start, end)
     with conn.cursor() as cur:
         cur.execute(
             sql.SQL(

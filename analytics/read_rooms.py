@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.calendar import Calendar, local_days_utc_range
 from analytics.db_io import read_metadata
 from analytics.desks import desk_sharing
 from analytics.read_common import (
@@ -25,6 +26,27 @@ from analytics.rooms import booking_stats, room_sizing
 from occupancy.db import read_frame
 
 logger = logging.getLogger(__name__)
+
+
+def _bookings(conn: Any, cal: Calendar, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Bookings overlapping the local days [start, end]: room_id, start, end,
+    organiser_department."""
+    t0, t1 = local_days_utc_range(cal, start, end)
+    frame: pd.DataFrame = read_frame(
+        conn,
+        """SELECT room_id, start_ts AS start, end_ts AS end, organiser_department
+             FROM analytics_bookings WHERE end_ts > %s AND start_ts < %s""",
+        (t0.to_pydatetime(), t1.to_pydatetime()),
+    )
+    return frame
+
+
+def _room_buckets(
+    conn: Any, cal: Calendar, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Room-level buckets of [start, end] with their bucket index (``bucket``)."""
+    rb = read_level_buckets(conn, start, end, "room")
+    return rb.assign(bucket=rb["bucket_start"].astype("int64") // 10**9 // cal.bucket_s)
 
 
 def read_room_sizing(
@@ -57,20 +79,13 @@ def read_room_sizing(
         )
     sizing = room_sizing(hc, rooms)
     cal = calendar_for(conn, settings)
-    from analytics.calendar import local_days_utc_range
-
-    t0, t1 = local_days_utc_range(cal, start, end)
-    bookings = read_frame(
-        conn,
-        "SELECT room_id, start_ts AS start, end_ts AS end FROM analytics_bookings WHERE end_ts > %s AND start_ts < %s",
-        (t0.to_pydatetime(), t1.to_pydatetime()),
-    )
+    bookings = _bookings(conn, cal, start, end)
     if len(bookings):
-        rb = read_level_buckets(conn, start, end, "room")
-        rb = rb.assign(
-            bucket=rb["bucket_start"].astype("int64") // 10**9 // cal.bucket_s
+        stats = booking_stats(
+            bookings,
+            _room_buckets(conn, cal, start, end),
+            cal.bucket_s,
         )
-        stats = booking_stats(bookings, rb, cal.bucket_s)
         sizing = sizing.merge(
             stats[
                 [
@@ -102,7 +117,6 @@ def read_department_no_show(
     bookings or k members: values removed). Rooms are narrowed by the site,
     building, floor and zone filters; the department filter keeps that
     organiser department's row."""
-    from analytics.calendar import local_days_utc_range
     from analytics.rooms import department_no_show
 
     settings = settings_or_default(settings)
@@ -114,19 +128,12 @@ def read_department_no_show(
         room_filter = dataclasses.replace(filters, department=None)
     rooms = filtered_spaces(spaces[spaces["kind"] != "desk"], room_filter)
     cal = calendar_for(conn, settings)
-    t0, t1 = local_days_utc_range(cal, start, end)
-    bookings = read_frame(
-        conn,
-        """SELECT room_id, start_ts AS start, end_ts AS end, organiser_department
-             FROM analytics_bookings WHERE end_ts > %s AND start_ts < %s""",
-        (t0.to_pydatetime(), t1.to_pydatetime()),
-    )
+    bookings = _bookings(conn, cal, start, end)
     bookings = bookings[bookings["room_id"].isin(rooms["space_id"])]
     dept = getattr(filters, "department", None) if filters is not None else None
     if dept:
         bookings = bookings[bookings["organiser_department"] == dept]
-    rb = read_level_buckets(conn, start, end, "room")
-    rb = rb.assign(bucket=rb["bucket_start"].astype("int64") // 10**9 // cal.bucket_s)
+    rb = _room_buckets(conn, cal, start, end)
     heads = read_frame(conn, "SELECT department_id, headcount FROM departments")
     return department_no_show(
         bookings,

@@ -36,7 +36,8 @@ from ingest.context import DecodeContext, DeviceInfo
 from ingest.fastclient import FastClient
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
 from ingest.registry import decode_message
-from ingest.writer import ARRIVAL_SOURCES, DatabaseDown, Item, Writer
+from ingest.writer import DatabaseDown, Item, Writer
+from occupancy.events import TsSource
 from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ class IngestError(RuntimeError):
 #: connection generation, DUP flag). A plain tuple: no object churn on the
 #: network thread.
 _Msg = tuple[bytes, bytes, float, int, int, int, bool]
+
+
+#: Event times taken from the arrival time: a redelivery would get another one.
+ARRIVAL_SOURCES = frozenset({TsSource.ARRIVAL, TsSource.CORRECTED})
 
 
 def _digest(topic: bytes, payload: bytes) -> int:
@@ -449,7 +454,7 @@ class Ingester:
             dev = result.device_id
             if dev and dev in devices:
                 last_seen[dev] = arrived
-            digest = 0
+            digest = None
             if qos == 1 and any(e.ts_source in ARRIVAL_SOURCES for e in result.events):
                 digest = _digest(raw_topic, payload)
             items.append(

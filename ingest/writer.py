@@ -25,11 +25,11 @@ from psycopg2.extras import execute_values
 from ingest.context import DeviceInfo, Discovered
 from ingest.decoders.common import Decoded
 from occupancy.db import Connection, DatabaseError, connect
-from occupancy.events import BADGE_COLUMNS, EVENT_COLUMNS, Event, Kind, TsSource
+from occupancy.events import BADGE_COLUMNS, EVENT_COLUMNS, Event, Kind
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ARRIVAL_SOURCES", "BatchResult", "DatabaseDown", "Item", "Writer"]
+__all__ = ["BatchResult", "DatabaseDown", "Item", "Writer"]
 
 
 #: Rejected payloads are stored up to this many bytes (an oversized one is cut).
@@ -44,8 +44,9 @@ class DatabaseDown(RuntimeError):
 class Item:
     """One received message and what it decoded to. ``mid`` (MQTT packet id,
     0: none), ``position`` (its place in this client's received count, -1: not
-    tracked) and ``digest`` (of topic and payload) let a redelivery get this
-    arrival time back (see :meth:`Writer.recall_arrivals`)."""
+    tracked) and ``digest`` (of topic and payload; set only when the event time
+    is the arrival time) let a redelivery get this arrival time back (see
+    :meth:`Writer.recall_arrivals`)."""
 
     topic: str
     payload: bytes
@@ -53,11 +54,7 @@ class Item:
     result: Decoded
     mid: int = 0
     position: int = -1
-    digest: int = 0
-
-
-#: Event times taken from the arrival time: a redelivery would get another one.
-ARRIVAL_SOURCES = frozenset({TsSource.ARRIVAL, TsSource.CORRECTED})
+    digest: int | None = None
 
 
 @dataclass
@@ -334,12 +331,11 @@ class Writer:
             res.accepted += 1
             received_at = item.received_at
             received_iso = received_at.isoformat()
-            if item.position >= 0 and item.mid > 0:
-                if any(e.ts_source in ARRIVAL_SOURCES for e in r.events):
-                    arrivals[item.mid] = (
-                        f"{self._client_copy}\t{item.mid}\t{item.position}\t"
-                        f"{item.digest}\t{received_iso}\n"
-                    )
+            if item.digest is not None and item.position >= 0 and item.mid > 0:
+                arrivals[item.mid] = (
+                    f"{self._client_copy}\t{item.mid}\t{item.position}\t"
+                    f"{item.digest}\t{received_iso}\n"
+                )
             for e in r.events:
                 info = devices.get(e.device_id)
                 kind = e.kind
