@@ -11,12 +11,14 @@ import datetime as dt
 import logging
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dash
+import flask
 from dash import Input, Output, dcc, html
 from dash._callback import GLOBAL_CALLBACK_LIST, GLOBAL_CALLBACK_MAP
 
@@ -34,10 +36,20 @@ from occupancy.settings import SettingError, Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NAV", "create_app", "filter_options", "page_module"]
+__all__ = [
+    "NAV",
+    "create_app",
+    "filter_options",
+    "initial_outputs",
+    "page_module",
+    "query_search",
+]
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+#: Assets served but not put in the page's script tags: the vendored
+#: plotly.js bundle, which assets/preload.js loads for dcc.Graph.
+ASSETS_IGNORE = r"^plotly-cartesian-.*\.min\.js$"
 
 #: Navigation: (path, label key).
 NAV = (
@@ -112,7 +124,19 @@ def filter_options(
     }
 
 
-def _filter_bar(language: str) -> html.Div:
+_FILTER_KEYS = ("site", "building", "floor", "zone", "department")
+
+
+def _filter_bar(language: str, state: Sequence[Any] | None = None) -> html.Div:
+    """The filter controls, set to ``state`` (what :func:`sync_filters`
+    returns for the page's URL) when given, else left for it to set."""
+    chosen: dict[str, dict[str, Any]] = {}
+    if state is not None:
+        for i, key in enumerate(_FILTER_KEYS):
+            chosen[key] = {"value": state[1 + i], "options": state[9 + i]}
+        chosen["period"] = {"start_date": state[6], "end_date": state[7]}
+        chosen["wh"] = {"value": state[8]}
+
     def dropdown(key: str) -> html.Div:
         return html.Div(
             [
@@ -121,6 +145,7 @@ def _filter_bar(language: str) -> html.Div:
                     id=f"filters-{key}",
                     placeholder=t("f_all", language),
                     clearable=True,
+                    **chosen.get(key, {}),
                 ),
             ],
             className="filter",
@@ -137,12 +162,14 @@ def _filter_bar(language: str) -> html.Div:
                         display_format="YYYY-MM-DD",
                         first_day_of_week=1,
                         minimum_nights=0,
+                        **chosen.get("period", {}),
                     ),
                 ],
                 className="filter filter-period",
             ),
             dcc.Checklist(
                 id="filters-wh",
+                **chosen.get("wh", {}),
                 options=[  # type: ignore[arg-type]
                     {"label": " " + t("f_working_hours", language), "value": "wh"}
                 ],
@@ -154,11 +181,116 @@ def _filter_bar(language: str) -> html.Div:
     )
 
 
-def _layout() -> html.Div:
-    language = lang()
+def query_search(query: Mapping[str, Any]) -> str:
+    """The search string (with ``?``, or empty) of the query parameters Dash
+    passes to a page's ``layout`` (a value, or a list for a repeated key)."""
+    return "?" + urlencode(dict(query), doseq=True) if query else ""
+
+
+def initial_outputs(update: Callable[..., Any], *args: Any) -> tuple[Any, ...] | None:
+    """``update(*args)``: a page callback's outputs, computed by the page's
+    layout so the page arrives complete (its callbacks skip their initial
+    call). ``None`` after an error, which is logged with its trace: the page
+    then shows :func:`error_banner`, as a failed callback shows the app's."""
+    try:
+        return tuple(update(*args))
+    except Exception as exc:  # the layout is a request boundary, as a callback is
+        logger.error("dashboard page layout failed: %s", exc, exc_info=exc)
+        return None
+
+
+def error_banner(language: str) -> html.Div:
+    """The short error message a page shows when its layout failed."""
+    return html.Div(t("error", language), className="app-error", role="alert")
+
+
+#: Ids of Dash's page container (``dash.page_container``), which the pages
+#: router fills; :func:`_page_container` fills it on the server.
+_PAGES_LOCATION = "_pages_location"
+_PAGES_CONTENT = "_pages_content"
+_PAGES_STORE = "_pages_store"
+_PAGES_DUMMY = "_pages_dummy"
+
+
+def requested_route() -> tuple[str, str] | None:
+    """(pathname, search) of the page whose layout the browser is asking for.
+
+    The renderer fetches ``/_dash-layout`` from the page it started on, so the
+    request's Referer is that page's URL. ``None`` when this is not that
+    request or its Referer may not be the page's own URL (missing, or cut to
+    the bare origin by a referrer policy): the pages router then fills the
+    page after the layout, one round trip later, as Dash does by itself."""
+    if not flask.has_request_context():
+        return None
+    request = flask.request
+    if not request.path.endswith("/_dash-layout") or not request.referrer:
+        return None
+    parts = urlsplit(request.referrer)
+    if not parts.path or (parts.path == "/" and not parts.query):
+        return None
+    return parts.path, f"?{parts.query}" if parts.query else ""
+
+
+def _page_container(route: tuple[str, str] | None) -> Any:
+    """Dash's page container, already holding the page of ``route`` (the page
+    layout called as the pages router calls it, with the query parameters),
+    and its Location set to the page's URL so that mounting it does not start
+    the router. Without a route, or for an unknown path, the empty container:
+    the router fills it."""
+    if route is None:
+        return dash.page_container
+    pathname, search = route
+    relative = "/" + (dash.get_app().strip_relative_path(pathname) or "")  # type: ignore[no-untyped-call]
+    page = next((p for p in dash.page_registry.values() if p["path"] == relative), None)
+    if page is None:
+        return dash.page_container
+    query = {
+        k: v[0] if len(v) == 1 else v
+        for k, v in parse_qs(search.lstrip("?"), keep_blank_values=True).items()
+    }
+    layout = page["layout"]
+    try:
+        content = layout(**query) if callable(layout) else layout
+        title = page["title"]() if callable(page["title"]) else page["title"]
+    except Exception as exc:  # the router tries again, and reports as a callback
+        logger.error("dashboard page %s failed: %s", relative, exc, exc_info=exc)
+        return dash.page_container
     return html.Div(
         [
-            dcc.Location(id="app-url", refresh=False),
+            dcc.Location(
+                id=_PAGES_LOCATION,
+                refresh="callback-nav",
+                pathname=pathname,
+                search=search,
+            ),
+            html.Div(content, id=_PAGES_CONTENT, disable_n_clicks=True),
+            dcc.Store(id=_PAGES_STORE, data={"title": title}),
+            html.Div(id=_PAGES_DUMMY, disable_n_clicks=True),
+        ]
+    )
+
+
+def _layout() -> html.Div:
+    """The app around the page the browser asks for (see :func:`requested_route`).
+
+    When the page's URL is known and its filters are complete (as every link
+    of the app writes them), the layout arrives complete: the page with its
+    figures, the filter controls and the links set, and the Locations holding
+    the URL so that mounting them changes no callback input; no callback runs
+    on the first load. Otherwise the Locations start empty and mounting them
+    runs the router, the filter sync (which completes the URL) and the links,
+    as Dash does by itself."""
+    language = lang()
+    route = requested_route()
+    state = None
+    if route is not None:
+        state = initial_outputs(sync_filters, route[1], [None] * 8, "app-url")
+        if state is not None and state[0] is not dash.no_update:
+            state = None  # the URL lacks filters: the sync must write them
+    url = {"pathname": route[0], "search": route[1]} if route and state else {}
+    return html.Div(
+        [
+            dcc.Location(id="app-url", refresh=False, **url),
             html.Header(
                 [
                     html.H1(t("app_title", language)),
@@ -166,7 +298,7 @@ def _layout() -> html.Div:
                         [
                             dcc.Link(
                                 t(key, language),
-                                href=path,
+                                href=path + (route[1] if route and state else ""),
                                 id=f"app-nav-{key}",
                                 className="nav-link",
                             )
@@ -176,9 +308,9 @@ def _layout() -> html.Div:
                 ],
                 className="app-header",
             ),
-            _filter_bar(language),
+            _filter_bar(language, state),
             html.Div(id="app-error", className="app-error", role="alert"),
-            html.Main(dash.page_container, className="app-main"),
+            html.Main(_page_container(route), className="app-main"),
         ],
         className="app",
     )
@@ -238,6 +370,8 @@ def sync_filters(
 def _register_app_callbacks(app: dash.Dash) -> None:
     keys = ("site", "building", "floor", "zone", "department")
 
+    # No initial calls: the first layout has their outputs set, or else
+    # mounting its Location (no URL yet) triggers them.
     @app.callback(
         Output("app-url", "search"),
         *(Output(f"filters-{k}", "value") for k in keys),
@@ -250,6 +384,7 @@ def _register_app_callbacks(app: dash.Dash) -> None:
         Input("filters-period", "start_date"),
         Input("filters-period", "end_date"),
         Input("filters-wh", "value"),
+        prevent_initial_call=True,
     )
     def _sync(search: str | None, *values: Any) -> tuple[Any, ...]:
         return sync_filters(search, values, dash.ctx.triggered_id)
@@ -257,6 +392,7 @@ def _register_app_callbacks(app: dash.Dash) -> None:
     @app.callback(
         *(Output(f"app-nav-{key}", "href") for _, key in NAV),
         Input("app-url", "search"),
+        prevent_initial_call=True,
     )
     def _nav_links(search: str | None) -> tuple[str, ...]:
         # Navigation keeps the filters, so every page shows the same view.
@@ -289,6 +425,7 @@ def create_app(settings: Settings) -> dash.Dash:
         use_pages=True,
         pages_folder=str(PAGES_DIR),
         assets_folder=str(ASSETS_DIR),
+        assets_ignore=ASSETS_IGNORE,
         title=t("app_title", settings.language),
         update_title="",
         suppress_callback_exceptions=True,

@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["empty", "fmt_pct", "kpi", "table"]
+__all__ = ["empty", "fmt_pct", "graph", "kpi", "table"]
 
 
 def fmt_pct(value: float | None, digits: int = 0) -> str:
@@ -31,6 +31,16 @@ def kpi(
         children.append(html.Div(delta, className="kpi-delta"))
     kwargs: dict[str, Any] = {"id": id_} if id_ else {}
     return html.Div(children, className="kpi", **kwargs)
+
+
+def graph(id_: str, figure: Any = None, **config: Any) -> dcc.Graph:
+    """A graph (no Plotly logo), drawn with ``figure`` when given."""
+    kwargs: dict[str, Any] = {} if figure is None else {"figure": figure}
+    return dcc.Graph(
+        id=id_,
+        config={"displaylogo": False, **config},  # type: ignore[arg-type]
+        **kwargs,
+    )
 
 
 def empty(message: str, *, id_: str | None = None) -> html.Div:

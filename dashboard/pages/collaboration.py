@@ -14,10 +14,17 @@ import dash
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, html
 
 from dashboard.analytics_api import call
-from dashboard.app import current_filters, lang
+from dashboard.app import (
+    current_filters,
+    error_banner,
+    initial_outputs,
+    lang,
+    query_search,
+)
+from dashboard.components import graph
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t
@@ -215,26 +222,26 @@ def mix_figure(
     return fig
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page with its figures, for the URL's filters (``query``)."""
     language = lang()
     k = current().settings.k_anonymity
+    out = initial_outputs(update_collaboration, query_search(query))
+    matrix, network, mix, note = out or (None, None, None, None)
     return html.Div(
         [
+            *([] if out else [error_banner(language)]),
             html.H2(t("nav_collaboration", language)),
             html.P(t("col_note", language, k=k)),
-            html.Div(id="collab-note", className="empty"),
+            html.Div(note, id="collab-note", className="empty"),
             html.Div(
                 [
-                    html.Div(
-                        dcc.Graph(id="collab-matrix", config={"displaylogo": False})
-                    ),
-                    html.Div(
-                        dcc.Graph(id="collab-network", config={"displaylogo": False})
-                    ),
+                    html.Div(graph("collab-matrix", matrix)),
+                    html.Div(graph("collab-network", network)),
                 ],
                 className="row",
             ),
-            dcc.Graph(id="collab-mix", config={"displaylogo": False}),
+            graph("collab-mix", mix),
         ]
     )
 
@@ -271,6 +278,7 @@ def diversity_by_week(data: Any, f: ViewFilters) -> pd.DataFrame:
     Output("collab-mix", "figure"),
     Output("collab-note", "children"),
     Input("app-url", "search"),
+    prevent_initial_call=True,  # the layout has them
 )
 def update_collaboration(search: str | None) -> tuple[Any, ...]:
     data = current()

@@ -10,10 +10,16 @@ from typing import Any
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, html
 
-from dashboard.app import current_filters, lang
-from dashboard.components import empty, kpi, table
+from dashboard.app import (
+    current_filters,
+    error_banner,
+    initial_outputs,
+    lang,
+    query_search,
+)
+from dashboard.components import empty, graph, kpi, table
 from dashboard.data import current
 from dashboard.i18n import t
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
@@ -65,18 +71,22 @@ def rejected_figure(rejected: pd.DataFrame, language: str) -> go.Figure:
     return fig
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page with its figure and tables, for the URL's filters (``query``)."""
     language = lang()
+    out = initial_outputs(update_devices, query_search(query))
+    kpis, rejected, offline, unassigned = out or (None, None, None, None)
     return html.Div(
         [
+            *([] if out else [error_banner(language)]),
             html.H2(t("nav_devices", language)),
-            html.Div(id="devices-kpis", className="kpis"),
+            html.Div(kpis, id="devices-kpis", className="kpis"),
             html.H3(t("dev_rejected", language)),
-            dcc.Graph(id="devices-rejected", config={"displaylogo": False}),
+            graph("devices-rejected", rejected),
             html.H3(t("dev_offline", language)),
-            html.Div(id="devices-offline"),
+            html.Div(offline, id="devices-offline"),
             html.H3(t("dev_unassigned", language)),
-            html.Div(id="devices-unassigned"),
+            html.Div(unassigned, id="devices-unassigned"),
         ]
     )
 
@@ -87,6 +97,7 @@ def layout(**_query: Any) -> html.Div:
     Output("devices-offline", "children"),
     Output("devices-unassigned", "children"),
     Input("app-url", "search"),
+    prevent_initial_call=True,  # the layout has them
 )
 def update_devices(search: str | None) -> tuple[Any, ...]:
     data = current()

@@ -15,7 +15,14 @@ from dash import Input, Output, State, callback, dcc, html
 from plotly.colors import sample_colorscale
 
 from dashboard.analytics_api import call, live_state
-from dashboard.app import current_filters, lang
+from dashboard.app import (
+    current_filters,
+    error_banner,
+    initial_outputs,
+    lang,
+    query_search,
+)
+from dashboard.components import graph
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters, with_query
 from dashboard.i18n import t
@@ -27,6 +34,7 @@ logger = logging.getLogger(__name__)
 dash.register_page(__name__, path="/floor-map", name="Floor map", order=1)  # type: ignore[no-untyped-call]
 
 MEASURES = ("time_used_pct", "utilization_pct", "live")
+DEFAULT_MEASURE = "time_used_pct"
 #: Vertical gap between stacked floors [m].
 FLOOR_GAP_M = 6.0
 
@@ -222,10 +230,15 @@ def read_space_measure(f: ViewFilters) -> pd.DataFrame:
     return call(current(), "read_utilization", f, level="space")
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page with its map, for the URL's filters (``query``)."""
     language = lang()
+    search = query_search(query)
+    out = initial_outputs(update_floor_map, search, DEFAULT_MEASURE, None)
+    fig, note, tick_off = out or (None, None, True)
     return html.Div(
         [
+            *([] if out else [error_banner(language)]),
             html.H2(t("nav_floor_map", language)),
             html.Div(
                 [
@@ -245,7 +258,7 @@ def layout(**_query: Any) -> html.Div:
                                     }
                                     for m in MEASURES
                                 ],
-                                value="time_used_pct",
+                                value=DEFAULT_MEASURE,
                                 inline=True,
                             ),
                         ]
@@ -254,11 +267,9 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="page-controls",
             ),
-            html.Div(id="floormap-note", className="empty"),
-            dcc.Graph(
-                id="floormap-graph", config={"displaylogo": False, "scrollZoom": True}
-            ),
-            dcc.Interval(id="floormap-tick", interval=60_000, disabled=True),
+            html.Div(note, id="floormap-note", className="empty"),
+            graph("floormap-graph", fig, scrollZoom=True),
+            dcc.Interval(id="floormap-tick", interval=60_000, disabled=tick_off),
             dcc.Location(id="floormap-go", refresh="callback-nav"),
         ]
     )
@@ -271,6 +282,7 @@ def layout(**_query: Any) -> html.Div:
     Input("app-url", "search"),
     Input("floormap-measure", "value"),
     Input("floormap-tick", "n_intervals"),
+    prevent_initial_call=True,  # the layout has them
 )
 def update_floor_map(
     search: str | None, measure: str | None, _tick: int | None
@@ -278,7 +290,7 @@ def update_floor_map(
     data = current()
     language = lang()
     f = current_filters(search)
-    measure = measure if measure in MEASURES else "time_used_pct"
+    measure = measure if measure in MEASURES else DEFAULT_MEASURE
     meta = data.metadata()
     spaces, zones, floors = select_spaces(meta, f)
     note = ""

@@ -13,8 +13,14 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard.analytics_api import call, live_state
-from dashboard.app import current_filters, lang
-from dashboard.components import empty, fmt_pct, kpi, table
+from dashboard.app import (
+    current_filters,
+    error_banner,
+    initial_outputs,
+    lang,
+    query_search,
+)
+from dashboard.components import empty, fmt_pct, graph, kpi, table
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t
@@ -132,31 +138,37 @@ def bands_figure(
     return fig
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page with its figures, for the URL's filters (``query``)."""
     language = lang()
+    search = query_search(query)
+    now = initial_outputs(update_now, None, search)
+    period = initial_outputs(update_period, search)
+    failed = [error_banner(language)] if now is None or period is None else []
+    cards, floors = now or (None, None)
+    kpis, bands, under, over = period or (None, None, None, None)
     return html.Div(
         [
+            *failed,
             html.H2(t("now", language)),
-            html.Div(id="overview-now", className="kpis"),
-            dcc.Graph(id="overview-now-floors", config={"displaylogo": False}),
+            html.Div(cards, id="overview-now", className="kpis"),
+            graph("overview-now-floors", floors),
             dcc.Interval(id="overview-tick", interval=30_000),
             html.H2(t("period_kpis", language)),
-            html.Div(id="overview-kpis", className="kpis"),
+            html.Div(kpis, id="overview-kpis", className="kpis"),
             html.Div(
                 [
-                    html.Div(
-                        dcc.Graph(id="overview-bands", config={"displaylogo": False})
-                    ),
+                    html.Div(graph("overview-bands", bands)),
                     html.Div(
                         [
                             html.H3(t("top_under", language)),
-                            html.Div(id="overview-top-under"),
+                            html.Div(under, id="overview-top-under"),
                         ]
                     ),
                     html.Div(
                         [
                             html.H3(t("top_over", language)),
-                            html.Div(id="overview-top-over"),
+                            html.Div(over, id="overview-top-over"),
                         ]
                     ),
                 ],
@@ -171,6 +183,7 @@ def layout(**_query: Any) -> html.Div:
     Output("overview-now-floors", "figure"),
     Input("overview-tick", "n_intervals"),
     Input("app-url", "search"),
+    prevent_initial_call=True,  # the layout has them
 )
 def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
     """People in the building and free desks/rooms per floor, refreshed every 30 s."""
@@ -230,6 +243,7 @@ def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
     Output("overview-top-under", "children"),
     Output("overview-top-over", "children"),
     Input("app-url", "search"),
+    prevent_initial_call=True,  # the layout has them
 )
 def update_period(search: str | None) -> tuple[Any, ...]:
     """KPIs of the period vs the previous one, target bands and top spaces."""

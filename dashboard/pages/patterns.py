@@ -12,7 +12,14 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard.analytics_api import call
-from dashboard.app import current_filters, lang
+from dashboard.app import (
+    current_filters,
+    error_banner,
+    initial_outputs,
+    lang,
+    query_search,
+)
+from dashboard.components import graph
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t, weekdays
@@ -23,6 +30,7 @@ logger = logging.getLogger(__name__)
 dash.register_page(__name__, path="/patterns", name="Patterns", order=2)  # type: ignore[no-untyped-call]
 
 LEVELS = ("building", "floor", "zone", "department")
+DEFAULT_LEVEL = "building"
 
 
 def value_column(frame: pd.DataFrame) -> str | None:
@@ -130,10 +138,15 @@ def weekly_figure(trend: pd.DataFrame, col: str, language: str) -> go.Figure:
     return fig
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page with its figures, for the URL's filters (``query``)."""
     language = lang()
+    search = query_search(query)
+    out = initial_outputs(update_patterns, search, DEFAULT_LEVEL)
+    heatmap, dow, weekly, note = out or (None, None, None, None)
     return html.Div(
         [
+            *([] if out else [error_banner(language)]),
             html.H2(t("nav_patterns", language)),
             html.Div(
                 [
@@ -144,22 +157,18 @@ def layout(**_query: Any) -> html.Div:
                             {"label": " " + t(f"f_{lv}", language), "value": lv}
                             for lv in LEVELS
                         ],
-                        value="building",
+                        value=DEFAULT_LEVEL,
                         inline=True,
                     ),
                 ],
                 className="page-controls",
             ),
-            html.Div(id="patterns-note", className="empty"),
-            dcc.Graph(id="patterns-heatmap", config={"displaylogo": False}),
+            html.Div(note, id="patterns-note", className="empty"),
+            graph("patterns-heatmap", heatmap),
             html.Div(
                 [
-                    html.Div(
-                        dcc.Graph(id="patterns-dow", config={"displaylogo": False})
-                    ),
-                    html.Div(
-                        dcc.Graph(id="patterns-weekly", config={"displaylogo": False})
-                    ),
+                    html.Div(graph("patterns-dow", dow)),
+                    html.Div(graph("patterns-weekly", weekly)),
                 ],
                 className="row",
             ),
@@ -174,12 +183,13 @@ def layout(**_query: Any) -> html.Div:
     Output("patterns-note", "children"),
     Input("app-url", "search"),
     Input("patterns-level", "value"),
+    prevent_initial_call=True,  # the layout has them
 )
 def update_patterns(search: str | None, level: str | None) -> tuple[Any, ...]:
     data = current()
     language = lang()
     f = current_filters(search)
-    level = level if level in LEVELS else "building"
+    level = level if level in LEVELS else DEFAULT_LEVEL
     try:
         how = call(data, "read_hour_of_week", f, level=level)
         daily = call(data, "read_utilization", f, level="day")

@@ -9,11 +9,17 @@ from typing import Any
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, html
 
 from dashboard.analytics_api import call
-from dashboard.app import current_filters, lang
-from dashboard.components import empty, fmt_pct, kpi, table
+from dashboard.app import (
+    current_filters,
+    error_banner,
+    initial_outputs,
+    lang,
+    query_search,
+)
+from dashboard.components import empty, fmt_pct, graph, kpi, table
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.i18n import t
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
@@ -86,15 +92,19 @@ def rooms_summary(sizing: pd.DataFrame) -> dict[str, float | None]:
     return out
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page with its figure, for the URL's filters (``query``)."""
     language = lang()
+    out = initial_outputs(update_rooms, query_search(query))
+    kpis, sizing, bookings = out or (None, None, None)
     return html.Div(
         [
+            *([] if out else [error_banner(language)]),
             html.H2(t("nav_rooms", language)),
-            html.Div(id="rooms-kpis", className="kpis"),
-            dcc.Graph(id="rooms-sizing", config={"displaylogo": False}),
+            html.Div(kpis, id="rooms-kpis", className="kpis"),
+            graph("rooms-sizing", sizing),
             html.H3(t("rooms_bookings", language)),
-            html.Div(id="rooms-bookings"),
+            html.Div(bookings, id="rooms-bookings"),
         ]
     )
 
@@ -104,6 +114,7 @@ def layout(**_query: Any) -> html.Div:
     Output("rooms-sizing", "figure"),
     Output("rooms-bookings", "children"),
     Input("app-url", "search"),
+    prevent_initial_call=True,  # the layout has them
 )
 def update_rooms(search: str | None) -> tuple[Any, ...]:
     data = current()

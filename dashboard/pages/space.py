@@ -9,10 +9,17 @@ from typing import Any
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, html
 
 from dashboard.analytics_api import call
-from dashboard.app import current_filters, lang
+from dashboard.app import (
+    current_filters,
+    error_banner,
+    initial_outputs,
+    lang,
+    query_search,
+)
+from dashboard.components import graph
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.i18n import t
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
@@ -62,11 +69,15 @@ def history_figure(daily: pd.DataFrame, title: str, language: str) -> go.Figure:
     return fig
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """The page with its figure, for the URL's space and filters (``query``)."""
+    out = initial_outputs(update_space, query_search(query))
+    title, history = out or (None, None)
     return html.Div(
         [
-            html.H2(id="space-title"),
-            dcc.Graph(id="space-history", config={"displaylogo": False}),
+            *([] if out else [error_banner(lang())]),
+            html.H2(title, id="space-title"),
+            graph("space-history", history),
         ]
     )
 
@@ -75,6 +86,7 @@ def layout(**_query: Any) -> html.Div:
     Output("space-title", "children"),
     Output("space-history", "figure"),
     Input("app-url", "search"),
+    prevent_initial_call=True,  # the layout has them
 )
 def update_space(search: str | None) -> tuple[str, go.Figure]:
     data = current()

@@ -60,6 +60,8 @@ def test_every_page_renders_without_console_errors(
     new_page: Any, served: Any, demo_db: dict[str, Any], path: str
 ) -> None:
     page, log = new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
     extra = "&space=f0-operations-d001" if path == "/space" else ""
     response = page.goto(served.url + path + demo_db["query"] + extra)
     assert response is not None and response.status == 200
@@ -69,6 +71,42 @@ def test_every_page_renders_without_console_errors(
     assert page.locator(".app-error").inner_text() == ""
     query = parse_qs(urlsplit(page.url).query)
     assert query["from"] == ["2026-11-02"] and query["to"] == ["2026-11-08"]
+    # The first layout is the whole page: every graph drawn, no callback run,
+    # plotly.js the cartesian bundle (not the full one).
+    graphs = page.locator(".dash-graph").count()
+    assert page.locator(".js-plotly-plot .main-svg").count() >= graphs
+    assert (graphs == 0) == (path == "/export")
+    assert not [u for u in requests if "_dash-update-component" in u]
+    assert not [u for u in requests if "plotly.min.js" in u]
+    assert [u for u in requests if "plotly-cartesian" in u] == (
+        []
+        if path == "/export"
+        else [served.url + "/assets/plotly-cartesian-4.1.1.min.js"]
+    )
+    assert log.errors == [], log.errors
+
+
+def test_a_link_without_filters_and_the_navigation_draw_the_page(
+    new_page: Any, served: Any, demo_db: dict[str, Any]
+) -> None:
+    page, log = new_page()
+    # Without its filters the page comes from the layout, and the filter sync
+    # completes the URL with the default period (the 28 days ending yesterday).
+    page.goto(served.url + "/rooms?site=hq")
+    page.wait_for_function("() => location.search.includes('from=')", timeout=15_000)
+    page.wait_for_function(GRAPH_READY, arg="#rooms-sizing", timeout=15_000)
+    _wait_idle(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["site"] == ["hq"] and query["wh"] == ["1"]
+    # The pages router draws the page navigated to, with the same filters.
+    page.goto(served.url + "/rooms" + demo_db["query"])
+    page.wait_for_function(GRAPH_READY, arg="#rooms-sizing", timeout=15_000)
+    page.click("#app-nav-nav_patterns")
+    page.wait_for_function("() => location.pathname === '/patterns'", timeout=10_000)
+    page.wait_for_function(GRAPH_READY, arg="#patterns-heatmap", timeout=15_000)
+    _wait_idle(page)
+    assert parse_qs(urlsplit(page.url).query)["from"] == ["2026-11-02"]
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 3
     assert log.errors == [], log.errors
 
 
