@@ -25,6 +25,32 @@ def _progress(msg: str) -> None:
     click.echo(msg, err=True)
 
 
+# glibc mallopt parameters
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc keep freed memory for reuse instead of returning it to the
+    system after every chunk: the same arrays are allocated chunk after chunk,
+    and fresh pages from the kernel cost a page fault each (about a tenth of
+    the compute's CPU on a year). Peak memory is unchanged (measured). No-op
+    where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    for param, value in (
+        (_M_TRIM_THRESHOLD, 1 << 30),  # keep up to 1 GiB of free heap [bytes]
+        (_M_TOP_PAD, 64 << 20),  # grow the heap 64 MiB at a time [bytes]
+        (_M_MMAP_THRESHOLD, 32 << 20),  # blocks below 32 MiB from the heap [bytes]
+    ):
+        mallopt(ctypes.c_int(param), ctypes.c_int(value))
+
+
 @click.command("analyze")
 @click.option(
     "--from",
@@ -61,6 +87,7 @@ def analyze(
     """
     from analytics.pipeline import run_analyze
 
+    _keep_freed_memory()
     if first and last and last < first:
         raise click.ClickException(
             f"--to {last.date()} is before --from {first.date()}"

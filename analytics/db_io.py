@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
+from analytics.pgbinary import encode_copy
 from occupancy.db import read_frame
 
 logger = logging.getLogger(__name__)
@@ -340,19 +341,46 @@ def touched_days(conn: Any, since: dt.datetime, tz: str) -> set[dt.date]:
 
 
 # --------------------------------------------------------------------- writes
+def staging_table(table: str) -> str:
+    """The name of ``table``'s copy during a full rewrite."""
+    return f"{table}__rewrite"
+
+
 def _array_literal(items: Any) -> str:
     esc = ('"' + str(x).replace("\\", "\\\\").replace('"', '\\"') + '"' for x in items)
     return "{" + ",".join(esc) + "}"
 
 
-def copy_frame(cur: Any, table: str, frame: pd.DataFrame) -> int:
-    """COPY ``frame`` into ``table`` (columns by name), CSV written by Arrow's
-    C++ writer (pandas' per-cell float formatting dominated the time)."""
+def column_types(cur: Any, table: str) -> dict[str, str]:
+    """Column name -> type (``format_type``) of ``table``."""
+    cur.execute(
+        """SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+            WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped""",
+        (table,),
+    )
+    return {str(name): str(kind) for name, kind in cur.fetchall()}
+
+
+def copy_frame(
+    cur: Any, table: str, frame: pd.DataFrame, *, binary: bool = True
+) -> int:
+    """COPY ``frame`` into ``table`` (columns by name): binary
+    (:mod:`analytics.pgbinary`, the same stored values) when every column's
+    type and values allow, else CSV written by Arrow's C++ writer (pandas'
+    per-cell float formatting dominated the time)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     if len(frame) == 0:
         return 0
+    encoded = encode_copy(frame, column_types(cur, table)) if binary else None
+    if encoded is not None:
+        columns, body = encoded
+        stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        cur.copy_expert(stmt.as_string(cur), io.BytesIO(body), size=1 << 20)
+        return len(frame)
     data = pa.Table.from_pandas(frame, preserve_index=False)
     buf = io.BytesIO()
     pacsv.write_csv(data, buf, pacsv.WriteOptions(include_header=False))
@@ -361,15 +389,22 @@ def copy_frame(cur: Any, table: str, frame: pd.DataFrame) -> int:
         sql.Identifier(table),
         sql.SQL(", ").join(map(sql.Identifier, list(frame.columns))),
     )
-    cur.copy_expert(stmt.as_string(cur), buf)
+    cur.copy_expert(stmt.as_string(cur), buf, size=1 << 20)
     return len(frame)
 
 
 def write_rollups(
-    conn: Any, first: dt.date, last: dt.date, frames: dict[str, pd.DataFrame]
+    conn: Any,
+    first: dt.date,
+    last: dt.date,
+    frames: dict[str, pd.DataFrame],
+    *,
+    staged: bool = False,
 ) -> dict[str, int]:
     """Replace the rows of local days ``first``..``last`` in every rollup table
-    by ``frames`` (one transaction; COPY in). Returns rows written per table."""
+    by ``frames`` (one transaction; COPY in). ``staged``: append to the
+    tables of :func:`begin_rewrite` instead (they hold no rows of those days).
+    Returns rows written per table."""
     written: dict[str, int] = {}
     with conn, conn.cursor() as cur:
         # Do not wait for the WAL flush of each chunk: rollups can be recomputed,
@@ -377,19 +412,21 @@ def write_rollups(
         # only durable once every earlier commit's WAL is (WAL flushes in order).
         cur.execute("SET LOCAL synchronous_commit = off")
         for table in ROLLUP_TABLES:
-            cur.execute(
-                sql.SQL("DELETE FROM {} WHERE day BETWEEN %s AND %s").format(
-                    sql.Identifier(table)
-                ),
-                (first, last),
-            )
+            target = staging_table(table) if staged else table
+            if not staged:
+                cur.execute(
+                    sql.SQL("DELETE FROM {} WHERE day BETWEEN %s AND %s").format(
+                        sql.Identifier(table)
+                    ),
+                    (first, last),
+                )
             frame = frames.get(table)
             if frame is None or len(frame) == 0:
                 written[table] = 0
                 continue
             if table == "analytics_dept_presence":
                 frame = frame.assign(badges=frame["badges"].map(_array_literal))
-            written[table] = copy_frame(cur, table, frame)
+            written[table] = copy_frame(cur, target, frame)
     return written
 
 

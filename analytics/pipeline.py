@@ -214,13 +214,17 @@ def run_analyze(
     full: bool = False,
     progress: Callable[[str], None] | None = None,
     connect: Callable[[], Any] | None = None,
+    rewrite: bool | None = None,
 ) -> AnalyzeReport:
     """Compute and store rollups. ``full`` (or no watermark yet): every day in
     [first, last] (default: the days that have events). Otherwise only the days
     touched by events received after the watermark, plus their neighbours.
     ``connect``: opens another connection to the same database, on which the
     events are read while the rollups are written on ``conn`` (faster with
-    several chunks; the results are the same)."""
+    several chunks; the results are the same). ``rewrite``: a full run writes
+    the rollup tables anew and swaps them in (:mod:`analytics.db_rewrite`)
+    instead of replacing its days chunk by chunk; same rows. Default: when
+    every day with events is recomputed in more than one chunk."""
     from analytics import store
 
     t0 = time.perf_counter()
@@ -252,6 +256,9 @@ def run_analyze(
     known = sorted(
         set(spaces["space_id"].astype(str)) | set(zones["zone_id"].astype(str))
     )
+    if rewrite is None:
+        rewrite = first is None and last is None and len(runs) > 1
+    rewrite = rewrite and mode == "full" and bool(runs)
     totals: dict[str, int] = {}
     phases = {"read": 0.0, "compute": 0.0, "write": 0.0}
     n_events = 0
@@ -290,7 +297,7 @@ def run_analyze(
 
     def write(run: tuple[dt.date, dt.date], frames: dict[str, pd.DataFrame]) -> None:
         t = time.perf_counter()
-        written = store.write_rollups(conn, *run, frames)
+        written = store.write_rollups(conn, *run, frames, staged=staged)
         for k, v in written.items():
             totals[k] = totals.get(k, 0) + v
         phases["write"] += time.perf_counter() - t
@@ -302,8 +309,11 @@ def run_analyze(
     # time; without, one thread does both on ``conn``, in submission order.
     # At most one chunk's events ahead and one chunk's rollups behind are held;
     # chunks are independent, so the results are those of the sequential order.
-    rconn = connect() if connect is not None and len(runs) > 1 else None
+    rconn = None
+    staged = False
     try:
+        rconn = connect() if connect is not None and len(runs) > 1 else None
+        staged = rewrite and store.begin_rewrite(conn, runs[0][0], runs[-1][1])
         with (
             ThreadPoolExecutor(1, "analyze-write") as writer,
             ThreadPoolExecutor(1, "analyze-read") as reader,
@@ -332,6 +342,17 @@ def run_analyze(
                 del frames
             if pending_write is not None:
                 pending_write.result()
+        if staged:
+            t = time.perf_counter()
+            store.finish_rewrite(conn)
+            phases["write"] += time.perf_counter() - t
+            say(
+                f"analyze: indexes built, tables swapped in {time.perf_counter() - t:.1f} s"
+            )
+    except BaseException:
+        if staged:
+            store.abandon_rewrite(conn)
+        raise
     finally:
         if rconn is not None:
             rconn.close()

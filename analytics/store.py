@@ -1,5 +1,6 @@
 """The public analytics API for reports, the dashboard and the commands: one
-import for the I/O module (:mod:`analytics.db_io`) and the rollup readers
+import for the I/O modules (:mod:`analytics.db_io`, the full rewrite in
+:mod:`analytics.db_rewrite`) and the rollup readers
 (:mod:`analytics.read_levels`, :mod:`analytics.read_colocation`,
 :mod:`analytics.read_rooms`, shared pieces in :mod:`analytics.read_common`).
 Everything it returns is k-suppressed where it describes people (badge-derived
@@ -31,6 +32,7 @@ from analytics.db_io import (
     write_rollups,
     write_watermark,
 )
+from analytics.db_rewrite import abandon_rewrite, begin_rewrite, finish_rewrite
 from analytics.read_colocation import (
     read_colocation,
     read_colocation_trend,
@@ -77,6 +79,8 @@ __all__ = [
     "ROLLUP_TABLES",
     "_FILTER_ATTRS",
     "StoreError",
+    "abandon_rewrite",
+    "begin_rewrite",
     "buckets_per_day",
     "calendar_for",
     "copy_frame",
@@ -84,6 +88,7 @@ __all__ = [
     "copy_out_arrow",
     "event_day_range",
     "filtered_spaces",
+    "finish_rewrite",
     "import_bookings",
     "keep_groups",
     "level_agg_rows",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.calendar import Calendar
+from analytics.groupsum import group_row_sums
 
 logger = logging.getLogger(__name__)
 
@@ -389,7 +390,7 @@ def level_buckets(
     def per_group(mat: np.ndarray) -> np.ndarray:
         out = np.zeros((ng, nb))
         if len(g_sorted):
-            out[g_sorted[firsts]] = np.add.reduceat(mat[s_sorted], firsts, axis=0)
+            out[g_sorted[firsts]] = group_row_sums(mat, s_sorted, firsts)
         return out
 
     frames = {

@@ -680,7 +680,11 @@ def main_from_db(args: argparse.Namespace) -> int:
         server.stop(mode="fast")
         if not keep:
             shutil.rmtree(base, ignore_errors=True)  # ~11 GB for the year
-    phases = [ln for ln in full.log.splitlines() if ln.startswith("analyze phases")]
+    phases = [
+        ln
+        for ln in full.log.splitlines()
+        if ln.startswith(("analyze phases", "analyze: indexes built"))
+    ]
     summary = [ln for ln in (full.log + inc.log).splitlines() if " day(s) in " in ln]
     print(
         f"{args.desks} desks + {int((spaces['kind'] != 'desk').sum())} rooms, {first}..{last}"

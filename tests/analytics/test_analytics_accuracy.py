@@ -177,3 +177,40 @@ def test_evaluate_command_prints_errors_per_measure(
         ],
     )
     assert missing.exit_code != 0 and "nope" in missing.output
+
+
+def test_level_sums_without_gathering_equal_the_gathered_ones(
+    simulated: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulated week's rollups with the group sums taken from slices
+    (consecutive member rows) are bit-identical to gathering every member."""
+    from analytics import utilization
+    from analytics.calendar import local_days_utc_range
+    from analytics.groupsum import group_row_sums
+    from analytics.pipeline import CONTEXT, AnalyzeParams, compute_days
+
+    cal, settings = simulated["cal"], simulated["settings"]
+    last = START + dt.timedelta(days=DAYS - 1)
+    start, end = local_days_utc_range(cal, START, last)
+    conn = connect(simulated["url"])
+    try:
+        spaces, zones = simulated["spaces"], simulated["zones"]
+        events = store.read_events(conn, start - CONTEXT, end + CONTEXT)
+        sightings = store.read_sightings(conn, start, end)
+        badges = store.read_badge_departments(conn)
+    finally:
+        conn.close()
+    args = (events, sightings, badges, spaces, zones, cal)
+    params = AnalyzeParams.from_settings(settings)
+    sliced = compute_days(*args, params, START, last)
+    monkeypatch.setattr(
+        utilization,
+        "group_row_sums",
+        lambda mat, members, firsts: group_row_sums(
+            mat, members, firsts, gather_all=True
+        ),
+    )
+    gathered = compute_days(*args, params, START, last)
+    assert len(sliced["analytics_level_buckets"]) > 1000
+    for table, frame in gathered.items():
+        pd.testing.assert_frame_equal(sliced[table], frame, check_exact=True, obj=table)

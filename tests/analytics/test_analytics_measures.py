@@ -1,4 +1,4 @@
-"""Group peaks, k-suppression, co-location, rooms, desk sharing, CSV export."""
+"""Group peaks, group row sums, k-suppression, co-location, rooms, desk sharing, CSV export."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 from analytics.colocation import colocation_matrix, department_presence, diversity
 from analytics.desks import desk_sharing
+from analytics.groupsum import group_row_sums
 from analytics.privacy import suppress
 from analytics.reports import write_report
 from analytics.rooms import booking_stats, room_sizing
@@ -305,3 +306,27 @@ def test_hour_of_week_mean_median_p90_max_over_weeks() -> None:
     assert abs(got["people_p90"] - 3.8) < 1e-9
     assert got["utilization_pct"] == 30.0 and got["utilization_max_pct"] == 40.0
     assert got["peak_people"] == 4.0
+
+
+def test_group_row_sums_by_hand_and_bit_identical_to_gathering() -> None:
+    # Rows 1, 2, 4, 8. Groups: all four rows (consecutive: 15), rows 1 and 3
+    # (not consecutive: 2 + 8 = 10), row 2 alone (4), row 3 alone (the last
+    # row: 8).
+    mat = np.array([[1.0], [2.0], [4.0], [8.0]])
+    members = np.array([0, 1, 2, 3, 1, 3, 2, 3])
+    firsts = np.array([0, 4, 6, 7])
+    np.testing.assert_array_equal(
+        group_row_sums(mat, members, firsts), [[15.0], [10.0], [4.0], [8.0]]
+    )
+    # Values of very different magnitudes, so the order of the additions shows
+    # in the last bits; consecutive and scattered groups mixed.
+    rng = np.random.default_rng(3)
+    mat = rng.standard_normal((50, 7)) * 10.0 ** rng.integers(-8, 9, (50, 7))
+    groups = [np.arange(0, 50), np.arange(10, 20), np.array([3, 7, 1]), np.array([49])]
+    groups += [np.sort(rng.choice(50, 12, replace=False)) for _ in range(5)]
+    members = np.concatenate(groups)
+    firsts = np.r_[0, np.cumsum([len(g) for g in groups])[:-1]]
+    fast = group_row_sums(mat, members, firsts)
+    gathered = group_row_sums(mat, members, firsts, gather_all=True)
+    assert fast.tobytes() == gathered.tobytes()
+    np.testing.assert_allclose(fast[1], mat[10:20].sum(axis=0))

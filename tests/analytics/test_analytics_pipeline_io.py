@@ -1,17 +1,22 @@
 """The fast paths of ``occupancy analyze`` give what the plain ones give:
 binary event read == CSV read, categorical sessionization == object, the
-read on a second connection == one connection (over several chunks)."""
+read on a second connection == one connection (over several chunks), the
+binary rollup COPY == CSV, the full rewrite of the rollup tables == replacing
+their days."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from psycopg2 import sql
 
+from analytics import db_io as store_io
 from analytics import store
+from analytics.pgbinary import encode_copy, to_float4
 from analytics.pipeline import run_analyze
 from analytics.sessions import state_intervals
 from occupancy.db import connect, copy_rows, read_frame
@@ -200,4 +205,234 @@ def test_reading_on_a_second_connection_gives_the_same_rollups(
     finally:
         with conn, conn.cursor() as cur:
             cur.execute("DELETE FROM sensor_events")
+        conn.close()
+
+
+def _schema(conn: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Indexes (name, definition), constraints (name, definition) and
+    privileges of every rollup table."""
+    out = {}
+    with conn.cursor() as cur:
+        for table in store.ROLLUP_TABLES:
+            cur.execute(
+                """SELECT 'index', indexname, indexdef FROM pg_indexes WHERE tablename = %(t)s
+                   UNION ALL SELECT 'constraint', conname, pg_get_constraintdef(oid)
+                     FROM pg_constraint WHERE conrelid = %(t)s::regclass
+                   UNION ALL SELECT 'grant', grantee, privilege_type
+                     FROM information_schema.role_table_grants WHERE table_name = %(t)s
+                   UNION ALL SELECT 'options', relname, array_to_string(reloptions, ',')
+                     FROM pg_class WHERE oid = %(t)s::regclass
+                   ORDER BY 1, 2, 3""",
+                {"t": table},
+            )
+            out[table] = cur.fetchall()
+    conn.rollback()
+    return out
+
+
+def _leftovers(conn: Any) -> list[str]:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT relname FROM pg_class WHERE right(relname, 9) = '__rewrite'"
+        )
+        names = [r[0] for r in cur.fetchall()]
+    conn.rollback()
+    return names
+
+
+def test_full_rewrite_equals_replacing_days_and_keeps_the_tables_schema(
+    database_url: str,
+) -> None:
+    """A full run over every day writes index-less copies of the rollup tables
+    and swaps them in: same rows as replacing the days chunk by chunk, rows of
+    days without events kept, the same indexes, constraints and grants; a
+    failed rewrite leaves the tables as they were and nothing behind."""
+    settings = load_settings({"database_url": database_url})
+    conn = connect(database_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "DO $$ BEGIN CREATE ROLE analytics_rewrite_reader NOLOGIN;"
+                " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            )
+            cur.execute(
+                "GRANT SELECT ON analytics_space_daily TO analytics_rewrite_reader"
+            )
+            cur.execute("ALTER TABLE analytics_level_hourly SET (fillfactor = 90)")
+            # A day outside the events (e.g. its events dropped by retention).
+            cur.execute(
+                """INSERT INTO analytics_space_daily VALUES ('2026-01-05', %s,
+                   28800, 28800, 3600, 3600, 3600, 1, 0, 1, 1, true)""",
+                (DESKS[0],),
+            )
+        _insert(conn, _days("2026-04-01", 30))
+        before = _schema(conn)
+        replaced = run_analyze(
+            conn, settings, full=True, progress=lambda m: None, rewrite=False
+        )
+        in_place = _all_rollups(conn)
+        assert _schema(conn) == before
+        said: list[str] = []
+        rewritten = run_analyze(
+            conn, settings, full=True, progress=said.append, rewrite=True
+        )
+        assert any(m.startswith("analyze: indexes built") for m in said)
+        assert rewritten.rows == replaced.rows and replaced.chunks == 3
+        swapped = _all_rollups(conn)
+        for table, frame in in_place.items():
+            pd.testing.assert_frame_equal(swapped[table], frame, obj=table)
+        sd = swapped["analytics_space_daily"]
+        assert sd["day"].astype(str).eq("2026-01-05").sum() == 1
+        assert len(sd) == 30 * (len(DESKS) + 1) + 1
+        assert _schema(conn) == before
+        assert ("grant", "analytics_rewrite_reader", "SELECT") in before[
+            "analytics_space_daily"
+        ]
+        assert ("options", "analytics_level_hourly", "fillfactor=90") in before[
+            "analytics_level_hourly"
+        ]
+        assert _leftovers(conn) == []
+
+        # The reads fail (a closed second connection): tables untouched.
+        def closed() -> Any:
+            c = connect(database_url)
+            c.close()
+            return c
+
+        with pytest.raises(Exception, match="closed"):
+            run_analyze(
+                conn,
+                settings,
+                full=True,
+                progress=lambda m: None,
+                connect=closed,
+                rewrite=True,
+            )
+        conn.rollback()
+        after_failure = _all_rollups(conn)
+        for table, frame in in_place.items():
+            pd.testing.assert_frame_equal(after_failure[table], frame, obj=table)
+        assert _leftovers(conn) == [] and _schema(conn) == before
+        other = connect(database_url)  # the rewrite lock was released
+        try:
+            with other.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(5202101)")
+                assert cur.fetchone() == (True,)
+        finally:
+            other.close()
+    finally:
+        with conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM sensor_events")
+            for table in store.ROLLUP_TABLES:
+                cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
+            cur.execute(
+                "REVOKE ALL ON analytics_space_daily FROM analytics_rewrite_reader"
+            )
+            cur.execute("DROP ROLE analytics_rewrite_reader")
+            cur.execute("ALTER TABLE analytics_level_hourly RESET (fillfactor)")
+        conn.close()
+
+
+def test_to_float4_rounds_like_the_real_text_input() -> None:
+    # Exactly halfway between two floats, the float64's shortest decimal text
+    # (what CSV carries) lies above or below the midpoint, and strtof follows
+    # the text: 1 + 2^-24 is written 1.0000000596046448 (> the midpoint, so
+    # up to 1 + 2^-23; numpy's ties-to-even gives 1.0); 1 + 3 * 2^-24 is written
+    # 1.0000001788139343 (< the midpoint, so down to 1 + 2^-23; numpy: 1 + 2^-22).
+    x = np.array([1 + 2**-24, 1 + 3 * 2**-24, 0.1, 3600.0, 1.5, -0.0, np.nan])
+    got = to_float4(x)
+    assert got is not None and got.dtype == np.float32
+    want = np.array(
+        [1 + 2**-23, 1 + 2**-23, np.float32(0.1), 3600.0, 1.5, -0.0, np.nan],
+        dtype=np.float32,
+    )
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got[5])
+    assert to_float4(np.array([1e39])) is None  # the text input refuses it
+
+
+def test_binary_copy_stores_what_csv_stores(database_url: str) -> None:
+    """Every rollup column type through binary COPY == through CSV, compared
+    in the database (floats bit for bit, with values on float32 midpoints)."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    ties = 1 + (2 * rng.integers(0, 2**20, n) + 1) * 2.0**-24  # all midpoints
+    floats = np.where(rng.random(n) < 0.3, ties, rng.random(n) * 3600)
+    floats[:4] = [np.inf, -0.0, 0.0, 16777217.0]
+    ts = pd.Timestamp("2026-03-01", tz="UTC") + pd.to_timedelta(
+        rng.integers(0, 10**6, n) * 900, unit="s"
+    )
+    names = np.array(["f0-d0001", "zone-é", "b", "f10-room-large"], dtype=object)
+    hourly = pd.DataFrame(
+        {
+            "day": [
+                dt.date(2026, 3, 1) + dt.timedelta(days=int(k))
+                for k in rng.integers(0, 40, n)
+            ],
+            "hour": rng.integers(0, 24, n),
+            "space_id": names[rng.integers(0, 4, n)],
+            "measured_s": floats,
+            "occupied_s": rng.random(n) * 1e-3,
+            "people_s": rng.integers(0, 10**6, n),
+            "peak_people": floats[::-1].copy(),
+            "in_working_hours": rng.random(n) < 0.5,
+        }
+    )
+    buckets = pd.DataFrame(
+        {
+            "bucket_start": ts,
+            "day": ts.tz_convert(TZ).date,
+            "level": names[rng.integers(0, 4, n)],
+            "level_id": pd.Categorical(names[rng.integers(0, 4, n)]),
+            "spaces": rng.integers(0, 3000, n),
+            "capacity": rng.integers(0, 3000, n),
+            "measured_spaces": rng.integers(0, 3000, n),
+            "desks_measured": rng.integers(0, 3000, n),
+            "capacity_s": floats * 1e3,
+            "measured_s": floats,
+            "occupied_s": rng.standard_normal(n) * 1e12,
+            "people_s": ties,
+            "peak_people": floats,
+            "peak_desks_occupied": rng.random(n),
+            "in_working_hours": rng.random(n) < 0.5,
+        }
+    )
+    conn = connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            for table, frame in (
+                ("analytics_space_hourly", hourly),
+                ("analytics_level_buckets", buckets),
+            ):
+                assert encode_copy(frame, store_io.column_types(cur, table)) is not None
+                for name in ("via_csv", "via_binary"):
+                    cur.execute(
+                        sql.SQL("CREATE TEMP TABLE {} (LIKE {})").format(
+                            sql.Identifier(name), sql.Identifier(table)
+                        )
+                    )
+                store.copy_frame(cur, "via_csv", frame, binary=False)
+                store.copy_frame(cur, "via_binary", frame)
+                for a, b in (("via_csv", "via_binary"), ("via_binary", "via_csv")):
+                    cur.execute(
+                        sql.SQL(
+                            "SELECT count(*) FROM (SELECT * FROM {} EXCEPT ALL"
+                            " SELECT * FROM {}) d"
+                        ).format(sql.Identifier(a), sql.Identifier(b))
+                    )
+                    assert cur.fetchone() == (0,), (table, a, b)
+                cur.execute("SELECT count(*) FROM via_binary")
+                assert cur.fetchone() == (n,)
+                cur.execute("DROP TABLE via_csv, via_binary")
+            # Not representable exactly in binary: left to the CSV path.
+            types = store_io.column_types(cur, "analytics_space_hourly")
+            as_f32 = hourly.assign(people_s=hourly["measured_s"].astype(np.float32))
+            assert encode_copy(as_f32.drop(columns="measured_s"), types) is not None
+            assert encode_copy(hourly.assign(space_id=None), types) is None
+            # CSV writes NaN as an empty field (NULL: refused by NOT NULL).
+            assert encode_copy(hourly.assign(people_s=np.nan), types) is None
+            wide = hourly.assign(hour=2**40)
+            assert encode_copy(wide, types) is None
+        conn.rollback()
+    finally:
         conn.close()
