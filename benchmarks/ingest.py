@@ -10,8 +10,9 @@ temporary directory, then measures, QoS 1 throughout:
 2. COPY alone: rows/s COPYed into the ``sensor_events`` hypertable;
 3. ingest, our format: publisher (own process) → Mosquitto → ``occupancy ingest``
    (own process) → TimescaleDB, counted when committed (``ingest_stats``);
-4. the ingester alone: a backlog of ``--drain`` messages queued in its session
-   while it was stopped, timed from its start until all are committed;
+4. the ingester alone: a backlog of ``--drain`` messages (our format, and the
+   mix unless ``--skip-mix``) queued in its session while it was stopped, timed
+   from its start until all are committed;
 5. ingest, a mix of real formats (zigbee2mqtt, ESPHome, Tasmota, TTS v3 uplink,
    OpenMQTTGateway BLE badge, ours).
 
@@ -29,6 +30,7 @@ import io
 import logging
 import multiprocessing as mp
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -232,12 +234,17 @@ def broker_ceiling(
     return ((got - 1) / (last - first) if last > first else 0.0), pub_rate
 
 
-def _publisher_n(host: str, port: int, root: str, n: int, out: Any) -> None:
+def _publisher_n(
+    host: str, port: int, root: str, n: int, out: Any, kind: str = "ours"
+) -> None:
+    gen = _mix if kind == "mix" else _ours
     pub = _FastPublisher(host, port)
     now = _now()
     t0 = time.perf_counter()
     for i in range(n):
-        pub.publish(*_ours(root, i, now))
+        if not i % 500:
+            now = _now()
+        pub.publish(*gen(root, i, now))
     pub.finish()
     out.put(n / (time.perf_counter() - t0))
 
@@ -323,9 +330,7 @@ def run_ingest(
     root = f"bench/{uuid.uuid4().hex[:6]}/occupancy"
     tag = uuid.uuid4().hex[:4]
     cids = [f"bench-ingest-{kind}-{tag}-{n}" for n in range(ingesters)]
-    topics = [f"{root}/#"]
-    if kind == "mix":
-        topics += ["zigbee2mqtt/#", "+/binary_sensor/#", "tele/#", "v3/#", "home/#"]
+    topics = _topics(root, kind)
     procs = []
     for cid in cids:
         env = {
@@ -397,6 +402,7 @@ def run_ingest(
             pr.terminate()
         for pr in procs:
             pr.wait(timeout=30)
+        _drop_sessions(host, port, cids)
     half = [s for s in samples if s[0] >= duration / 2]
     slope = 0.0
     if len(half) >= 2:
@@ -423,18 +429,49 @@ def run_ingest(
     }
 
 
-def run_drain(db_url: str, host: str, port: int, n: int) -> dict[str, float]:
+def _topics(root: str, kind: str) -> list[str]:
+    """The ingester's topic filters for a run of ``kind``."""
+    if kind == "mix":
+        return [f"{root}/#", *MIX_TOPICS]
+    return [f"{root}/#"]
+
+
+#: Topic filters of the other formats of the mix (fixed topics, not per run).
+MIX_TOPICS = ("zigbee2mqtt/#", "+/binary_sensor/#", "tele/#", "v3/#", "home/#")
+
+
+def _drop_sessions(host: str, port: int, client_ids: list[str]) -> None:
+    """End the persistent sessions of stopped ingesters (clean start, no
+    expiry): a session left subscribed to the mix's fixed topics would have the
+    broker queue every later mix message for it too."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    for cid in client_ids:
+        c = _client(cid)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 0
+        c.connect(host, port, clean_start=True, properties=props)
+        c.loop_start()
+        time.sleep(0.2)
+        c.disconnect()
+        c.loop_stop()
+
+
+def run_drain(
+    db_url: str, host: str, port: int, n: int, kind: str = "ours"
+) -> dict[str, float]:
     """The ingester's own capacity, without a publisher competing: ``n`` messages
-    (our format) are queued in its persistent session while it is stopped, then
-    it is started and timed until all are committed."""
+    (``kind``: our format or the mix) are queued in its persistent session while
+    it is stopped, then it is started and timed until all are committed."""
     root = f"bench/{uuid.uuid4().hex[:6]}/occupancy"
-    cid = f"bench-drain-{uuid.uuid4().hex[:4]}"
+    cid = f"bench-drain-{kind}-{uuid.uuid4().hex[:4]}"
     env = {
         **os.environ,
         "OCCUPANCY_DATABASE_URL": db_url,
         "OCCUPANCY_MQTT_URL": f"mqtt://{host}:{port}",
         "OCCUPANCY_TOPIC_ROOT": root,
-        "OCCUPANCY_INGEST_TOPICS": f"{root}/#",
+        "OCCUPANCY_INGEST_TOPICS": ",".join(_topics(root, kind)),
         "OCCUPANCY_INGEST_CLIENT_ID": cid,
         "OCCUPANCY_PSEUDONYM_KEY": KEY,
         "OCCUPANCY_METRICS_PORT": "0",
@@ -470,7 +507,7 @@ def run_drain(db_url: str, host: str, port: int, n: int) -> dict[str, float]:
         proc.wait(timeout=30)
     base = _stats(db_url, [cid])[cid]
     q: Any = mp.Queue()
-    pub = mp.Process(target=_publisher_n, args=(host, port, root, n, q))
+    pub = mp.Process(target=_publisher_n, args=(host, port, root, n, q, kind))
     pub.start()
     pub.join()
     t0 = time.perf_counter()
@@ -485,6 +522,7 @@ def run_drain(db_url: str, host: str, port: int, n: int) -> dict[str, float]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        _drop_sessions(host, port, [cid])
     return {"rate": n / seconds, "seconds": seconds, "us_per_msg": 1e6 * cpu / n}
 
 
@@ -502,12 +540,20 @@ def main() -> None:
     ap.add_argument("--copy-rows", type=int, default=200_000)
     ap.add_argument("--skip-mix", action="store_true")
     ap.add_argument(
+        "--skip-ours", action="store_true", help="Run only the mix of formats."
+    )
+    ap.add_argument(
         "--drain",
         type=int,
         default=50_000,
         metavar="N",
         help="Also time the ingester draining N messages queued in its session "
         "(its capacity without a publisher competing; 0: skip).",
+    )
+    ap.add_argument(
+        "--only-drain",
+        action="store_true",
+        help="Skip the end-to-end runs (ceilings and --drain only).",
     )
     ap.add_argument(
         "--ingesters",
@@ -560,16 +606,18 @@ def main() -> None:
         print(f"broker-alone ceiling (the higher): {broker:,.0f} msg/s")
         copy = copy_ceiling(pg.url(), args.copy_rows)
         print(f"COPY alone into the hypertable:               {copy:,.0f} rows/s")
-        if args.drain:
-            d = run_drain(pg.url(), "127.0.0.1", mq.port, args.drain)
+        kinds = ([] if args.skip_ours else ["ours"]) + (
+            [] if args.skip_mix else ["mix"]
+        )
+        for kind in kinds if args.drain else []:
+            d = run_drain(pg.url(), "127.0.0.1", mq.port, args.drain, kind)
             print(
-                f"ingester alone, draining {args.drain:,} queued messages (ours): "
+                f"ingester alone, draining {args.drain:,} queued messages ({kind}): "
                 f"{d['rate']:,.0f} msg/s ({d['seconds']:.1f} s, start-up included), "
                 f"{d['us_per_msg']:.0f} µs CPU/message"
             )
-        kinds = ["ours"] + ([] if args.skip_mix else ["mix"])
         counts = args.ingesters or [1]
-        for kind in kinds:
+        for kind in [] if args.only_drain else kinds:
             for n in counts:
                 # A fresh group per run: the persistent sessions of earlier runs'
                 # ingesters stay members of their group and would get a share.
@@ -601,6 +649,8 @@ def main() -> None:
     finally:
         mq.stop()
         pg.stop(mode="immediate")
+        # the database of a run is gigabytes: do not leave it behind
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,17 @@
 """The ingester: MQTT 5 in, TimescaleDB out, at least once, idempotent.
 
-Threads: paho's network loop only enqueues (``on_message``); one worker takes
-what is queued (up to ``batch_size``), decodes, commits one transaction, then
-acknowledges those messages in order (paho manual ack). Nothing is acknowledged
-before it is committed, so a crash, a dead database or a broker restart loses
-nothing: the broker redelivers (persistent session: fixed client id, clean start
-off, session expiry) and the database's unique keys drop the duplicates.
+Threads: paho's network loop only enqueues (``on_message``); the worker takes
+what is queued (up to ``batch_size``) and decodes it while the previous batch
+is committed on a database thread (a pipeline of two batches, one transaction
+at a time), then acknowledges each batch in order once it committed (paho
+manual ack). Nothing is acknowledged before it is committed, so a crash, a dead
+database or a broker restart loses nothing: the broker redelivers (persistent
+session: fixed client id, clean start off, session expiry) and the database's
+unique keys drop the duplicates.
 
-Receive Maximum = 2 × ``batch_size`` (one batch committing, the next arriving)
-bounds what the broker sends unacknowledged, so the in-memory buffer is bounded
-too (``buffer_max`` caps it further). The hot path is lean: PUBLISH packets
+Receive Maximum = 3 × ``batch_size`` (one batch committing, one being decoded,
+one arriving) bounds what the broker sends unacknowledged, so the in-memory
+buffer is bounded too (``buffer_max`` caps it further). The hot path is lean: PUBLISH packets
 without properties skip paho's per-message objects (:mod:`ingest.fastclient`),
 a committed batch is acknowledged with one write, COPY text is built directly.
 """
@@ -22,8 +24,9 @@ import queue
 import random
 import threading
 import time
-import zlib
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -32,17 +35,20 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ingest.batch import Batch, BatchResult, Health, HealthBuffer
 from ingest.context import DecodeContext, DeviceInfo
 from ingest.fastclient import FastClient
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
+from ingest.redelivery import ARRIVAL_SOURCES, Msg, digest_of, recall
 from ingest.registry import decode_message
 from ingest.writer import DatabaseDown, Item, Writer
-from occupancy.events import TsSource
 from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["IngestError", "Ingester", "build_context"]
+
+_digest = digest_of  # the name the tests know
 
 #: Session kept by the broker while the ingester is away [s]. Mosquitto 2.0 lost
 #: sessions with a 7-day expiry across a restart here; 1 day survives it.
@@ -53,21 +59,6 @@ DEVICE_REFRESH_S = 60.0
 
 class IngestError(RuntimeError):
     """The ingester cannot start; the message says why and what to do."""
-
-
-#: A queued message: (topic bytes, payload, received_at [Unix s], mid, qos,
-#: connection generation, DUP flag). A plain tuple: no object churn on the
-#: network thread.
-_Msg = tuple[bytes, bytes, float, int, int, int, bool]
-
-
-#: Event times taken from the arrival time: a redelivery would get another one.
-ARRIVAL_SOURCES = frozenset({TsSource.ARRIVAL, TsSource.CORRECTED})
-
-
-def _digest(topic: bytes, payload: bytes) -> int:
-    """A checksum of a message, to recognise its redelivery."""
-    return zlib.crc32(payload, zlib.crc32(topic + b"\x00"))
 
 
 def build_context(
@@ -111,12 +102,13 @@ class Ingester:
         self.settings = settings
         self.stats = IngestStats()
         self.batch_size = max(1, int(settings.batch_size))
-        # Two batches: one committing while the next arrives (with exactly one
-        # the broker would stall during every commit). buffer_max caps it.
+        # Three batches: one committing, the next being prepared, a third
+        # arriving (with fewer the broker would stall during every commit).
+        # buffer_max caps it.
         self.receive_maximum = max(
-            1, min(2 * self.batch_size, int(settings.buffer_max), 65535)
+            1, min(3 * self.batch_size, int(settings.buffer_max), 65535)
         )
-        self._queue: queue.SimpleQueue[_Msg] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Msg] = queue.SimpleQueue()
         # Backpressure: the network thread stops reading when this many messages
         # wait for the worker. Receive Maximum should keep the queue below it;
         # Mosquitto 2.0 was seen sending more (8k queued at Receive Maximum
@@ -133,6 +125,7 @@ class Ingester:
             client_id=settings.ingest_client_id,
             timeout_s=int(settings.db_connect_timeout_s),
         )
+        self._health = HealthBuffer(float(settings.device_health_interval_s))
         self._devices: dict[str, DeviceInfo] = {}
         self._ctx = build_context(settings, [])
         self._devices_loaded_at = 0.0
@@ -144,6 +137,7 @@ class Ingester:
         # to the received count (packet ids are reused after 65,535 messages).
         self._recall_window = min(4 * self.receive_maximum, 32768)
         self._worker: threading.Thread | None = None
+        self._backoff = 0.5  # [s] before the next attempt while the database is down
         self._metrics: MetricsServer | None = None
         port = settings.metrics_port if metrics_port is None else metrics_port
         self._metrics_port = int(port or 0)
@@ -343,9 +337,9 @@ class Ingester:
         self._devices_loaded_at = time.monotonic()
         self._refresh_wanted = False
 
-    def _take(self) -> list[_Msg]:
+    def _take(self, block: bool) -> list[Msg]:
         try:
-            first = self._queue.get(timeout=0.2)
+            first = self._queue.get(timeout=0.2) if block else self._queue.get_nowait()
         except queue.Empty:
             return []
         batch = [first]
@@ -358,78 +352,140 @@ class Ingester:
         return batch
 
     def _run(self) -> None:
-        backoff = 0.5
-        pending: deque[_Msg] = deque()
-        while not self._stop.is_set():
-            try:
-                if not pending:
-                    pending.extend(self._take())
-                self.stats.buffer_depth = len(pending) + self._queue.qsize()
-                if not pending:
-                    continue
-                due = time.monotonic() - self._devices_loaded_at
-                if due > DEVICE_REFRESH_S or (self._refresh_wanted and due > 5.0):
-                    self._reload_devices()
-                self._commit(list(pending))
-                pending.clear()
-                backoff = 0.5
-                self.stats.db_up = True
-            except DatabaseDown as exc:
-                self.stats.db_up = False
-                self._position = None  # the commit may have happened: re-read
-                logger.warning(
-                    "database down (%s): holding %d messages unacknowledged, retry in %.1f s",
-                    exc,
-                    len(pending),
-                    backoff,
-                )
-                self._stop.wait(backoff * (0.8 + 0.4 * random.random()))
-                backoff = min(backoff * 2, 10.0)
-            except Exception:  # the worker must survive anything; the batch is retried
-                logger.exception("writer failed; retrying the batch")
-                self._stop.wait(1.0)
+        """The worker: a pipeline of two batches. While one batch is in the
+        database (``flight``, on the writer thread; psycopg2 lets go of the GIL
+        while it waits), the next is decoded and prepared here; it is handed to
+        the writer only after the first committed and was acknowledged, so
+        acknowledgements stay in order and one transaction runs at a time."""
+        self._backoff = 0.5
+        pending: deque[Msg] = deque()  # taken, not yet handed to the writer
+        flight: _Flight | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-db") as pool:
+            while not self._stop.is_set():
+                try:
+                    if not pending:
+                        pending.extend(self._take(block=flight is None))
+                    self.stats.buffer_depth = len(pending) + self._queue.qsize()
+                    if not pending:
+                        if flight is not None:
+                            self._land(flight)
+                            flight = None
+                        continue
+                    batch = list(pending)
+                    due = time.monotonic() - self._devices_loaded_at
+                    reload = due > DEVICE_REFRESH_S or (
+                        self._refresh_wanted and due > 5.0
+                    )
+                    redelivered = any(m[6] for m in batch)
+                    # Reading the database needs the connection: the batch in
+                    # flight first (also so that its arrivals can be recalled).
+                    if flight is not None and (
+                        reload or redelivered or self._position is None
+                    ):
+                        self._land(flight)
+                        flight = None
+                    if reload:
+                        self._reload_devices()
+                    ahead = len(flight.batch) if flight is not None else 0
+                    prepared = self._prepare(batch, ahead)
+                    if flight is not None:
+                        self._land(flight)
+                        flight = None
+                    health = self._health.take(time.monotonic())
+                    prepared.batch.health = health
+                    flight = _Flight(
+                        batch,
+                        pool.submit(self._writer.commit, prepared.batch, self._devices),
+                        prepared.t0,
+                        prepared.last_seen,
+                        health,
+                    )
+                    pending.clear()
+                except DatabaseDown as exc:
+                    self._recover(flight, pending)
+                    flight = None
+                    self.stats.db_up = False
+                    self._position = None  # the commit may have happened: re-read
+                    logger.warning(
+                        "database down (%s): holding %d messages unacknowledged, "
+                        "retry in %.1f s",
+                        exc,
+                        len(pending),
+                        self._backoff,
+                    )
+                    self._stop.wait(self._backoff * (0.8 + 0.4 * random.random()))
+                    self._backoff = min(self._backoff * 2, 10.0)
+                except Exception:  # the worker must survive anything; retried
+                    self._recover(flight, pending)
+                    flight = None
+                    self._writer.rollback()
+                    logger.exception("writer failed; retrying the batch")
+                    self._stop.wait(1.0)
+            if flight is not None:
+                self._recover(flight, pending)
+        self._flush_health()
 
-    def _recall(self, batch: list[_Msg]) -> dict[int, float]:
-        """Arrival times [Unix s] for redelivered messages (DUP flag) in
-        ``batch``, by index: the first arrival of the same message, from
-        earlier in this batch or from ``ingest_arrivals``."""
-        dups = [i for i, m in enumerate(batch) if m[6] and m[4] == 1]
-        if not dups:
-            return {}
+    def _land(self, flight: _Flight) -> None:
+        """Wait for the batch in flight to commit, then acknowledge it (raises
+        what the write raised; the caller keeps the batch)."""
+        res = flight.future.result()
+        flight.committed = True
+        self._backoff = 0.5
+        self.stats.db_up = True
+        batch = flight.batch
         assert self._position is not None
-        out: dict[int, float] = {}
-        first: dict[tuple[int, int], float] = {}
-        for i, m in enumerate(batch[: dups[-1] + 1]):
-            if m[4] != 1:
-                continue
-            key = (m[3], _digest(m[0], m[1]))
-            if m[6] and key in first:
-                out[i] = first[key]
-            else:
-                first.setdefault(key, m[2])
-        stored = self._writer.recall_arrivals(
-            sorted({batch[i][3] for i in dups if i not in out})
+        self._position += len(batch)
+        generation = self._generation
+        client = self._client
+        client.ack_many([m[3] for m in batch if m[4] == 1 and m[5] == generation])
+        for m in batch:
+            if m[4] == 2 and m[5] == generation:  # QoS 2 comes via paho's path
+                client.ack(m[3], 2)
+        now = time.time()
+        self.stats.on_batch(
+            res, time.monotonic() - flight.t0, now - batch[0][2], flight.last_seen
         )
-        oldest = self._position - self._recall_window
-        for i in dups:
-            hit = stored.get(batch[i][3])
-            if i in out or hit is None:
-                continue
-            position, digest, received_at = hit
-            if position > oldest and digest == _digest(batch[i][0], batch[i][1]):
-                out[i] = received_at.timestamp()
-        if out:
-            logger.info(
-                "%d redelivered message(s) keep their first arrival time", len(out)
-            )
-        return out
 
-    def _commit(self, batch: list[_Msg]) -> None:
+    def _recover(self, flight: _Flight | None, pending: deque[Msg]) -> None:
+        """After a failure: the batch in flight is acknowledged if it committed
+        after all, else put back in front of ``pending`` (with its health rows)
+        to be prepared and written again."""
+        if flight is None or flight.committed:
+            return  # committed and counted; unacknowledged ones are redelivered
+        try:
+            self._land(flight)
+        except Exception:
+            pending.extendleft(reversed(flight.batch))
+            self._health.restore(flight.health)
+
+    def _flush_health(self) -> None:
+        """Write the device-health rows still merged in memory (at stop)."""
+        rows = self._health.take(time.monotonic(), force=True)
+        if not rows:
+            return
+        try:
+            self._writer.write_health(rows)
+        except Exception as exc:  # last seen only: not worth holding the stop
+            logger.warning(
+                "device health of %d devices not written: %s", len(rows), exc
+            )
+
+    def _recall(self, batch: list[Msg]) -> dict[int, float]:
+        """Arrival times [Unix s] of the redelivered messages in ``batch``, by
+        index (:func:`ingest.redelivery.recall`)."""
+        assert self._position is not None
+        return recall(
+            batch, self._position - self._recall_window, self._writer.recall_arrivals
+        )
+
+    def _prepare(self, batch: list[Msg], ahead: int) -> _Prepared:
+        """Decode ``batch`` and build its rows; ``ahead`` messages are still in
+        flight before it (positions follow theirs)."""
         t0 = time.monotonic()
         if self._position is None:
             self._position = self._writer.received_total()
         recalled = self._recall(batch)
-        base = self._position + 1
+        base = self._position + ahead + 1
         items = []
         last_seen: dict[str, float] = {}
         devices = self._devices
@@ -456,17 +512,29 @@ class Ingester:
                 last_seen[dev] = arrived
             digest = None
             if qos == 1 and any(e.ts_source in ARRIVAL_SOURCES for e in result.events):
-                digest = _digest(raw_topic, payload)
+                digest = digest_of(raw_topic, payload)
             items.append(
                 Item(topic, payload, received_at, result, mid, base + n, digest)
             )
-        res = self._writer.write(items, devices, received=len(batch))
-        self._position += len(batch)
-        generation = self._generation
-        client = self._client
-        client.ack_many([m[3] for m in batch if m[4] == 1 and m[5] == generation])
-        for m in batch:
-            if m[4] == 2 and m[5] == generation:  # QoS 2 comes via paho's path
-                client.ack(m[3], 2)
-        now = time.time()
-        self.stats.on_batch(res, time.monotonic() - t0, now - batch[0][2], last_seen)
+        prepared = self._writer.prepare(items, devices, received=len(batch))
+        self._health.add(prepared.health)
+        return _Prepared(prepared, t0, last_seen)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    batch: Batch
+    t0: float  # monotonic [s] when its preparation started
+    last_seen: dict[str, float]
+
+
+@dataclass(slots=True)
+class _Flight:
+    """A batch handed to the writer thread, not yet acknowledged."""
+
+    batch: list[Msg]
+    future: Future[BatchResult]
+    t0: float
+    last_seen: dict[str, float]
+    health: Health  # device-health rows it writes (put back if it fails)
+    committed: bool = False

@@ -151,6 +151,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Messages held in memory while the database is unreachable; beyond this the "
         "ingester stops taking messages (the broker keeps them).",
     ),
+    _S(
+        "device_health_interval_s",
+        "float",
+        5.0,
+        "Seconds between the ingester's device_health writes (last seen, battery, "
+        "online; merged in between, all written at stop); 0: with every batch.",
+    ),
     _S("max_payload_bytes", "int", 65536, "Larger payloads are rejected."),
     _S(
         "max_clock_skew_s",

@@ -275,8 +275,8 @@ def test_redelivery_after_commit_keeps_the_first_arrival_time(
         database_url,
         "SELECT count(*), count(DISTINCT (device_id, ts)) FROM sensor_events "
         "WHERE seq = -1 AND kind = 'presence' AND ts_source = 'arrival' "
-        "AND received_at >= (SELECT min(received_at) FROM ingest_arrivals "
-        "WHERE client_id = %s)",
+        "AND received_at >= (SELECT min(r) FROM ingest_arrival_batches, "
+        "unnest(received_at) AS r WHERE client_id = %s)",
         (settings.ingest_client_id,),
     )
     assert rows == [(300, 300)]
@@ -307,14 +307,28 @@ def test_a_stored_arrival_is_trusted_only_within_the_window(
     first = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
     conn = psycopg2.connect(database_url)
     with conn, conn.cursor() as cur:
+        # one committed batch: ids 7 (this message) and 8 (another message);
+        # id 9 held this message at 600, then another one at 1000
         cur.execute(
-            "INSERT INTO ingest_arrivals VALUES (%s, 7, 1000, %s, %s), "
-            "(%s, 8, 1000, %s, %s)",
-            (cid, digest, first, cid, digest + 1, first),
+            "INSERT INTO ingest_arrival_batches VALUES (%s, 600, '{9}', '{600}', "
+            "ARRAY[%s], ARRAY[%s]), (%s, 1000, '{7,8,9}', '{1000,1000,1000}', "
+            "ARRAY[%s, %s, %s], ARRAY[%s, %s, %s])",
+            (
+                cid,
+                digest,
+                first,
+                cid,
+                digest,
+                digest + 1,
+                digest + 2,
+                first,
+                first,
+                first,
+            ),
         )
     conn.close()
-    window = ing._recall_window  # 4 × Receive Maximum = 1600 here
-    assert window == 4 * 2 * 200
+    window = ing._recall_window  # 4 × Receive Maximum = 2400 here
+    assert window == 4 * 3 * 200
     msg = (topic.encode(), payload, 1.0e9, 7, 1, 1, True)
     try:
         ing._position = 1000 + window - 1  # recent: trusted
@@ -325,6 +339,8 @@ def test_a_stored_arrival_is_trusted_only_within_the_window(
         assert ing._recall([(*msg[:6], False)]) == {}  # not a redelivery
         other = (topic.encode(), payload, 1.0e9, 8, 1, 1, True)
         assert ing._recall([other]) == {}  # another message under that id
+        reused = (topic.encode(), payload, 1.0e9, 9, 1, 1, True)
+        assert ing._recall([reused]) == {}  # the latest message under id 9 differs
         # the first copy earlier in the same batch (the commit failed before)
         again = [(*msg[:2], 5.0, 9, 1, 1, False), (*msg[:2], 6.0, 9, 1, 2, True)]
         assert ing._recall(again) == {1: 5.0}
