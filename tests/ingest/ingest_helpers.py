@@ -147,3 +147,14 @@ def assert_exactly_once(
     assert not missing, f"{len(missing)} events lost, e.g. {sorted(missing)[:3]}"
     assert not doubles, f"{len(doubles)} events stored more than once"
     assert len(got) == len(expected)
+
+
+def query(url: str, q: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of one SQL query ``q`` (with ``params``) on a fresh connection."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(q, params)
+            return cur.fetchall()
+    finally:
+        conn.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg2
 import pytest
-from ingest_helpers import SITE, make_settings
+from ingest_helpers import SITE, make_settings, query
 
 from ingest import registry
 from ingest.batch import HealthBuffer, merge_health
@@ -25,16 +25,6 @@ from conftest import SHARED_PAYLOADS
 pytestmark = pytest.mark.integration
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-def _query(url: str, q: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(q, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_health_buffer_merges_as_the_upsert_does() -> None:
@@ -197,7 +187,7 @@ def test_deferred_device_health_equals_an_upsert_per_batch(
     try:
         for batch in batches:  # the previous behaviour: an upsert per batch
             writer.write(batch, devices, len(batch))
-        per_batch = _query(database_url, read, (devs,))
+        per_batch = query(database_url, read, (devs,))
         conn = psycopg2.connect(database_url)
         with conn, conn.cursor() as cur:
             cur.execute("DELETE FROM device_health WHERE device_id = ANY(%s)", (devs,))
@@ -209,7 +199,7 @@ def test_deferred_device_health_equals_an_upsert_per_batch(
             prepared.health = buf.take(0.0)  # only the first batch is due
             writer.commit(prepared, devices)
         writer.write_health(buf.take(1.0, force=True))
-        deferred = _query(database_url, read, (devs,))
+        deferred = query(database_url, read, (devs,))
     finally:
         writer.close()
     assert per_batch == deferred
@@ -314,19 +304,19 @@ def test_database_lost_with_a_batch_in_flight_and_the_next_prepared(
     assert acks == list(range(1, n + 1))  # each once, in order
     assert snap.in_flight == 0 and snap.accepted == n and snap.balanced
     assert snap.inserted == n and snap.duplicates == 0
-    seqs = _query(
+    seqs = query(
         database_url,
         "SELECT count(*), count(DISTINCT seq) FROM sensor_events WHERE seq >= 5000000",
     )
     assert seqs == [(n - 334, n - 334)]  # 334 of the 1000 are arrival-stamped
-    arrivals = _query(
+    arrivals = query(
         database_url,
         "SELECT count(*), count(DISTINCT (device_id, ts)) FROM sensor_events "
         "WHERE seq = -1 AND ts_source = 'arrival' AND ts >= to_timestamp(%s)",
         (arrival0 - 1e-3,),
     )
     assert arrivals == [(334, 334)]
-    positions = _query(
+    positions = query(
         database_url,
         "SELECT a.mid, a.position FROM ingest_arrival_batches, "
         "unnest(mids, positions) AS a(mid, position) WHERE client_id = %s "
@@ -335,7 +325,7 @@ def test_database_lost_with_a_batch_in_flight_and_the_next_prepared(
     )
     # message i (mid i + 1) is the (i + 1)-th received: position = mid
     assert positions == [(i + 1, i + 1) for i in range(0, n, 3)]
-    stats = _query(
+    stats = query(
         database_url,
         "SELECT received, accepted, events_inserted, events_duplicate FROM ingest_stats "
         "WHERE client_id = %s",

@@ -17,6 +17,7 @@ from ingest_helpers import (
     make_settings,
     our_messages,
     publish,
+    query,
     wait_for,
 )
 
@@ -24,16 +25,6 @@ from ingest.service import Ingester, IngestError
 from occupancy.settings import load_settings
 
 pytestmark = pytest.mark.integration
-
-
-def _query(url: str, q: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(q, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_ingests_each_message_once_and_accounts_for_all(
@@ -67,7 +58,7 @@ def test_ingests_each_message_once_and_accounts_for_all(
     assert snap.inserted == 501  # 500 presence + 1 battery
     assert snap.duplicates == 100
     assert snap.balanced
-    rows = _query(
+    rows = query(
         database_url,
         "SELECT reason, device_id FROM rejected_messages WHERE topic LIKE %s ORDER BY reason",
         (topic_root + "/%",),
@@ -76,19 +67,19 @@ def test_ingests_each_message_once_and_accounts_for_all(
         ("bad_json", "ds-f0-operations-d001"),
         ("unknown_device", "no-such-device"),
     ]
-    stats = _query(
+    stats = query(
         database_url,
         "SELECT received, accepted, rejected, ignored, events_inserted, events_duplicate "
         "FROM ingest_stats WHERE client_id = %s",
         (settings.ingest_client_id,),
     )
     assert stats == [(603, 601, 2, 0, 501, 100)]
-    health = _query(
+    health = query(
         database_url,
         "SELECT battery_pct, online FROM device_health WHERE device_id = 'ds-f0-operations-d001'",
     )
     assert health == [(55.0, True)]
-    space = _query(
+    space = query(
         database_url,
         "SELECT DISTINCT space_id FROM sensor_events WHERE device_id = 'ds-f0-operations-d002' "
         "AND seq >= %s",
@@ -122,10 +113,10 @@ def test_metrics_endpoint_and_discovery(
         )
         wait_for(
             lambda: bool(
-                _query(
+                query(
                     database_url, "SELECT 1 FROM devices WHERE device_id = %s", (dev,)
                 )
-                and _query(
+                and query(
                     database_url, "SELECT 1 FROM sensor_events WHERE seq = %s", (seq,)
                 )
                 and ing.stats.snapshot().in_flight == 0
@@ -148,7 +139,7 @@ def test_metrics_endpoint_and_discovery(
     assert 'device_last_seen_timestamp_seconds{device="ds-f0-operations-d003"}' in text
     # Unknown ids get no per-device series (they would grow without bound).
     assert f'device="{dev}"' not in text
-    rows = _query(
+    rows = query(
         database_url,
         "SELECT family, assigned FROM devices WHERE device_id = %s",
         (dev,),
@@ -191,13 +182,13 @@ def test_badges_are_pseudonymised(
         assert ing.wait_idle(0.3, timeout=20)
     finally:
         ing.stop()
-    rows = _query(
+    rows = query(
         database_url,
         "SELECT badge, zone_id, rssi FROM badge_sightings WHERE seq = %s",
         (seq,),
     )
     assert rows == [(pseudonymise(KEY, "badge-raw-0042"), "f0-hr", -67.0)]
-    dump = _query(
+    dump = query(
         database_url,
         "SELECT count(*) FROM badge_sightings WHERE lower(badge) LIKE %s",
         ("%raw%",),
@@ -271,7 +262,7 @@ def test_redelivery_after_commit_keeps_the_first_arrival_time(
     finally:
         second.stop()
     assert snap.accepted == 300 and snap.duplicates == 300 and snap.inserted == 0
-    rows = _query(
+    rows = query(
         database_url,
         "SELECT count(*), count(DISTINCT (device_id, ts)) FROM sensor_events "
         "WHERE seq = -1 AND kind = 'presence' AND ts_source = 'arrival' "
@@ -280,7 +271,7 @@ def test_redelivery_after_commit_keeps_the_first_arrival_time(
         (settings.ingest_client_id,),
     )
     assert rows == [(300, 300)]
-    stats = _query(
+    stats = query(
         database_url,
         "SELECT received, events_inserted, events_duplicate FROM ingest_stats "
         "WHERE client_id = %s",
