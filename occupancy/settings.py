@@ -139,12 +139,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     _S("batch_size", "int", 1000, "Events written per database transaction at most."),
     _S(
-        "batch_max_wait_s",
-        "float",
-        0.5,
-        "Seconds a partial batch may wait before it is written.",
-    ),
-    _S(
         "buffer_max",
         "int",
         20000,
