@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from typing import Any
 
-from psycopg2 import sql
+from psycopg2 import errors, sql
 
 from analytics.db_io import ROLLUP_TABLES, staging_table
 
@@ -166,33 +167,70 @@ def finish_rewrite(conn: Any) -> None:
                     sql.SQL("ALTER TABLE {} RESET (autovacuum_enabled)").format(new)
                 )
                 _set_options(cur, new, _options(cur, table))
-        with conn, conn.cursor() as cur:
-            for table in ROLLUP_TABLES:
-                cur.execute(
-                    sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                        sql.Identifier(table)
-                    )
-                )
-            for table in ROLLUP_TABLES:
-                cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
-                cur.execute(
-                    sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-                        sql.Identifier(staging_table(table)), sql.Identifier(table)
-                    )
-                )
-            for table, tmp, name, constraint in renames:
-                stmt = (
-                    sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
-                        sql.Identifier(table), sql.Identifier(tmp), sql.Identifier(name)
-                    )
-                    if constraint
-                    else sql.SQL("ALTER INDEX {} RENAME TO {}").format(
-                        sql.Identifier(tmp), sql.Identifier(name)
-                    )
-                )
-                cur.execute(stmt)
+        _swap(conn, renames)
     finally:
         _unlock(conn)
+
+
+#: The swap waits at most this long for a table's lock [ms] before it gives
+#: way and tries again: a waiting ACCESS EXCLUSIVE request queues every new
+#: reader behind it, so a long report query must not stall the dashboard.
+SWAP_LOCK_TIMEOUT_MS = 2000
+#: Attempts of the swap before the rewrite gives up (tables left as they were).
+SWAP_ATTEMPTS = 30
+
+
+def _swap(conn: Any, renames: list[tuple[str, str, str, bool]]) -> None:
+    """Replace every rollup table by its finished copy in one transaction.
+    Each attempt takes the tables' locks with a lock timeout; on a timeout or
+    a deadlock with a reader it rolls back (readers go on with the old
+    tables), waits a little longer each time and tries again."""
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    "SELECT set_config('lock_timeout', %s, true)",
+                    (f"{SWAP_LOCK_TIMEOUT_MS}ms",),
+                )
+                for table in ROLLUP_TABLES:
+                    cur.execute(
+                        sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                            sql.Identifier(table)
+                        )
+                    )
+                for table in ROLLUP_TABLES:
+                    cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
+                    cur.execute(
+                        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                            sql.Identifier(staging_table(table)), sql.Identifier(table)
+                        )
+                    )
+                for table, tmp, name, constraint in renames:
+                    stmt = (
+                        sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                            sql.Identifier(table),
+                            sql.Identifier(tmp),
+                            sql.Identifier(name),
+                        )
+                        if constraint
+                        else sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                            sql.Identifier(tmp), sql.Identifier(name)
+                        )
+                    )
+                    cur.execute(stmt)
+            return
+        except (errors.LockNotAvailable, errors.DeadlockDetected) as exc:
+            if attempt == SWAP_ATTEMPTS:
+                raise RuntimeError(
+                    f"could not swap in the rewritten rollup tables after {attempt} "
+                    f"attempts: readers kept them locked ({str(exc).strip()})"
+                ) from exc
+            logger.warning(
+                "rollup swap attempt %d gave way to readers (%s); retrying",
+                attempt,
+                str(exc).strip().splitlines()[0],
+            )
+            time.sleep(min(0.1 * attempt, 2.0))
 
 
 def abandon_rewrite(conn: Any) -> None:

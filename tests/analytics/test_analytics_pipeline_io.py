@@ -15,7 +15,7 @@ import pytest
 from psycopg2 import sql
 
 from analytics import db_io as store_io
-from analytics import store
+from analytics import db_rewrite, store
 from analytics.pgbinary import encode_copy, to_float4
 from analytics.pipeline import run_analyze
 from analytics.sessions import state_intervals
@@ -330,6 +330,60 @@ def test_full_rewrite_equals_replacing_days_and_keeps_the_tables_schema(
             )
             cur.execute("DROP ROLE analytics_rewrite_reader")
             cur.execute("ALTER TABLE analytics_level_hourly RESET (fillfactor)")
+        conn.close()
+
+
+def test_rewrite_swap_gives_way_to_a_reader_and_retries(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader holding a rollup table makes the swap time out, roll back and
+    try again (new readers are not queued behind it for long); once the reader
+    is gone the swap goes through. A reader that never lets go: the rewrite
+    fails with a clear error and the tables keep their rows."""
+    settings = load_settings({"database_url": database_url})
+    conn = connect(database_url)
+    reader = connect(database_url)
+    try:
+        _insert(conn, _days("2026-04-01", 30))
+        run_analyze(conn, settings, full=True, progress=lambda m: None, rewrite=False)
+        in_place = _all_rollups(conn)
+        monkeypatch.setattr(db_rewrite, "SWAP_LOCK_TIMEOUT_MS", 50)
+        waits: list[float] = []
+
+        def reader_done(seconds: float) -> None:  # the retry's pause
+            waits.append(seconds)
+            reader.commit()  # the reader's transaction ends, its lock goes
+
+        monkeypatch.setattr(db_rewrite.time, "sleep", reader_done)
+        with reader.cursor() as cur:  # an open transaction holding a table
+            cur.execute("SELECT count(*) FROM analytics_level_hourly")
+        run_analyze(conn, settings, full=True, progress=lambda m: None, rewrite=True)
+        assert len(waits) == 1  # one attempt gave way, the next one swapped
+        swapped = _all_rollups(conn)
+        for table, frame in in_place.items():
+            pd.testing.assert_frame_equal(swapped[table], frame, obj=table)
+        assert _leftovers(conn) == []
+
+        monkeypatch.setattr(db_rewrite, "SWAP_ATTEMPTS", 3)
+        monkeypatch.setattr(db_rewrite.time, "sleep", waits.append)
+        with reader.cursor() as cur:  # this reader stays
+            cur.execute("SELECT count(*) FROM analytics_space_hourly")
+        with pytest.raises(RuntimeError, match="after 3 attempts: readers kept"):
+            run_analyze(
+                conn, settings, full=True, progress=lambda m: None, rewrite=True
+            )
+        reader.rollback()
+        conn.rollback()
+        kept = _all_rollups(conn)
+        for table, frame in in_place.items():
+            pd.testing.assert_frame_equal(kept[table], frame, obj=table)
+        assert _leftovers(conn) == []
+    finally:
+        reader.close()
+        with conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM sensor_events")
+            for table in store.ROLLUP_TABLES:
+                cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
         conn.close()
 
 
