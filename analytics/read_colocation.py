@@ -1,6 +1,7 @@
-"""Rollup readers for cross-department co-location: the matrix with lift,
-the mix of departments in shared spaces (diversity) and the weekly trend.
-Every cell or row covering fewer than k distinct people is suppressed.
+"""Rollup readers for cross-department co-location: the matrix with lift and
+the weekly trend, built only from released weeks (analytics.release); the
+mix of departments in shared spaces is in :mod:`analytics.read_mix`.
+Every cell covering fewer than k distinct people is suppressed.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import pandas as pd
 from psycopg2 import sql
 
 from analytics.colocation import (
+    MATRIX_COLUMNS,
+    SOURCES,
     colocation_matrix,
-    diversity,
-    diversity_from_counts,
     matrix_from_counts,
-    weekly_colocation,
 )
-from analytics.db_io import read_metadata
+from analytics.db_io import read_metadata, site_timezone
+from analytics.privacy import suppress
 from analytics.read_common import settings_or_default
+from analytics.release import combine_released, local_today, released_weeks
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +248,168 @@ def _coloc_cells(
     )
 
 
+def _empty_matrix(k: int, *, by_source: bool, week: bool = False) -> pd.DataFrame:
+    m = colocation_matrix(
+        pd.DataFrame(
+            columns=["zone_id", "bucket", "source", "department_id", "badges"]
+        ),
+        bucket_minutes=1.0,
+        k=k,
+        by_source=by_source,
+    )
+    if week:
+        m.insert(0, "week", pd.Series(dtype=object))
+    return m
+
+
+def release_window(
+    conn: Any, start: dt.date, end: dt.date, settings: Any, today: dt.date | None
+) -> list[dt.date]:
+    """Mondays of the released weeks [start, end] touches (analytics.release):
+    whole local ISO weeks that have ended by ``today`` (default: today in the
+    site's time zone)."""
+    if today is None:
+        today = local_today(site_timezone(conn, settings))
+    return released_weeks(start, end, today)
+
+
+def _weekly_cells(
+    conn: Any,
+    weeks: list[dt.date],
+    zones: list[str] | None,
+    *,
+    bucket_minutes: float,
+    k: int,
+    by_source: bool,
+    dept: str | None = None,
+) -> pd.DataFrame:
+    """The matrix of each week in ``weeks`` (contiguous Mondays), each week
+    k-suppressed on its own distinct people: week, then the matrix columns."""
+    wab = ["week", "department_a", "department_b"]
+    args = (weeks[0], weeks[-1] + dt.timedelta(days=6), zones)
+    pairs = _coloc_sum(
+        conn,
+        "analytics_coloc_pairs",
+        "SUM(buckets)",
+        wab,
+        *args,
+        by_source=by_source,
+        dept=dept,
+    )
+    if pairs.empty:
+        return _empty_matrix(k, by_source=by_source, week=True)
+    cells = _coloc_cells(conn, pairs, wab, args, by_source=by_source, dept=dept)
+    dept_n = _coloc_sum(
+        conn,
+        "analytics_coloc_dept",
+        "SUM(buckets)",
+        ["week", "department_id"],
+        *args,
+        by_source=by_source,
+    )
+    anyone = _coloc_sum(
+        conn,
+        "analytics_coloc_zone",
+        "SUM(buckets)",
+        ["week"],
+        *args,
+        by_source=by_source,
+    )
+    parts = []
+    # One small frame per week (a year has 53 at most), not per event.
+    for label in sorted(cells["week"].unique()):
+        c = cells[cells["week"] == label].drop(columns="week").reset_index(drop=True)
+        d = dept_n[dept_n["week"] == label]
+        a = anyone[anyone["week"] == label]
+        m = matrix_from_counts(
+            c,
+            d.set_index(["source", "department_id"])["v"],
+            a.set_index("source")["v"],
+            bucket_minutes=bucket_minutes,
+            k=k,
+        )
+        m.insert(0, "week", label)
+        parts.append(m)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _released_people(
+    conn: Any,
+    released: pd.DataFrame,
+    weeks: list[dt.date],
+    zones: list[str] | None,
+) -> pd.DataFrame:
+    """Distinct badges of department_a behind each (source, department_a,
+    department_b) over the weeks in which that cell was released
+    (``released``: week, source, department_a, department_b). Source ``all``
+    counts badges of every source."""
+    table = (
+        "analytics_coloc_badges" if zones is not None else "analytics_coloc_badges_site"
+    )
+    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s")
+    params: list[Any] = [weeks[0], weeks[-1] + dt.timedelta(days=6)]
+    if zones is not None:
+        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
+        params.append(zones)
+    q = sql.SQL(
+        "WITH r AS (SELECT * FROM unnest(%s::date[], %s::text[], %s::text[],"
+        " %s::text[]) AS r(week, source, department_a, department_b))"
+        " SELECT r.source, r.department_a, r.department_b, count(DISTINCT t.badge)"
+        " FROM r JOIN {table} t ON t.week = r.week"
+        " AND t.department_a = r.department_a AND t.department_b = r.department_b"
+        " AND (r.source = 'all' OR t.source = r.source)"
+        " WHERE {where} GROUP BY 1, 2, 3"
+    ).format(table=_week_table(table), where=where)
+    arrays = [
+        list(released["week"]),
+        [str(v) for v in released["source"]],
+        [str(v) for v in released["department_a"]],
+        [str(v) for v in released["department_b"]],
+    ]
+    with conn.cursor() as cur:
+        cur.execute(q, [*arrays, *params])
+        rows = cur.fetchall()
+    return pd.DataFrame(
+        rows, columns=["source", "department_a", "department_b", "people"]
+    )
+
+
+def _combine_weeks(
+    conn: Any,
+    weekly: pd.DataFrame,
+    weeks: list[dt.date],
+    zones: list[str] | None,
+    k: int,
+) -> pd.DataFrame:
+    """The range matrix from week cells: minutes and expected minutes summed
+    over each cell's released weeks, lift their ratio, people the distinct
+    badges over those weeks; a cell with no released week is suppressed."""
+    keys = ["source", "department_a", "department_b"]
+    m = combine_released(weekly, keys, ["minutes", "expected_minutes"])
+    rel = weekly.loc[~weekly["suppressed"].astype(bool), ["week", *keys]]
+    people = (
+        _released_people(conn, rel, weeks, zones).set_index(keys)["people"]
+        if len(rel)
+        else pd.Series(dtype=float)
+    )
+    idx = pd.MultiIndex.from_frame(m[keys])
+    swapped = pd.MultiIndex.from_frame(m[["source", "department_b", "department_a"]])
+    m["people_a"] = people.reindex(idx).to_numpy(dtype=float)
+    m["people_b"] = people.reindex(swapped).to_numpy(dtype=float)
+    m["lift"] = np.where(
+        m["department_a"] == m["department_b"],
+        np.nan,
+        m["minutes"] / m["expected_minutes"],
+    )
+    src_order = {s: i for i, s in enumerate([*SOURCES, "all"])}
+    m["_o"] = m["source"].map(src_order)
+    m = m.sort_values(["_o", "department_a", "department_b"])
+    m = m[list(MATRIX_COLUMNS)].reset_index(drop=True)
+    return suppress(
+        m, ["people_a", "people_b"], ["minutes", "expected_minutes", "lift"], k
+    )
+
+
 def read_colocation(
     conn: Any,
     start: dt.date,
@@ -254,76 +418,49 @@ def read_colocation(
     filters: Any = None,
     settings: Any = None,
     by_source: bool = True,
+    today: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Department × department co-presence matrix (long form) over [start, end]:
-    source (neighbourhood, meeting, shared, all), department_a, department_b,
-    minutes, people_a, people_b, expected_minutes, lift, suppressed. Cells with
-    fewer than k distinct people on either side are suppressed. A department
-    filter keeps the cells involving that department.
+    """Department × department co-presence matrix (long form) of the released
+    weeks [start, end] touches: source (neighbourhood, meeting, shared, all),
+    department_a, department_b, minutes, people_a, people_b, expected_minutes,
+    lift, suppressed.
 
-    Built by SQL aggregation of the daily co-location counts (sums of buckets,
-    COUNT(DISTINCT badge) over the whole range, so suppression stays exact);
-    identical to ``colocation_matrix`` over the stored bucket presence."""
+    Released weeks (analytics.release): whole local ISO weeks that have ended.
+    Each week's cell is suppressed on its own (fewer than k distinct people on
+    either side), and the range's cell sums the released week cells, so two
+    answers never differ by anything a released week does not show on its own.
+    A department filter keeps the cells involving that department."""
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
     k = int(settings.k_anonymity)
-    zones = _zone_filter(conn, filters, start, end)
-    ab = ["department_a", "department_b"]
-    args = (start, end, zones)
+    weeks = release_window(conn, start, end, settings, today)
+    if not weeks:
+        return _empty_matrix(k, by_source=by_source)
+    lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    zones = _zone_filter(conn, filters, lo, hi)
     dept_f = getattr(filters, "department", None) if filters is not None else None
-    # A department filter keeps the cells involving it: only those are
-    # counted (each cell is computed on its own, so they come out the same).
-    pairs = _coloc_sum(
+    weekly = _weekly_cells(
         conn,
-        "analytics_coloc_pairs",
-        "SUM(buckets)",
-        ab,
-        *args,
+        weeks,
+        zones,
+        bucket_minutes=bucket_minutes,
+        k=k,
         by_source=by_source,
         dept=dept_f or None,
     )
-    if pairs.empty and dept_f:
-        dept_f = None  # the empty result exactly as without the shortcut
-        pairs = _coloc_sum(
+    if weekly.empty and dept_f:
+        # The empty result exactly as without the department shortcut.
+        weekly = _weekly_cells(
             conn,
-            "analytics_coloc_pairs",
-            "SUM(buckets)",
-            ab,
-            *args,
-            by_source=by_source,
-        )
-    if pairs.empty:
-        m = colocation_matrix(
-            pd.DataFrame(
-                columns=["zone_id", "bucket", "source", "department_id", "badges"]
-            ),
+            weeks,
+            zones,
             bucket_minutes=bucket_minutes,
             k=k,
             by_source=by_source,
         )
-    else:
-        cells = _coloc_cells(
-            conn, pairs, ab, args, by_source=by_source, dept=dept_f or None
-        )
-        dept = _coloc_sum(
-            conn,
-            "analytics_coloc_dept",
-            "SUM(buckets)",
-            ["department_id"],
-            *args,
-            by_source=by_source,
-        )
-        anyone = _coloc_sum(
-            conn, "analytics_coloc_zone", "SUM(buckets)", [], *args, by_source=by_source
-        )
-        m = matrix_from_counts(
-            cells.reset_index(drop=True),
-            dept.set_index(["source", "department_id"])["v"],
-            anyone.set_index("source")["v"],
-            bucket_minutes=bucket_minutes,
-            k=k,
-        )
-    dept_f = getattr(filters, "department", None) if filters is not None else None
+    if weekly.empty:
+        return _empty_matrix(k, by_source=by_source)
+    m = _combine_weeks(conn, weekly, weeks, zones, k)
     if dept_f:
         m = m[
             (m["department_a"] == dept_f) | (m["department_b"] == dept_f)
@@ -345,121 +482,6 @@ def _shared_where(
     return where, params
 
 
-def read_diversity(
-    conn: Any,
-    start: dt.date,
-    end: dt.date,
-    *,
-    filters: Any = None,
-    settings: Any = None,
-) -> pd.DataFrame:
-    """Department mix per shared zone (simpson, shannon), k-suppressed.
-
-    SQL aggregation of the daily counts (Σ people-buckets per zone and
-    department, COUNT(DISTINCT badge) per zone over the whole range);
-    identical to ``diversity`` over the stored bucket presence."""
-    settings = settings_or_default(settings)
-    bucket_minutes = float(settings.bucket_minutes)
-    k = int(settings.k_anonymity)
-    where, params = _shared_where(conn, filters, start, end)
-    with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL(
-                "SELECT zone_id, department_id, SUM(people_buckets) FROM"
-                " analytics_coloc_dept WHERE {} GROUP BY zone_id, department_id"
-                " ORDER BY zone_id, department_id"
-            ).format(where),
-            params,
-        )
-        pm_rows = cur.fetchall()
-        cur.execute(
-            sql.SQL(
-                "SELECT zone_id, COUNT(DISTINCT badge) FROM analytics_coloc_badges"
-                " WHERE {} AND department_a = department_b GROUP BY zone_id"
-                " ORDER BY zone_id"
-            ).format(where),
-            params,
-        )
-        people_rows = cur.fetchall()
-    if not pm_rows:
-        return diversity(
-            pd.DataFrame(
-                columns=["zone_id", "source", "department_id", "people", "badges"]
-            ),
-            bucket_minutes=bucket_minutes,
-            k=k,
-        )
-    pm = pd.DataFrame(pm_rows, columns=["zone_id", "department_id", "v"])
-    people = pd.DataFrame(people_rows, columns=["zone_id", "v"])
-    return diversity_from_counts(
-        pm.set_index(["zone_id", "department_id"])["v"].astype(np.int64),
-        people.set_index("zone_id")["v"].astype(np.int64),
-        bucket_minutes=bucket_minutes,
-        k=k,
-    )
-
-
-def read_diversity_weekly(
-    conn: Any,
-    start: dt.date,
-    end: dt.date,
-    *,
-    filters: Any = None,
-    settings: Any = None,
-) -> pd.DataFrame:
-    """:func:`read_diversity` of each local week (Monday to Sunday) of [start,
-    end], the first and last week cut to the range, in two queries: week (the
-    week's Monday), zone_id, departments, people, simpson, shannon,
-    suppressed. Each week is k-suppressed on its own distinct people (COUNT
-    DISTINCT per week and zone), so every week's rows equal
-    ``read_diversity(conn, max(start, monday), min(end, sunday))``; weeks
-    without data have no rows."""
-    settings = settings_or_default(settings)
-    bucket_minutes = float(settings.bucket_minutes)
-    k = int(settings.k_anonymity)
-    where, params = _shared_where(conn, filters, start, end)
-    with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL(
-                "SELECT week, zone_id, department_id, SUM(people_buckets) FROM {}"
-                " t WHERE {} GROUP BY week, zone_id, department_id"
-                " ORDER BY week, zone_id, department_id"
-            ).format(_week_table("analytics_coloc_dept"), where),
-            params,
-        )
-        pm_rows = cur.fetchall()
-        # source = 'shared' AND department_a = department_b: the partial
-        # index of migration 0205 (only those rows).
-        cur.execute(
-            sql.SQL(
-                "SELECT day - (EXTRACT(ISODOW FROM day)::int - 1) AS week, zone_id,"
-                " COUNT(DISTINCT badge) FROM analytics_coloc_badges"
-                " WHERE {} AND department_a = department_b GROUP BY 1, zone_id"
-                " ORDER BY 1, zone_id"
-            ).format(where),
-            params,
-        )
-        people_rows = cur.fetchall()
-    cols = ["week", "zone_id", "departments", "people", "simpson", "shannon"]
-    if not pm_rows:
-        return pd.DataFrame(columns=[*cols, "suppressed"])
-    pm = pd.DataFrame(pm_rows, columns=["week", "zone_id", "department_id", "v"])
-    people = pd.DataFrame(people_rows, columns=["week", "zone_id", "v"])
-    parts = []
-    # One small frame per week (a year has 53 at most).
-    for week, part in pm.groupby("week", sort=True):
-        ppl = people[people["week"] == week]
-        d = diversity_from_counts(
-            part.set_index(["zone_id", "department_id"])["v"].astype(np.int64),
-            ppl.set_index("zone_id")["v"].astype(np.int64),
-            bucket_minutes=bucket_minutes,
-            k=k,
-        )
-        d.insert(0, "week", week)
-        parts.append(d)
-    return pd.concat(parts, ignore_index=True)
-
-
 def read_colocation_trend(
     conn: Any,
     start: dt.date,
@@ -467,53 +489,22 @@ def read_colocation_trend(
     *,
     filters: Any = None,
     settings: Any = None,
+    today: dt.date | None = None,
 ) -> pd.DataFrame:
-    """The combined matrix per local week (Monday's date), each week k-suppressed
-    on its own distinct people. SQL aggregation of the daily counts per week;
-    identical to ``weekly_colocation`` over the stored bucket presence."""
+    """The combined matrix of each released week [start, end] touches (week =
+    its Monday), each week k-suppressed on its own distinct people. Weeks are
+    whole (never cut to the range) and only those that have ended."""
     settings = settings_or_default(settings)
-    bucket_minutes = float(settings.bucket_minutes)
     k = int(settings.k_anonymity)
-    zones = _zone_filter(conn, filters, start, end)
-    wab = ["week", "department_a", "department_b"]
-    args = (start, end, zones)
-    pairs = _coloc_sum(
-        conn, "analytics_coloc_pairs", "SUM(buckets)", wab, *args, by_source=False
-    )
-    if pairs.empty:
-        empty = pd.DataFrame(
-            columns=["zone_id", "bucket", "source", "department_id", "badges"]
-        )
-        return weekly_colocation(
-            empty,
-            pd.Series(dtype=object),
-            bucket_minutes=bucket_minutes,
-            k=k,
-        )
-    cells = _coloc_cells(conn, pairs, wab, args, by_source=False)
-    dept = _coloc_sum(
+    weeks = release_window(conn, start, end, settings, today)
+    if not weeks:
+        return _empty_matrix(k, by_source=False, week=True)
+    zones = _zone_filter(conn, filters, weeks[0], weeks[-1] + dt.timedelta(days=6))
+    return _weekly_cells(
         conn,
-        "analytics_coloc_dept",
-        "SUM(buckets)",
-        ["week", "department_id"],
-        *args,
+        weeks,
+        zones,
+        bucket_minutes=float(settings.bucket_minutes),
+        k=k,
         by_source=False,
     )
-    anyone = _coloc_sum(
-        conn, "analytics_coloc_zone", "SUM(buckets)", ["week"], *args, by_source=False
-    )
-    parts = []
-    for label in sorted(cells["week"].unique()):
-        c = cells[cells["week"] == label].drop(columns="week").reset_index(drop=True)
-        d = dept[dept["week"] == label]
-        a = anyone[anyone["week"] == label]
-        m = matrix_from_counts(
-            c,
-            d.set_index(["source", "department_id"])["v"],
-            a.set_index("source")["v"],
-            bucket_minutes=bucket_minutes,
-            k=k,
-        )
-        m.insert(0, "week", label)
-        parts.append(m)
-    return pd.concat(parts, ignore_index=True)

@@ -33,12 +33,7 @@ from analytics.db_io import (
     write_watermark,
 )
 from analytics.db_rewrite import abandon_rewrite, begin_rewrite, finish_rewrite
-from analytics.read_colocation import (
-    read_colocation,
-    read_colocation_trend,
-    read_diversity,
-    read_diversity_weekly,
-)
+from analytics.read_colocation import read_colocation, read_colocation_trend
 from analytics.read_common import (
     _FILTER_ATTRS,
     LEVEL_ORDER,
@@ -64,6 +59,7 @@ from analytics.read_levels import (
     read_utilization,
     read_weekly_trend,
 )
+from analytics.read_mix import read_diversity, read_diversity_weekly
 from analytics.read_rooms import (
     live_state,
     read_department_no_show,

@@ -1,0 +1,193 @@
+"""Rollup readers for the mix of departments in shared ("department-neutral")
+zones: Simpson and Shannon diversity per zone, over a range and per week.
+
+Built only from released weeks (:mod:`analytics.release`), and within each
+week a department with fewer than k distinct people in the zone is pooled
+into ``other`` (a pool still under k is left out): with two departments the
+Simpson index gives each one's share exactly, so a share is only ever the
+share of at least k people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from psycopg2 import sql
+
+from analytics.colocation import diversity_from_counts
+from analytics.read_colocation import _shared_where, _week_table, release_window
+from analytics.read_common import settings_or_default
+from analytics.release import pool_small_groups
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["read_diversity", "read_diversity_weekly"]
+
+_COLS = ["zone_id", "departments", "people", "simpson", "shannon"]
+
+
+def _empty(week: bool) -> pd.DataFrame:
+    cols = ["week", *_COLS] if week else _COLS
+    out = pd.DataFrame(
+        {
+            c: pd.Series(dtype=object if c in ("week", "zone_id") else float)
+            for c in cols
+        }
+    )
+    out["suppressed"] = pd.Series(dtype=bool)
+    return out
+
+
+def _weekly_groups(
+    conn: Any, filters: Any, weeks: list[dt.date], k: int
+) -> pd.DataFrame:
+    """Per released week, shared zone and department (small ones pooled into
+    ``other``): v = Σ people over buckets, people = distinct badges."""
+    lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    where, params = _shared_where(conn, filters, lo, hi)
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL(
+                "SELECT week, zone_id, department_id, SUM(people_buckets) FROM {}"
+                " t WHERE {} GROUP BY week, zone_id, department_id"
+            ).format(_week_table("analytics_coloc_dept"), where),
+            params,
+        )
+        pm = pd.DataFrame(
+            cur.fetchall(), columns=["week", "zone_id", "department_id", "v"]
+        )
+        # source = 'shared' AND department_a = department_b: the partial
+        # index of migration 0205 (one row per badge of the department).
+        cur.execute(
+            sql.SQL(
+                "SELECT week, zone_id, department_a, COUNT(DISTINCT badge) FROM {}"
+                " t WHERE {} AND department_a = department_b GROUP BY 1, 2, 3"
+            ).format(_week_table("analytics_coloc_badges"), where),
+            params,
+        )
+        ppl = pd.DataFrame(
+            cur.fetchall(), columns=["week", "zone_id", "department_id", "people"]
+        )
+    if pm.empty:
+        return pm.assign(people=pd.Series(dtype=np.int64))
+    g = pm.merge(ppl, on=["week", "zone_id", "department_id"], how="left")
+    g["v"] = g["v"].astype(np.int64)
+    g["people"] = g["people"].fillna(0).astype(np.int64)
+    return pool_small_groups(
+        g,
+        period_keys=["week", "zone_id"],
+        group_col="department_id",
+        people_col="people",
+        k=k,
+    )
+
+
+def _mix(
+    groups: pd.DataFrame, people: pd.Series, bucket_minutes: float, k: int
+) -> pd.DataFrame:
+    zones = groups["zone_id"].drop_duplicates()
+    return diversity_from_counts(
+        groups.set_index(["zone_id", "department_id"])["v"].astype(np.int64),
+        people.reindex(zones).fillna(0).astype(np.int64),
+        bucket_minutes=bucket_minutes,
+        k=k,
+    )
+
+
+def _zone_people(
+    conn: Any,
+    filters: Any,
+    released: pd.DataFrame,
+    weeks: list[dt.date],
+    *,
+    per_week: bool,
+) -> pd.DataFrame:
+    """Distinct badges per zone (and week if ``per_week``) over the weeks in
+    which the zone's mix was released (``released``: week, zone_id)."""
+    lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    where, params = _shared_where(conn, filters, lo, hi)
+    keys = "t.week, t.zone_id" if per_week else "t.zone_id"
+    q = sql.SQL(
+        "WITH r AS (SELECT * FROM unnest(%s::date[], %s::text[]) AS r(week, zone_id))"
+        " SELECT {keys}, COUNT(DISTINCT t.badge) FROM (SELECT * FROM {table} w"
+        " WHERE {where} AND department_a = department_b) t"
+        " JOIN r ON r.week = t.week AND r.zone_id = t.zone_id GROUP BY {keys}"
+    ).format(
+        keys=sql.SQL(keys),
+        table=_week_table("analytics_coloc_badges"),
+        where=where,
+    )
+    with conn.cursor() as cur:
+        cur.execute(
+            q, [list(released["week"]), [str(z) for z in released["zone_id"]], *params]
+        )
+        rows = cur.fetchall()
+    cols = ["week", "zone_id", "v"] if per_week else ["zone_id", "v"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def read_diversity(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
+    """Department mix per shared zone over the released weeks [start, end]
+    touches: zone_id, departments (groups: departments of ≥ k people, and
+    ``other``), people (distinct), simpson, shannon, suppressed. Σ people
+    minutes per group are summed over the released weeks, then turned into
+    shares."""
+    settings = settings_or_default(settings)
+    k = int(settings.k_anonymity)
+    bucket_minutes = float(settings.bucket_minutes)
+    weeks = release_window(conn, start, end, settings, today)
+    if not weeks:
+        return _empty(week=False)
+    g = _weekly_groups(conn, filters, weeks, k)
+    if g.empty:
+        return _empty(week=False)
+    released = g[["week", "zone_id"]].drop_duplicates()
+    people = _zone_people(conn, filters, released, weeks, per_week=False)
+    total = g.groupby(["zone_id", "department_id"], sort=True)["v"].sum().reset_index()
+    return _mix(total, people.set_index("zone_id")["v"], bucket_minutes, k)
+
+
+def read_diversity_weekly(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    filters: Any = None,
+    settings: Any = None,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
+    """:func:`read_diversity` of each released week [start, end] touches (week
+    = its Monday; weeks whole, never cut to the range): week, zone_id,
+    departments, people, simpson, shannon, suppressed; weeks without data
+    have no rows."""
+    settings = settings_or_default(settings)
+    k = int(settings.k_anonymity)
+    bucket_minutes = float(settings.bucket_minutes)
+    weeks = release_window(conn, start, end, settings, today)
+    if not weeks:
+        return _empty(week=True)
+    g = _weekly_groups(conn, filters, weeks, k)
+    if g.empty:
+        return _empty(week=True)
+    released = g[["week", "zone_id"]].drop_duplicates()
+    people = _zone_people(conn, filters, released, weeks, per_week=True)
+    parts = []
+    # One small frame per week (a year has 53 at most).
+    for week, part in g.groupby("week", sort=True):
+        ppl = people[people["week"] == week].set_index("zone_id")["v"]
+        d = _mix(part, ppl, bucket_minutes, k)
+        d.insert(0, "week", week)
+        parts.append(d)
+    return pd.concat(parts, ignore_index=True)
