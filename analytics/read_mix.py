@@ -44,9 +44,11 @@ def _empty(week: bool) -> pd.DataFrame:
 
 def _weekly_groups(
     conn: Any, filters: Any, weeks: list[dt.date], k: int
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per released week, shared zone and department (small ones pooled into
-    ``other``): v = Σ people over buckets, people = distinct badges."""
+    ``other``): v = Σ people over buckets, people = distinct badges; and
+    every (week, zone_id) with data (a zone-week left with no group after
+    pooling is shown suppressed, never dropped silently)."""
     lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
     where, params = _shared_where(conn, filters, lo, hi)
     with conn.cursor() as cur:
@@ -73,29 +75,48 @@ def _weekly_groups(
             cur.fetchall(), columns=["week", "zone_id", "department_id", "people"]
         )
     if pm.empty:
-        return pm.assign(people=pd.Series(dtype=np.int64))
+        return pm.assign(people=pd.Series(dtype=np.int64)), pm[["week", "zone_id"]]
     g = pm.merge(ppl, on=["week", "zone_id", "department_id"], how="left")
     g["v"] = g["v"].astype(np.int64)
     g["people"] = g["people"].fillna(0).astype(np.int64)
-    return pool_small_groups(
+    kept = pool_small_groups(
         g,
         period_keys=["week", "zone_id"],
         group_col="department_id",
         people_col="people",
         k=k,
     )
+    return kept, g[["week", "zone_id"]].drop_duplicates()
 
 
 def _mix(
-    groups: pd.DataFrame, people: pd.Series, bucket_minutes: float, k: int
+    groups: pd.DataFrame,
+    people: pd.Series,
+    all_zones: pd.Series,
+    bucket_minutes: float,
+    k: int,
 ) -> pd.DataFrame:
+    """diversity_from_counts of the kept groups, plus a suppressed row for
+    every zone of ``all_zones`` whose groups were all pooled away."""
     zones = groups["zone_id"].drop_duplicates()
-    return diversity_from_counts(
+    out = diversity_from_counts(
         groups.set_index(["zone_id", "department_id"])["v"].astype(np.int64),
         people.reindex(zones).fillna(0).astype(np.int64),
         bucket_minutes=bucket_minutes,
         k=k,
     )
+    gone = sorted(set(all_zones) - set(zones))
+    if not gone:
+        return out
+    hidden = pd.DataFrame({"zone_id": gone}).assign(
+        departments=np.nan,
+        people=np.nan,
+        simpson=np.nan,
+        shannon=np.nan,
+        suppressed=True,
+    )
+    both = pd.concat([out, hidden[out.columns]], ignore_index=True)
+    return both.sort_values("zone_id").reset_index(drop=True)
 
 
 def _zone_people(
@@ -150,13 +171,14 @@ def read_diversity(
     weeks = release_window(conn, start, end, settings, today)
     if not weeks:
         return _empty(week=False)
-    g = _weekly_groups(conn, filters, weeks, k)
-    if g.empty:
+    g, seen = _weekly_groups(conn, filters, weeks, k)
+    if seen.empty:
         return _empty(week=False)
     released = g[["week", "zone_id"]].drop_duplicates()
     people = _zone_people(conn, filters, released, weeks, per_week=False)
     total = g.groupby(["zone_id", "department_id"], sort=True)["v"].sum().reset_index()
-    return _mix(total, people.set_index("zone_id")["v"], bucket_minutes, k)
+    zone_people = people.set_index("zone_id")["v"]
+    return _mix(total, zone_people, seen["zone_id"], bucket_minutes, k)
 
 
 def read_diversity_weekly(
@@ -178,16 +200,17 @@ def read_diversity_weekly(
     weeks = release_window(conn, start, end, settings, today)
     if not weeks:
         return _empty(week=True)
-    g = _weekly_groups(conn, filters, weeks, k)
-    if g.empty:
+    g, seen = _weekly_groups(conn, filters, weeks, k)
+    if seen.empty:
         return _empty(week=True)
     released = g[["week", "zone_id"]].drop_duplicates()
     people = _zone_people(conn, filters, released, weeks, per_week=True)
     parts = []
     # One small frame per week (a year has 53 at most).
-    for week, part in g.groupby("week", sort=True):
+    for week, zones in seen.groupby("week", sort=True):
+        part = g[g["week"] == week]
         ppl = people[people["week"] == week].set_index("zone_id")["v"]
-        d = _mix(part, ppl, bucket_minutes, k)
+        d = _mix(part, ppl, zones["zone_id"], bucket_minutes, k)
         d.insert(0, "week", week)
         parts.append(d)
     return pd.concat(parts, ignore_index=True)

@@ -357,17 +357,22 @@ def test_weekly_diversity_equals_one_read_per_week(sighted: Any) -> None:
 
 def test_colocation_reads_equal_bucket_presence(sighted: Any) -> None:
     """The site filter takes the zone-less badge table when no other zone has
-    data; with or without per-source cells, the frames equal colocation_matrix
-    over the stored bucket presence."""
-    from analytics.colocation import colocation_matrix
+    data; with or without per-source cells, the frames equal the release
+    rule's in-memory reference over the stored bucket presence of the whole
+    weeks each range touches."""
+    from release_reference import reference_matrix
+
+    from analytics.release import released_weeks
 
     conn, settings, _ = sighted
     bm, k = float(settings.bucket_minutes), int(settings.k_anonymity)
     shown = suppressed = 0
     for start, end, f in COLOC_CASES:
-        pres = store.read_dept_presence(conn, start, end, f)
+        weeks = released_weeks(start, end, dt.date.today())
+        lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
+        pres = store.read_dept_presence(conn, lo, hi, f)
         for by_source in (True, False):
-            want = colocation_matrix(pres, bucket_minutes=bm, k=k, by_source=by_source)
+            want = reference_matrix(pres, bm=bm, k=k, by_source=by_source)
             if f is not None and f.department:
                 keep = (want["department_a"] == f.department) | (
                     want["department_b"] == f.department

@@ -11,16 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from release_reference import reference_diversity, reference_matrix
 
 from analytics import store
-from analytics.colocation import (
-    MATRIX_COLUMNS,
-    SOURCES,
-    colocation_matrix,
-    diversity_from_counts,
-)
+from analytics.colocation import diversity_from_counts
 from analytics.pipeline import run_analyze
-from analytics.privacy import suppress
 from analytics.release import (
     combine_released,
     pool_small_groups,
@@ -136,95 +131,6 @@ def test_two_department_mix_no_longer_reveals_one_person() -> None:
     assert list(kept["department_id"]) == ["big"]
 
 
-# ------------------------------------------------------------ in-memory reference
-def _week_of(days: pd.Series) -> pd.Series:
-    d = pd.to_datetime(days)
-    return (d - pd.to_timedelta(d.dt.weekday, unit="D")).dt.date
-
-
-def _reference_matrix(
-    pres: pd.DataFrame, *, bm: float, k: int, by_source: bool
-) -> pd.DataFrame:
-    """The released matrix from bucket presence, written out directly: each
-    week's colocation_matrix, released cells summed, people distinct over the
-    weeks a cell was released."""
-    week = _week_of(pres["day"])
-    parts = []
-    for label in sorted(week.unique()):
-        m = colocation_matrix(
-            pres[(week == label).to_numpy()],
-            bucket_minutes=bm,
-            k=k,
-            by_source=by_source,
-        )
-        m.insert(0, "week", label)
-        parts.append(m)
-    if not parts:
-        return colocation_matrix(pres, bucket_minutes=bm, k=k, by_source=by_source)
-    weekly = pd.concat(parts, ignore_index=True)
-    keys = ["source", "department_a", "department_b"]
-    m = combine_released(weekly, keys, ["minutes", "expected_minutes"])
-    rel = weekly.loc[~weekly["suppressed"], ["week", *keys]]
-    p = pres.assign(week=week.to_numpy())
-    allp = [p.assign(source="all")] + ([p] if by_source else [])
-    allp_f = pd.concat(allp, ignore_index=True)
-    j = allp_f.merge(allp_f, on=["zone_id", "bucket", "source", "week"])
-    j = j.rename(
-        columns={"department_id_x": "department_a", "department_id_y": "department_b"}
-    )
-    j = j.merge(rel, on=["week", *keys])
-    e = j[[*keys, "badges_x"]].explode("badges_x").drop_duplicates()
-    people = e.groupby(keys).size()
-    idx = pd.MultiIndex.from_frame(m[keys])
-    sw = pd.MultiIndex.from_frame(m[["source", "department_b", "department_a"]])
-    m["people_a"] = people.reindex(idx).to_numpy(dtype=float)
-    m["people_b"] = people.reindex(sw).to_numpy(dtype=float)
-    m["lift"] = np.where(
-        m["department_a"] == m["department_b"],
-        np.nan,
-        m["minutes"] / m["expected_minutes"],
-    )
-    order = {s: i for i, s in enumerate([*SOURCES, "all"])}
-    m = m.assign(_o=m["source"].map(order)).sort_values(
-        ["_o", "department_a", "department_b"]
-    )
-    m = m[list(MATRIX_COLUMNS)].reset_index(drop=True)
-    return suppress(
-        m, ["people_a", "people_b"], ["minutes", "expected_minutes", "lift"], k
-    )
-
-
-def _reference_diversity(pres: pd.DataFrame, *, bm: float, k: int) -> pd.DataFrame:
-    """The released department mix from bucket presence: per week, zone and
-    department Σ people and distinct badges, small departments pooled, the
-    released weeks' sums turned into shares."""
-    p = pres[pres["source"] == "shared"].assign(week=_week_of(pres["day"]))
-    p = p[p["source"] == "shared"]
-    keys = ["week", "zone_id", "department_id"]
-    v = p.groupby(keys)["people"].sum().rename("v")
-    e = p[[*keys, "badges"]].explode("badges").drop_duplicates()
-    ppl = e.groupby(keys).size().rename("people")
-    g = pd.concat([v, ppl], axis=1).reset_index()
-    g = pool_small_groups(
-        g,
-        period_keys=["week", "zone_id"],
-        group_col="department_id",
-        people_col="people",
-        k=k,
-    )
-    rel = g[["week", "zone_id"]].drop_duplicates()
-    zp = e.merge(rel, on=["week", "zone_id"])[["zone_id", "badges"]]
-    people = zp.drop_duplicates().groupby("zone_id").size()
-    total = g.groupby(["zone_id", "department_id"])["v"].sum()
-    zones = total.index.get_level_values("zone_id").unique()
-    return diversity_from_counts(
-        total.astype(np.int64),
-        people.reindex(zones).fillna(0).astype(np.int64),
-        bucket_minutes=bm,
-        k=k,
-    )
-
-
 def _whole_weeks(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     weeks = released_weeks(start, end, dt.date.today())
     return weeks[0], weeks[-1] + dt.timedelta(days=6)
@@ -255,7 +161,7 @@ def test_colocation_reads_equal_released_reference(
             lo, hi = _whole_weeks(start, end)
             pres = store.read_dept_presence(conn, lo, hi, f)
             for by_source in (True, False):
-                want = _reference_matrix(pres, bm=bm, k=k, by_source=by_source)
+                want = reference_matrix(pres, bm=bm, k=k, by_source=by_source)
                 if f is not None and f.department:
                     keep = (want["department_a"] == f.department) | (
                         want["department_b"] == f.department
@@ -266,7 +172,7 @@ def test_colocation_reads_equal_released_reference(
                 )
                 pd.testing.assert_frame_equal(got, want, obj=f"{start} {f} {by_source}")
                 shown += int((~got["suppressed"]).sum())
-            want_d = _reference_diversity(pres, bm=bm, k=k)
+            want_d = reference_diversity(pres, bm=bm, k=k)
             got_d = store.read_diversity(conn, start, end, filters=f, settings=settings)
             pd.testing.assert_frame_equal(got_d, want_d, obj=f"diversity {start} {f}")
             mixed += int((~got_d["suppressed"]).sum())
