@@ -270,12 +270,13 @@ def read_badge_departments(conn: Any) -> pd.DataFrame:
 
 def read_metadata(conn: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(spaces, zones): spaces with space_id, kind, capacity, zone_id,
-    zone_kind, department_id, floor_id, building_id, site_id; zones with
+    zone_kind, department_id, floor_id, building_id, site_id, assigned
+    (a desk of one person: analytics.privacy); zones with
     zone_id, kind, department_id, capacity, floor_id, building_id, site_id."""
     spaces: pd.DataFrame = read_frame(
         conn,
         """SELECT s.space_id, s.kind, s.capacity, s.zone_id, z.kind AS zone_kind,
-                  z.department_id, z.floor_id, f.building_id, b.site_id
+                  z.department_id, z.floor_id, f.building_id, b.site_id, s.assigned
              FROM spaces s JOIN zones z USING (zone_id) JOIN floors f USING (floor_id)
              JOIN buildings b USING (building_id) ORDER BY s.space_id""",
     )

@@ -5,21 +5,50 @@ filters narrowing spaces and groups.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec
 
 import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
 from analytics.calendar import Calendar, local_days_utc_range
-from analytics.db_io import copy_out, site_timezone
+from analytics.db_io import copy_out, read_metadata, site_timezone
+from analytics.privacy import protect_assigned
 
 logger = logging.getLogger(__name__)
 
 
 #: Boolean columns of the rollup tables (COPY writes them as t/f).
 BOOL_COLUMNS = ("used_day", "in_working_hours")
+
+
+_P = ParamSpec("_P")
+
+
+def guard_assigned(
+    read: Callable[Concatenate[Any, _P], pd.DataFrame],
+) -> Callable[Concatenate[Any, _P], pd.DataFrame]:
+    """Apply the assigned-desk rule (analytics.privacy.protect_assigned) to
+    what a public reader returns: rows of a desk that belongs to one person,
+    and of groups of fewer than k desks that hold one, come back suppressed.
+    Costs one EXISTS query when the building has no assigned desk."""
+
+    @functools.wraps(read)
+    def guarded(conn: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> pd.DataFrame:
+        out = read(conn, *args, **kwargs)
+        with conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM spaces WHERE assigned)")
+            row = cur.fetchone()
+        if not (row and row[0]):
+            return out
+        settings = settings_or_default(kwargs.get("settings"))
+        spaces, _ = read_metadata(conn)
+        return protect_assigned(out, spaces, int(settings.k_anonymity))
+
+    return guarded
 
 
 # --------------------------------------------------------------------- rollup reads

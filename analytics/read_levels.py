@@ -20,6 +20,7 @@ from analytics.read_common import (
     buckets_per_day,
     calendar_for,
     filtered_spaces,
+    guard_assigned,
     level_agg_rows,
     level_rows,
     read_rollup,
@@ -31,6 +32,7 @@ from analytics.utilization import level_summary, space_summary
 logger = logging.getLogger(__name__)
 
 
+@guard_assigned
 def read_utilization(
     conn: Any,
     start: dt.date,
@@ -241,6 +243,7 @@ def read_space_hourly(
     ).reset_index()
 
 
+@guard_assigned
 def read_hour_of_week(
     conn: Any,
     start: dt.date,
@@ -297,6 +300,7 @@ def read_hour_of_week(
     return hour_of_week_from_hourly(h, cal.bucket_s)
 
 
+@guard_assigned
 def read_day_of_week(
     conn: Any,
     start: dt.date,
@@ -318,6 +322,7 @@ def read_day_of_week(
     return day_of_week(lb, site_timezone(conn, settings))
 
 
+@guard_assigned
 def read_weekly_trend(
     conn: Any,
     start: dt.date,

@@ -17,6 +17,7 @@ from analytics.desks import desk_sharing
 from analytics.read_common import (
     calendar_for,
     filtered_spaces,
+    guard_assigned,
     keep_groups,
     read_level_buckets,
     read_rollup,
@@ -162,6 +163,7 @@ def read_desk_sharing(
     return desk_sharing(lb).rename(columns={"level_id": "department_id"})
 
 
+@guard_assigned
 def read_sessions(
     conn: Any,
     start: dt.date,
@@ -224,8 +226,8 @@ def read_devices_report(
 
 def live_state(conn: Any, now: dt.datetime, *, settings: Any = None) -> pd.DataFrame:
     """Current state of every sensed space from its latest event at or before
-    ``now``: space_id, kind, floor_id, state (occupied, free, unknown), people,
-    ts. A presence sensor silent for longer than heartbeat_timeout_min is
+    ``now``: space_id, kind, floor_id, state (occupied, free, unknown, and
+    private for an assigned desk), people, ts. A presence sensor silent for longer than heartbeat_timeout_min is
     unknown; a zero count holds until the next count."""
     settings = settings_or_default(settings)
     timeout = dt.timedelta(minutes=float(settings.heartbeat_timeout_min))
@@ -250,6 +252,13 @@ def live_state(conn: Any, now: dt.datetime, *, settings: Any = None) -> pd.DataF
     out["people"] = people
     out["state"] = np.where(~known, "unknown", np.where(value > 0, "occupied", "free"))
     out = out.rename(columns={"kind_x": "kind"})
+    # A desk of one person is never shown alone, live least of all: its
+    # state is "private" (counted in no free-desk figure either).
+    owned = out["space_id"].map(spaces.set_index("space_id")["assigned"])
+    mine = owned.fillna(False).astype(bool).to_numpy()
+    out.loc[mine, "state"] = "private"
+    out.loc[mine, "people"] = np.nan
+    out.loc[mine, "ts"] = pd.NaT
     return out[["space_id", "kind", "floor_id", "state", "people", "ts"]].reset_index(
         drop=True
     )

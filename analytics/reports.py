@@ -108,6 +108,11 @@ _UTIL = (
     C("days_used", "days above the minimum-use threshold (spaces only)", "days"),
     C("no_data_pct", "available time without a known state", "%"),
     C("band", "target band of utilization_pct: under, optimal, over"),
+    C(
+        "suppressed",
+        "true for a desk assigned to one person, or a group of fewer than k "
+        "desks that holds one: values removed",
+    ),
 )
 
 REPORTS: dict[str, ReportSpec] = {
@@ -128,6 +133,11 @@ REPORTS: dict[str, ReportSpec] = {
             C("hours_used", "hours above the minimum-use threshold", "hours"),
             C("used_day", "day above the minimum-use threshold"),
             C("stuck_s", "available time excluded as stuck sensor", "s"),
+            C(
+                "suppressed",
+                "true for a desk assigned to one person, or a group of fewer than k "
+                "desks that holds one: values removed",
+            ),
         ),
         ("day", "space_id"),
     ),
@@ -156,6 +166,11 @@ REPORTS: dict[str, ReportSpec] = {
             C("utilization_p90_pct", "90th percentile over weeks", "%"),
             C("utilization_max_pct", "maximum over weeks", "%"),
             C("peak_people", "largest simultaneous head count in that hour", "people"),
+            C(
+                "suppressed",
+                "true for a desk assigned to one person, or a group of fewer than k "
+                "desks that holds one: values removed",
+            ),
         ),
         ("level", "level_id", "weekday", "hour"),
         levels=("space", "zone", "floor", "building", "department", "room"),
@@ -352,6 +367,8 @@ def build_report(
     settings = store.settings_or_default(settings)
     frame = _BUILDERS[name](conn, start, end, lv, filters, settings)
     cols = spec.names(lv)
+    if "suppressed" in cols and "suppressed" not in frame.columns:
+        frame["suppressed"] = False  # no row hidden by any rule
     for c in cols:
         if c not in frame.columns:
             frame[c] = None
