@@ -528,7 +528,7 @@ def main() -> int:
     pg = None
     url = args.database_url
     if not url:
-        from occupancy.services import PostgresServer, free_port
+        from app.services import PostgresServer, free_port
 
         tmp = Path(tempfile.mkdtemp(prefix="dash-bench-"))
         os.chmod(tmp, 0o755)

@@ -1,7 +1,9 @@
 """What every ``occupancy`` command gets: the resolved settings.
 
-Kept apart from ``occupancy.cli`` so command modules (``occupancy.demo``, the
-packages' ``cli.py``) can import it without importing the whole command group.
+The contract between the command group (``app.cli``, the top layer) and the
+commands each package contributes from its ``cli.py``: it lives in the shared
+core because those packages sit below the application layer and must not
+import it.
 """
 
 from __future__ import annotations

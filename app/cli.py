@@ -1,13 +1,14 @@
 """The ``occupancy`` command: one click group for the whole pipeline.
 
-Foundation commands live here; each package adds its own from its ``cli.py``
-(``sensors_sim.cli``, ``ingest.cli``, ``analytics.cli``, ``dashboard.cli``), where
-its domain errors become click errors.
+This is the top (application) layer: foundation commands live here; each
+package contributes its own through the ``COMMANDS`` list of its ``cli.py``
+(``sensors_sim.cli``, ``ingest.cli``, ``analytics.cli``, ``dashboard.cli``),
+where its domain errors become click errors, listed once in :data:`PLUGINS`.
+Nothing below this layer imports it (``.importlinter``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 from pathlib import Path
@@ -15,15 +16,26 @@ from typing import Any
 
 import click
 
+from analytics import cli as analytics_cli
+from app.demo import demo as demo_cmd
+from dashboard import cli as dashboard_cli
+from ingest import cli as ingest_cli
+from occupancy.clictx import CliContext, pass_ctx
+from sensors_sim import cli as sensors_sim_cli
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["CliContext", "configure_logging", "main", "pass_ctx"]
 
-#: Packages that contribute commands: module path -> attribute holding a list of commands.
-PLUGINS = ("sensors_sim.cli", "ingest.cli", "analytics.cli", "dashboard.cli")
-
-
-from occupancy.clictx import CliContext, pass_ctx  # noqa: E402  (re-exported)
+#: The commands each package contributes, one line per package (a new package:
+#: import its ``cli`` module above and add its ``COMMANDS`` here).
+PLUGINS: tuple[list[click.Command], ...] = (
+    sensors_sim_cli.COMMANDS,
+    ingest_cli.COMMANDS,
+    analytics_cli.COMMANDS,
+    dashboard_cli.COMMANDS,
+    [demo_cmd],
+)
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
@@ -262,7 +274,7 @@ def services_group() -> None:
 
 
 def _dev_services(cli: CliContext, auth: bool = False) -> tuple[Any, Any]:
-    from occupancy.services import MosquittoServer, PostgresServer, ServiceError
+    from app.services import MosquittoServer, PostgresServer, ServiceError
 
     s = cli.settings
     base = s.data_path
@@ -290,7 +302,7 @@ def _dev_services(cli: CliContext, auth: bool = False) -> tuple[Any, Any]:
 @pass_ctx
 def services_start(cli: CliContext, auth: bool) -> None:
     """Start both services (initialising them the first time) and print their URLs."""
-    from occupancy.services import ServiceError
+    from app.services import ServiceError
 
     pg, mq = _dev_services(cli, auth)
     try:
@@ -333,24 +345,6 @@ def services_status(cli: CliContext) -> None:
 
 
 # --------------------------------------------------------------------- plugins
-def _add_plugins() -> None:
-    for modname in PLUGINS:
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name == modname:
-                continue
-            raise
-        for cmd in getattr(mod, "COMMANDS", []):
-            main.add_command(cmd)
-
-
-_add_plugins()
-
-try:
-    from occupancy.demo import demo as _demo_cmd
-
-    main.add_command(_demo_cmd)
-except ModuleNotFoundError as _exc:  # pragma: no cover - during bootstrap only
-    if _exc.name != "occupancy.demo":
-        raise
+for _commands in PLUGINS:
+    for _cmd in _commands:
+        main.add_command(_cmd)

@@ -78,7 +78,7 @@ def run_demo(
     out = DemoResult()
     t_all = time.perf_counter()
     if start_services and not settings.database_url and not settings.mqtt_url:
-        from occupancy.services import MosquittoServer, PostgresServer
+        from app.services import MosquittoServer, PostgresServer
 
         _say(f"starting private services in {settings.data_path}")
         PostgresServer(settings.data_path / "postgres", settings.pg_port).start()
