@@ -21,13 +21,16 @@ from analytics.colocation import (
     weekly_colocation,
 )
 from analytics.db_io import read_metadata
+from analytics.filters import Filters
 from analytics.read_common import settings_or_default
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 def _zone_filter(
-    conn: Any, filters: Any, start: dt.date, end: dt.date
+    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
 ) -> list[str] | None:
     """Zone ids a site/building/floor/zone filter keeps (None: no filter,
     also when no other zone has co-location data in [start, end]: then the
@@ -49,7 +52,7 @@ def _zone_filter(
     return zones if row is None or row[0] else None
 
 
-def _filter_zones(conn: Any, filters: Any) -> list[str] | None:
+def _filter_zones(conn: Connection, filters: Filters | None) -> list[str] | None:
     """Zone ids a site/building/floor/zone filter keeps (None: no filter)."""
     if filters is None:
         return None
@@ -76,7 +79,7 @@ def _week_table(table: str) -> sql.Composable:
 
 
 def _coloc_sum(
-    conn: Any,
+    conn: Connection,
     table: str,
     value: str,
     keys: list[str],
@@ -151,7 +154,7 @@ def _coloc_sum(
 
 
 def _coloc_people(
-    conn: Any,
+    conn: Connection,
     keys: list[str],
     start: dt.date,
     end: dt.date,
@@ -216,7 +219,7 @@ def _coloc_people(
 
 
 def _coloc_cells(
-    conn: Any,
+    conn: Connection,
     pairs: pd.DataFrame,
     ab: list[str],
     args: Any,
@@ -247,12 +250,12 @@ def _coloc_cells(
 
 
 def read_colocation(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
     by_source: bool = True,
 ) -> pd.DataFrame:
     """Department × department co-presence matrix (long form) over [start, end]:
@@ -332,7 +335,7 @@ def read_colocation(
 
 
 def _shared_where(
-    conn: Any, filters: Any, start: dt.date, end: dt.date
+    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
 ) -> tuple[sql.Composable, list[Any]]:
     """WHERE clause and parameters for the shared-space rows of [start, end]
     that the zone filters keep (department-mix reads)."""
@@ -346,12 +349,12 @@ def _shared_where(
 
 
 def read_diversity(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Department mix per shared zone (simpson, shannon), k-suppressed.
 
@@ -400,12 +403,12 @@ def read_diversity(
 
 
 def read_diversity_weekly(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """:func:`read_diversity` of each local week (Monday to Sunday) of [start,
     end], the first and last week cut to the range, in two queries: week (the
@@ -461,12 +464,12 @@ def read_diversity_weekly(
 
 
 def read_colocation_trend(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """The combined matrix per local week (Monday's date), each week k-suppressed
     on its own distinct people. SQL aggregation of the daily counts per week;

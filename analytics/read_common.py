@@ -14,6 +14,9 @@ from psycopg2 import sql
 
 from analytics.calendar import Calendar, local_days_utc_range
 from analytics.db_io import copy_out, site_timezone
+from analytics.filters import Filters
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +26,7 @@ BOOL_COLUMNS = ("used_day", "in_working_hours")
 
 
 # --------------------------------------------------------------------- rollup reads
-def settings_or_default(settings: Any) -> Any:
+def settings_or_default(settings: Settings | None) -> Settings:
     if settings is None:
         from occupancy.settings import load_settings
 
@@ -31,12 +34,12 @@ def settings_or_default(settings: Any) -> Any:
     return settings
 
 
-def calendar_for(conn: Any, settings: Any) -> Calendar:
+def calendar_for(conn: Connection, settings: Settings) -> Calendar:
     return Calendar.from_settings(settings, timezone=site_timezone(conn, settings))
 
 
 def read_rollup(
-    conn: Any,
+    conn: Connection,
     table: str,
     start: dt.date,
     end: dt.date,
@@ -67,7 +70,7 @@ def read_rollup(
     return frame
 
 
-def filtered_spaces(spaces: pd.DataFrame, filters: Any) -> pd.DataFrame:
+def filtered_spaces(spaces: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
     """Spaces matching the filters (site, building, floor, zone, department)."""
     if filters is None:
         return spaces
@@ -92,17 +95,17 @@ LEVEL_ORDER = ("building", "floor", "department", "zone", "room")
 _FILTER_ATTRS = ("site", "building", "floor", "zone", "department")
 
 
-def working_hours_only(filters: Any) -> bool:
+def working_hours_only(filters: Filters | None) -> bool:
     """``filters.working_hours_only`` (default True: no filters = working hours)."""
     return bool(getattr(filters, "working_hours_only", True))
 
 
-def _has_filter(filters: Any) -> bool:
+def _has_filter(filters: Filters | None) -> bool:
     return filters is not None and any(getattr(filters, a, None) for a in _FILTER_ATTRS)
 
 
 def narrow_groups(
-    spaces: pd.DataFrame, level: str, filters: Any
+    spaces: pd.DataFrame, level: str, filters: Filters | None
 ) -> tuple[str, pd.DataFrame]:
     """Which groups a filtered group-level read returns: ``(effective level,
     frame of level, level_id)``.
@@ -134,7 +137,9 @@ def narrow_groups(
     return level, pd.DataFrame({"level": [], "level_id": []}, dtype=object)
 
 
-def keep_groups(lb: pd.DataFrame, spaces: pd.DataFrame, filters: Any) -> pd.DataFrame:
+def keep_groups(
+    lb: pd.DataFrame, spaces: pd.DataFrame, filters: Filters | None
+) -> pd.DataFrame:
     """Level rows of groups lying entirely inside the filters (rows of one
     level, already read). Used where no fallback level applies."""
     if not _has_filter(filters):
@@ -150,12 +155,12 @@ def keep_groups(lb: pd.DataFrame, spaces: pd.DataFrame, filters: Any) -> pd.Data
 
 
 def level_rows(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     level: str,
     spaces: pd.DataFrame,
-    filters: Any,
+    filters: Filters | None,
 ) -> pd.DataFrame:
     """analytics_level_buckets rows of ``level`` narrowed by ``filters`` as
     :func:`narrow_groups` says (possibly rows of a finer level)."""
@@ -168,7 +173,7 @@ def level_rows(
 
 
 def read_level_buckets(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     level: str,
@@ -209,7 +214,7 @@ _HOUR_AGG = ("n", "capacity_s", "people_s", "peak_people")
 
 
 def read_level_agg(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     level: str,
@@ -286,12 +291,12 @@ def read_level_agg(
 
 
 def level_agg_rows(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     level: str,
     spaces: pd.DataFrame,
-    filters: Any,
+    filters: Filters | None,
     *,
     by_hour: bool = False,
 ) -> pd.DataFrame:

@@ -12,15 +12,17 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from analytics import cli as analytics_cli
 from app.demo import demo as demo_cmd
+from app.services import MosquittoServer, PostgresServer
 from dashboard import cli as dashboard_cli
 from ingest import cli as ingest_cli
+from occupancy.building import Site
 from occupancy.clictx import CliContext, pass_ctx
+from occupancy.db import Connection
 from sensors_sim import cli as sensors_sim_cli
 
 logger = logging.getLogger(__name__)
@@ -126,7 +128,7 @@ def db_group() -> None:
     """Database schema: migrate, status."""
 
 
-def _connect(cli: CliContext) -> Any:
+def _connect(cli: CliContext) -> Connection:
     return cli.connect()
 
 
@@ -232,7 +234,7 @@ def building_validate(file: Path) -> None:
     click.echo(_describe_site(site))
 
 
-def _load_building_or_fail(file: Path) -> Any:
+def _load_building_or_fail(file: Path) -> Site:
     from occupancy.building import BuildingError, load_building
 
     try:
@@ -241,7 +243,7 @@ def _load_building_or_fail(file: Path) -> Any:
         raise click.ClickException(f"invalid building file {exc}") from exc
 
 
-def _describe_site(site: Any) -> str:
+def _describe_site(site: Site) -> str:
     return (
         f"site {site.id} ({site.name}, {site.timezone}): {len(site.buildings)} building(s), "
         f"{len(list(site.floors()))} floors, {len(list(site.zones()))} zones, "
@@ -273,8 +275,10 @@ def services_group() -> None:
     the data directory (default ./.occupancy), on ports pg_port and mqtt_port."""
 
 
-def _dev_services(cli: CliContext, auth: bool = False) -> tuple[Any, Any]:
-    from app.services import MosquittoServer, PostgresServer, ServiceError
+def _dev_services(
+    cli: CliContext, auth: bool = False
+) -> tuple[PostgresServer, MosquittoServer]:
+    from app.services import ServiceError
 
     s = cli.settings
     base = s.data_path

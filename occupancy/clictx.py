@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from occupancy.db import Connection
 from occupancy.settings import SettingError, Settings, load_settings
 
 __all__ = ["CliContext", "pass_ctx"]
@@ -33,7 +34,7 @@ class CliContext:
                 raise click.ClickException(str(exc)) from exc
         return self._settings
 
-    def connect(self) -> Any:
+    def connect(self) -> Connection:
         """A database connection, or a click error that says what to do."""
         from occupancy.db import DatabaseError, connect
 

@@ -228,6 +228,11 @@ class Settings:
     dashboard_host: str = _S("127.0.0.1", "Address the dashboard listens on.")
     dashboard_port: int = _S(8050, "Port the dashboard listens on.")
     language: str = _S("en", "Dashboard language: en or nl.")
+    dashboard_prerender: bool = _S(
+        False,
+        "Pre-render the page into the dashboard's first layout (one round trip "
+        "less; relies on tested Dash internals, see dashboard/prerender.py).",
+    )
     auth_users: str | None = _S(
         None,
         "Dashboard users as user:password pairs separated by commas; unset: no login "
@@ -479,7 +484,3 @@ def parse_mqtt_url(url: str) -> MqttUrl:
         password=unquote(parts.password) if parts.password else None,
         tls=tls,
     )
-
-
-def settings_fields() -> list[str]:
-    return [s.name for s in SETTINGS]
