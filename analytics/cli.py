@@ -6,49 +6,23 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from occupancy.cli import CliContext, pass_ctx
+from occupancy.clictx import CliContext, pass_ctx
+from occupancy.db import Connection
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["COMMANDS"]
 
 
-def _connect(cli: CliContext) -> Any:
+def _connect(cli: CliContext) -> Connection:
     return cli.connect()
 
 
 def _progress(msg: str) -> None:
     click.echo(msg, err=True)
-
-
-# glibc mallopt parameters
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
-
-
-def _keep_freed_memory() -> None:
-    """Let glibc keep freed memory for reuse instead of returning it to the
-    system after every chunk: the same arrays are allocated chunk after chunk,
-    and fresh pages from the kernel cost a page fault each (about a tenth of
-    the compute's CPU on a year). Peak memory is unchanged (measured). No-op
-    where the C library is not glibc."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    for param, value in (
-        (_M_TRIM_THRESHOLD, 1 << 30),  # keep up to 1 GiB of free heap [bytes]
-        (_M_TOP_PAD, 64 << 20),  # grow the heap 64 MiB at a time [bytes]
-        (_M_MMAP_THRESHOLD, 32 << 20),  # blocks below 32 MiB from the heap [bytes]
-    ):
-        mallopt(ctypes.c_int(param), ctypes.c_int(value))
 
 
 @click.command("analyze")
@@ -85,9 +59,10 @@ def analyze(
       occupancy analyze --full                   # recompute everything
       occupancy analyze --from 2026-03-02 --to 2026-03-13 --full
     """
+    from analytics.malloc import keep_freed_memory
     from analytics.pipeline import run_analyze
 
-    _keep_freed_memory()
+    keep_freed_memory()
     if first and last and last < first:
         raise click.ClickException(
             f"--to {last.date()} is before --from {first.date()}"
@@ -309,34 +284,17 @@ def bookings_import(cli: CliContext, file: Path) -> None:
     Example:
       occupancy bookings import bookings.csv
     """
-    import pandas as pd
-
     from analytics import store
+    from analytics.bookings import BookingsError, read_bookings_csv, unknown_rooms
 
-    frame = pd.read_csv(file)
-    need = ["room_id", "start", "end", "organiser_department", "expected_attendees"]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise click.ClickException(
-            f"{file}: missing column(s) {', '.join(missing)}; need {','.join(need)}"
-        )
-    for col in ("start", "end"):
-        try:
-            frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
-        except (ValueError, TypeError) as exc:
-            raise click.ClickException(f"{file}: column {col}: {exc}") from exc
-    bad = frame[frame["end"] <= frame["start"]]
-    if len(bad):
-        raise click.ClickException(
-            f"{file}: row {int(bad.index[0]) + 2}: end is not after start"
-        )
+    try:
+        frame = read_bookings_csv(file)
+    except BookingsError as exc:
+        raise click.ClickException(str(exc)) from exc
     conn = _connect(cli)
     try:
         spaces, _ = store.read_metadata(conn)
-        unknown = sorted(
-            set(frame["room_id"].astype(str))
-            - set(spaces.loc[spaces["kind"] != "desk", "space_id"])
-        )
+        unknown = unknown_rooms(frame, spaces)
         if unknown:
             raise click.ClickException(
                 f"{file}: unknown room(s) {', '.join(unknown[:5])}"

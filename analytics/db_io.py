@@ -16,7 +16,8 @@ import pandas as pd
 from psycopg2 import sql
 
 from analytics.pgbinary import encode_copy
-from occupancy.db import read_frame
+from occupancy.db import Connection, Cursor, read_frame
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class StoreError(RuntimeError):
 
 # --------------------------------------------------------------------- raw reads
 def copy_out(
-    conn: Any, query: str, params: tuple[Any, ...] | dict[str, Any] = ()
+    conn: Connection, query: str, params: tuple[Any, ...] | dict[str, Any] = ()
 ) -> pd.DataFrame:
     with conn.cursor() as cur:
         bound = cur.mogrify(query, params).decode()
@@ -58,7 +59,7 @@ def copy_out(
 
 
 def copy_out_arrow(
-    conn: Any,
+    conn: Connection,
     query: str,
     params: tuple[Any, ...] | dict[str, Any],
     types: dict[str, Any],
@@ -80,7 +81,7 @@ def copy_out_arrow(
     )
 
 
-def site_timezone(conn: Any, settings: Any) -> str:
+def site_timezone(conn: Connection, settings: Settings) -> str:
     with conn.cursor() as cur:
         cur.execute("SELECT timezone FROM sites WHERE site_id = %s", (settings.site,))
         row = cur.fetchone()
@@ -171,7 +172,7 @@ def _parse_event_arrays(buf: bytes) -> dict[str, np.ndarray] | None:
 
 
 def read_events(
-    conn: Any,
+    conn: Connection,
     start: pd.Timestamp,
     end: pd.Timestamp,
     *,
@@ -217,7 +218,7 @@ def read_events(
     return _read_events_csv(conn, params)
 
 
-def _read_events_csv(conn: Any, params: dict[str, Any]) -> pd.DataFrame:
+def _read_events_csv(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
     # Only the needed columns; the time as integer microseconds (no timestamp
     # text to format on the server or parse here); CSV parsed by Arrow.
     q = """SELECT (extract(epoch FROM e.ts) * 1000000)::bigint AS ts_us,
@@ -250,7 +251,9 @@ def _read_events_csv(conn: Any, params: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def read_sightings(conn: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def read_sightings(
+    conn: Connection, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
     """Badge sightings with ``start <= ts < end``: ts, zone_id, badge."""
     q = """SELECT b.ts, COALESCE(b.zone_id, d.zone_id) AS zone_id, b.badge
              FROM badge_sightings b LEFT JOIN devices d USING (device_id)
@@ -261,14 +264,14 @@ def read_sightings(conn: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.Data
     return frame
 
 
-def read_badge_departments(conn: Any) -> pd.DataFrame:
+def read_badge_departments(conn: Connection) -> pd.DataFrame:
     frame: pd.DataFrame = read_frame(
         conn, "SELECT badge, department_id FROM badge_departments"
     )
     return frame
 
 
-def read_metadata(conn: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_metadata(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(spaces, zones): spaces with space_id, kind, capacity, zone_id,
     zone_kind, department_id, floor_id, building_id, site_id, assigned
     (a desk of one person: analytics.privacy); zones with
@@ -291,7 +294,7 @@ def read_metadata(conn: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------- watermark
-def max_received_at(conn: Any) -> dt.datetime | None:
+def max_received_at(conn: Connection) -> dt.datetime | None:
     with conn.cursor() as cur:
         cur.execute(
             "SELECT GREATEST((SELECT max(received_at) FROM sensor_events),"
@@ -301,14 +304,14 @@ def max_received_at(conn: Any) -> dt.datetime | None:
     return row[0] if row else None
 
 
-def read_watermark(conn: Any) -> dt.datetime | None:
+def read_watermark(conn: Connection) -> dt.datetime | None:
     with conn.cursor() as cur:
         cur.execute("SELECT received_at FROM analytics_watermark WHERE name = 'events'")
         row = cur.fetchone()
     return row[0] if row else None
 
 
-def write_watermark(conn: Any, received_at: dt.datetime) -> None:
+def write_watermark(conn: Connection, received_at: dt.datetime) -> None:
     with conn, conn.cursor() as cur:
         cur.execute(
             """INSERT INTO analytics_watermark (name, received_at) VALUES ('events', %s)
@@ -318,7 +321,7 @@ def write_watermark(conn: Any, received_at: dt.datetime) -> None:
         )
 
 
-def event_day_range(conn: Any, tz: str) -> tuple[dt.date | None, dt.date | None]:
+def event_day_range(conn: Connection, tz: str) -> tuple[dt.date | None, dt.date | None]:
     """First and last local day with events or sightings."""
     with conn.cursor() as cur:
         cur.execute(
@@ -330,7 +333,7 @@ def event_day_range(conn: Any, tz: str) -> tuple[dt.date | None, dt.date | None]
     return (row[0], row[1]) if row else (None, None)
 
 
-def touched_days(conn: Any, since: dt.datetime, tz: str) -> set[dt.date]:
+def touched_days(conn: Connection, since: dt.datetime, tz: str) -> set[dt.date]:
     """Local days of events and sightings received after ``since``."""
     with conn.cursor() as cur:
         cur.execute(
@@ -352,7 +355,7 @@ def _array_literal(items: Any) -> str:
     return "{" + ",".join(esc) + "}"
 
 
-def column_types(cur: Any, table: str) -> dict[str, str]:
+def column_types(cur: Cursor, table: str) -> dict[str, str]:
     """Column name -> type (``format_type``) of ``table``."""
     cur.execute(
         """SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
@@ -363,7 +366,7 @@ def column_types(cur: Any, table: str) -> dict[str, str]:
 
 
 def copy_frame(
-    cur: Any, table: str, frame: pd.DataFrame, *, binary: bool = True
+    cur: Cursor, table: str, frame: pd.DataFrame, *, binary: bool = True
 ) -> int:
     """COPY ``frame`` into ``table`` (columns by name): binary
     (:mod:`analytics.pgbinary`, the same stored values) when every column's
@@ -395,7 +398,7 @@ def copy_frame(
 
 
 def write_rollups(
-    conn: Any,
+    conn: Connection,
     first: dt.date,
     last: dt.date,
     frames: dict[str, pd.DataFrame],
@@ -431,7 +434,7 @@ def write_rollups(
     return written
 
 
-def import_bookings(conn: Any, frame: pd.DataFrame) -> int:
+def import_bookings(conn: Connection, frame: pd.DataFrame) -> int:
     """Insert bookings (room_id, start, end, organiser_department,
     expected_attendees); existing (room, start, end) are updated. Returns rows."""
     dept = (

@@ -15,11 +15,11 @@ import datetime as dt
 import logging
 import re
 import time
-from typing import Any
 
 from psycopg2 import errors, sql
 
 from analytics.db_io import ROLLUP_TABLES, staging_table
+from occupancy.db import Connection, Cursor
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _staging_index(name: str) -> str:
     return f"{name[:52]}__rewrite"
 
 
-def begin_rewrite(conn: Any, first: dt.date, last: dt.date) -> bool:
+def begin_rewrite(conn: Connection, first: dt.date, last: dt.date) -> bool:
     """Create the index-less copies every rollup table is rewritten into,
     holding the rows of days outside ``first``..``last`` (kept as a chunked
     recompute keeps them). False (nothing created) when this connection's
@@ -91,7 +91,7 @@ def begin_rewrite(conn: Any, first: dt.date, last: dt.date) -> bool:
     return True
 
 
-def _copy_grants(cur: Any, table: str, new: sql.Identifier) -> None:
+def _copy_grants(cur: Cursor, table: str, new: sql.Identifier) -> None:
     """Grant on ``new`` what other roles were granted on ``table``."""
     cur.execute(
         """SELECT a.grantee = 0, COALESCE(r.rolname, ''), a.privilege_type
@@ -115,14 +115,14 @@ def _copy_grants(cur: Any, table: str, new: sql.Identifier) -> None:
 _OPTION = re.compile(r"[a-z_.]+=[A-Za-z0-9_.\-]+")
 
 
-def _options(cur: Any, table: str) -> list[str]:
+def _options(cur: Cursor, table: str) -> list[str]:
     """The storage parameters (``name=value``) set on ``table``."""
     cur.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", (table,))
     row = cur.fetchone()
     return [str(o) for o in (row[0] if row and row[0] else [])]
 
 
-def _set_options(cur: Any, new: sql.Identifier, options: list[str]) -> None:
+def _set_options(cur: Cursor, new: sql.Identifier, options: list[str]) -> None:
     if not options:
         return
     if not all(_OPTION.fullmatch(o) for o in options):
@@ -134,7 +134,7 @@ def _set_options(cur: Any, new: sql.Identifier, options: list[str]) -> None:
     )
 
 
-def finish_rewrite(conn: Any) -> None:
+def finish_rewrite(conn: Connection) -> None:
     """Build the indexes of the copies (same definitions as the tables'),
     gather their statistics and swap them in for the tables, in one
     transaction for all tables. The index names end up those of the tables."""
@@ -180,7 +180,7 @@ SWAP_LOCK_TIMEOUT_MS = 2000
 SWAP_ATTEMPTS = 30
 
 
-def _swap(conn: Any, renames: list[tuple[str, str, str, bool]]) -> None:
+def _swap(conn: Connection, renames: list[tuple[str, str, str, bool]]) -> None:
     """Replace every rollup table by its finished copy in one transaction.
     Each attempt takes the tables' locks with a lock timeout; on a timeout or
     a deadlock with a reader it rolls back (readers go on with the old
@@ -233,7 +233,7 @@ def _swap(conn: Any, renames: list[tuple[str, str, str, bool]]) -> None:
             time.sleep(min(0.1 * attempt, 2.0))
 
 
-def abandon_rewrite(conn: Any) -> None:
+def abandon_rewrite(conn: Connection) -> None:
     """Drop the copies of a rewrite that failed (best effort; a later rewrite
     drops leftovers too); the tables keep their rows."""
     try:
@@ -251,7 +251,7 @@ def abandon_rewrite(conn: Any) -> None:
         _unlock(conn)
 
 
-def _unlock(conn: Any) -> None:
+def _unlock(conn: Connection) -> None:
     try:
         with conn, conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_unlock(%s)", (_REWRITE_LOCK,))

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analytics.buckets import attach_calendar as _attach_calendar
+from analytics.buckets import split_buckets
 from analytics.calendar import Calendar, bucket_frame
 from analytics.sessions import to_seconds
-from analytics.utilization import _attach_calendar, split_buckets
 
 logger = logging.getLogger(__name__)
 

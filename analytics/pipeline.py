@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,12 +26,21 @@ from analytics.calendar import Calendar, bucket_frame, local_days_utc_range
 from analytics.colocation import colocation_daily, department_presence
 from analytics.patterns import level_hourly
 from analytics.rooms import room_headcount
-from analytics.sessions import space_intervals, to_seconds
+from analytics.sessions import space_intervals
 from analytics.utilization import level_buckets, pct, space_daily_hourly
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AnalyzeParams", "AnalyzeReport", "compute_days", "day_runs", "run_analyze"]
+__all__ = [
+    "AnalyzeParams",
+    "AnalyzeReport",
+    "DayRun",
+    "compute_days",
+    "day_runs",
+    "run_analyze",
+]
 
 CONTEXT = dt.timedelta(days=1)
 
@@ -62,7 +71,7 @@ class AnalyzeParams:
         )
 
 
-def compute_days(
+def compute_days(  # noqa: PLR0913  (the frames it joins, as tests and benchmarks pass them)
     events: pd.DataFrame,
     sightings: pd.DataFrame,
     badge_departments: pd.DataFrame,
@@ -170,9 +179,14 @@ def compute_days(
     }
 
 
-def day_runs(
-    days: Iterable[dt.date], max_len: int = 14
-) -> list[tuple[dt.date, dt.date]]:
+class DayRun(NamedTuple):
+    """A chunk of consecutive local days, both included."""
+
+    first: dt.date
+    last: dt.date
+
+
+def day_runs(days: Iterable[dt.date], max_len: int = 14) -> list[DayRun]:
     """Consecutive days grouped into (first, last) runs of at most ``max_len``."""
     ordered = sorted(set(days))
     if not ordered:
@@ -180,13 +194,16 @@ def day_runs(
     ords = np.array([d.toordinal() for d in ordered])
     breaks = np.r_[True, np.diff(ords) != 1]
     run_id = np.cumsum(breaks)
-    runs: list[tuple[dt.date, dt.date]] = []
+    runs: list[DayRun] = []
     for rid in np.unique(run_id):
         block = ords[run_id == rid]
         for i in range(0, len(block), max_len):
             part = block[i : i + max_len]
             runs.append(
-                (dt.date.fromordinal(int(part[0])), dt.date.fromordinal(int(part[-1])))
+                DayRun(
+                    dt.date.fromordinal(int(part[0])),
+                    dt.date.fromordinal(int(part[-1])),
+                )
             )
     return runs
 
@@ -205,15 +222,146 @@ class AnalyzeReport:
         return f"{self.mode}: {self.days} day(s) in {self.chunks} chunk(s), {self.events} events read, {self.seconds:.1f} s; rows {rows}"
 
 
+def _days_to_compute(
+    conn: Connection,
+    tz: str,
+    mark: dt.datetime | None,
+    first: dt.date | None,
+    last: dt.date | None,
+) -> tuple[str, set[dt.date]]:
+    """(mode, local days to recompute): with no watermark ``mark`` every day in
+    [first, last] (default: the days with events); else the days touched by
+    events received after it and their neighbours."""
+    from analytics import store
+
+    if mark is None:
+        lo, hi = store.event_day_range(conn, tz)
+        if lo is None or hi is None:
+            return "full", set()
+        a, b = first or lo, last or hi
+        return "full", {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
+    touched = store.touched_days(conn, mark, tz)
+    days = {d + dt.timedelta(days=o) for d in touched for o in (-1, 0, 1)}
+    if first:
+        days = {d for d in days if d >= first}
+    if last:
+        days = {d for d in days if d <= last}
+    return "incremental", days
+
+
+class _ChunkIO:
+    """Reads a chunk's events and writes its rollups, timing both.
+
+    Consecutive chunks overlap by two days (the last day of one is context of
+    the next and the reverse): the events of [end - CONTEXT, end + CONTEXT) of
+    a chunk are kept and not read again for the next one. The next chunk sees
+    exactly the rows with lo <= ts < hi either way (only the row order
+    differs, and sessionization sorts by space and time)."""
+
+    def __init__(self, conn: Connection, cal: Calendar, known: list[str]) -> None:
+        self.conn = conn
+        self.cal = cal
+        self.known = known
+        self.staged = False
+        self.totals: dict[str, int] = {}
+        self.phases = {"read": 0.0, "compute": 0.0, "write": 0.0}
+        self._tail: list[tuple[pd.Timestamp, pd.Timestamp, pd.DataFrame]] = []
+
+    def _events(
+        self, c: Connection, lo: pd.Timestamp, hi: pd.Timestamp
+    ) -> pd.DataFrame:
+        from analytics import store
+
+        tail = self._tail
+        if tail and tail[0][0] <= lo < tail[0][1] <= hi:
+            _t_lo, t_hi, kept = tail.pop()
+            fresh = store.read_events(c, t_hi, hi, known=self.known)
+            return pd.concat(
+                [kept[(kept["ts"] >= lo).to_numpy()], fresh], ignore_index=True
+            )
+        tail.clear()
+        return store.read_events(c, lo, hi, known=self.known)
+
+    def read(self, c: Connection, run: DayRun) -> tuple[pd.DataFrame, pd.DataFrame]:
+        from analytics import store
+
+        t = time.perf_counter()
+        start, end = local_days_utc_range(self.cal, *run)
+        events = self._events(c, start - CONTEXT, end + CONTEXT)
+        keep_from = end - CONTEXT
+        self._tail[:] = [
+            (keep_from, end + CONTEXT, events[(events["ts"] >= keep_from).to_numpy()])
+        ]
+        sightings = store.read_sightings(c, start, end)
+        self.phases["read"] += time.perf_counter() - t
+        return events, sightings
+
+    def write(self, run: DayRun, frames: dict[str, pd.DataFrame]) -> None:
+        from analytics import store
+
+        t = time.perf_counter()
+        written = store.write_rollups(self.conn, *run, frames, staged=self.staged)
+        for k, v in written.items():
+            self.totals[k] = self.totals.get(k, 0) + v
+        self.phases["write"] += time.perf_counter() - t
+
+
+def _compute_runs(
+    io: _ChunkIO,
+    runs: list[DayRun],
+    compute: Callable[[pd.DataFrame, pd.DataFrame, DayRun], dict[str, pd.DataFrame]],
+    read_conn: Connection | None,
+    say: Callable[[str], None],
+) -> int:
+    """Every run read, computed and written; the number of events read.
+
+    I/O runs in threads while the main thread computes (psycopg2 and Arrow
+    release the GIL while the server works): chunk i+1 is read and chunk i-1
+    written during the compute of chunk i. With ``read_conn`` the reads have a
+    second connection and thread, so the server reads and writes at the same
+    time; without, one thread does both on ``io.conn``, in submission order.
+    At most one chunk's events ahead and one chunk's rollups behind are held;
+    chunks are independent, so the results are those of the sequential order."""
+    n_events = 0
+    with (
+        ThreadPoolExecutor(1, "analyze-write") as writer,
+        ThreadPoolExecutor(1, "analyze-read") as reader,
+    ):
+        read_pool, rconn = (reader, read_conn) if read_conn else (writer, io.conn)
+        pending_write: Future[None] | None = None
+        next_read = read_pool.submit(io.read, rconn, runs[0]) if runs else None
+        for i, run in enumerate(runs, 1):
+            assert next_read is not None
+            events, sightings = next_read.result()
+            if i < len(runs):
+                next_read = read_pool.submit(io.read, rconn, runs[i])
+            t = time.perf_counter()
+            frames = compute(events, sightings, run)
+            io.phases["compute"] += time.perf_counter() - t
+            n_events += len(events) + len(sightings)
+            say(
+                f"analyze: {run.first}..{run.last} ({i}/{len(runs)}) "
+                f"{len(events)} events, {len(sightings)} sightings"
+            )
+            del events, sightings
+            if pending_write is not None:
+                pending_write.result()  # one write in flight; raises its error
+            pending_write = writer.submit(io.write, run, frames)
+            del frames
+        if pending_write is not None:
+            pending_write.result()
+    return n_events
+
+
 def run_analyze(
-    conn: Any,
-    settings: Any,
+    conn: Connection,
+    settings: Settings,
     *,
     first: dt.date | None = None,
     last: dt.date | None = None,
     full: bool = False,
     progress: Callable[[str], None] | None = None,
-    connect: Callable[[], Any] | None = None,
+    connect: Callable[[], Connection] | None = None,
     rewrite: bool | None = None,
 ) -> AnalyzeReport:
     """Compute and store rollups. ``full`` (or no watermark yet): every day in
@@ -234,21 +382,7 @@ def run_analyze(
     params = AnalyzeParams.from_settings(settings)
     new_mark = store.max_received_at(conn)
     mark = None if full else store.read_watermark(conn)
-    if mark is None:
-        mode = "full"
-        lo, hi = store.event_day_range(conn, tz)
-        days_set: set[dt.date] = set()
-        if lo is not None and hi is not None:
-            a, b = first or lo, last or hi
-            days_set = {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
-    else:
-        mode = "incremental"
-        touched = store.touched_days(conn, mark, tz)
-        days_set = {d + dt.timedelta(days=o) for d in touched for o in (-1, 0, 1)}
-        if first:
-            days_set = {d for d in days_set if d >= first}
-        if last:
-            days_set = {d for d in days_set if d <= last}
+    mode, days_set = _days_to_compute(conn, tz, mark, first, last)
     spaces, zones = store.read_metadata(conn)
     badge_depts = store.read_badge_departments(conn)
     runs = day_runs(days_set)
@@ -259,98 +393,29 @@ def run_analyze(
     if rewrite is None:
         rewrite = first is None and last is None and len(runs) > 1
     rewrite = rewrite and mode == "full" and bool(runs)
-    totals: dict[str, int] = {}
-    phases = {"read": 0.0, "compute": 0.0, "write": 0.0}
-    n_events = 0
+    io = _ChunkIO(conn, cal, known)
 
-    # Consecutive chunks overlap by two days (the last day of one is context
-    # of the next and the reverse): the events of [end - CONTEXT, end +
-    # CONTEXT) of a chunk are kept and not read again for the next one. The
-    # next chunk sees exactly the rows with lo <= ts < hi either way (only the
-    # row order differs, and sessionization sorts by space and time).
-    tail: list[tuple[pd.Timestamp, pd.Timestamp, pd.DataFrame]] = []
+    def compute(
+        events: pd.DataFrame, sightings: pd.DataFrame, run: DayRun
+    ) -> dict[str, pd.DataFrame]:
+        return compute_days(
+            events, sightings, badge_depts, spaces, zones, cal, params, *run
+        )
 
-    def events_of(c: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
-        if tail and tail[0][0] <= lo < tail[0][1] <= hi:
-            _t_lo, t_hi, kept = tail.pop()
-            fresh = store.read_events(c, t_hi, hi, known=known)
-            return pd.concat(
-                [kept[(kept["ts"] >= lo).to_numpy()], fresh], ignore_index=True
-            )
-        tail.clear()
-        return store.read_events(c, lo, hi, known=known)
-
-    def read(c: Any, run: tuple[dt.date, dt.date]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        t = time.perf_counter()
-        start, end = local_days_utc_range(cal, *run)
-        events = events_of(c, start - CONTEXT, end + CONTEXT)
-        tail[:] = [
-            (
-                end - CONTEXT,
-                end + CONTEXT,
-                events[(events["ts"] >= end - CONTEXT).to_numpy()],
-            )
-        ]
-        sightings = store.read_sightings(c, start, end)
-        phases["read"] += time.perf_counter() - t
-        return events, sightings
-
-    def write(run: tuple[dt.date, dt.date], frames: dict[str, pd.DataFrame]) -> None:
-        t = time.perf_counter()
-        written = store.write_rollups(conn, *run, frames, staged=staged)
-        for k, v in written.items():
-            totals[k] = totals.get(k, 0) + v
-        phases["write"] += time.perf_counter() - t
-
-    # I/O runs in threads while the main thread computes (psycopg2 and Arrow
-    # release the GIL while the server works): chunk i+1 is read and chunk i-1
-    # written during the compute of chunk i. With ``connect`` the reads have a
-    # second connection and thread, so the server reads and writes at the same
-    # time; without, one thread does both on ``conn``, in submission order.
-    # At most one chunk's events ahead and one chunk's rollups behind are held;
-    # chunks are independent, so the results are those of the sequential order.
     rconn = None
-    staged = False
     try:
         rconn = connect() if connect is not None and len(runs) > 1 else None
-        staged = rewrite and store.begin_rewrite(conn, runs[0][0], runs[-1][1])
-        with (
-            ThreadPoolExecutor(1, "analyze-write") as writer,
-            ThreadPoolExecutor(1, "analyze-read") as reader,
-        ):
-            read_pool, read_conn = (reader, rconn) if rconn else (writer, conn)
-            pending_write: Future[None] | None = None
-            next_read = read_pool.submit(read, read_conn, runs[0]) if runs else None
-            for i, run in enumerate(runs, 1):
-                assert next_read is not None
-                events, sightings = next_read.result()
-                if i < len(runs):
-                    next_read = read_pool.submit(read, read_conn, runs[i])
-                t = time.perf_counter()
-                frames = compute_days(
-                    events, sightings, badge_depts, spaces, zones, cal, params, *run
-                )
-                phases["compute"] += time.perf_counter() - t
-                n_events += len(events) + len(sightings)
-                say(
-                    f"analyze: {run[0]}..{run[1]} ({i}/{len(runs)}) {len(events)} events, {len(sightings)} sightings"
-                )
-                del events, sightings
-                if pending_write is not None:
-                    pending_write.result()  # one write in flight; raises its error
-                pending_write = writer.submit(write, run, frames)
-                del frames
-            if pending_write is not None:
-                pending_write.result()
-        if staged:
+        io.staged = rewrite and store.begin_rewrite(conn, runs[0].first, runs[-1].last)
+        n_events = _compute_runs(io, runs, compute, rconn, say)
+        if io.staged:
             t = time.perf_counter()
             store.finish_rewrite(conn)
-            phases["write"] += time.perf_counter() - t
+            io.phases["write"] += time.perf_counter() - t
             say(
                 f"analyze: indexes built, tables swapped in {time.perf_counter() - t:.1f} s"
             )
     except BaseException:
-        if staged:
+        if io.staged:
             store.abandon_rewrite(conn)
         raise
     finally:
@@ -362,12 +427,7 @@ def run_analyze(
     say(
         "analyze phases: read {read:.1f} s, compute {compute:.1f} s, write {write:.1f} s"
         " (read and write overlap the compute), total {total:.1f} s".format(
-            **phases, total=seconds
+            **io.phases, total=seconds
         )
     )
-    return AnalyzeReport(len(days_set), len(runs), n_events, totals, seconds, mode)
-
-
-def seconds_of(ts: pd.Series) -> np.ndarray:
-    """Re-export for callers that need epoch seconds [s]."""
-    return to_seconds(ts)
+    return AnalyzeReport(len(days_set), len(runs), n_events, io.totals, seconds, mode)

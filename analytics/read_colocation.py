@@ -21,15 +21,18 @@ from analytics.colocation import (
     matrix_from_counts,
 )
 from analytics.db_io import read_metadata, site_timezone
+from analytics.filters import Filters
 from analytics.privacy import suppress
 from analytics.read_common import settings_or_default
 from analytics.release import combine_released, local_today, released_weeks
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 def _zone_filter(
-    conn: Any, filters: Any, start: dt.date, end: dt.date
+    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
 ) -> list[str] | None:
     """Zone ids a site/building/floor/zone filter keeps (None: no filter,
     also when no other zone has co-location data in [start, end]: then the
@@ -51,7 +54,7 @@ def _zone_filter(
     return zones if row is None or row[0] else None
 
 
-def _filter_zones(conn: Any, filters: Any) -> list[str] | None:
+def _filter_zones(conn: Connection, filters: Filters | None) -> list[str] | None:
     """Zone ids a site/building/floor/zone filter keeps (None: no filter)."""
     if filters is None:
         return None
@@ -78,7 +81,7 @@ def _week_table(table: str) -> sql.Composable:
 
 
 def _coloc_sum(
-    conn: Any,
+    conn: Connection,
     table: str,
     value: str,
     keys: list[str],
@@ -153,7 +156,7 @@ def _coloc_sum(
 
 
 def _coloc_people(
-    conn: Any,
+    conn: Connection,
     keys: list[str],
     start: dt.date,
     end: dt.date,
@@ -218,7 +221,7 @@ def _coloc_people(
 
 
 def _coloc_cells(
-    conn: Any,
+    conn: Connection,
     pairs: pd.DataFrame,
     ab: list[str],
     args: Any,
@@ -263,7 +266,11 @@ def _empty_matrix(k: int, *, by_source: bool, week: bool = False) -> pd.DataFram
 
 
 def release_window(
-    conn: Any, start: dt.date, end: dt.date, settings: Any, today: dt.date | None
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    settings: Settings,
+    today: dt.date | None,
 ) -> list[dt.date]:
     """Mondays of the released weeks [start, end] touches (analytics.release):
     whole local ISO weeks that have ended by ``today`` (default: today in the
@@ -274,7 +281,7 @@ def release_window(
 
 
 def _weekly_cells(
-    conn: Any,
+    conn: Connection,
     weeks: list[dt.date],
     zones: list[str] | None,
     *,
@@ -334,7 +341,7 @@ def _weekly_cells(
 
 
 def _released_people(
-    conn: Any,
+    conn: Connection,
     released: pd.DataFrame,
     weeks: list[dt.date],
     zones: list[str] | None,
@@ -375,7 +382,7 @@ def _released_people(
 
 
 def _combine_weeks(
-    conn: Any,
+    conn: Connection,
     weekly: pd.DataFrame,
     weeks: list[dt.date],
     zones: list[str] | None,
@@ -411,12 +418,12 @@ def _combine_weeks(
 
 
 def read_colocation(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
     by_source: bool = True,
     today: dt.date | None = None,
 ) -> pd.DataFrame:
@@ -469,7 +476,7 @@ def read_colocation(
 
 
 def _shared_where(
-    conn: Any, filters: Any, start: dt.date, end: dt.date
+    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
 ) -> tuple[sql.Composable, list[Any]]:
     """WHERE clause and parameters for the shared-space rows of [start, end]
     that the zone filters keep (department-mix reads)."""
@@ -483,12 +490,12 @@ def _shared_where(
 
 
 def read_colocation_trend(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
     today: dt.date | None = None,
 ) -> pd.DataFrame:
     """The combined matrix of each released week [start, end] touches (week =

@@ -16,7 +16,10 @@ from psycopg2 import sql
 
 from analytics.calendar import Calendar, local_days_utc_range
 from analytics.db_io import copy_out, read_metadata, site_timezone
+from analytics.filters import Filters
 from analytics.privacy import protect_assigned
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -29,22 +32,25 @@ _P = ParamSpec("_P")
 
 
 def guard_assigned(
-    read: Callable[Concatenate[Any, _P], pd.DataFrame],
-) -> Callable[Concatenate[Any, _P], pd.DataFrame]:
+    read: Callable[Concatenate[Connection, _P], pd.DataFrame],
+) -> Callable[Concatenate[Connection, _P], pd.DataFrame]:
     """Apply the assigned-desk rule (analytics.privacy.protect_assigned) to
     what a public reader returns: rows of a desk that belongs to one person,
     and of groups of fewer than k desks that hold one, come back suppressed.
     Costs one EXISTS query when the building has no assigned desk."""
 
     @functools.wraps(read)
-    def guarded(conn: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> pd.DataFrame:
+    def guarded(
+        conn: Connection, /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> pd.DataFrame:
         out = read(conn, *args, **kwargs)
         with conn.cursor() as cur:
             cur.execute("SELECT EXISTS (SELECT 1 FROM spaces WHERE assigned)")
             row = cur.fetchone()
         if not (row and row[0]):
             return out
-        settings = settings_or_default(kwargs.get("settings"))
+        given = kwargs.get("settings")
+        settings = settings_or_default(given if isinstance(given, Settings) else None)
         spaces, _ = read_metadata(conn)
         return protect_assigned(out, spaces, int(settings.k_anonymity))
 
@@ -52,7 +58,7 @@ def guard_assigned(
 
 
 # --------------------------------------------------------------------- rollup reads
-def settings_or_default(settings: Any) -> Any:
+def settings_or_default(settings: Settings | None) -> Settings:
     if settings is None:
         from occupancy.settings import load_settings
 
@@ -60,12 +66,12 @@ def settings_or_default(settings: Any) -> Any:
     return settings
 
 
-def calendar_for(conn: Any, settings: Any) -> Calendar:
+def calendar_for(conn: Connection, settings: Settings) -> Calendar:
     return Calendar.from_settings(settings, timezone=site_timezone(conn, settings))
 
 
 def read_rollup(
-    conn: Any,
+    conn: Connection,
     table: str,
     start: dt.date,
     end: dt.date,
@@ -96,7 +102,7 @@ def read_rollup(
     return frame
 
 
-def filtered_spaces(spaces: pd.DataFrame, filters: Any) -> pd.DataFrame:
+def filtered_spaces(spaces: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
     """Spaces matching the filters (site, building, floor, zone, department)."""
     if filters is None:
         return spaces
@@ -121,17 +127,17 @@ LEVEL_ORDER = ("building", "floor", "department", "zone", "room")
 _FILTER_ATTRS = ("site", "building", "floor", "zone", "department")
 
 
-def working_hours_only(filters: Any) -> bool:
+def working_hours_only(filters: Filters | None) -> bool:
     """``filters.working_hours_only`` (default True: no filters = working hours)."""
     return bool(getattr(filters, "working_hours_only", True))
 
 
-def _has_filter(filters: Any) -> bool:
+def _has_filter(filters: Filters | None) -> bool:
     return filters is not None and any(getattr(filters, a, None) for a in _FILTER_ATTRS)
 
 
 def narrow_groups(
-    spaces: pd.DataFrame, level: str, filters: Any
+    spaces: pd.DataFrame, level: str, filters: Filters | None
 ) -> tuple[str, pd.DataFrame]:
     """Which groups a filtered group-level read returns: ``(effective level,
     frame of level, level_id)``.
@@ -163,7 +169,9 @@ def narrow_groups(
     return level, pd.DataFrame({"level": [], "level_id": []}, dtype=object)
 
 
-def keep_groups(lb: pd.DataFrame, spaces: pd.DataFrame, filters: Any) -> pd.DataFrame:
+def keep_groups(
+    lb: pd.DataFrame, spaces: pd.DataFrame, filters: Filters | None
+) -> pd.DataFrame:
     """Level rows of groups lying entirely inside the filters (rows of one
     level, already read). Used where no fallback level applies."""
     if not _has_filter(filters):
@@ -179,12 +187,12 @@ def keep_groups(lb: pd.DataFrame, spaces: pd.DataFrame, filters: Any) -> pd.Data
 
 
 def level_rows(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     level: str,
     spaces: pd.DataFrame,
-    filters: Any,
+    filters: Filters | None,
 ) -> pd.DataFrame:
     """analytics_level_buckets rows of ``level`` narrowed by ``filters`` as
     :func:`narrow_groups` says (possibly rows of a finer level)."""
@@ -197,7 +205,7 @@ def level_rows(
 
 
 def read_level_buckets(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     level: str,
@@ -238,7 +246,7 @@ _HOUR_AGG = ("n", "capacity_s", "people_s", "peak_people")
 
 
 def read_level_agg(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     level: str,
@@ -315,12 +323,12 @@ def read_level_agg(
 
 
 def level_agg_rows(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     level: str,
     spaces: pd.DataFrame,
-    filters: Any,
+    filters: Filters | None,
     *,
     by_hour: bool = False,
 ) -> pd.DataFrame:

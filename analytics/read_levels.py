@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.calendar import bucket_frame
 from analytics.db_io import LEVELS, StoreError, copy_out, read_metadata, site_timezone
+from analytics.filters import Filters
 from analytics.patterns import hour_of_week_from_hourly, space_hour_of_week
 from analytics.read_common import (
     buckets_per_day,
@@ -28,19 +29,21 @@ from analytics.read_common import (
     working_hours_only,
 )
 from analytics.utilization import level_summary, space_summary
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 @guard_assigned
 def read_utilization(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
     level: str = "floor",
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Utilization measures per space or group over [start, end] (local dates).
 
@@ -158,7 +161,7 @@ def daily_level_summary(
 
 
 def read_space_agg(
-    conn: Any, start: dt.date, end: dt.date, space_ids: list[str]
+    conn: Connection, start: dt.date, end: dt.date, space_ids: list[str]
 ) -> pd.DataFrame:
     """``analytics_space_daily`` of ``space_ids`` over local days [start, end]
     summed per space in the database (what ``space_summary`` needs): sums of
@@ -183,7 +186,11 @@ def read_space_agg(
 
 
 def _all_hours_daily(
-    conn: Any, start: dt.date, end: dt.date, daily: pd.DataFrame, settings: Any
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    daily: pd.DataFrame,
+    settings: Settings,
 ) -> pd.DataFrame:
     """``analytics_space_daily`` rows with the time measures over every hour
     (from ``analytics_space_hourly``): available_s = the whole local day,
@@ -220,7 +227,7 @@ def _empty_space_summary() -> pd.DataFrame:
 
 
 def read_space_hourly(
-    conn: Any, start: dt.date, end: dt.date, *, working_hours_only: bool = True
+    conn: Connection, start: dt.date, end: dt.date, *, working_hours_only: bool = True
 ) -> pd.DataFrame:
     """Per space, local day and hour over [start, end]: day, hour, space_id,
     measured_s, occupied_s, people_s, peak_people; working hours only unless
@@ -245,13 +252,13 @@ def read_space_hourly(
 
 @guard_assigned
 def read_hour_of_week(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
     level: str = "building",
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Hour-of-week profile per space (``level="space"``: every desk and room,
     from ``analytics_space_hourly``) or per group of ``level`` (zone, floor,
@@ -302,13 +309,13 @@ def read_hour_of_week(
 
 @guard_assigned
 def read_day_of_week(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
     level: str = "building",
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Per group and local weekday: days, avg_daily_peak, utilization_pct,
     time_used_pct."""
@@ -324,13 +331,13 @@ def read_day_of_week(
 
 @guard_assigned
 def read_weekly_trend(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
     level: str = "building",
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Per group and local week (Monday's date): utilization_pct,
     time_used_pct, peak_people."""
@@ -345,7 +352,7 @@ def read_weekly_trend(
 
 
 def read_dept_presence(
-    conn: Any, start: dt.date, end: dt.date, filters: Any = None
+    conn: Connection, start: dt.date, end: dt.date, filters: Filters | None = None
 ) -> pd.DataFrame:
     q = """SELECT bucket_start, day, zone_id, source, department_id, people,
                   array_to_json(badges)::text AS badges

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
 from analytics.colocation import diversity_from_counts
+from analytics.filters import Filters
 from analytics.read_colocation import _shared_where, _week_table, release_window
 from analytics.read_common import settings_or_default
 from analytics.release import pool_small_groups
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def _empty(week: bool) -> pd.DataFrame:
 
 
 def _weekly_groups(
-    conn: Any, filters: Any, weeks: list[dt.date], k: int
+    conn: Connection, filters: Filters | None, weeks: list[dt.date], k: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per released week, shared zone and department (small ones pooled into
     ``other``): v = Σ people over buckets, people = distinct badges; and
@@ -120,8 +122,8 @@ def _mix(
 
 
 def _zone_people(
-    conn: Any,
-    filters: Any,
+    conn: Connection,
+    filters: Filters | None,
     released: pd.DataFrame,
     weeks: list[dt.date],
     *,
@@ -152,12 +154,12 @@ def _zone_people(
 
 
 def read_diversity(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
     today: dt.date | None = None,
 ) -> pd.DataFrame:
     """Department mix per shared zone over the released weeks [start, end]
@@ -182,12 +184,12 @@ def read_diversity(
 
 
 def read_diversity_weekly(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
     today: dt.date | None = None,
 ) -> pd.DataFrame:
     """:func:`read_diversity` of each released week [start, end] touches (week

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import pandas as pd
 from analytics.calendar import Calendar, local_days_utc_range
 from analytics.db_io import read_metadata
 from analytics.desks import desk_sharing
+from analytics.filters import Filters
 from analytics.read_common import (
     calendar_for,
     filtered_spaces,
@@ -24,12 +24,15 @@ from analytics.read_common import (
     settings_or_default,
 )
 from analytics.rooms import booking_stats, room_sizing
-from occupancy.db import read_frame
+from occupancy.db import Connection, read_frame
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def _bookings(conn: Any, cal: Calendar, start: dt.date, end: dt.date) -> pd.DataFrame:
+def _bookings(
+    conn: Connection, cal: Calendar, start: dt.date, end: dt.date
+) -> pd.DataFrame:
     """Bookings overlapping the local days [start, end]: room_id, start, end,
     organiser_department."""
     t0, t1 = local_days_utc_range(cal, start, end)
@@ -43,7 +46,7 @@ def _bookings(conn: Any, cal: Calendar, start: dt.date, end: dt.date) -> pd.Data
 
 
 def _room_buckets(
-    conn: Any, cal: Calendar, start: dt.date, end: dt.date
+    conn: Connection, cal: Calendar, start: dt.date, end: dt.date
 ) -> pd.DataFrame:
     """Room-level buckets of [start, end] with their bucket index (``bucket``)."""
     rb = read_level_buckets(conn, start, end, "room")
@@ -51,12 +54,12 @@ def _room_buckets(
 
 
 def read_room_sizing(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Per room: seats, head-count distribution while occupied (mean, median,
     p90, max), half_or_less_pct, single_person_pct, recommended_seats,
@@ -106,12 +109,12 @@ def read_room_sizing(
 
 
 def read_department_no_show(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """No-show rate per organiser department over [start, end]: department_id,
     bookings, booked_s, no_show_s, no_show_pct, suppressed (fewer than k
@@ -146,12 +149,12 @@ def read_department_no_show(
 
 
 def read_desk_sharing(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Desks each department neighbourhood needs at its p90 daily peak."""
     spaces, _ = read_metadata(conn)
@@ -165,12 +168,12 @@ def read_desk_sharing(
 
 @guard_assigned
 def read_sessions(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Per space and local day: sessions, occupied_s, dwell_s, measured_s,
     hours_used, used_day, stuck_s."""
@@ -187,12 +190,12 @@ def read_sessions(
 
 
 def read_devices_report(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Per device: kind, space, zone, last_seen, battery_pct, online, and over
     [start, end]: no_data_pct of its space and stuck_s (data quality)."""
@@ -224,7 +227,9 @@ def read_devices_report(
     return dev.drop(columns=["available_s", "measured_s"]).reset_index(drop=True)
 
 
-def live_state(conn: Any, now: dt.datetime, *, settings: Any = None) -> pd.DataFrame:
+def live_state(
+    conn: Connection, now: dt.datetime, *, settings: Settings | None = None
+) -> pd.DataFrame:
     """Current state of every sensed space from its latest event at or before
     ``now``: space_id, kind, floor_id, state (occupied, free, unknown, and
     private for an assigned desk), people, ts. A presence sensor silent for longer than heartbeat_timeout_min is

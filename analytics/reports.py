@@ -19,6 +19,9 @@ from typing import IO, Any
 import pandas as pd
 
 from analytics import store
+from analytics.filters import Filters
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +39,6 @@ __all__ = [
 
 class ReportError(ValueError):
     """Unknown report, level or format; the message names it."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a report or figure covers. ``None`` = everything.
-    ``working_hours_only`` (default True): only the site's working hours and
-    days (holidays excluded); False: every hour, so hour-of-week profiles show
-    evenings and weekends. It applies to the utilization report and helper,
-    the hour-of-week, day-of-week and trend profiles; sessions, rooms,
-    co-location and devices always cover working hours (docs/analytics.md)."""
-
-    site: str | None = None
-    building: str | None = None
-    floor: str | None = None
-    zone: str | None = None
-    department: str | None = None
-    working_hours_only: bool = True
 
 
 @dataclass(frozen=True)
@@ -294,7 +280,12 @@ REPORTS: dict[str, ReportSpec] = {
 
 
 def _utilization(
-    conn: Any, start: dt.date, end: dt.date, level: str, filters: Any, settings: Any
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    filters: Filters | None,
+    settings: Settings,
 ) -> pd.DataFrame:
     frame = store.read_utilization(
         conn, start, end, level=level, filters=filters, settings=settings
@@ -307,7 +298,12 @@ def _utilization(
 
 
 def _colocation(
-    conn: Any, start: dt.date, end: dt.date, level: str, filters: Any, settings: Any
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    filters: Filters | None,
+    settings: Settings,
 ) -> pd.DataFrame:
     if level == "diversity":
         return store.read_diversity(
@@ -341,14 +337,14 @@ _BUILDERS: dict[str, Callable[[Any, dt.date, dt.date, str, Any, Any], pd.DataFra
 
 
 def build_report(
-    conn: Any,
+    conn: Connection,
     name: str,
     start: dt.date,
     end: dt.date,
     *,
     level: str | None = None,
     filters: Filters | None = None,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """The report ``name`` over local dates [start, end] (both included):
     exactly the documented columns in order, stable row order, k-suppressed."""

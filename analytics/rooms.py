@@ -16,8 +16,9 @@ import logging
 import numpy as np
 import pandas as pd
 
+from analytics.buckets import attach_calendar as _attach_calendar
+from analytics.buckets import ordinal_dates, split_buckets
 from analytics.privacy import suppress
-from analytics.utilization import _attach_calendar, ordinal_dates, split_buckets
 
 logger = logging.getLogger(__name__)
 

@@ -1,21 +1,23 @@
 """Per-space and per-level measures from presence intervals (docs/metrics.md).
 
 Compute side (``analyze``): intervals → per-space buckets → per-space daily
-rollup and per-level bucket rollup, with the *simultaneous* peak of each group
-from a sweep over interval edges. Read side: summaries over a date range.
+rollup (the per-level bucket rollup and the simultaneous group peaks are in
+:mod:`analytics.levels`, re-exported here). Read side: summaries over a date
+range.
 Everything is vectorized (numpy repeat / cumsum / searchsorted, groupby).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import numpy as np
 import pandas as pd
 
+from analytics.buckets import attach_calendar as _attach_calendar
+from analytics.buckets import ordinal_dates, split_buckets
 from analytics.calendar import Calendar
-from analytics.groupsum import group_row_sums
+from analytics.levels import GROUP_LEVELS, group_peaks, level_buckets, membership
 
 logger = logging.getLogger(__name__)
 
@@ -31,70 +33,6 @@ __all__ = [
     "split_buckets",
     "target_band",
 ]
-
-#: Levels stored in ``analytics_level_buckets`` → column of the spaces frame.
-GROUP_LEVELS = {
-    "zone": "zone_id",
-    "floor": "floor_id",
-    "building": "building_id",
-    "department": "department_id",
-    "room": "space_id",
-}
-
-
-def split_buckets(iv: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
-    """Cut intervals at bucket edges: one row per (interval, bucket) with
-    ``bucket`` (epoch index), ``seconds`` of overlap [s], ``row`` (the
-    interval's position) and its ``space_id`` and ``value``."""
-    start = iv["start"].to_numpy(dtype=float)
-    end = iv["end"].to_numpy(dtype=float)
-    b0 = np.floor(start / bucket_s).astype(np.int64)
-    b1 = np.ceil(end / bucket_s).astype(np.int64) - 1
-    n = np.maximum(b1 - b0 + 1, 0)
-    row = np.repeat(np.arange(len(iv)), n)
-    offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    bucket = b0[row] + offset
-    seg0 = np.maximum(start[row], bucket * float(bucket_s))
-    seg1 = np.minimum(end[row], (bucket + 1) * float(bucket_s))
-    return pd.DataFrame(
-        {
-            "row": row,
-            "space_id": iv["space_id"].to_numpy()[row],
-            "bucket": bucket,
-            "seconds": seg1 - seg0,
-            "value": iv["value"].to_numpy(dtype=float)[row],
-        }
-    )
-
-
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
-def ordinal_dates(ordinals: pd.Series | np.ndarray) -> np.ndarray:
-    """Proleptic ordinals → ``datetime.date`` objects."""
-    arr = np.asarray(ordinals, dtype=np.int64)
-    uniq, inv = np.unique(arr, return_inverse=True)
-    dates = np.array([dt.date.fromordinal(int(o)) for o in uniq], dtype=object)
-    return dates[inv] if len(arr) else np.array([], dtype=object)
-
-
-def _attach_calendar(pieces: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
-    """Add day (as a date ordinal), hour and available of each piece's bucket (``grid`` from
-    :func:`analytics.calendar.bucket_frame` with ``available_only=False``);
-    pieces outside the grid are dropped."""
-    b0 = int(grid["bucket"].iloc[0])
-    pos = pieces["bucket"].to_numpy() - b0
-    ok = (pos >= 0) & (pos < len(grid))
-    out = pieces[ok].copy()
-    pos = pos[ok]
-    # Days as ordinals while grouping (dates are slow Python objects).
-    epoch_days = (
-        pd.to_datetime(grid["day"]).to_numpy().astype("datetime64[D]").astype(np.int64)
-    )
-    out["day"] = epoch_days[pos] + _EPOCH_ORDINAL
-    out["hour"] = grid["hour"].to_numpy()[pos]
-    out["available"] = grid["available"].to_numpy()[pos]
-    return out
 
 
 def space_daily(
@@ -171,32 +109,7 @@ def space_daily_hourly(
             "peak_people": g["value"].max(),
         }
     )
-    # Sessions per day: occupied runs touching available time that day.
-    runs = iv.reset_index(drop=True)
-    occ_runs = (runs["value"] > 0).to_numpy()
-    space_arr = runs["space_id"].to_numpy()
-    new = np.ones(len(runs), dtype=bool)
-    if len(runs) > 1:
-        new[1:] = ~(
-            (space_arr[1:] == space_arr[:-1])
-            & (runs["start"].to_numpy()[1:] == runs["end"].to_numpy()[:-1])
-            & occ_runs[:-1]
-            & occ_runs[1:]
-        )
-    session_id = np.cumsum(new)
-    av_occ = av[av["occ_s"] > 0]
-    sess = (
-        pd.DataFrame(
-            {
-                "space_id": av_occ["space_id"].to_numpy(),
-                "day": av_occ["day"].to_numpy(),
-                "sid": session_id[av_occ["row"].to_numpy()],
-            }
-        )
-        .drop_duplicates()
-        .groupby(["space_id", "day"])
-        .size()
-    )
+    sess = _sessions_per_day(iv, av)
     gh = pieces.groupby(["space_id", "day", "hour", "available"], sort=False)
     hourly_all = pd.DataFrame(
         {
@@ -236,21 +149,60 @@ def space_daily_hourly(
     daily["used_day"] = daily["occupied_s"].to_numpy() >= thr_d
     daily["sessions"] = daily["sessions"].astype(int)
     daily["hours_used"] = daily["hours_used"].astype(int)
-    cols = [
-        "day",
-        "space_id",
-        "available_s",
-        "measured_s",
-        "occupied_s",
-        "occupied_total_s",
-        "people_s",
-        "peak_people",
-        "stuck_s",
-        "sessions",
-        "hours_used",
-        "used_day",
-    ]
-    daily = daily[cols].sort_values(["day", "space_id"]).reset_index(drop=True)
+    daily = daily[_DAILY_COLS].sort_values(["day", "space_id"]).reset_index(drop=True)
+    return daily, _hours_frame(hourly_all, names)
+
+
+_DAILY_COLS = [
+    "day",
+    "space_id",
+    "available_s",
+    "measured_s",
+    "occupied_s",
+    "occupied_total_s",
+    "people_s",
+    "peak_people",
+    "stuck_s",
+    "sessions",
+    "hours_used",
+    "used_day",
+]
+
+
+def _sessions_per_day(iv: pd.DataFrame, av: pd.DataFrame) -> pd.Series:
+    """Sessions per (space code, day): occupied runs of ``iv`` touching
+    available time that day (``av``: the available bucket pieces)."""
+    runs = iv.reset_index(drop=True)
+    occ_runs = (runs["value"] > 0).to_numpy()
+    space_arr = runs["space_id"].to_numpy()
+    new = np.ones(len(runs), dtype=bool)
+    if len(runs) > 1:
+        new[1:] = ~(
+            (space_arr[1:] == space_arr[:-1])
+            & (runs["start"].to_numpy()[1:] == runs["end"].to_numpy()[:-1])
+            & occ_runs[:-1]
+            & occ_runs[1:]
+        )
+    session_id = np.cumsum(new)
+    av_occ = av[av["occ_s"] > 0]
+    sessions: pd.Series = (
+        pd.DataFrame(
+            {
+                "space_id": av_occ["space_id"].to_numpy(),
+                "day": av_occ["day"].to_numpy(),
+                "sid": session_id[av_occ["row"].to_numpy()],
+            }
+        )
+        .drop_duplicates()
+        .groupby(["space_id", "day"])
+        .size()
+    )
+    return sessions
+
+
+def _hours_frame(hourly_all: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
+    """The ``analytics_space_hourly`` rows of the measured hours (space names
+    restored from their codes)."""
     hourly = hourly_all[hourly_all["measured_s"] > 0]
     hours = pd.DataFrame(
         {
@@ -266,186 +218,7 @@ def space_daily_hourly(
             "in_working_hours": hourly["available"].to_numpy(dtype=bool),
         }
     )
-    return daily, hours.sort_values(["day", "space_id", "hour"]).reset_index(drop=True)
-
-
-def membership(spaces: pd.DataFrame) -> pd.DataFrame:
-    """(space_id, level, level_id) for every group level a space belongs to
-    (rooms also form their own ``room`` level)."""
-    parts = []
-    for level, col in GROUP_LEVELS.items():
-        sub = spaces
-        if level == "room":
-            sub = spaces[spaces["kind"] != "desk"]
-        sub = sub[sub[col].notna()]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "space_id": sub["space_id"].to_numpy(),
-                    "level": level,
-                    "level_id": sub[col].astype(str).to_numpy(),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
-
-
-def group_peaks(
-    iv: pd.DataFrame, groups: pd.DataFrame, buckets: np.ndarray, bucket_s: int
-) -> pd.DataFrame:
-    """Largest *simultaneous* total of ``value`` over the spaces of each group
-    in each bucket. ``iv``: intervals (space_id, start, end, value);
-    ``groups``: (space_id, group) with integer group codes; ``buckets``: the
-    bucket indexes wanted. Returns (group, bucket, peak) for every group × bucket.
-
-    Sweep: +value at each start, -value at each end, sorted by (group, time),
-    cumulative sum = the group's total after each instant's edges; the peak in
-    a bucket is the larger of the total carried in at its start and the totals
-    after instants inside it."""
-    n_groups = int(groups["group"].max()) + 1 if len(groups) else 0
-    grid_g = np.repeat(np.arange(n_groups), len(buckets))
-    grid_b = np.tile(buckets, n_groups)
-    pos_iv = iv[iv["value"] > 0]
-    j = pos_iv[["space_id", "start", "end", "value"]].merge(groups, on="space_id")
-    if len(j) == 0 or n_groups == 0:
-        return pd.DataFrame({"group": grid_g, "bucket": grid_b, "peak": 0.0})
-    g = np.r_[j["group"].to_numpy(), j["group"].to_numpy()]
-    t = np.r_[j["start"].to_numpy(), j["end"].to_numpy()]
-    d = np.r_[j["value"].to_numpy(), -j["value"].to_numpy()]
-    order = np.lexsort((d, t, g))
-    g, t, d = g[order], t[order], d[order]
-    level = np.cumsum(d)
-    tmin = min(float(t.min()), float(buckets.min()) * bucket_s) - 1.0
-    span = max(float(t.max()), float(buckets.max() + 1) * bucket_s) - tmin + 1.0
-    key = g * span + (t - tmin)
-    gkey = grid_g * span + (grid_b * float(bucket_s) - tmin)
-    pos = np.searchsorted(key, gkey, side="right") - 1
-    valid = pos >= 0
-    carry = np.zeros(len(gkey))
-    carry[valid] = np.where(g[pos[valid]] == grid_g[valid], level[pos[valid]], 0.0)
-    # Only the total after the last edge at an instant is ever real (an end and
-    # a start at the same instant are a handover, not an overlap).
-    last_at_t = np.r_[(g[1:] != g[:-1]) | (t[1:] != t[:-1]), True]
-    ev = pd.DataFrame(
-        {
-            "group": g[last_at_t],
-            "bucket": np.floor(t[last_at_t] / bucket_s).astype(np.int64),
-            "level": level[last_at_t],
-        }
-    )
-    ev_max = ev.groupby(["group", "bucket"])["level"].max()
-    out = pd.DataFrame({"group": grid_g, "bucket": grid_b, "peak": carry})
-    inside = ev_max.reindex(pd.MultiIndex.from_arrays([grid_g, grid_b])).to_numpy()
-    out["peak"] = np.fmax(out["peak"].to_numpy(), inside)
-    out["peak"] = np.round(out["peak"].to_numpy(), 9)
-    return out
-
-
-def level_buckets(
-    iv: pd.DataFrame, spaces: pd.DataFrame, grid: pd.DataFrame, cal: Calendar
-) -> pd.DataFrame:
-    """Per level, group and bucket with data (working hours or not, flagged
-    ``in_working_hours``): the ``analytics_level_buckets`` columns. ``spaces``: space_id, kind, capacity,
-    zone_id, floor_id, building_id, department_id (only spaces with a sensor).
-
-    Sums are taken on a dense (space × bucket) grid with ``np.bincount`` and
-    summed per group with ``np.add.at``: no string grouping on the hot path."""
-    bs = cal.bucket_s
-    sp = spaces.reset_index(drop=True)
-    ab = grid["bucket"].to_numpy()
-    ns, nb = len(sp), len(ab)
-    iv_code = pd.Index(sp["space_id"]).get_indexer(iv["space_id"])
-    pieces = _attach_calendar(split_buckets(iv.assign(space_id=iv_code), bs), grid)
-    code = pieces["space_id"].to_numpy(dtype=np.int64)
-    ok = code >= 0
-    code = code[ok]
-    bpos = np.searchsorted(ab, pieces["bucket"].to_numpy()[ok])
-    sec = pieces["seconds"].to_numpy()[ok]
-    val = pieces["value"].to_numpy()[ok]
-    key = code.astype(np.int64) * nb + bpos
-    size = ns * nb
-
-    def dense(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(key, weights=weights, minlength=size).reshape(ns, nb)
-
-    measured = dense(sec)
-    occupied = dense(np.where(val > 0, sec, 0.0))
-    people = dense(val * sec)
-    cap = sp["capacity"].to_numpy(dtype=float)
-    is_desk = (sp["kind"] == "desk").to_numpy()
-    has = measured > 0
-    mem = membership(sp)
-    codes = mem[["level", "level_id"]].drop_duplicates().reset_index(drop=True)
-    codes["group"] = np.arange(len(codes))
-    gm = mem.merge(codes, on=["level", "level_id"])
-    g = gm["group"].to_numpy()
-    s_of = pd.Index(sp["space_id"]).get_indexer(gm["space_id"])
-    ng = len(codes)
-
-    # Sum member rows per group: sort by group once, then np.add.reduceat.
-    order = np.argsort(g, kind="stable")
-    g_sorted, s_sorted = g[order], s_of[order]
-    firsts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-
-    def per_group(mat: np.ndarray) -> np.ndarray:
-        out = np.zeros((ng, nb))
-        if len(g_sorted):
-            out[g_sorted[firsts]] = group_row_sums(mat, s_sorted, firsts)
-        return out
-
-    frames = {
-        "measured_spaces": per_group(has.astype(float)),
-        "desks_measured": per_group((has & is_desk[:, None]).astype(float)),
-        "capacity_s": per_group(measured * cap[:, None]),
-        "measured_s": per_group(measured),
-        "occupied_s": per_group(occupied),
-        "people_s": per_group(people),
-    }
-    gi, bi = np.nonzero(frames["measured_spaces"] > 0)
-    agg = pd.DataFrame({"group": gi, "bucket": ab[bi]})
-    for name, mat in frames.items():
-        agg[name] = mat[gi, bi]
-    n_spaces = np.bincount(g, minlength=ng)
-    n_cap = np.bincount(g, weights=cap[s_of], minlength=ng)
-    agg["spaces"] = n_spaces[gi]
-    agg["capacity"] = n_cap[gi]
-    peaks = group_peaks(iv, gm[["space_id", "group"]], ab, bs)
-    desk_iv = iv[iv["space_id"].isin(sp.loc[is_desk, "space_id"])]
-    desk_iv = desk_iv.assign(value=(desk_iv["value"] > 0).astype(float))
-    dpeaks = group_peaks(desk_iv, gm[["space_id", "group"]], ab, bs)
-    # group_peaks returns group-major rows over all buckets: index directly.
-    agg["peak_people"] = peaks["peak"].to_numpy()[gi * nb + bi]
-    agg["peak_desks_occupied"] = dpeaks["peak"].to_numpy()[gi * nb + bi]
-    agg = agg.merge(codes, on="group").drop(columns="group")
-    b0 = int(grid["bucket"].iloc[0])
-    agg["day"] = grid["day"].to_numpy()[agg["bucket"].to_numpy() - b0]
-    agg["in_working_hours"] = grid["available"].to_numpy(dtype=bool)[
-        agg["bucket"].to_numpy() - b0
-    ]
-    agg["bucket_start"] = pd.to_datetime(
-        agg["bucket"].to_numpy() * bs, unit="s", utc=True
-    )
-    cols = [
-        "bucket_start",
-        "day",
-        "level",
-        "level_id",
-        "spaces",
-        "capacity",
-        "measured_spaces",
-        "desks_measured",
-        "capacity_s",
-        "measured_s",
-        "occupied_s",
-        "people_s",
-        "peak_people",
-        "peak_desks_occupied",
-        "in_working_hours",
-    ]
-    out = agg[cols].astype(
-        {"spaces": int, "capacity": int, "measured_spaces": int, "desks_measured": int}
-    )
-    return out.sort_values(["level", "level_id", "bucket_start"]).reset_index(drop=True)
+    return hours.sort_values(["day", "space_id", "hour"]).reset_index(drop=True)
 
 
 def target_band(utilization_pct: pd.Series, low: float, high: float) -> pd.Series:

@@ -261,8 +261,8 @@ def main() -> int:
     conn = None
     server = None
     if not args.no_db:
+        from app.services import PostgresServer, free_port
         from occupancy.db import connect, migrate
-        from occupancy.services import PostgresServer, free_port
 
         tmp = Path(tempfile.mkdtemp(prefix="bench-analytics-"))
         tmp.chmod(0o755)
@@ -580,8 +580,8 @@ def main_from_db(args: argparse.Namespace) -> int:
 
     from analytics import store
     from analytics.db_io import ROLLUP_TABLES
+    from app.services import PostgresServer, free_port
     from occupancy.db import connect, migrate
-    from occupancy.services import PostgresServer, free_port
 
     first = dt.date.fromisoformat(args.start)
     last = first + dt.timedelta(days=args.days - 1)
@@ -785,10 +785,10 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
     from analytics import store
     from analytics.colocation import colocation_matrix, diversity
     from analytics.pipeline import run_analyze
+    from app.services import PostgresServer, free_port
     from occupancy.building import load_building
     from occupancy.db import connect, migrate, read_frame
     from occupancy.metadata import load_site
-    from occupancy.services import PostgresServer, free_port
     from occupancy.settings import load_settings
 
     days = args.days if args.days != 365 else 28

@@ -348,12 +348,11 @@ def callback_cases(app: Any) -> list[tuple[str, Callable[[], Any]]]:
 
 
 def _export(report: str, level: str | None, search: str) -> Any:
-    from dashboard.analytics_api import build_report, report_csv
     from dashboard.app import current_filters
-    from dashboard.data import current
+    from dashboard.data import current, report_csv
 
-    frame = build_report(current(), report, current_filters(search), level=level)
-    return report_csv(current(), frame)
+    frame = current().report(report, current_filters(search), level=level)
+    return report_csv(frame)
 
 
 def measure_callbacks(
@@ -528,7 +527,7 @@ def main() -> int:
     pg = None
     url = args.database_url
     if not url:
-        from occupancy.services import PostgresServer, free_port
+        from app.services import PostgresServer, free_port
 
         tmp = Path(tempfile.mkdtemp(prefix="dash-bench-"))
         os.chmod(tmp, 0o755)
@@ -545,7 +544,9 @@ def main() -> int:
         from dashboard.app import create_app
         from occupancy.settings import load_settings
 
-        app = create_app(load_settings({"database_url": url}))
+        app = create_app(
+            load_settings({"database_url": url, "dashboard_prerender": True})
+        )
         say(
             f"callbacks ({args.cold_runs} cold + {args.runs} warm runs each, server side incl. JSON):"
         )

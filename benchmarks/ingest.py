@@ -566,10 +566,10 @@ def main() -> None:
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT))
+    from app.services import MosquittoServer, PostgresServer, free_port
     from occupancy.building import load_building
     from occupancy.db import connect, migrate
     from occupancy.metadata import load_site
-    from occupancy.services import MosquittoServer, PostgresServer, free_port
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     os.chmod(tmp, 0o755)

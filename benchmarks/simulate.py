@@ -32,8 +32,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from app.services import MosquittoServer, free_port
 from occupancy.building import load_building
-from occupancy.services import MosquittoServer, free_port
 from sensors_sim import load_scenario, simulate
 from sensors_sim.publish import publish
 

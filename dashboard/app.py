@@ -14,13 +14,12 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 import dash
 import flask
 from dash import Input, Output, dcc, html
-from dash._callback import GLOBAL_CALLBACK_LIST, GLOBAL_CALLBACK_MAP
 
 from dashboard.auth import install_auth
 from dashboard.data import EXTENSION_KEY, DashboardData, current
@@ -32,6 +31,7 @@ from dashboard.filters import (
     with_query,
 )
 from dashboard.i18n import t
+from dashboard.prerender import page_container, requested_route, supported
 from occupancy.settings import SettingError, Settings
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ __all__ = [
     "initial_outputs",
     "page_module",
     "query_search",
+    "requested_route",
 ]
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -126,16 +127,49 @@ def filter_options(
 
 _FILTER_KEYS = ("site", "building", "floor", "zone", "department")
 
+Options = list[dict[str, str]]
 
-def _filter_bar(language: str, state: Sequence[Any] | None = None) -> html.Div:
+
+class FilterState(NamedTuple):
+    """The filter bar and the URL, in the order of the sync callback's outputs
+    (:func:`sync_filters`): the new search (or ``dash.no_update``), the five
+    place/department values, the period, working hours, the five option lists."""
+
+    search: Any
+    site: str | None
+    building: str | None
+    floor: str | None
+    zone: str | None
+    department: str | None
+    start_date: str | None
+    end_date: str | None
+    wh: list[str]
+    site_options: Options
+    building_options: Options
+    floor_options: Options
+    zone_options: Options
+    department_options: Options
+
+    def value(self, key: str) -> str | None:
+        """The value of the dropdown ``key`` (one of ``_FILTER_KEYS``)."""
+        value: str | None = getattr(self, key)
+        return value
+
+    def options(self, key: str) -> Options:
+        """The option list of the dropdown ``key``."""
+        options: Options = getattr(self, f"{key}_options")
+        return options
+
+
+def _filter_bar(language: str, state: FilterState | None = None) -> html.Div:
     """The filter controls, set to ``state`` (what :func:`sync_filters`
     returns for the page's URL) when given, else left for it to set."""
     chosen: dict[str, dict[str, Any]] = {}
     if state is not None:
-        for i, key in enumerate(_FILTER_KEYS):
-            chosen[key] = {"value": state[1 + i], "options": state[9 + i]}
-        chosen["period"] = {"start_date": state[6], "end_date": state[7]}
-        chosen["wh"] = {"value": state[8]}
+        for key in _FILTER_KEYS:
+            chosen[key] = {"value": state.value(key), "options": state.options(key)}
+        chosen["period"] = {"start_date": state.start_date, "end_date": state.end_date}
+        chosen["wh"] = {"value": state.wh}
 
     def dropdown(key: str) -> html.Div:
         return html.Div(
@@ -204,70 +238,12 @@ def error_banner(language: str) -> html.Div:
     return html.Div(t("error", language), className="app-error", role="alert")
 
 
-#: Ids of Dash's page container (``dash.page_container``), which the pages
-#: router fills; :func:`_page_container` fills it on the server.
-_PAGES_LOCATION = "_pages_location"
-_PAGES_CONTENT = "_pages_content"
-_PAGES_STORE = "_pages_store"
-_PAGES_DUMMY = "_pages_dummy"
+#: Flask extension key: whether this app pre-renders the first layout's page.
+PRERENDER_KEY = "occupancy_prerender"
 
 
-def requested_route() -> tuple[str, str] | None:
-    """(pathname, search) of the page whose layout the browser is asking for.
-
-    The renderer fetches ``/_dash-layout`` from the page it started on, so the
-    request's Referer is that page's URL. ``None`` when this is not that
-    request or its Referer may not be the page's own URL (missing, or cut to
-    the bare origin by a referrer policy): the pages router then fills the
-    page after the layout, one round trip later, as Dash does by itself."""
-    if not flask.has_request_context():
-        return None
-    request = flask.request
-    if not request.path.endswith("/_dash-layout") or not request.referrer:
-        return None
-    parts = urlsplit(request.referrer)
-    if not parts.path or (parts.path == "/" and not parts.query):
-        return None
-    return parts.path, f"?{parts.query}" if parts.query else ""
-
-
-def _page_container(route: tuple[str, str] | None) -> Any:
-    """Dash's page container, already holding the page of ``route`` (the page
-    layout called as the pages router calls it, with the query parameters),
-    and its Location set to the page's URL so that mounting it does not start
-    the router. Without a route, or for an unknown path, the empty container:
-    the router fills it."""
-    if route is None:
-        return dash.page_container
-    pathname, search = route
-    relative = "/" + (dash.get_app().strip_relative_path(pathname) or "")  # type: ignore[no-untyped-call]
-    page = next((p for p in dash.page_registry.values() if p["path"] == relative), None)
-    if page is None:
-        return dash.page_container
-    query = {
-        k: v[0] if len(v) == 1 else v
-        for k, v in parse_qs(search.lstrip("?"), keep_blank_values=True).items()
-    }
-    layout = page["layout"]
-    try:
-        content = layout(**query) if callable(layout) else layout
-        title = page["title"]() if callable(page["title"]) else page["title"]
-    except Exception as exc:  # the router tries again, and reports as a callback
-        logger.error("dashboard page %s failed: %s", relative, exc, exc_info=exc)
-        return dash.page_container
-    return html.Div(
-        [
-            dcc.Location(
-                id=_PAGES_LOCATION,
-                refresh="callback-nav",
-                pathname=pathname,
-                search=search,
-            ),
-            html.Div(content, id=_PAGES_CONTENT, disable_n_clicks=True),
-            dcc.Store(id=_PAGES_STORE, data={"title": title}),
-            html.Div(id=_PAGES_DUMMY, disable_n_clicks=True),
-        ]
-    )
+def _prerender() -> bool:
+    return bool(flask.current_app.extensions.get(PRERENDER_KEY))
 
 
 def _layout() -> html.Div:
@@ -281,11 +257,12 @@ def _layout() -> html.Div:
     runs the router, the filter sync (which completes the URL) and the links,
     as Dash does by itself."""
     language = lang()
-    route = requested_route()
-    state = None
+    route = requested_route() if _prerender() else None
+    state: FilterState | None = None
     if route is not None:
-        state = initial_outputs(sync_filters, route[1], [None] * 8, "app-url")
-        if state is not None and state[0] is not dash.no_update:
+        outputs = initial_outputs(sync_filters, route[1], [None] * 8, "app-url")
+        state = FilterState(*outputs) if outputs is not None else None
+        if state is not None and state.search is not dash.no_update:
             state = None  # the URL lacks filters: the sync must write them
     url = {"pathname": route[0], "search": route[1]} if route and state else {}
     return html.Div(
@@ -310,7 +287,7 @@ def _layout() -> html.Div:
             ),
             _filter_bar(language, state),
             html.Div(id="app-error", className="app-error", role="alert"),
-            html.Main(_page_container(route), className="app-main"),
+            html.Main(page_container(route), className="app-main"),
         ],
         className="app",
     )
@@ -318,7 +295,7 @@ def _layout() -> html.Div:
 
 def sync_filters(
     search: str | None, values: Sequence[Any], triggered: str | None
-) -> tuple[Any, ...]:
+) -> FilterState:
     """Keep the filter controls and the URL query string in step.
 
     A change of the URL (first load, a pasted link, back/forward) sets the
@@ -349,7 +326,7 @@ def sync_filters(
     # Keys of a page (space=...) stay; only the filters are rewritten.
     extras = extra_params(search)
     new_search = with_query(to_query(f), **extras) if extras else to_query(f)
-    return (
+    return FilterState(
         new_search if new_search != (search or "") else dash.no_update,
         f.site,
         f.building,
@@ -413,11 +390,6 @@ def create_app(settings: Settings) -> dash.Dash:
     """Build the dashboard for ``settings`` (database, language, authentication)."""
     if settings.language not in ("en", "nl"):
         raise SettingError(f"setting language: {settings.language!r} is not en or nl")
-    # Page modules register their callbacks globally each time an app imports
-    # them; drop leftovers from an earlier app in this process so the new app
-    # gets exactly one copy of each.
-    GLOBAL_CALLBACK_LIST.clear()
-    GLOBAL_CALLBACK_MAP.clear()
     # Named after this module, not the package: under pytest the name
     # "dashboard" can resolve to tests/dashboard, and Flask needs a real file.
     app = dash.Dash(
@@ -431,13 +403,6 @@ def create_app(settings: Settings) -> dash.Dash:
         suppress_callback_exceptions=True,
         on_error=_on_callback_error,
     )
-    # Take this app's page callbacks now, so a second app built before this
-    # one serves its first request cannot take them.
-    app._callback_list.extend(GLOBAL_CALLBACK_LIST)
-    app.callback_map.update(GLOBAL_CALLBACK_MAP)
-    GLOBAL_CALLBACK_LIST.clear()
-    GLOBAL_CALLBACK_MAP.clear()
-
     server = app.server
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.config["PROPAGATE_EXCEPTIONS"] = False
@@ -455,4 +420,28 @@ def create_app(settings: Settings) -> dash.Dash:
 
     app.layout = _layout
     _register_app_callbacks(app)
+    _take_page_callbacks(app)
+    server.extensions[PRERENDER_KEY] = _prerender_wanted(settings)
     return app
+
+
+def _take_page_callbacks(app: dash.Dash) -> None:
+    """Run the app's before-request hooks once now: Dash's server setup takes
+    the page callbacks (registered with ``dash.callback`` when it imported the
+    pages) on the first request, so a second app built in this process before
+    this one served a request would take them too (tests, benchmarks)."""
+    with app.server.test_request_context("/"):
+        app.server.preprocess_request()
+
+
+def _prerender_wanted(settings: Settings) -> bool:
+    if not settings.dashboard_prerender:
+        return False
+    if not supported():
+        logger.warning(
+            "dashboard_prerender: Dash %s is not a tested version; serving "
+            "stock Dash (the pages router fills the page)",
+            dash.__version__,
+        )
+        return False
+    return True

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from occupancy.cli import CliContext, pass_ctx
+from occupancy.clictx import CliContext, pass_ctx
 from occupancy.settings import SettingError
 
 logger = logging.getLogger(__name__)
@@ -73,12 +73,11 @@ def dashboard(
         click.echo(f"dashboard (DEBUG, development server) on {url}", err=True)
         app.run(host=host, port=port, debug=True)
         return
-    from waitress import serve
+    from dashboard.serve import DashboardServer
 
-    click.echo(f"dashboard on {url} (Ctrl-C stops)", err=True)
-    serve(
-        app.server, host=host, port=port, threads=threads, ident="occupancy-dashboard"
-    )
+    server = DashboardServer(app, host, port, threads=threads)
+    click.echo(f"dashboard on {server.url} (Ctrl-C stops)", err=True)
+    server.serve_forever()
 
 
 COMMANDS = [dashboard]

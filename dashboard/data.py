@@ -1,28 +1,32 @@
-"""The dashboard's one I/O module: a connection pool, cached metadata, and the
-analytics package's public read API.
+"""The dashboard's one I/O module: a connection pool, cached metadata, and
+cached calls of the analytics read API.
 
-Historic views read only the analytics rollups (``analytics.store`` and
-``analytics.reports``), which are k-suppressed; metadata (spaces, zones, floors,
-devices, device health, rejected messages) is read directly. Callbacks get the
-instance of the running app with :func:`current`.
+Historic views read only the analytics rollups through the typed
+:mod:`analytics.api` (imported directly; k-suppressed frames): pages call
+``data.read(api.read_utilization, f, level="floor")``. Metadata (spaces, zones,
+floors, devices, device health, rejected messages) is read directly. Callbacks
+get the instance of the running app with :func:`current`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
+import io
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import flask
 import pandas as pd
+import psycopg2.errors
 from psycopg2.pool import ThreadedConnectionPool
 
+from analytics import api
+from analytics.api import Filters
 from occupancy.db import Connection, read_frame
 from occupancy.settings import Settings, mask_url
 
@@ -30,7 +34,14 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-__all__ = ["AnalyticsUnavailable", "DashboardData", "current"]
+__all__ = [
+    "AnalyticsUnavailable",
+    "DashboardData",
+    "RangeRead",
+    "current",
+    "report_csv",
+    "report_levels",
+]
 
 EXTENSION_KEY = "occupancy_dashboard"
 #: Metadata is re-read after this long, so a reloaded building file shows up [s].
@@ -44,7 +55,23 @@ RESULT_CACHE_SIZE = 256
 
 
 class AnalyticsUnavailable(RuntimeError):
-    """The analytics package or one of its functions is missing; the message says which."""
+    """The analytics rollups cannot be read (their tables are missing: the
+    analytics migrations have not run); the message says what to do."""
+
+
+class RangeRead(Protocol):
+    """An :mod:`analytics.api` reader over local dates [start, end]."""
+
+    def __call__(
+        self,
+        conn: Connection,
+        start: dt.date,
+        end: dt.date,
+        /,
+        *,
+        filters: Filters | None = ...,
+        settings: Settings | None = ...,
+    ) -> pd.DataFrame: ...
 
 
 class DashboardData:
@@ -195,16 +222,78 @@ class DashboardData:
         return frame
 
     # analytics ---------------------------------------------------------------
-    def analytics(self, module: str, name: str) -> Any:
-        """``analytics.<module>.<name>``, or :class:`AnalyticsUnavailable`."""
-        try:
-            mod = importlib.import_module(f"analytics.{module}")
-        except ModuleNotFoundError as exc:
-            raise AnalyticsUnavailable(f"analytics.{module} is not installed") from exc
-        func = getattr(mod, name, None)
-        if func is None:
-            raise AnalyticsUnavailable(f"analytics.{module}.{name} does not exist")
-        return func
+    def read(
+        self, func: RangeRead, f: Filters, **options: str | bool | int
+    ) -> pd.DataFrame:
+        """``func(conn, f.start, f.end, filters=f, settings=..., **options)``,
+        reused until the next ``occupancy analyze`` (see :meth:`cached`)."""
+        start, end = _range(f)
+
+        def compute() -> pd.DataFrame:
+            with self.connection() as conn, _rollups_missing():
+                return func(
+                    conn, start, end, filters=f, settings=self.settings, **options
+                )
+
+        return self.cached((func, f, tuple(sorted(options.items()))), compute)
+
+    def live_state(self, now: dt.datetime) -> pd.DataFrame:
+        """Current state of every sensed space: space_id, kind, floor_id, state
+        (occupied, free, unknown), people, ts."""
+        with self.connection() as conn, _rollups_missing():
+            return api.live_state(conn, now, settings=self.settings)
+
+    def report(
+        self, name: str, f: Filters, *, level: str | None = None
+    ) -> pd.DataFrame:
+        """The exact frame ``occupancy export`` writes for these filters."""
+        start, end = _range(f)
+
+        def compute() -> pd.DataFrame:
+            with self.connection() as conn, _rollups_missing():
+                return api.build_report(
+                    conn,
+                    name,
+                    start,
+                    end,
+                    level=level,
+                    filters=f,
+                    settings=self.settings,
+                )
+
+        return self.cached(("report", name, level, f), compute)
+
+
+def _range(f: Filters) -> tuple[dt.date, dt.date]:
+    if f.start is None or f.end is None:
+        raise ValueError(f"the view has no date range: {f}")
+    return f.start, f.end
+
+
+@contextmanager
+def _rollups_missing() -> Iterator[None]:
+    try:
+        yield
+    except psycopg2.errors.UndefinedTable as exc:
+        raise AnalyticsUnavailable(
+            f"the analytics tables are missing ({exc.diag.message_primary}): "
+            "run `occupancy db migrate` and `occupancy analyze`"
+        ) from exc
+
+
+def report_levels() -> dict[str, tuple[tuple[str, ...], str | None]]:
+    """Every ``occupancy export`` report: name -> (levels, default level)."""
+    return {
+        name: (tuple(spec.levels), spec.default_level)
+        for name, spec in api.REPORTS.items()
+    }
+
+
+def report_csv(frame: pd.DataFrame) -> bytes:
+    """``frame`` as the CSV bytes ``occupancy export --format csv`` writes."""
+    buf = io.BytesIO()
+    api.write_report(frame, "csv", buf)
+    return buf.getvalue()
 
 
 def current() -> DashboardData:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from analytics.api import Filters
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_DAYS", "ViewFilters", "parse_query", "to_query"]
+__all__ = ["DEFAULT_DAYS", "Filters", "ViewFilters", "parse_query", "to_query"]
 
 #: Length of the default period, ending yesterday [days].
 DEFAULT_DAYS = 28
@@ -23,49 +24,9 @@ DEFAULT_DAYS = 28
 _TEXT_KEYS = ("site", "building", "floor", "zone", "department")
 
 
-@dataclass(frozen=True)
-class ViewFilters:
-    """What every page shows: a place, a department and a local-date range.
-
-    ``start`` and ``end`` are local dates, both included.
-    """
-
-    site: str | None = None
-    building: str | None = None
-    floor: str | None = None
-    zone: str | None = None
-    department: str | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
-    working_hours_only: bool = True
-
-    @property
-    def days(self) -> int:
-        """Number of days in the range (both ends included)."""
-        if self.start is None or self.end is None:
-            return 0
-        return (self.end - self.start).days + 1
-
-    def previous(self) -> ViewFilters:
-        """The same filters over the period of equal length just before."""
-        if self.start is None or self.end is None:
-            return self
-        n = dt.timedelta(days=self.days)
-        return replace(self, start=self.start - n, end=self.end - n)
-
-    def utc_range(self, tz: str) -> tuple[dt.datetime, dt.datetime]:
-        """[start, end) as timezone-aware UTC datetimes for local midnights."""
-        from zoneinfo import ZoneInfo
-
-        if self.start is None or self.end is None:
-            raise ValueError("filters have no date range")
-        zone = ZoneInfo(tz)
-        lo = dt.datetime.combine(self.start, dt.time(0), zone)
-        hi = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(0), zone)
-        return lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+#: The dashboard's view is the analytics :class:`~analytics.api.Filters` (one
+#: filter type); the name stays for the pages.
+ViewFilters = Filters
 
 
 def _date(raw: str | None, key: str) -> dt.date | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from occupancy.cli import main
+from app.cli import main
 
 if __name__ == "__main__":
     main(prog_name="occupancy", args=["ingest", *sys.argv[1:]])

@@ -16,7 +16,7 @@ from types import FrameType
 
 import click
 
-from occupancy.cli import CliContext, pass_ctx
+from occupancy.clictx import CliContext, pass_ctx
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,9 @@
 """What every ``occupancy`` command gets: the resolved settings.
 
-Kept apart from ``occupancy.cli`` so command modules (``occupancy.demo``, the
-packages' ``cli.py``) can import it without importing the whole command group.
+The contract between the command group (``app.cli``, the top layer) and the
+commands each package contributes from its ``cli.py``: it lives in the shared
+core because those packages sit below the application layer and must not
+import it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 import click
 
+from occupancy.db import Connection
 from occupancy.settings import SettingError, Settings, load_settings
 
 __all__ = ["CliContext", "pass_ctx"]
@@ -31,7 +34,7 @@ class CliContext:
                 raise click.ClickException(str(exc)) from exc
         return self._settings
 
-    def connect(self) -> Any:
+    def connect(self) -> Connection:
         """A database connection, or a click error that says what to do."""
         from occupancy.db import DatabaseError, connect
 

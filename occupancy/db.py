@@ -15,11 +15,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ __all__ = [
 ]
 
 Connection = psycopg2.extensions.connection
+Cursor = psycopg2.extensions.cursor
 
 #: Tables turned into hypertables on ``ts`` when TimescaleDB is available.
 HYPERTABLES: dict[str, str] = {
@@ -264,7 +268,7 @@ def read_frame(
     conn: Connection,
     query: str | sql.Composable,
     params: Sequence[Any] | dict[str, Any] | None = None,
-) -> Any:
+) -> pd.DataFrame:
     """Run a query and return a pandas DataFrame (COPY-free path for small reads)."""
     import pandas as pd
 

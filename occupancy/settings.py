@@ -1,18 +1,21 @@
-"""One frozen settings object for every part of the pipeline.
+"""One frozen, typed settings object for every part of the pipeline.
 
 Precedence: explicit argument > environment (``OCCUPANCY_<NAME>``) > default.
-Every setting is declared once in :data:`SETTINGS` with its type and help text;
-``occupancy settings`` prints them all with their current values, secrets masked.
+Every setting is declared once, as a typed field of :class:`Settings` with its
+default and help text (``name: type = _S(default, "help")``); :data:`SETTINGS`
+is derived from those fields, and ``occupancy settings`` prints them all with
+their current values, secrets masked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
 from urllib.parse import quote, unquote, urlsplit
 
 __all__ = [
@@ -26,6 +29,26 @@ __all__ = [
 ]
 
 ENV_PREFIX = "OCCUPANCY_"
+_T = TypeVar("_T")
+
+#: A comma-separated list of text values (env ``a,b``), as a tuple.
+Topics = tuple[str, ...]
+#: Weekdays mon..sun (env ``mon,tue``), in week order.
+Days = tuple[str, ...]
+#: ISO dates (env ``2026-12-25,2026-12-26``).
+Dates = tuple[dt.date, ...]
+
+#: Annotation of a field (without ``| None``) -> the kind its raw values parse as.
+_KINDS = {
+    "str": "str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "Path": "path",
+    "Topics": "list",
+    "Days": "days",
+    "Dates": "dates",
+}
 
 
 class SettingError(ValueError):
@@ -35,7 +58,7 @@ class SettingError(ValueError):
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
-    type: str  # str | int | float | bool | path | time | list | days | dates
+    type: str  # str | int | float | bool | path | list | days | dates
     default: Any
     help: str
     secret: bool = False
@@ -45,246 +68,269 @@ class SettingSpec:
         return ENV_PREFIX + self.name.upper()
 
 
-_S = SettingSpec
+def _S(default: Any, help: str, *, secret: bool = False) -> Any:
+    """Declare a setting: its raw default (as it could be written in the
+    environment; ``None``: not set), its help text, whether it is a secret.
+    The value itself has no dataclass default: :func:`load_settings` resolves
+    every one."""
+    return field(metadata={"default": default, "help": help, "secret": secret})
 
-#: Every setting, with help text. ``None`` default means "not set".
-SETTINGS: tuple[SettingSpec, ...] = (
+
+@dataclass_transform(frozen_default=True, field_specifiers=(_S, field))
+def _settings_class(cls: type[_T]) -> type[_T]:
+    """``@dataclass(frozen=True)`` that type checkers know takes ``_S`` fields."""
+    return dataclass(frozen=True)(cls)
+
+
+@_settings_class
+class Settings:
+    """All settings, typed; build with :func:`load_settings`.
+
+    To add a setting, add one field here (in the block of its area):
+    ``name: type = _S(default, "help text")``; type is one of str, int, float,
+    bool, Path, Topics, Days, Dates, optionally ``| None``.
+    """
+
+    #: Where each value came from: argument, environment or default.
+    sources: Mapping[str, str] = field(repr=False, compare=False)
+
     # Connections
-    _S(
-        "database_url",
-        "str",
+    database_url: str | None = _S(
         None,
         "PostgreSQL URL (postgresql://user:pass@host:port/db). Unset: the private "
         "development database started by `occupancy services start`.",
         secret=True,
-    ),
-    _S(
-        "mqtt_url",
-        "str",
+    )
+    mqtt_url: str | None = _S(
         None,
         "MQTT broker as mqtt://user:pass@host:port (mqtts:// for TLS). Unset: the "
         "private development broker started by `occupancy services start`.",
         secret=True,
-    ),
-    _S(
-        "data_dir",
-        "path",
+    )
+    data_dir: Path = _S(
         ".occupancy",
         "Directory for the development services' data, logs and pid files.",
-    ),
-    _S("pg_port", "int", 55432, "Port of the development PostgreSQL server."),
-    _S("mqtt_port", "int", 51883, "Port of the development Mosquitto broker."),
-    _S(
-        "db_connect_timeout_s",
-        "int",
-        5,
-        "Seconds before a database connection attempt is abandoned.",
-    ),
+    )
+    pg_port: int = _S(55432, "Port of the development PostgreSQL server.")
+    mqtt_port: int = _S(51883, "Port of the development Mosquitto broker.")
+    db_connect_timeout_s: int = _S(
+        5, "Seconds before a database connection attempt is abandoned."
+    )
     # The site
-    _S("site", "str", "hq", "Site id: the <site> segment of our MQTT topics."),
-    _S(
-        "building_file",
-        "path",
+    site: str = _S("hq", "Site id: the <site> segment of our MQTT topics.")
+    building_file: Path = _S(
         "examples/office.yaml",
         "Building model (YAML) used by the demo and the simulator by default.",
-    ),
-    _S(
-        "timezone",
-        "str",
+    )
+    timezone: str = _S(
         "Europe/Amsterdam",
         "IANA time zone of the site: working hours, days and local device clocks.",
-    ),
-    _S(
-        "working_hours",
-        "str",
-        "08:00-18:00",
-        "Available time of a working day, local time, as HH:MM-HH:MM.",
-    ),
-    _S(
-        "working_days",
-        "days",
-        "mon,tue,wed,thu,fri",
-        "Days the building is open, comma separated (mon..sun).",
-    ),
-    _S(
-        "holidays",
-        "dates",
+    )
+    working_hours: str = _S(
+        "08:00-18:00", "Available time of a working day, local time, as HH:MM-HH:MM."
+    )
+    working_days: Days = _S(
+        "mon,tue,wed,thu,fri", "Days the building is open, comma separated (mon..sun)."
+    )
+    holidays: Dates = _S(
         "",
         "Closed days, comma-separated ISO dates (2026-12-25,...); not available time.",
-    ),
+    )
     # Ingest
-    _S(
-        "topic_root",
-        "str",
+    topic_root: str = _S(
         "occupancy",
         "First segment of our own topic format occupancy/<site>/<device>/<kind>.",
-    ),
-    _S(
-        "ingest_topics",
-        "list",
-        "occupancy/#",
-        "Topic filters the ingester subscribes to, comma separated.",
-    ),
-    _S(
-        "ingest_group",
-        "str",
+    )
+    ingest_topics: Topics = _S(
+        "occupancy/#", "Topic filters the ingester subscribes to, comma separated."
+    )
+    ingest_group: str = _S(
         "ingest",
         "Shared-subscription group ($share/<group>/...); empty to subscribe plainly.",
-    ),
-    _S(
-        "ingest_client_id",
-        "str",
+    )
+    ingest_client_id: str = _S(
         "occupancy-ingest-1",
         "Fixed MQTT client id of this ingester (its persistent session).",
-    ),
-    _S("batch_size", "int", 1000, "Events written per database transaction at most."),
-    _S(
-        "buffer_max",
-        "int",
+    )
+    batch_size: int = _S(1000, "Events written per database transaction at most.")
+    buffer_max: int = _S(
         20000,
         "Messages held in memory while the database is unreachable; beyond this the "
         "ingester stops taking messages (the broker keeps them).",
-    ),
-    _S(
-        "device_health_interval_s",
-        "float",
+    )
+    device_health_interval_s: float = _S(
         5.0,
         "Seconds between the ingester's device_health writes (last seen, battery, "
         "online; merged in between, all written at stop); 0: with every batch.",
-    ),
-    _S("max_payload_bytes", "int", 65536, "Larger payloads are rejected."),
-    _S(
-        "max_clock_skew_s",
-        "int",
+    )
+    max_payload_bytes: int = _S(65536, "Larger payloads are rejected.")
+    max_clock_skew_s: int = _S(
         300,
         "A device timestamp further than this from arrival time is not trusted: "
         "the arrival time is used and the event flagged.",
-    ),
-    _S(
-        "pseudonym_key",
-        "str",
+    )
+    pseudonym_key: str | None = _S(
         None,
         "Key of the keyed hash (HMAC-SHA256) that pseudonymises badge ids at ingest. "
         "Required by the ingester; keep it secret, rotate as in docs/privacy.md.",
         secret=True,
-    ),
-    _S(
-        "metrics_port",
-        "int",
+    )
+    metrics_port: int = _S(
         9108,
         "Port of the ingester's Prometheus /metrics and /health endpoint (0: off).",
-    ),
-    _S(
-        "metrics_host",
-        "str",
+    )
+    metrics_host: str = _S(
         "127.0.0.1",
         "Address the metrics endpoint listens on (0.0.0.0 inside a container so "
         "Prometheus can scrape it).",
-    ),
+    )
     # Analytics
-    _S(
-        "k_anonymity",
-        "int",
-        5,
-        "Aggregates covering fewer than this many distinct people are suppressed.",
-    ),
-    _S("bucket_minutes", "int", 15, "Width of the time buckets of the rollups."),
-    _S(
-        "gap_bridge_min",
-        "float",
-        15.0,
-        "Vacant gaps shorter than this inside a session count as occupied [min].",
-    ),
-    _S(
-        "heartbeat_timeout_min",
-        "float",
-        20.0,
-        "A sensor silent for longer than this has unknown state [min].",
-    ),
-    _S(
-        "desk_min_hour_min",
-        "float",
-        5.0,
-        "A desk counts as used in an hour after this much presence [min].",
-    ),
-    _S(
-        "desk_min_day_min",
-        "float",
-        30.0,
-        "A desk counts as used in a day after this much presence [min].",
-    ),
-    _S(
-        "collab_min_hour_min",
-        "float",
-        10.0,
-        "A collaboration space counts as used in an hour after this much [min].",
-    ),
-    _S(
-        "collab_min_day_min",
-        "float",
-        60.0,
-        "A collaboration space counts as used in a day after this much [min].",
-    ),
-    _S(
-        "target_low_pct",
-        "float",
-        60.0,
-        "Below this utilization a space is under-used [%].",
-    ),
-    _S(
-        "target_high_pct",
-        "float",
-        100.0,
-        "Above this utilization a space is over-used [%].",
-    ),
-    _S(
-        "stuck_after_h",
-        "float",
+    k_anonymity: int = _S(
+        5, "Aggregates covering fewer than this many distinct people are suppressed."
+    )
+    bucket_minutes: int = _S(15, "Width of the time buckets of the rollups.")
+    gap_bridge_min: float = _S(
+        15.0, "Vacant gaps shorter than this inside a session count as occupied [min]."
+    )
+    heartbeat_timeout_min: float = _S(
+        20.0, "A sensor silent for longer than this has unknown state [min]."
+    )
+    desk_min_hour_min: float = _S(
+        5.0, "A desk counts as used in an hour after this much presence [min]."
+    )
+    desk_min_day_min: float = _S(
+        30.0, "A desk counts as used in a day after this much presence [min]."
+    )
+    collab_min_hour_min: float = _S(
+        10.0, "A collaboration space counts as used in an hour after this much [min]."
+    )
+    collab_min_day_min: float = _S(
+        60.0, "A collaboration space counts as used in a day after this much [min]."
+    )
+    target_low_pct: float = _S(
+        60.0, "Below this utilization a space is under-used [%]."
+    )
+    target_high_pct: float = _S(
+        100.0, "Above this utilization a space is over-used [%]."
+    )
+    stuck_after_h: float = _S(
         16.0,
         "A desk sensor reporting occupied without a break for longer than this is "
         "stuck: its run is excluded and reported as data quality [h] (at most 24).",
-    ),
-    _S(
-        "free_desk_factor",
-        "float",
-        0.85,
-        "Free desks at peak = desks x this factor - people at peak (Serraview).",
-    ),
-    _S(
-        "retention_days",
-        "int",
-        90,
-        "Raw events older than this are deleted; aggregates are kept.",
-    ),
+    )
+    free_desk_factor: float = _S(
+        0.85, "Free desks at peak = desks x this factor - people at peak (Serraview)."
+    )
+    retention_days: int = _S(
+        90, "Raw events older than this are deleted; aggregates are kept."
+    )
     # Dashboard
-    _S("dashboard_host", "str", "127.0.0.1", "Address the dashboard listens on."),
-    _S("dashboard_port", "int", 8050, "Port the dashboard listens on."),
-    _S("language", "str", "en", "Dashboard language: en or nl."),
-    _S(
-        "auth_users",
-        "str",
+    dashboard_host: str = _S("127.0.0.1", "Address the dashboard listens on.")
+    dashboard_port: int = _S(8050, "Port the dashboard listens on.")
+    language: str = _S("en", "Dashboard language: en or nl.")
+    dashboard_prerender: bool = _S(
+        False,
+        "Pre-render the page into the dashboard's first layout (one round trip "
+        "less; relies on tested Dash internals, see dashboard/prerender.py).",
+    )
+    auth_users: str | None = _S(
         None,
         "Dashboard users as user:password pairs separated by commas; unset: no login "
         "(development only).",
         secret=True,
-    ),
-    _S(
-        "auth_proxy_header",
-        "str",
+    )
+    auth_proxy_header: str = _S(
         "",
         "Trust this header (e.g. X-Forwarded-User) set by a reverse proxy as the "
         "authenticated user instead of auth_users.",
-    ),
-    _S(
-        "secret_key",
-        "str",
+    )
+    secret_key: str | None = _S(
         None,
         "Flask session secret of the dashboard (random per start when unset).",
         secret=True,
-    ),
-)
+    )
 
+    # Derived values -----------------------------------------------------
+    @property
+    def values(self) -> dict[str, Any]:
+        """Every setting's value by name."""
+        return {spec.name: getattr(self, spec.name) for spec in SETTINGS}
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"postgresql://occupancy@127.0.0.1:{self.pg_port}/occupancy"
+
+    @property
+    def effective_mqtt_url(self) -> str:
+        if self.mqtt_url:
+            return self.mqtt_url
+        return f"mqtt://127.0.0.1:{self.mqtt_port}"
+
+    @property
+    def mqtt(self) -> MqttUrl:
+        return parse_mqtt_url(self.effective_mqtt_url)
+
+    @property
+    def working_hours_range(self) -> tuple[dt.time, dt.time]:
+        raw = self.working_hours
+        try:
+            start, end = (dt.time.fromisoformat(p.strip()) for p in raw.split("-"))
+        except ValueError as exc:
+            raise SettingError(
+                f"setting working_hours: {raw!r} is not HH:MM-HH:MM"
+            ) from exc
+        if end <= start:
+            raise SettingError(f"setting working_hours: {raw!r} ends before it starts")
+        return start, end
+
+    @property
+    def working_weekdays(self) -> tuple[int, ...]:
+        """Working days as Python weekday numbers (Monday = 0)."""
+        return tuple(_DAYS.index(d) for d in self.working_days)
+
+    def replace(self, **overrides: Any) -> Settings:
+        return load_settings(overrides, base=self)
+
+    def describe(self) -> list[tuple[str, str, str, str]]:
+        """(name, shown value, source, help) for every setting, secrets masked."""
+        rows = []
+        for spec in SETTINGS:
+            shown = _show(spec, getattr(self, spec.name))
+            rows.append((spec.name, shown, self.sources[spec.name], spec.help))
+        return rows
+
+
+def _specs() -> tuple[SettingSpec, ...]:
+    specs = []
+    for f in dataclasses.fields(Settings):
+        if f.name == "sources":
+            continue
+        annotation = str(f.type).removesuffix(" | None")
+        if annotation not in _KINDS:
+            raise TypeError(f"setting {f.name}: unsupported type {f.type!r}")
+        meta = f.metadata
+        specs.append(
+            SettingSpec(
+                f.name,
+                _KINDS[annotation],
+                meta["default"],
+                meta["help"],
+                meta["secret"],
+            )
+        )
+    return tuple(specs)
+
+
+#: Every setting, in declaration order, with help text (derived from :class:`Settings`).
+SETTINGS: tuple[SettingSpec, ...] = _specs()
 _BY_NAME = {s.name: s for s in SETTINGS}
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -330,73 +376,6 @@ def _convert(spec: SettingSpec, raw: Any) -> Any:
         raise SettingError(
             f"setting {spec.name} ({spec.env}): invalid value {raw!r}: {exc}"
         ) from exc
-
-
-@dataclass(frozen=True)
-class Settings:
-    """All settings; build with :func:`load_settings`."""
-
-    values: Mapping[str, Any] = field(default_factory=dict)
-    sources: Mapping[str, str] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> Any:
-        values = object.__getattribute__(self, "values")
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
-
-    # Derived values -----------------------------------------------------
-    @property
-    def data_path(self) -> Path:
-        return Path(self.values["data_dir"]).resolve()
-
-    @property
-    def effective_database_url(self) -> str:
-        url = self.values["database_url"]
-        if url:
-            return str(url)
-        return f"postgresql://occupancy@127.0.0.1:{self.values['pg_port']}/occupancy"
-
-    @property
-    def effective_mqtt_url(self) -> str:
-        url = self.values["mqtt_url"]
-        if url:
-            return str(url)
-        return f"mqtt://127.0.0.1:{self.values['mqtt_port']}"
-
-    @property
-    def mqtt(self) -> MqttUrl:
-        return parse_mqtt_url(self.effective_mqtt_url)
-
-    @property
-    def working_hours_range(self) -> tuple[dt.time, dt.time]:
-        raw = str(self.values["working_hours"])
-        try:
-            start, end = (dt.time.fromisoformat(p.strip()) for p in raw.split("-"))
-        except ValueError as exc:
-            raise SettingError(
-                f"setting working_hours: {raw!r} is not HH:MM-HH:MM"
-            ) from exc
-        if end <= start:
-            raise SettingError(f"setting working_hours: {raw!r} ends before it starts")
-        return start, end
-
-    @property
-    def working_weekdays(self) -> tuple[int, ...]:
-        """Working days as Python weekday numbers (Monday = 0)."""
-        return tuple(_DAYS.index(d) for d in self.values["working_days"])
-
-    def replace(self, **overrides: Any) -> Settings:
-        return load_settings(overrides, base=self)
-
-    def describe(self) -> list[tuple[str, str, str, str]]:
-        """(name, shown value, source, help) for every setting, secrets masked."""
-        rows = []
-        for spec in SETTINGS:
-            value = self.values[spec.name]
-            shown = _show(spec, value)
-            rows.append((spec.name, shown, self.sources[spec.name], spec.help))
-        return rows
 
 
 def _show(spec: SettingSpec, value: Any) -> str:
@@ -448,7 +427,7 @@ def load_settings(
             values[spec.name] = _convert(spec, overrides[spec.name])
             sources[spec.name] = "argument"
         elif base is not None:
-            values[spec.name] = base.values[spec.name]
+            values[spec.name] = getattr(base, spec.name)
             sources[spec.name] = base.sources[spec.name]
         elif spec.env in env and (env[spec.env] != "" or _empty_allowed(spec)):
             values[spec.name] = _convert(spec, env[spec.env])
@@ -456,9 +435,9 @@ def load_settings(
         else:
             values[spec.name] = _convert(spec, spec.default)
             sources[spec.name] = "default"
-    settings = Settings(values=values, sources=sources)
+    settings = Settings(sources=sources, **values)
     settings.working_hours_range  # noqa: B018  (validates early)
-    if settings.values["k_anonymity"] < 1:
+    if settings.k_anonymity < 1:
         raise SettingError("setting k_anonymity must be at least 1")
     return settings
 
@@ -505,7 +484,3 @@ def parse_mqtt_url(url: str) -> MqttUrl:
         password=unquote(parts.password) if parts.password else None,
         tls=tls,
     )
-
-
-def settings_fields() -> list[str]:
-    return [s.name for s in SETTINGS]

@@ -17,6 +17,8 @@ log "ruff format --check"
 .venv/bin/ruff format --check .
 log "mypy (strict on the packages)"
 .venv/bin/mypy
+log "lint-imports (the layers and independence contracts in .importlinter)"
+.venv/bin/lint-imports
 
 log "pytest"
 set +e

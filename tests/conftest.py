@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from occupancy.services import MosquittoServer, PostgresServer, free_port
+from app.services import MosquittoServer, PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_BUILDING = ROOT / "examples" / "office.yaml"

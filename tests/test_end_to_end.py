@@ -14,10 +14,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from app.services import free_port
 from occupancy.building import load_building
 from occupancy.db import connect, migrate
 from occupancy.metadata import load_site
-from occupancy.services import free_port
 from occupancy.settings import load_settings
 
 from conftest import EXAMPLE_BUILDING, MqttHandle, PgHandle

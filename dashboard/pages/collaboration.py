@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, html
 
-from dashboard.analytics_api import call
+from analytics import api
 from dashboard.app import (
     current_filters,
     error_banner,
@@ -25,7 +25,7 @@ from dashboard.app import (
     query_search,
 )
 from dashboard.components import graph
-from dashboard.data import AnalyticsUnavailable, current
+from dashboard.data import AnalyticsUnavailable, DashboardData, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t
 from dashboard.theme import (
@@ -253,7 +253,7 @@ def zone_names(data: Any) -> dict[str, str]:
     )
 
 
-def diversity_by_week(data: Any, f: ViewFilters) -> pd.DataFrame:
+def diversity_by_week(data: DashboardData, f: ViewFilters) -> pd.DataFrame:
     """analytics' k-suppressed department diversity per shared zone, week by
     week (the latest :data:`MAX_MIX_WEEKS` weeks of the period, the first and
     last cut to it; ``week`` is the first day of each), read in one call:
@@ -262,7 +262,7 @@ def diversity_by_week(data: Any, f: ViewFilters) -> pd.DataFrame:
         -MAX_MIX_WEEKS:
     ]
     lo = weeks[0][0]
-    div = call(data, "read_diversity_weekly", replace(f, start=lo))
+    div = data.read(api.read_diversity_weekly, replace(f, start=lo))
     if div.empty:
         return pd.DataFrame(columns=["zone_id", "week", "simpson", "suppressed"])
     # analytics labels a week by its Monday; a week cut by the period's
@@ -288,7 +288,7 @@ def update_collaboration(search: str | None) -> tuple[Any, ...]:
     try:
         # Only the combined matrix (source "all") is shown: its cells are the
         # same without the per-source ones.
-        colo = call(data, "read_colocation", f, by_source=False)
+        colo = data.read(api.read_colocation, f, by_source=False)
         div = diversity_by_week(data, f)
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))

@@ -10,10 +10,8 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
-from dashboard.analytics_api import build_report, report_csv, report_levels
 from dashboard.app import current_filters, lang
-from dashboard.components import empty
-from dashboard.data import AnalyticsUnavailable, current
+from dashboard.data import current, report_csv, report_levels
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t
 
@@ -30,18 +28,7 @@ def export_filename(name: str, level: str | None, f: ViewFilters) -> str:
 
 def layout(**_query: Any) -> html.Div:
     language = lang()
-    data = current()
-    try:
-        reports = report_levels(data)
-    except AnalyticsUnavailable as exc:
-        return html.Div(
-            [
-                html.H2(t("nav_export", language)),
-                empty(
-                    t("empty_no_analytics", language, why=str(exc)), id_="export-empty"
-                ),
-            ]
-        )
+    reports = report_levels()
     rows = []
     for name, (levels, default) in reports.items():
         level_picker = dcc.Dropdown(
@@ -103,8 +90,8 @@ def download_report(
     level = chosen.get(name) or None
     data = current()
     f = current_filters(search)
-    frame = build_report(data, name, f, level=level)
-    content = report_csv(data, frame)
+    frame = data.report(name, f, level=level)
+    content = report_csv(frame)
     filename = export_filename(name, level, f)
     logger.info("export %s: %d rows, %d bytes", filename, len(frame), len(content))
     return (

@@ -14,7 +14,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from plotly.colors import sample_colorscale
 
-from dashboard.analytics_api import call, live_state
+from analytics import api
 from dashboard.app import (
     current_filters,
     error_banner,
@@ -214,7 +214,7 @@ def space_values(measure: str, f: ViewFilters, spaces: pd.DataFrame) -> pd.Serie
     """space_id -> value of ``measure`` over the filters' period (from analytics)."""
     data = current()
     if measure == "live":
-        live = live_state(data, dt.datetime.now(dt.UTC))
+        live = data.live_state(dt.datetime.now(dt.UTC))
         if live is None or len(live) == 0:
             return pd.Series(dtype=object)
         states: pd.Series = live_states(live).set_index("space_id")["state"]
@@ -227,7 +227,7 @@ def space_values(measure: str, f: ViewFilters, spaces: pd.DataFrame) -> pd.Serie
 
 def read_space_measure(f: ViewFilters) -> pd.DataFrame:
     """Per-space utilization rollup of the period (analytics.store.read_utilization)."""
-    return call(current(), "read_utilization", f, level="space")
+    return current().read(api.read_utilization, f, level="space")
 
 
 def layout(**query: Any) -> html.Div:

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
-from dashboard.analytics_api import call, live_state
+from analytics import api
 from dashboard.app import (
     current_filters,
     error_banner,
@@ -193,7 +193,7 @@ def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
     meta = data.metadata()
     spaces, _zones, floors = select_spaces(meta, f)
     try:
-        live = live_states(live_state(data, dt.datetime.now(dt.UTC)))
+        live = live_states(data.live_state(dt.datetime.now(dt.UTC)))
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))
         return [empty(msg)], empty_figure(msg)
@@ -252,11 +252,11 @@ def update_period(search: str | None) -> tuple[Any, ...]:
     f = current_filters(search)
     try:
         level, group = headline_group(f)
-        whole = pick_group(call(data, "read_utilization", f, level=level), group)
+        whole = pick_group(data.read(api.read_utilization, f, level=level), group)
         before = pick_group(
-            call(data, "read_utilization", f.previous(), level=level), group
+            data.read(api.read_utilization, f.previous(), level=level), group
         )
-        spaces = call(data, "read_utilization", f, level="space")
+        spaces = data.read(api.read_utilization, f, level="space")
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))
         return [empty(msg)], empty_figure(msg), empty(msg), empty(msg)

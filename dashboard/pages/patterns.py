@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
-from dashboard.analytics_api import call
+from analytics import api
 from dashboard.app import (
     current_filters,
     error_banner,
@@ -191,8 +191,8 @@ def update_patterns(search: str | None, level: str | None) -> tuple[Any, ...]:
     f = current_filters(search)
     level = level if level in LEVELS else DEFAULT_LEVEL
     try:
-        how = call(data, "read_hour_of_week", f, level=level)
-        daily = call(data, "read_utilization", f, level="day")
+        how = data.read(api.read_hour_of_week, f, level=level)
+        daily = data.read(api.read_utilization, f, level="day")
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))
         fig = empty_figure(msg)

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, html
 
-from dashboard.analytics_api import call
+from analytics import api
 from dashboard.app import (
     current_filters,
     error_banner,
@@ -121,7 +121,7 @@ def update_rooms(search: str | None) -> tuple[Any, ...]:
     language = lang()
     f = current_filters(search)
     try:
-        sizing = call(data, "read_room_sizing", f)
+        sizing = data.read(api.read_room_sizing, f)
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))
         return [empty(msg)], empty_figure(msg), empty(msg)

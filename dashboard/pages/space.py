@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, html
 
-from dashboard.analytics_api import call
+from analytics import api
 from dashboard.app import (
     current_filters,
     error_banner,
@@ -101,8 +101,8 @@ def update_space(search: str | None) -> tuple[str, go.Figure]:
     try:
         # Only the space's own zone is read (the URL's floor may be another one).
         zone = str(row["zone_id"].iloc[0]) if len(row) else None
-        sessions = call(
-            data, "read_sessions", replace(f, floor=None, zone=zone, department=None)
+        sessions = data.read(
+            api.read_sessions, replace(f, floor=None, zone=zone, department=None)
         )
     except AnalyticsUnavailable as exc:
         return title, empty_figure(t("empty_no_analytics", language, why=str(exc)))

@@ -148,7 +148,7 @@ def test_evaluate_command_prints_errors_per_measure(
 ) -> None:
     from click.testing import CliRunner
 
-    from occupancy.cli import main
+    from app.cli import main
 
     simulated["result"].write_truth(tmp_path / "truth")
     res = CliRunner().invoke(

@@ -199,7 +199,7 @@ def test_no_show_per_department_k_suppressed(analyzed: Any) -> None:
 def test_export_all_hours_flag(analyzed: Any, database_url: str) -> None:
     from click.testing import CliRunner
 
-    from occupancy.cli import main
+    from app.cli import main
 
     args = ["--database-url", database_url, "export", "hour-of-week"]
     args += ["--from", "2026-03-02", "--to", "2026-03-02", "--level", "floor"]

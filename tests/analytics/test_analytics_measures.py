@@ -330,3 +330,12 @@ def test_group_row_sums_by_hand_and_bit_identical_to_gathering() -> None:
     gathered = group_row_sums(mat, members, firsts, gather_all=True)
     assert fast.tobytes() == gathered.tobytes()
     np.testing.assert_allclose(fast[1], mat[10:20].sum(axis=0))
+
+
+def test_keep_freed_memory_applies_on_glibc() -> None:
+    # This machine's Python runs on glibc: every mallopt call must succeed.
+    import platform
+
+    from analytics.malloc import keep_freed_memory
+
+    assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")

@@ -236,7 +236,7 @@ def test_analyze_stores_hand_checked_values_and_incremental_equals_full(
 def test_reports_have_documented_columns_and_export_cli(
     database_url: str, settings: Any
 ) -> None:
-    from occupancy.cli import main
+    from app.cli import main
 
     conn = connect(database_url)
     try:
@@ -300,7 +300,7 @@ def test_reports_have_documented_columns_and_export_cli(
 def test_bookings_import_and_no_show(
     database_url: str, settings: Any, tmp_path: Any
 ) -> None:
-    from occupancy.cli import main
+    from app.cli import main
 
     csv = tmp_path / "bookings.csv"
     # Booked 10:00-10:30 (used) and 11:00-11:30 (no-show) in ROOM.
@@ -383,7 +383,7 @@ def test_colocation_k_suppression_on_every_read_path(
                 ["ts", "device_id", "zone_id", "badge", "rssi", "seq"],
                 [(T("2026-03-04 09:06"), "ble-f0-cafe", "f0-cafe", b[4], -60.0, 99)],
             )
-        from occupancy.cli import main
+        from app.cli import main
 
         res = CliRunner().invoke(main, ["--database-url", database_url, "analyze"])
         assert res.exit_code == 0, res.output

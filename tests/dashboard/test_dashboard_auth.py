@@ -74,7 +74,7 @@ def test_proxy_header_mode(database_url: str) -> None:
 def test_callback_error_is_logged_not_shown(
     pg_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from occupancy.services import free_port
+    from app.services import free_port
 
     # A database nobody listens on: every data callback fails.
     app = _app(

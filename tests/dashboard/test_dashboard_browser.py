@@ -36,7 +36,9 @@ DESK_COUNT = """() => { const g = document.querySelector('#floormap-graph .js-pl
 def served(demo_db: dict[str, Any], serve_app: Any) -> Iterator[Any]:
     from occupancy.settings import load_settings
 
-    s = serve_app(load_settings({"database_url": demo_db["url"]}))
+    s = serve_app(
+        load_settings({"database_url": demo_db["url"], "dashboard_prerender": True})
+    )
     yield s
     s.stop()
 

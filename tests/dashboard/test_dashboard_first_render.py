@@ -115,7 +115,9 @@ def app(demo_db: dict[str, Any]) -> Iterator[Any]:
     from dashboard.app import create_app
     from occupancy.settings import load_settings
 
-    app = create_app(load_settings({"database_url": demo_db["url"]}))
+    app = create_app(
+        load_settings({"database_url": demo_db["url"], "dashboard_prerender": True})
+    )
     app.server.test_client().get("/")  # the first request sets up the pages router
     yield app
     app.server.extensions["occupancy_dashboard"].close()
@@ -308,14 +310,14 @@ def test_vendored_plotly_is_plotlys_version_and_left_out_of_the_page() -> None:
 def test_the_page_container_is_dashs(app: Any, demo_db: dict[str, Any]) -> None:
     import dash
 
-    from dashboard import app as app_module
+    from dashboard import prerender as app_module
 
     ids = [c.id for c in dash.page_container.children]
     assert ids == [
-        app_module._PAGES_LOCATION,
-        app_module._PAGES_CONTENT,
-        app_module._PAGES_STORE,
-        app_module._PAGES_DUMMY,
+        app_module.PAGES_LOCATION,
+        app_module.PAGES_CONTENT,
+        app_module.PAGES_STORE,
+        app_module.PAGES_DUMMY,
     ]
     layout = _layout_of(app, "/rooms" + demo_db["query"])
     assert set(ids) <= set(layout)

@@ -27,14 +27,14 @@ def app(demo_db: dict[str, Any]) -> Iterator[Any]:
 
 def _old_diversity_by_week(data: Any, f: Any) -> pd.DataFrame:
     """The page's diversity before: one read_diversity call per week."""
-    from dashboard.analytics_api import call
+    from analytics import api
     from dashboard.app import page_module
 
     # The loaded page module (importing it again would register the page twice).
     co = page_module("collaboration")
     parts = []
     for lo, hi in co.week_ranges(f.start, f.end)[-co.MAX_MIX_WEEKS :]:
-        week = call(data, "read_diversity", replace(f, start=lo, end=hi))
+        week = data.read(api.read_diversity, replace(f, start=lo, end=hi))
         if len(week):
             parts.append(week.assign(week=lo))
     if not parts:
@@ -85,15 +85,15 @@ def test_demo_week_diversity_is_shown_and_suppressed_as_before(app: Any) -> None
 def test_collaboration_matrix_is_the_combined_source(app: Any) -> None:
     """read_colocation without per-source cells gives the "all" rows of the
     full read: the page's matrix is unchanged (Legal's 2 people suppressed)."""
-    from dashboard.analytics_api import call
+    from analytics import api
     from dashboard.app import current_filters
     from dashboard.data import current
 
     with app.server.test_request_context("/"):
         f = current_filters("?site=hq&from=2026-11-02&to=2026-11-08&wh=1")
         data = current()
-        fast = call(data, "read_colocation", f, by_source=False)
-        full = call(data, "read_colocation", f)
+        fast = data.read(api.read_colocation, f, by_source=False)
+        full = data.read(api.read_colocation, f)
     want = full[full["source"] == "all"].reset_index(drop=True)
     pd.testing.assert_frame_equal(fast, want)
     legal = fast[(fast["department_a"] == "legal") | (fast["department_b"] == "legal")]

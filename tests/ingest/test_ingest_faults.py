@@ -28,7 +28,7 @@ from ingest_helpers import (
     wait_for,
 )
 
-from occupancy.services import MosquittoServer, PostgresServer, free_port
+from app.services import MosquittoServer, PostgresServer, free_port
 
 from conftest import EXAMPLE_BUILDING, make_traversable
 

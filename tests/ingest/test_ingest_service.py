@@ -148,7 +148,7 @@ def test_metrics_endpoint_and_discovery(
 
 
 def _free_port() -> int:
-    from occupancy.services import free_port
+    from app.services import free_port
 
     return free_port()
 

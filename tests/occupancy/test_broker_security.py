@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.properties import Properties
 
-from occupancy.services import MosquittoServer, free_port
+from app.services import MosquittoServer, free_port
 
 from conftest import ROOT, make_traversable
 

@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 import psycopg2
 import pytest
 
-from occupancy.services import free_port, port_open
+from app.services import free_port, port_open
 
 from conftest import make_traversable
 

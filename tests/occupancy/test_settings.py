@@ -114,3 +114,36 @@ def test_empty_environment_value() -> None:
     )
     assert s.ingest_group == "" and s.sources["ingest_group"] == "environment"
     assert s.k_anonymity == 5 and s.database_url is None
+
+
+def test_settings_are_typed_fields_of_one_frozen_object() -> None:
+    # Each declared field is a setting, and its resolved default has the
+    # declared type (the annotation is what mypy checks `settings.<name>` against).
+    import dataclasses
+    from pathlib import Path
+
+    from occupancy.settings import Settings
+
+    declared = [f.name for f in dataclasses.fields(Settings) if f.name != "sources"]
+    assert declared == [s.name for s in SETTINGS]
+    s = load_settings(environ={})
+    python_type = {
+        "str": str,
+        "int": int,
+        "float": float,
+        "bool": bool,
+        "path": Path,
+        "list": tuple,
+        "days": tuple,
+        "dates": tuple,
+    }
+    for spec in SETTINGS:
+        value = getattr(s, spec.name)
+        if spec.default is None:
+            assert value is None, spec.name
+        else:
+            assert isinstance(value, python_type[spec.type]), spec.name
+    assert s.working_days == ("mon", "tue", "wed", "thu", "fri")
+    assert s.replace(batch_size="7").batch_size == 7
+    with pytest.raises(AttributeError):
+        s.no_such_setting  # type: ignore[attr-defined]  # noqa: B018

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
-from occupancy.cli import main
+from app.cli import main
 from occupancy.settings import parse_mqtt_url
 from sensors_sim import Scenario, simulate
 from sensors_sim.publish import publish

@@ -1,29 +1,43 @@
 """The ``occupancy`` command: one click group for the whole pipeline.
 
-Foundation commands live here; each package adds its own from its ``cli.py``
-(``sensors_sim.cli``, ``ingest.cli``, ``analytics.cli``, ``dashboard.cli``), where
-its domain errors become click errors.
+This is the top (application) layer: foundation commands live here; each
+package contributes its own through the ``COMMANDS`` list of its ``cli.py``
+(``sensors_sim.cli``, ``ingest.cli``, ``analytics.cli``, ``dashboard.cli``),
+where its domain errors become click errors, listed once in :data:`PLUGINS`.
+Nothing below this layer imports it (``.importlinter``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
+
+from analytics import cli as analytics_cli
+from app.demo import demo as demo_cmd
+from app.services import MosquittoServer, PostgresServer
+from dashboard import cli as dashboard_cli
+from ingest import cli as ingest_cli
+from occupancy.building import Site
+from occupancy.clictx import CliContext, pass_ctx
+from occupancy.db import Connection
+from sensors_sim import cli as sensors_sim_cli
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CliContext", "configure_logging", "main", "pass_ctx"]
 
-#: Packages that contribute commands: module path -> attribute holding a list of commands.
-PLUGINS = ("sensors_sim.cli", "ingest.cli", "analytics.cli", "dashboard.cli")
-
-
-from occupancy.clictx import CliContext, pass_ctx  # noqa: E402  (re-exported)
+#: The commands each package contributes, one line per package (a new package:
+#: import its ``cli`` module above and add its ``COMMANDS`` here).
+PLUGINS: tuple[list[click.Command], ...] = (
+    sensors_sim_cli.COMMANDS,
+    ingest_cli.COMMANDS,
+    analytics_cli.COMMANDS,
+    dashboard_cli.COMMANDS,
+    [demo_cmd],
+)
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
@@ -114,7 +128,7 @@ def db_group() -> None:
     """Database schema: migrate, status."""
 
 
-def _connect(cli: CliContext) -> Any:
+def _connect(cli: CliContext) -> Connection:
     return cli.connect()
 
 
@@ -220,7 +234,7 @@ def building_validate(file: Path) -> None:
     click.echo(_describe_site(site))
 
 
-def _load_building_or_fail(file: Path) -> Any:
+def _load_building_or_fail(file: Path) -> Site:
     from occupancy.building import BuildingError, load_building
 
     try:
@@ -229,7 +243,7 @@ def _load_building_or_fail(file: Path) -> Any:
         raise click.ClickException(f"invalid building file {exc}") from exc
 
 
-def _describe_site(site: Any) -> str:
+def _describe_site(site: Site) -> str:
     return (
         f"site {site.id} ({site.name}, {site.timezone}): {len(site.buildings)} building(s), "
         f"{len(list(site.floors()))} floors, {len(list(site.zones()))} zones, "
@@ -261,8 +275,10 @@ def services_group() -> None:
     the data directory (default ./.occupancy), on ports pg_port and mqtt_port."""
 
 
-def _dev_services(cli: CliContext, auth: bool = False) -> tuple[Any, Any]:
-    from occupancy.services import MosquittoServer, PostgresServer, ServiceError
+def _dev_services(
+    cli: CliContext, auth: bool = False
+) -> tuple[PostgresServer, MosquittoServer]:
+    from app.services import ServiceError
 
     s = cli.settings
     base = s.data_path
@@ -290,7 +306,7 @@ def _dev_services(cli: CliContext, auth: bool = False) -> tuple[Any, Any]:
 @pass_ctx
 def services_start(cli: CliContext, auth: bool) -> None:
     """Start both services (initialising them the first time) and print their URLs."""
-    from occupancy.services import ServiceError
+    from app.services import ServiceError
 
     pg, mq = _dev_services(cli, auth)
     try:
@@ -333,24 +349,6 @@ def services_status(cli: CliContext) -> None:
 
 
 # --------------------------------------------------------------------- plugins
-def _add_plugins() -> None:
-    for modname in PLUGINS:
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name == modname:
-                continue
-            raise
-        for cmd in getattr(mod, "COMMANDS", []):
-            main.add_command(cmd)
-
-
-_add_plugins()
-
-try:
-    from occupancy.demo import demo as _demo_cmd
-
-    main.add_command(_demo_cmd)
-except ModuleNotFoundError as _exc:  # pragma: no cover - during bootstrap only
-    if _exc.name != "occupancy.demo":
-        raise
+for _commands in PLUGINS:
+    for _cmd in _commands:
+        main.add_command(_cmd)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -78,7 +77,7 @@ def run_demo(
     out = DemoResult()
     t_all = time.perf_counter()
     if start_services and not settings.database_url and not settings.mqtt_url:
-        from occupancy.services import MosquittoServer, PostgresServer
+        from app.services import MosquittoServer, PostgresServer
 
         _say(f"starting private services in {settings.data_path}")
         PostgresServer(settings.data_path / "postgres", settings.pg_port).start()
@@ -186,14 +185,10 @@ def run_demo(
 
 
 def _import_bookings(conn: Any, path: Path) -> None:
-    import pandas as pd
-
     from analytics import store
+    from analytics.bookings import read_bookings_csv
 
-    frame = pd.read_csv(path)
-    for col in ("start", "end"):
-        frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
-    store.import_bookings(conn, frame)
+    store.import_bookings(conn, read_bookings_csv(path))
 
 
 def _wait_subscribed(ingester: Any, timeout_s: float = 30.0) -> None:
@@ -207,14 +202,13 @@ def _wait_subscribed(ingester: Any, timeout_s: float = 30.0) -> None:
 
 def serve_dashboard(settings: Settings, *, seconds: float | None = None) -> None:
     """Serve the dashboard; with ``seconds`` check it answers, then stop."""
-    from werkzeug.serving import make_server
-
     from dashboard.app import create_app
+    from dashboard.serve import DashboardServer
 
     app = create_app(settings)
     host, port = settings.dashboard_host, settings.dashboard_port
-    server = make_server(host, port, app.server, threaded=True)
-    url = f"http://{host}:{port}/"
+    server = DashboardServer(app, host, port)
+    url = server.url
     if seconds is None:
         _say(f"dashboard on {url}  (Ctrl-C to stop)")
         try:
@@ -222,8 +216,7 @@ def serve_dashboard(settings: Settings, *, seconds: float | None = None) -> None
         except KeyboardInterrupt:
             pass
         return
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server.start()
     try:
         req = urllib.request.Request(url)
         if settings.auth_users:
@@ -243,7 +236,7 @@ def serve_dashboard(settings: Settings, *, seconds: float | None = None) -> None
         )
         time.sleep(seconds)
     finally:
-        server.shutdown()
+        server.close()
 
 
 @click.command("demo")
