@@ -217,7 +217,7 @@ class Site:
 # Parsing: pydantic checks the shape (building_schema), these functions the
 # cross-references and the geometry, and build the frozen model.
 
-_EPS = 1e-6  # [m] slack for "inside" (float noise of imported drawings)
+_EPS = 1e-3  # [m] slack for "inside": imported drawings are rounded to mm
 
 
 def parse_building(data: Any, source: str | None = None) -> Site:
