@@ -268,6 +268,11 @@ def building_load(cli: CliContext, file: Path) -> None:
     click.echo(f"loaded {report}")
 
 
+from occupancy.plans.cli import building_import as _building_import  # noqa: E402
+
+building_group.add_command(_building_import)
+
+
 # --------------------------------------------------------------------- services
 @main.group("services")
 def services_group() -> None:

@@ -9,7 +9,6 @@ See ``docs/building.md`` for the format and ``examples/office.yaml``.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import ValidationError
+from shapely.geometry import Polygon, box
+from shapely.geometry.base import BaseGeometry
+
+from occupancy import building_schema as sch
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +55,8 @@ DEVICE_FAMILIES = (
     "shelly",
     "pressac",
 )
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+#: A polygon in floor coordinates [m]: (x, y) corners, x right, y down.
+PolygonT = tuple[tuple[float, float], ...]
 
 
 class BuildingError(ValueError):
@@ -67,7 +72,8 @@ class BuildingError(ValueError):
 
 @dataclass(frozen=True)
 class Space:
-    """A desk or a room: something with seats and a rectangle on the floor plan."""
+    """A desk or a room: something with seats and a shape on the floor plan.
+    ``x, y, width, height`` [m] are its rectangle, or its polygon's bounding box."""
 
     id: str
     kind: str  # desk | meeting_room | focus_room | phone_booth
@@ -79,6 +85,9 @@ class Space:
     height: float
     zone_id: str = ""
     floor_id: str = ""
+    polygon: PolygonT | None = None
+    assigned: bool = False  # desks: assigned to one person (not bookable)
+    calendar: str | None = None  # rooms: resource email or CalDAV path/URL
 
 
 Room = Space
@@ -98,6 +107,7 @@ class Zone:
     floor_id: str
     desks: tuple[Space, ...] = ()
     rooms: tuple[Space, ...] = ()
+    polygon: PolygonT | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,9 @@ class Building:
     id: str
     name: str
     floors: tuple[Floor, ...] = ()
+    area_m2: float | None = None
+    cost_per_m2_year: float | None = None  # [EUR]
+    cost_per_desk_year: float | None = None  # [EUR]
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,7 @@ class Department:
     headcount: int
     color: str | None = None
     office_days_per_week: float | None = None
+    parent_id: str | None = None  # division → department → team
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,12 @@ class Site:
                 return z
         raise KeyError(zone_id)
 
+    def department(self, department_id: str) -> Department:
+        for d in self.departments:
+            if d.id == department_id:
+                return d
+        raise KeyError(department_id)
+
     def device(self, device_id: str) -> Device:
         for d in self.devices:
             if d.id == device_id:
@@ -194,306 +214,268 @@ class Site:
 
 
 # ---------------------------------------------------------------------------
-# Parsing
+# Parsing: pydantic checks the shape (building_schema), these functions the
+# cross-references and the geometry, and build the frozen model.
 
-
-class _Reader:
-    """Typed field access on a YAML mapping that reports the field's path."""
-
-    def __init__(self, data: Any, path: str, source: str | None) -> None:
-        if not isinstance(data, dict):
-            raise BuildingError(
-                path or "(top)", f"must be a mapping, got {type(data).__name__}", source
-            )
-        self.data = data
-        self.path = path
-        self.source = source
-        self.used: set[str] = set()
-
-    def _p(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def err(self, key: str, message: str) -> BuildingError:
-        return BuildingError(self._p(key), message, self.source)
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def raw(self, key: str, default: Any = ...) -> Any:
-        self.used.add(key)
-        if key not in self.data or self.data[key] is None:
-            if default is ...:
-                raise self.err(key, "is required")
-            return default
-        return self.data[key]
-
-    def str_(self, key: str, default: Any = ...) -> Any:
-        v = self.raw(key, default)
-        if v is default and default is not ...:
-            return v
-        if not isinstance(v, (str, int)) or isinstance(v, bool):
-            raise self.err(key, f"must be a string, got {v!r}")
-        return str(v)
-
-    def id_(self, key: str = "id") -> str:
-        v = self.str_(key)
-        if not _ID.match(v):
-            raise self.err(
-                key, f"{v!r} is not a valid id (letters, digits, _ . : -; at most 64)"
-            )
-        return str(v)
-
-    def num(
-        self,
-        key: str,
-        default: Any = ...,
-        *,
-        positive: bool = False,
-        minimum: float | None = None,
-    ) -> Any:
-        v = self.raw(key, default)
-        if v is default and default is not ...:
-            return v
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise self.err(key, f"must be a number, got {v!r}")
-        if positive and not v > 0:
-            raise self.err(key, f"must be a number > 0, got {v!r}")
-        if minimum is not None and v < minimum:
-            raise self.err(key, f"must be at least {minimum}, got {v!r}")
-        return float(v)
-
-    def int_(self, key: str, default: Any = ..., *, minimum: int | None = None) -> Any:
-        v = self.raw(key, default)
-        if v is default and default is not ...:
-            return v
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise self.err(key, f"must be a whole number, got {v!r}")
-        if minimum is not None and v < minimum:
-            raise self.err(key, f"must be at least {minimum}, got {v!r}")
-        return int(v)
-
-    def list_(self, key: str, default: Any = ...) -> list[Any]:
-        v = self.raw(key, default)
-        if not isinstance(v, list):
-            raise self.err(key, f"must be a list, got {type(v).__name__}")
-        return v
-
-    def choice(self, key: str, choices: tuple[str, ...], default: Any = ...) -> Any:
-        v = self.str_(key, default)
-        if v not in choices:
-            raise self.err(key, f"{v!r} is not one of {', '.join(choices)}")
-        return v
-
-    def rect(self) -> tuple[float, float, float, float]:
-        return (
-            self.num("x", minimum=0),
-            self.num("y", minimum=0),
-            self.num("width", positive=True),
-            self.num("height", positive=True),
-        )
-
-    def check_unknown(self, allowed: tuple[str, ...] = ()) -> None:
-        extra = set(self.data) - self.used - set(allowed)
-        if extra:
-            key = sorted(extra)[0]
-            raise self.err(key, "unknown field (misspelt?)")
+_EPS = 1e-3  # [m] slack for "inside": imported drawings are rounded to mm
 
 
 def parse_building(data: Any, source: str | None = None) -> Site:
     """Validate a parsed YAML document and build the :class:`Site`."""
-    top = _Reader(data, "", source)
-    s = _Reader(top.raw("site"), "site", source)
-    site_id = s.id_()
-    tz = s.str_("timezone", "Europe/Amsterdam")
     try:
-        ZoneInfo(tz)
+        doc = sch.FileIn.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BuildingError(
+            sch.error_path(first), sch.error_message(first), source
+        ) from None
+    ctx = _Ctx(source)
+    site_in = doc.site
+    try:
+        ZoneInfo(site_in.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise s.err("timezone", f"{tz!r} is not an IANA time zone") from exc
-    site_name = s.str_("name", site_id)
-    s.check_unknown()
-
-    departments = []
-    for i, raw in enumerate(top.list_("departments")):
-        r = _Reader(raw, f"departments[{i}]", source)
-        departments.append(
-            Department(
-                id=r.id_(),
-                name=r.str_("name"),
-                headcount=r.int_("headcount", minimum=0),
-                color=r.str_("color", None),
-                office_days_per_week=r.num("office_days_per_week", None, minimum=0),
-            )
-        )
-        r.check_unknown()
-    _unique([d.id for d in departments], "departments", source)
-    dept_ids = {d.id for d in departments}
-
-    buildings = []
-    for bi, braw in enumerate(top.list_("buildings")):
-        b = _Reader(braw, f"buildings[{bi}]", source)
-        bid = b.id_()
-        floors = []
-        for fi, fraw in enumerate(b.list_("floors")):
-            f = _Reader(fraw, f"{b.path}.floors[{fi}]", source)
-            fid = f.id_()
-            fw, fh = f.num("width", positive=True), f.num("height", positive=True)
-            zones = []
-            for zi, zraw in enumerate(f.list_("zones")):
-                z = _Reader(zraw, f"{f.path}.zones[{zi}]", source)
-                zid = z.id_()
-                kind = z.choice("kind", ZONE_KINDS)
-                dept = z.str_("department", None)
-                if dept is not None and dept not in dept_ids:
-                    raise z.err("department", f"unknown department {dept!r}")
-                if kind == "neighbourhood" and dept is None:
-                    raise z.err(
-                        "department", "a neighbourhood zone needs its department"
-                    )
-                if kind == "shared" and dept is not None:
-                    raise z.err(
-                        "department",
-                        "a shared (department-neutral) zone has no department",
-                    )
-                zx, zy, zw, zh = z.rect()
-                _inside(z, (zx, zy, zw, zh), (0, 0, fw, fh), "the floor")
-                desks = []
-                for di, draw in enumerate(z.list_("desks", [])):
-                    d = _Reader(draw, f"{z.path}.desks[{di}]", source)
-                    did = d.id_()
-                    rect = d.rect()
-                    _inside(d, rect, (zx, zy, zw, zh), "its zone")
-                    desks.append(
-                        Space(
-                            did,
-                            "desk",
-                            d.str_("name", did),
-                            1,
-                            *rect,
-                            zone_id=zid,
-                            floor_id=fid,
-                        )
-                    )
-                    d.check_unknown()
-                rooms = []
-                for ri, rraw in enumerate(z.list_("rooms", [])):
-                    r = _Reader(rraw, f"{z.path}.rooms[{ri}]", source)
-                    rid = r.id_()
-                    rect = r.rect()
-                    _inside(r, rect, (zx, zy, zw, zh), "its zone")
-                    rooms.append(
-                        Space(
-                            rid,
-                            r.choice("kind", ROOM_KINDS, "meeting_room"),
-                            r.str_("name", rid),
-                            r.int_("capacity", minimum=1),
-                            *rect,
-                            zone_id=zid,
-                            floor_id=fid,
-                        )
-                    )
-                    r.check_unknown()
-                seats = len(desks) + sum(rm.capacity for rm in rooms)
-                capacity = z.int_("capacity", seats, minimum=0)
-                zones.append(
-                    Zone(
-                        zid,
-                        z.str_("name", zid),
-                        kind,
-                        dept,
-                        capacity,
-                        zx,
-                        zy,
-                        zw,
-                        zh,
-                        fid,
-                        tuple(desks),
-                        tuple(rooms),
-                    )
-                )
-                z.check_unknown()
-            floors.append(
-                Floor(
-                    fid, f.int_("level"), f.str_("name", fid), fw, fh, bid, tuple(zones)
-                )
-            )
-            f.check_unknown()
-        buildings.append(Building(bid, b.str_("name", bid), tuple(floors)))
-        b.check_unknown()
-    if not buildings:
-        raise BuildingError("buildings", "at least one building is required", source)
-
-    site = Site(
-        site_id, site_name, tz, tuple(departments), tuple(buildings), (), source
+        raise ctx.err(
+            "site.timezone", f"{site_in.timezone!r} is not an IANA time zone"
+        ) from exc
+    departments = _departments(ctx, doc.departments)
+    ctx.dept_ids = {d.id for d in departments}
+    buildings = tuple(
+        _building(ctx, b, f"buildings[{i}]") for i, b in enumerate(doc.buildings)
     )
-    _unique([b.id for b in site.buildings], "buildings", source)
-    _unique([f.id for f in site.floors()], "floors", source)
-    _unique([z.id for z in site.zones()], "zones", source)
-    _unique([sp.id for sp in site.spaces()], "desks and rooms", source)
-    space_ids = {sp.id for sp in site.spaces()}
-    zone_ids = {z.id for z in site.zones()}
-
-    devices = []
-    for i, raw in enumerate(top.list_("devices", [])):
-        r = _Reader(raw, f"devices[{i}]", source)
-        kind = r.choice("kind", DEVICE_KINDS)
-        space = r.str_("space", None)
-        zone = r.str_("zone", None)
-        if space is not None and space not in space_ids:
-            raise r.err("space", f"unknown desk or room {space!r}")
-        if zone is not None and zone not in zone_ids:
-            raise r.err("zone", f"unknown zone {zone!r}")
-        if kind in ("desk_sensor", "room_counter") and space is None:
-            raise r.err("space", f"a {kind} needs the desk or room it covers")
-        if kind in ("zone_counter", "ble_scanner") and zone is None:
-            raise r.err("zone", f"a {kind} needs the zone it covers")
-        devices.append(
-            Device(
-                id=r.id_(),
-                kind=kind,
-                family=r.choice("family", DEVICE_FAMILIES, "occupancy"),
-                space_id=space,
-                zone_id=zone,
-                topic=r.str_("topic", None),
-            )
-        )
-        r.check_unknown()
-    _unique([d.id for d in devices], "devices", source)
-    top.check_unknown()
-    return Site(
-        site_id,
-        site_name,
-        tz,
-        tuple(departments),
-        tuple(buildings),
-        tuple(devices),
+    if not buildings:
+        raise ctx.err("buildings", "at least one building is required")
+    site = Site(
+        site_in.id,
+        site_in.name or site_in.id,
+        site_in.timezone,
+        departments,
+        buildings,
+        (),
         source,
     )
+    _unique(ctx, [b.id for b in site.buildings], "buildings")
+    _unique(ctx, [f.id for f in site.floors()], "floors")
+    _unique(ctx, [z.id for z in site.zones()], "zones")
+    _unique(ctx, [sp.id for sp in site.spaces()], "desks and rooms")
+    devices = _devices(ctx, doc.devices, site)
+    _unique(ctx, [d.id for d in devices], "devices")
+    return Site(
+        site.id, site.name, site.timezone, departments, buildings, devices, source
+    )
 
 
-def _unique(ids: list[str], what: str, source: str | None) -> None:
-    seen: set[str] = set()
-    for i in ids:
-        if i in seen:
-            raise BuildingError(what, f"id {i!r} is used twice", source)
-        seen.add(i)
+class _Ctx:
+    """What the checks share: the file name (for errors) and known ids."""
+
+    source: str | None = None
+
+    def __init__(self, source: str | None) -> None:
+        self.source = source
+        self.dept_ids: set[str] = set()
+
+    def err(self, path: str, message: str) -> BuildingError:
+        return BuildingError(path, message, self.source)
+
+
+def _departments(ctx: _Ctx, items: list[sch.DepartmentIn]) -> tuple[Department, ...]:
+    out = tuple(
+        Department(d.id, d.name, d.headcount, d.color, d.office_days_per_week, d.parent)
+        for d in items
+    )
+    _unique(ctx, [d.id for d in out], "departments")
+    parents = {d.id: d.parent_id for d in out}
+    for i, d in enumerate(out):
+        if d.parent_id is None:
+            continue
+        if d.parent_id not in parents:
+            raise ctx.err(
+                f"departments[{i}].parent", f"unknown department {d.parent_id!r}"
+            )
+        seen: set[str] = {d.id}
+        cur: str | None = d.parent_id
+        while cur is not None:
+            if cur in seen:
+                raise ctx.err(
+                    f"departments[{i}].parent",
+                    f"{d.id!r} is its own ancestor (the parents form a cycle)",
+                )
+            seen.add(cur)
+            cur = parents[cur]
+    return out
+
+
+def _building(ctx: _Ctx, b: sch.BuildingIn, path: str) -> Building:
+    floors = []
+    for fi, f in enumerate(b.floors):
+        fpath = f"{path}.floors[{fi}]"
+        outline = box(0, 0, f.width, f.height)
+        zones = tuple(
+            _zone(ctx, z, f"{fpath}.zones[{zi}]", f.id, outline)
+            for zi, z in enumerate(f.zones)
+        )
+        floors.append(
+            Floor(f.id, f.level, f.name or f.id, f.width, f.height, b.id, zones)
+        )
+    return Building(
+        b.id,
+        b.name or b.id,
+        tuple(floors),
+        b.area_m2,
+        b.cost_per_m2_year,
+        b.cost_per_desk_year,
+    )
+
+
+def _zone(
+    ctx: _Ctx, z: sch.ZoneIn, path: str, floor_id: str, floor: BaseGeometry
+) -> Zone:
+    dept = z.department
+    if dept is not None and dept not in ctx.dept_ids:
+        raise ctx.err(f"{path}.department", f"unknown department {dept!r}")
+    if z.kind == "neighbourhood" and dept is None:
+        raise ctx.err(f"{path}.department", "a neighbourhood zone needs its department")
+    if z.kind == "shared" and dept is not None:
+        raise ctx.err(
+            f"{path}.department", "a shared (department-neutral) zone has no department"
+        )
+    rect, poly, geom = _shape(ctx, z, path)
+    _inside(ctx, path, rect, poly, geom, floor, "the floor")
+    desks = []
+    for di, d in enumerate(z.desks):
+        dpath = f"{path}.desks[{di}]"
+        drect, dpoly, dgeom = _shape(ctx, d, dpath)
+        _inside(ctx, dpath, drect, dpoly, dgeom, geom, "its zone")
+        desks.append(
+            Space(
+                d.id,
+                "desk",
+                d.name or d.id,
+                1,
+                *drect,
+                z.id,
+                floor_id,
+                dpoly,
+                assigned=d.assigned,
+            )
+        )
+    rooms = []
+    for ri, r in enumerate(z.rooms):
+        rpath = f"{path}.rooms[{ri}]"
+        rrect, rpoly, rgeom = _shape(ctx, r, rpath)
+        _inside(ctx, rpath, rrect, rpoly, rgeom, geom, "its zone")
+        rooms.append(
+            Space(
+                r.id,
+                r.kind,
+                r.name or r.id,
+                r.capacity,
+                *rrect,
+                z.id,
+                floor_id,
+                rpoly,
+                calendar=r.calendar,
+            )
+        )
+    seats = len(desks) + sum(rm.capacity for rm in rooms)
+    capacity = seats if z.capacity is None else z.capacity
+    return Zone(
+        z.id,
+        z.name or z.id,
+        z.kind,
+        dept,
+        capacity,
+        *rect,
+        floor_id,
+        tuple(desks),
+        tuple(rooms),
+        poly,
+    )
+
+
+Rect = tuple[float, float, float, float]
+
+
+def _shape(
+    ctx: _Ctx, s: sch._Shaped, path: str
+) -> tuple[Rect, PolygonT | None, BaseGeometry]:
+    """The rectangle (given, or the polygon's bounding box), the polygon, and
+    the shapely geometry used for the "inside" checks."""
+    if s.polygon is None:
+        for key in ("x", "y", "width", "height"):
+            if getattr(s, key) is None:
+                raise ctx.err(f"{path}.{key}", "is required (or give a polygon)")
+        assert s.x is not None and s.y is not None
+        assert s.width is not None and s.height is not None
+        rect = (s.x, s.y, s.width, s.height)
+        return rect, None, box(s.x, s.y, s.x + s.width, s.y + s.height)
+    pts = tuple((float(p[0]), float(p[1])) for p in s.polygon)
+    geom = Polygon(pts)
+    if not geom.is_valid or geom.area <= 0:
+        raise ctx.err(
+            f"{path}.polygon",
+            "must be a simple polygon (edges that do not cross, an area > 0)",
+        )
+    x0, y0, x1, y1 = geom.bounds
+    rect = (x0, y0, x1 - x0, y1 - y0)
+    for key, derived in zip(("x", "y", "width", "height"), rect, strict=True):
+        given = getattr(s, key)
+        if given is not None and abs(given - derived) > 0.01:
+            raise ctx.err(
+                f"{path}.{key}",
+                f"{given:g} differs from the polygon's bounding box ({derived:g}); "
+                "omit it or make it match",
+            )
+    return rect, pts, geom
 
 
 def _inside(
-    r: _Reader,
-    rect: tuple[float, float, float, float],
-    outer: tuple[float, float, float, float],
+    ctx: _Ctx,
+    path: str,
+    rect: Rect,
+    poly: PolygonT | None,
+    geom: BaseGeometry,
+    outer: BaseGeometry,
     what: str,
 ) -> None:
+    if outer.buffer(_EPS).covers(geom):
+        return
     x, y, w, h = rect
-    ox, oy, ow, oh = outer
-    eps = 1e-6
-    if x < ox - eps or y < oy - eps or x + w > ox + ow + eps or y + h > oy + oh + eps:
-        raise BuildingError(
-            r.path,
-            f"rectangle x={x:g} y={y:g} {w:g}x{h:g} m lies outside {what} "
-            f"(x={ox:g} y={oy:g} {ow:g}x{oh:g} m)",
-            r.source,
-        )
+    ox0, oy0, ox1, oy1 = outer.bounds
+    shape = "polygon (bounding box" if poly else "rectangle"
+    close = ")" if poly else ""
+    raise ctx.err(
+        path,
+        f"{shape} x={x:g} y={y:g} {w:g}x{h:g} m{close} lies outside {what} "
+        f"(x={ox0:g} y={oy0:g} {ox1 - ox0:g}x{oy1 - oy0:g} m)",
+    )
+
+
+def _devices(ctx: _Ctx, items: list[sch.DeviceIn], site: Site) -> tuple[Device, ...]:
+    space_ids = {sp.id for sp in site.spaces()}
+    zone_ids = {z.id for z in site.zones()}
+    out = []
+    for i, d in enumerate(items):
+        path = f"devices[{i}]"
+        if d.space is not None and d.space not in space_ids:
+            raise ctx.err(f"{path}.space", f"unknown desk or room {d.space!r}")
+        if d.zone is not None and d.zone not in zone_ids:
+            raise ctx.err(f"{path}.zone", f"unknown zone {d.zone!r}")
+        if d.kind in ("desk_sensor", "room_counter") and d.space is None:
+            raise ctx.err(
+                f"{path}.space", f"a {d.kind} needs the desk or room it covers"
+            )
+        if d.kind in ("zone_counter", "ble_scanner") and d.zone is None:
+            raise ctx.err(f"{path}.zone", f"a {d.kind} needs the zone it covers")
+        out.append(Device(d.id, d.kind, d.family, d.space, d.zone, d.topic))
+    return tuple(out)
+
+
+def _unique(ctx: _Ctx, ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ctx.err(what, f"id {i!r} is used twice")
+        seen.add(i)
 
 
 def load_building(path: str | Path) -> Site:

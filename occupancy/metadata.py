@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from psycopg2.extras import execute_values
+from psycopg2.extras import Json, execute_values
 
-from occupancy.building import Site
+from occupancy.building import PolygonT, Site
 from occupancy.db import Connection, read_frame
 
 logger = logging.getLogger(__name__)
@@ -59,149 +60,25 @@ def _upsert(
     execute_values(cur, query, rows, page_size=1000)
 
 
+def _poly(p: PolygonT | None) -> Json | None:
+    return None if p is None else Json([list(pt) for pt in p])
+
+
 def load_site(conn: Connection, site: Site) -> LoadReport:
     """Insert or update the site's metadata in one transaction. Spaces and zones
     of this site that the file no longer has are removed; devices that are no
     longer named become unassigned (their history stays)."""
-    floors = list(site.floors())
-    zones = list(site.zones())
-    desks = list(site.desks())
-    rooms = list(site.rooms())
     with conn, conn.cursor() as cur:
-        _upsert(
-            cur,
-            "sites",
-            ["site_id", "name", "timezone"],
-            ["site_id"],
-            [(site.id, site.name, site.timezone)],
-        )
-        _upsert(
-            cur,
-            "departments",
-            ["department_id", "site_id", "name", "headcount", "color"],
-            ["department_id"],
-            [(d.id, site.id, d.name, d.headcount, d.color) for d in site.departments],
-        )
-        _upsert(
-            cur,
-            "buildings",
-            ["building_id", "site_id", "name"],
-            ["building_id"],
-            [(b.id, site.id, b.name) for b in site.buildings],
-        )
-        _upsert(
-            cur,
-            "floors",
-            ["floor_id", "building_id", "level", "name", "width_m", "height_m"],
-            ["floor_id"],
-            [(f.id, f.building_id, f.level, f.name, f.width, f.height) for f in floors],
-        )
-        _upsert(
-            cur,
-            "zones",
-            [
-                "zone_id",
-                "floor_id",
-                "name",
-                "kind",
-                "department_id",
-                "capacity",
-                "x",
-                "y",
-                "width",
-                "height",
-            ],
-            ["zone_id"],
-            [
-                (
-                    z.id,
-                    z.floor_id,
-                    z.name,
-                    z.kind,
-                    z.department_id,
-                    z.capacity,
-                    z.x,
-                    z.y,
-                    z.width,
-                    z.height,
-                )
-                for z in zones
-            ],
-        )
-        _upsert(
-            cur,
-            "spaces",
-            [
-                "space_id",
-                "zone_id",
-                "kind",
-                "name",
-                "capacity",
-                "x",
-                "y",
-                "width",
-                "height",
-            ],
-            ["space_id"],
-            [
-                (
-                    s.id,
-                    s.zone_id,
-                    s.kind,
-                    s.name,
-                    s.capacity,
-                    s.x,
-                    s.y,
-                    s.width,
-                    s.height,
-                )
-                for s in desks + rooms
-            ],
-        )
-        building_ids = [b.id for b in site.buildings]
-        cur.execute(
-            """DELETE FROM spaces s USING zones z, floors f
-               WHERE s.zone_id = z.zone_id AND z.floor_id = f.floor_id
-                 AND f.building_id = ANY(%s) AND NOT (s.space_id = ANY(%s))""",
-            (building_ids, [s.id for s in desks + rooms]),
-        )
-        removed = cur.rowcount
-        cur.execute(
-            """DELETE FROM zones z USING floors f WHERE z.floor_id = f.floor_id
-                 AND f.building_id = ANY(%s) AND NOT (z.zone_id = ANY(%s))""",
-            (building_ids, [z.id for z in zones]),
-        )
-        _upsert(
-            cur,
-            "devices",
-            [
-                "device_id",
-                "site_id",
-                "kind",
-                "family",
-                "space_id",
-                "zone_id",
-                "topic",
-                "assigned",
-            ],
-            ["device_id"],
-            [
-                (d.id, site.id, d.kind, d.family, d.space_id, d.zone_id, d.topic, True)
-                for d in site.devices
-            ],
-        )
-        cur.execute(
-            "UPDATE devices SET assigned = false, space_id = NULL, zone_id = NULL "
-            "WHERE site_id = %s AND assigned AND NOT (device_id = ANY(%s))",
-            (site.id, [d.id for d in site.devices]),
-        )
+        _write_site(cur, site)
+        removed = _write_spaces(cur, site)
+        _write_devices(cur, site)
     report = LoadReport(
         site.id,
         len(site.buildings),
-        len(floors),
-        len(zones),
-        len(desks),
-        len(rooms),
+        len(list(site.floors())),
+        len(list(site.zones())),
+        len(list(site.desks())),
+        len(list(site.rooms())),
         len(site.departments),
         len(site.devices),
         removed,
@@ -210,12 +87,180 @@ def load_site(conn: Connection, site: Site) -> LoadReport:
     return report
 
 
+def _write_site(cur: Any, site: Site) -> None:
+    _upsert(
+        cur,
+        "sites",
+        ["site_id", "name", "timezone"],
+        ["site_id"],
+        [(site.id, site.name, site.timezone)],
+    )
+    # parent_id is deferred: a team may come before its department in the file.
+    cur.execute("SET CONSTRAINTS ALL DEFERRED")
+    _upsert(
+        cur,
+        "departments",
+        ["department_id", "site_id", "name", "headcount", "color", "parent_id"],
+        ["department_id"],
+        [
+            (d.id, site.id, d.name, d.headcount, d.color, d.parent_id)
+            for d in site.departments
+        ],
+    )
+    _upsert(
+        cur,
+        "buildings",
+        [
+            "building_id",
+            "site_id",
+            "name",
+            "area_m2",
+            "cost_per_m2_year",
+            "cost_per_desk_year",
+        ],
+        ["building_id"],
+        [
+            (b.id, site.id, b.name, b.area_m2, b.cost_per_m2_year, b.cost_per_desk_year)
+            for b in site.buildings
+        ],
+    )
+    _upsert(
+        cur,
+        "floors",
+        ["floor_id", "building_id", "level", "name", "width_m", "height_m"],
+        ["floor_id"],
+        [
+            (f.id, f.building_id, f.level, f.name, f.width, f.height)
+            for f in site.floors()
+        ],
+    )
+
+
+def _write_spaces(cur: Any, site: Site) -> int:
+    """Zones, desks and rooms; returns how many spaces no longer in the file
+    were removed."""
+    zones = list(site.zones())
+    spaces = list(site.spaces())
+    _upsert(
+        cur,
+        "zones",
+        [
+            "zone_id",
+            "floor_id",
+            "name",
+            "kind",
+            "department_id",
+            "capacity",
+            "x",
+            "y",
+            "width",
+            "height",
+            "polygon",
+        ],
+        ["zone_id"],
+        [
+            (
+                z.id,
+                z.floor_id,
+                z.name,
+                z.kind,
+                z.department_id,
+                z.capacity,
+                z.x,
+                z.y,
+                z.width,
+                z.height,
+                _poly(z.polygon),
+            )
+            for z in zones
+        ],
+    )
+    _upsert(
+        cur,
+        "spaces",
+        [
+            "space_id",
+            "zone_id",
+            "kind",
+            "name",
+            "capacity",
+            "x",
+            "y",
+            "width",
+            "height",
+            "polygon",
+            "assigned",
+            "calendar",
+        ],
+        ["space_id"],
+        [
+            (
+                s.id,
+                s.zone_id,
+                s.kind,
+                s.name,
+                s.capacity,
+                s.x,
+                s.y,
+                s.width,
+                s.height,
+                _poly(s.polygon),
+                s.assigned,
+                s.calendar,
+            )
+            for s in spaces
+        ],
+    )
+    building_ids = [b.id for b in site.buildings]
+    cur.execute(
+        """DELETE FROM spaces s USING zones z, floors f
+           WHERE s.zone_id = z.zone_id AND z.floor_id = f.floor_id
+             AND f.building_id = ANY(%s) AND NOT (s.space_id = ANY(%s))""",
+        (building_ids, [s.id for s in spaces]),
+    )
+    removed: int = cur.rowcount
+    cur.execute(
+        """DELETE FROM zones z USING floors f WHERE z.floor_id = f.floor_id
+             AND f.building_id = ANY(%s) AND NOT (z.zone_id = ANY(%s))""",
+        (building_ids, [z.id for z in zones]),
+    )
+    return removed
+
+
+def _write_devices(cur: Any, site: Site) -> None:
+    _upsert(
+        cur,
+        "devices",
+        [
+            "device_id",
+            "site_id",
+            "kind",
+            "family",
+            "space_id",
+            "zone_id",
+            "topic",
+            "assigned",
+        ],
+        ["device_id"],
+        [
+            (d.id, site.id, d.kind, d.family, d.space_id, d.zone_id, d.topic, True)
+            for d in site.devices
+        ],
+    )
+    cur.execute(
+        "UPDATE devices SET assigned = false, space_id = NULL, zone_id = NULL "
+        "WHERE site_id = %s AND assigned AND NOT (device_id = ANY(%s))",
+        (site.id, [d.id for d in site.devices]),
+    )
+
+
 def read_spaces(conn: Connection) -> pd.DataFrame:
-    """Desks and rooms with their zone, floor, building and department."""
+    """Desks and rooms with their zone, floor, building and department;
+    ``polygon`` is a list of [x, y] or None (rectangle)."""
     frame: pd.DataFrame = read_frame(
         conn,
         """SELECT s.space_id, s.kind, s.name, s.capacity, s.x, s.y, s.width, s.height,
-                  s.zone_id, z.kind AS zone_kind, z.department_id, z.floor_id, f.building_id
+                  s.polygon, s.assigned, s.calendar, s.zone_id, z.kind AS zone_kind, z.department_id, z.floor_id, f.building_id
              FROM spaces s JOIN zones z USING (zone_id) JOIN floors f USING (floor_id)
             ORDER BY s.space_id""",
     )
@@ -225,7 +270,8 @@ def read_spaces(conn: Connection) -> pd.DataFrame:
 def read_zones(conn: Connection) -> pd.DataFrame:
     frame: pd.DataFrame = read_frame(
         conn,
-        """SELECT z.zone_id, z.name, z.kind, z.department_id, z.capacity, z.floor_id, f.building_id
+        """SELECT z.zone_id, z.name, z.kind, z.department_id, z.capacity, z.polygon,
+                  z.floor_id, f.building_id
              FROM zones z JOIN floors f USING (floor_id) ORDER BY z.zone_id""",
     )
     return frame
