@@ -12,7 +12,6 @@ batch is kept.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ import psycopg2.extensions
 from ingest.batch import Batch, BatchResult, Health, Item, prepare
 from ingest.context import DeviceInfo
 from ingest.decoders.common import Decoded
+from ingest.redelivery import StoredArrival
 from occupancy.db import Connection, DatabaseError, connect
 from occupancy.events import BADGE_COLUMNS, EVENT_COLUMNS
 
@@ -177,7 +177,8 @@ class Writer:
             self.close()
             raise DatabaseDown(str(exc).strip()) from exc
         return [
-            DeviceInfo(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows
+            DeviceInfo(dev, kind, family, space, zone, topic, bool(assigned))
+            for dev, kind, family, space, zone, topic, assigned in rows
         ]
 
     def received_total(self) -> int:
@@ -194,12 +195,12 @@ class Writer:
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             raise DatabaseDown(str(exc).strip()) from exc
-        return int(row[0]) if row else 0
+        return int(row[0]) if row else 0  # one column
 
     def recall_arrivals(
         self, mids: Sequence[int], after: int = -1
-    ) -> dict[int, tuple[int, int, dt.datetime]]:
-        """The stored ``mid -> (position, digest, received_at)`` of this client,
+    ) -> dict[int, StoredArrival]:
+        """The stored ``mid -> StoredArrival`` of this client,
         from batches with positions beyond ``after``; for a packet id stored
         more than once, the latest position."""
         if not mids:
@@ -221,7 +222,10 @@ class Writer:
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             raise DatabaseDown(str(exc).strip()) from exc
-        return {int(r[0]): (int(r[1]), int(r[2]), r[3]) for r in rows}
+        return {
+            int(mid): StoredArrival(int(position), int(digest), received_at)
+            for mid, position, digest, received_at in rows
+        }
 
     # -- batches -----------------------------------------------------------
     def prepare(
@@ -303,7 +307,12 @@ class Writer:
     @staticmethod
     def _health_sql(cur: psycopg2.extensions.cursor, rows: Health) -> bytes:
         values = _values(
-            cur, "(%s,%s,%s,%s)", [(dev, *vals) for dev, vals in sorted(rows.items())]
+            cur,
+            "(%s,%s,%s,%s)",
+            [
+                (dev, r.last_seen, r.battery_pct, r.online)
+                for dev, r in sorted(rows.items())
+            ],
         )
         return _UPSERT_HEALTH.encode().replace(b"{}", values)
 
@@ -320,7 +329,7 @@ class Writer:
                 _copy_text(cur, "ingest_stage_badges", BADGE_COLUMNS, batch.badges)
             parts: list[bytes] = []
             if batch.arrivals:
-                last = batch.arrivals[0]
+                last = batch.arrivals.last_position
                 parts.append(
                     cur.mogrify(_INSERT_ARRIVALS, (self.client_id, *batch.arrivals))
                 )
@@ -377,9 +386,10 @@ class Writer:
             cur.execute(b";\n".join(parts))
             row = cur.fetchone()
             assert row is not None
-            res.events_inserted = int(row[0])
+            events_inserted, badges_inserted = row
+            res.events_inserted = int(events_inserted)
             res.events_duplicate = batch.n_events - res.events_inserted
-            res.badges_inserted = int(row[1])
+            res.badges_inserted = int(badges_inserted)
             res.badges_duplicate = batch.n_badges - res.badges_inserted
         conn.commit()
         return res
