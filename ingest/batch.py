@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from ingest.context import DeviceInfo, Discovered
 from ingest.decoders.common import Decoded
+from ingest.limits import NOT_STORED
 from occupancy.events import Event, Kind
 
 logger = logging.getLogger(__name__)
@@ -179,6 +180,11 @@ def _arrival_row(arrivals: dict[int, _Arrival]) -> ArrivalRow | None:
     )
 
 
+def _no_nul(text: str) -> str:
+    """``text`` storable in PostgreSQL (which has no NUL in text values)."""
+    return text.replace("\x00", "\\0") if "\x00" in text else text
+
+
 def prepare(
     items: Sequence[Item],
     devices: dict[str, DeviceInfo],
@@ -199,18 +205,20 @@ def prepare(
         for d in r.discovered:
             discovered.setdefault(d.device_id, d)
         if r.rejection is not None:
+            reason = r.rejection.reason
             res.rejected += 1
-            res.reasons[r.rejection.reason] = res.reasons.get(r.rejection.reason, 0) + 1
-            rejected.append(
-                RejectedRow(
-                    item.received_at,
-                    item.topic.replace("\x00", "\\0"),
-                    item.payload,
-                    r.rejection.reason,
-                    r.rejection.detail,
-                    r.device_id,
+            res.reasons[reason] = res.reasons.get(reason, 0) + 1
+            if reason not in NOT_STORED:
+                rejected.append(
+                    RejectedRow(
+                        item.received_at,
+                        _no_nul(item.topic),
+                        item.payload,
+                        reason,
+                        _no_nul(r.rejection.detail),
+                        None if r.device_id is None else _no_nul(r.device_id),
+                    )
                 )
-            )
             continue
         if not r.events:
             res.ignored += 1

@@ -79,6 +79,10 @@ class IngestStats:
     last_commit_lag_s: float = 0.0
     last_message_at: float = 0.0
     device_last_seen: dict[str, float] = field(default_factory=dict)
+    #: Failed batch attempts in a row (0 after a commit); /health turns 503
+    #: at ``unhealthy_after``.
+    consecutive_failures: int = 0
+    unhealthy_after: int = 3
     started_at: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -91,6 +95,7 @@ class IngestStats:
             self.last_batch_s = seconds
             self.last_commit_lag_s = lag_s
             self.device_last_seen.update(devices)
+            self.consecutive_failures = 0
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -172,6 +177,11 @@ class IngestCollector(Collector):
                 st.last_message_at,
             ),
             ("start_time_seconds", "Unix time the ingester started.", st.started_at),
+            (
+                "batch_failures_in_a_row",
+                "Failed batch attempts since the last commit.",
+                st.consecutive_failures,
+            ),
         )
         for name, help_, value in gauges:
             yield GaugeMetricFamily(_P + name, help_, value=value)
@@ -187,11 +197,13 @@ class IngestCollector(Collector):
 
 def health(stats: IngestStats) -> tuple[bool, str]:
     """Whether the ingester is healthy, and the one-line text of ``/health``."""
-    ok = stats.db_up and stats.mqtt_connected
+    failing = stats.consecutive_failures >= max(1, stats.unhealthy_after)
+    ok = stats.db_up and stats.mqtt_connected and not failing
     snap = stats.snapshot()
     text = (
         f"{'ok' if ok else 'degraded'} db_up={int(stats.db_up)} "
-        f"mqtt_connected={int(stats.mqtt_connected)} {snap.line()}\n"
+        f"mqtt_connected={int(stats.mqtt_connected)} "
+        f"failed_batches_in_a_row={stats.consecutive_failures} {snap.line()}\n"
     )
     return ok, text
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from ingest.batch import Batch, BatchResult, Health, HealthBuffer
 from ingest.context import DecodeContext, DeviceInfo
 from ingest.fastclient import FastClient
+from ingest.limits import Admission
 from ingest.link import SESSION_EXPIRY_S, MqttLink
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
 from ingest.redelivery import ARRIVAL_SOURCES, Msg, digest_of, recall
@@ -92,7 +93,7 @@ class Ingester:
                 "secret (badge ids are hashed with it at ingest; see docs/privacy.md)"
             )
         self.settings = settings
-        self.stats = IngestStats()
+        self.stats = IngestStats(unhealthy_after=int(settings.unhealthy_after_failures))
         self.batch_size = max(1, int(settings.batch_size))
         # Three batches: one committing, the next being prepared, a third
         # arriving (with fewer the broker would stall during every commit).
@@ -123,6 +124,11 @@ class Ingester:
             timeout_s=int(settings.db_connect_timeout_s),
         )
         self._health = HealthBuffer(float(settings.device_health_interval_s))
+        self._admission = Admission(
+            float(settings.device_rate_limit_per_s),
+            int(settings.device_rate_burst),
+            float(settings.max_event_age_days) * 86400.0,
+        )
         self._devices: dict[str, DeviceInfo] = {}
         self._ctx = build_context(settings, [])
         self._devices_loaded_at = 0.0
@@ -249,9 +255,11 @@ class Ingester:
                 try:
                     self._step(pool, pending)
                 except DatabaseDown as exc:
+                    self.stats.consecutive_failures += 1
                     self._recover(pending)
                     self._database_down(exc, len(pending))
                 except Exception:  # the worker must survive anything; retried
+                    self.stats.consecutive_failures += 1
                     self._recover(pending)
                     self._writer.rollback()
                     logger.exception("writer failed; retrying the batch")
@@ -322,6 +330,7 @@ class Ingester:
         assert self._position is not None
         self._position += len(batch)
         self._link.ack(batch)
+        self._admission.forget([id(m) for m in batch])
         self.stats.on_batch(
             res,
             time.monotonic() - flight.t0,
@@ -374,6 +383,7 @@ class Ingester:
         last_seen: dict[str, float] = {}
         devices = self._devices
         ctx = self._ctx
+        admit = self._admission.check
         utc = dt.UTC
         fromtimestamp = dt.datetime.fromtimestamp
         for n, m in enumerate(batch):
@@ -384,7 +394,12 @@ class Ingester:
             except UnicodeDecodeError:
                 topic = raw_topic.decode("utf-8", "replace")
             received_at = fromtimestamp(arrived, utc)
-            result = decode_message(topic, payload, received_at, ctx)
+            result = admit(
+                decode_message(topic, payload, received_at, ctx),
+                arrived,
+                received_at,
+                id(m),
+            )
             rejection = result.rejection
             if rejection is not None and rejection.reason == "unknown_device":
                 self._refresh_wanted = True

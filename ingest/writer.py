@@ -255,32 +255,41 @@ class Writer:
             raise DatabaseDown(
                 str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
             ) from exc
-        except psycopg2.Error as exc:
+        except (psycopg2.Error, ValueError) as exc:
+            # psycopg2 refuses some values before sending them (ValueError: a
+            # NUL in a string); the database others (DataError, ...): either
+            # way one row is isolated and rejected, the rest stored.
             self._rollback()
-            items = batch.items
-            if len(items) == 1:
-                item = items[0]
-                logger.warning("database refused a row from %s: %s", item.topic, exc)
-                refused = Decoded.refuse(
-                    "db_refused",
-                    (exc.pgerror or str(exc)).strip()[:300],
-                    item.result.device_id,
-                )
-                again = self.prepare(
-                    [Item(item.topic, item.payload, item.received_at, refused)],
-                    devices,
-                    batch.received,
-                )
-                again.health = batch.health
-                return self._commit(again)
-            mid = len(items) // 2
-            first = self.prepare(items[:mid], devices, batch.received)
-            first.health = batch.health
-            out = self.commit(first, devices)
-            second = self.prepare(items[mid:], devices, 0)
-            second.health = {}
-            out.add(self.commit(second, devices))
-            return out
+            return self._isolate(batch, devices, exc)
+
+    def _isolate(
+        self, batch: Batch, devices: dict[str, DeviceInfo], exc: Exception
+    ) -> BatchResult:
+        """Commit ``batch`` in halves until the refused row is alone, and
+        reject that one with the reason given."""
+        items = batch.items
+        if len(items) == 1:
+            item = items[0]
+            logger.warning("database refused a row from %r: %s", item.topic, exc)
+            text = getattr(exc, "pgerror", None) or str(exc)
+            refused = Decoded.refuse(
+                "db_refused", text.strip()[:300], item.result.device_id
+            )
+            again = self.prepare(
+                [Item(item.topic, item.payload, item.received_at, refused)],
+                devices,
+                batch.received,
+            )
+            again.health = batch.health
+            return self._commit(again)
+        mid = len(items) // 2
+        first = self.prepare(items[:mid], devices, batch.received)
+        first.health = batch.health
+        out = self.commit(first, devices)
+        second = self.prepare(items[mid:], devices, 0)
+        second.health = {}
+        out.add(self.commit(second, devices))
+        return out
 
     def write_health(self, rows: Health) -> None:
         """Upsert device-health rows alone (the last ones at stop)."""

@@ -282,6 +282,43 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Flask session secret of the dashboard (random per start when unset).",
         secret=True,
     ),
+    # Ingest limits
+    _S(
+        "device_rate_limit_per_s",
+        "float",
+        200.0,
+        "Messages per second one device may send on average; beyond it (and the "
+        "burst) its messages are refused as rate_limited (counted, not stored); "
+        "0: no limit.",
+    ),
+    _S(
+        "device_rate_burst",
+        "int",
+        2000,
+        "Messages one device may send at once above its rate limit (token bucket).",
+    ),
+    _S(
+        "max_event_age_days",
+        "float",
+        366.0,
+        "A device time older than this many days before arrival is refused as "
+        "too_old (a 1970 clock would force recomputes); 0: no horizon (replays).",
+    ),
+    _S(
+        "unhealthy_after_failures",
+        "int",
+        3,
+        "The ingester's /health answers 503 after this many failed batch attempts "
+        "in a row (database down, a batch that keeps failing).",
+    ),
+    _S(
+        "badge_payloads_stored",
+        "str",
+        "pseudonymised",
+        "Rejected badge/BLE messages: 'pseudonymised' stores the payload with every "
+        "MAC-like identifier replaced by its pseudonym, 'hash' stores only a "
+        "SHA-256 of the raw bytes (and the reason).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
