@@ -20,6 +20,7 @@ from typing import NamedTuple
 from ingest.context import DeviceInfo, Discovered
 from ingest.decoders.common import Decoded
 from ingest.limits import NOT_STORED
+from ingest.scrub import Scrubber
 from occupancy.events import Event, Kind
 
 logger = logging.getLogger(__name__)
@@ -185,14 +186,42 @@ def _no_nul(text: str) -> str:
     return text.replace("\x00", "\\0") if "\x00" in text else text
 
 
+#: Rejected payloads are stored up to this many bytes (an oversized one is cut).
+MAX_STORED_PAYLOAD = 65536
+
+
+def _rejected_row(item: Item, scrub: Scrubber | None) -> RejectedRow:
+    """The ``rejected_messages`` row of a refused ``item``: NUL characters
+    written as ``\\0``, identifiers pseudonymised by ``scrub``."""
+    r = item.result
+    assert r.rejection is not None
+    topic, detail, device = item.topic, r.rejection.detail, r.device_id
+    # cut before scrubbing (a huge payload), with room for a MAC at the edge
+    payload = item.payload[: MAX_STORED_PAYLOAD + 64]
+    if scrub is not None:
+        payload = scrub.payload(topic, payload)
+        topic, detail = scrub.text(topic), scrub.text(detail)
+        device = None if device is None else scrub.text(device)
+    return RejectedRow(
+        item.received_at,
+        _no_nul(topic),
+        payload[:MAX_STORED_PAYLOAD],
+        r.rejection.reason,
+        _no_nul(detail),
+        None if device is None else _no_nul(device),
+    )
+
+
 def prepare(
     items: Sequence[Item],
     devices: dict[str, DeviceInfo],
     received: int,
+    scrub: Scrubber | None = None,
 ) -> Batch:
     """The rows of ``items`` (``received`` messages taken from the broker).
     Values are validated ids, enums, numbers and ISO datetimes: no tab, newline
-    or backslash can occur in the COPY text."""
+    or backslash can occur in the COPY text. Rejected rows are scrubbed of raw
+    identifiers by ``scrub`` (:mod:`ingest.scrub`)."""
     res = BatchResult()
     events: list[str] = []
     badges: list[str] = []
@@ -209,16 +238,7 @@ def prepare(
             res.rejected += 1
             res.reasons[reason] = res.reasons.get(reason, 0) + 1
             if reason not in NOT_STORED:
-                rejected.append(
-                    RejectedRow(
-                        item.received_at,
-                        _no_nul(item.topic),
-                        item.payload,
-                        reason,
-                        _no_nul(r.rejection.detail),
-                        None if r.device_id is None else _no_nul(r.device_id),
-                    )
-                )
+                rejected.append(_rejected_row(item, scrub))
             continue
         if not r.events:
             res.ignored += 1

@@ -37,6 +37,7 @@ from ingest.link import SESSION_EXPIRY_S, MqttLink
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
 from ingest.redelivery import ARRIVAL_SOURCES, Msg, digest_of, recall
 from ingest.registry import decode_message
+from ingest.scrub import Scrubber
 from ingest.writer import DatabaseDown, Item, Writer
 from occupancy.settings import Settings
 
@@ -92,6 +93,12 @@ class Ingester:
                 "no pseudonymisation key: set OCCUPANCY_PSEUDONYM_KEY to a long random "
                 "secret (badge ids are hashed with it at ingest; see docs/privacy.md)"
             )
+        try:
+            scrub = Scrubber(
+                settings.pseudonym_key, str(settings.badge_payloads_stored)
+            )
+        except ValueError as exc:
+            raise IngestError(str(exc)) from exc
         self.settings = settings
         self.stats = IngestStats(unhealthy_after=int(settings.unhealthy_after_failures))
         self.batch_size = max(1, int(settings.batch_size))
@@ -122,6 +129,7 @@ class Ingester:
             settings.effective_database_url,
             client_id=settings.ingest_client_id,
             timeout_s=int(settings.db_connect_timeout_s),
+            scrub=scrub,
         )
         self._health = HealthBuffer(float(settings.device_health_interval_s))
         self._admission = Admission(

@@ -24,16 +24,13 @@ from ingest.batch import Batch, BatchResult, Health, Item, prepare
 from ingest.context import DeviceInfo
 from ingest.decoders.common import Decoded
 from ingest.redelivery import StoredArrival
+from ingest.scrub import Scrubber
 from occupancy.db import Connection, DatabaseError, connect
 from occupancy.events import BADGE_COLUMNS, EVENT_COLUMNS
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Batch", "BatchResult", "DatabaseDown", "Item", "Writer"]
-
-
-#: Rejected payloads are stored up to this many bytes (an oversized one is cut).
-MAX_STORED_PAYLOAD = 65536
 
 
 class DatabaseDown(RuntimeError):
@@ -112,8 +109,17 @@ def _values(
 class Writer:
     """Writes batches of decoded messages; reconnects on demand."""
 
-    def __init__(self, url: str, *, client_id: str, timeout_s: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str,
+        timeout_s: int = 5,
+        scrub: Scrubber | None = None,
+    ) -> None:
         self.url = url
+        #: Takes raw identifiers out of rejected rows (the ingester sets it).
+        self.scrub = scrub
         self.client_id = client_id
         self.timeout_s = timeout_s
         self._conn: Connection | None = None
@@ -232,7 +238,7 @@ class Writer:
         self, items: Sequence[Item], devices: dict[str, DeviceInfo], received: int
     ) -> Batch:
         """The rows of ``items`` (no database access; see :func:`prepare`)."""
-        return prepare(items, devices, received)
+        return prepare(items, devices, received, self.scrub)
 
     def write(
         self, items: Sequence[Item], devices: dict[str, DeviceInfo], received: int
@@ -270,7 +276,8 @@ class Writer:
         items = batch.items
         if len(items) == 1:
             item = items[0]
-            logger.warning("database refused a row from %r: %s", item.topic, exc)
+            shown = self.scrub.text(item.topic) if self.scrub else item.topic
+            logger.warning("database refused a row from %r: %s", shown, exc)
             text = getattr(exc, "pgerror", None) or str(exc)
             refused = Decoded.refuse(
                 "db_refused", text.strip()[:300], item.result.device_id
@@ -357,7 +364,7 @@ class Writer:
                             (
                                 t,
                                 topic,
-                                psycopg2.Binary(p[:MAX_STORED_PAYLOAD]),
+                                psycopg2.Binary(p),
                                 reason,
                                 detail,
                                 dev,
