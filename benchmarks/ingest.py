@@ -343,6 +343,8 @@ def run_ingest(
             "OCCUPANCY_PSEUDONYM_KEY": KEY,
             "OCCUPANCY_METRICS_PORT": "0",
             "OCCUPANCY_BATCH_SIZE": "1000",
+            # 20 synthetic devices carry thousands of messages/s each here
+            "OCCUPANCY_DEVICE_RATE_LIMIT_PER_S": "0",
         }
         procs.append(
             subprocess.Popen(

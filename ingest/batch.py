@@ -15,15 +15,27 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NamedTuple
 
 from ingest.context import DeviceInfo, Discovered
 from ingest.decoders.common import Decoded
+from ingest.limits import NOT_STORED
+from ingest.scrub import Scrubber
 from occupancy.events import Event, Kind
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Batch", "BatchResult", "Health", "HealthBuffer", "Item", "prepare"]
+__all__ = [
+    "ArrivalRow",
+    "Batch",
+    "BatchResult",
+    "Health",
+    "HealthBuffer",
+    "HealthRow",
+    "Item",
+    "RejectedRow",
+    "prepare",
+]
 
 
 @dataclass(slots=True)  # not frozen: its __init__ is 3x faster, one per message
@@ -71,19 +83,46 @@ class BatchResult:
             self.reasons[reason] = self.reasons.get(reason, 0) + n
 
 
-#: ``device_id -> [last_seen, battery_pct or None, online or None]``: merged as
-#: the database upsert does (latest ``last_seen``; the newest non-null battery
-#: and online state).
-Health = dict[str, list[Any]]
+@dataclass(slots=True)
+class HealthRow:
+    """One device's ``device_health`` values, merged as the database upsert
+    does (latest ``last_seen``; the newest non-null battery and online state)."""
 
-#: One ``rejected_messages`` row: (received_at, topic, payload, reason,
-#: detail, device_id).
-Rejected = tuple[dt.datetime, str, bytes, str, str, str | None]
+    last_seen: dt.datetime
+    battery_pct: float | None = None
+    online: bool | None = None
 
 
-#: One ``ingest_arrival_batches`` row but the client id: the last position and
-#: the array literals of packet ids, positions, digests and arrival times.
-ArrivalRow = tuple[int, str, str, str, str]
+#: ``device_id -> HealthRow``
+Health = dict[str, HealthRow]
+
+
+class RejectedRow(NamedTuple):
+    """One ``rejected_messages`` row."""
+
+    received_at: dt.datetime
+    topic: str
+    payload: bytes
+    reason: str
+    detail: str
+    device_id: str | None
+
+
+class ArrivalRow(NamedTuple):
+    """One ``ingest_arrival_batches`` row but the client id: the last position
+    and the array literals of packet ids, positions, digests and arrival times."""
+
+    last_position: int
+    mids: str
+    positions: str
+    digests: str
+    received_at: str
+
+
+class _Arrival(NamedTuple):
+    position: int
+    digest: int
+    received_iso: str
 
 
 @dataclass
@@ -99,7 +138,7 @@ class Batch:
     badges: str = ""
     n_badges: int = 0
     arrivals: ArrivalRow | None = None
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
     discovered: list[Discovered] = field(default_factory=list)
     health: Health = field(default_factory=dict)
 
@@ -127,18 +166,49 @@ def _badge_line(e: Event, ts_iso: str, received_iso: str, zone: str | None) -> s
     )
 
 
-def _arrival_row(arrivals: dict[int, tuple[int, int, str]]) -> ArrivalRow | None:
-    """``mid -> (position, digest, ISO arrival)`` as array literals (integers
-    and ISO datetimes need no quoting in an array literal)."""
+def _arrival_row(arrivals: dict[int, _Arrival]) -> ArrivalRow | None:
+    """``mid -> _Arrival`` as array literals (integers and ISO datetimes need
+    no quoting in an array literal)."""
     if not arrivals:
         return None
     rows = arrivals.values()
-    return (
-        max(r[0] for r in rows),
-        "{" + ",".join(map(str, arrivals)) + "}",
-        "{" + ",".join(str(r[0]) for r in rows) + "}",
-        "{" + ",".join(str(r[1]) for r in rows) + "}",
-        "{" + ",".join(r[2] for r in rows) + "}",
+    return ArrivalRow(
+        last_position=max(r.position for r in rows),
+        mids="{" + ",".join(map(str, arrivals)) + "}",
+        positions="{" + ",".join(str(r.position) for r in rows) + "}",
+        digests="{" + ",".join(str(r.digest) for r in rows) + "}",
+        received_at="{" + ",".join(r.received_iso for r in rows) + "}",
+    )
+
+
+def _no_nul(text: str) -> str:
+    """``text`` storable in PostgreSQL (which has no NUL in text values)."""
+    return text.replace("\x00", "\\0") if "\x00" in text else text
+
+
+#: Rejected payloads are stored up to this many bytes (an oversized one is cut).
+MAX_STORED_PAYLOAD = 65536
+
+
+def _rejected_row(item: Item, scrub: Scrubber | None) -> RejectedRow:
+    """The ``rejected_messages`` row of a refused ``item``: NUL characters
+    written as ``\\0``, identifiers pseudonymised by ``scrub``."""
+    r = item.result
+    assert r.rejection is not None
+    topic, detail, device = item.topic, r.rejection.detail, r.device_id
+    # cut before scrubbing (a huge payload), with room for a MAC at the edge
+    payload = item.payload[: MAX_STORED_PAYLOAD + 64]
+    if scrub is not None:
+        payload = scrub.payload(topic, payload)
+        topic, detail = scrub.text(topic), scrub.text(detail)
+        device = None if device is None else scrub.text(device)
+    return RejectedRow(
+        item.received_at,
+        _no_nul(topic),
+        payload[:MAX_STORED_PAYLOAD],
+        r.rejection.reason,
+        _no_nul(detail),
+        None if device is None else _no_nul(device),
     )
 
 
@@ -146,35 +216,29 @@ def prepare(
     items: Sequence[Item],
     devices: dict[str, DeviceInfo],
     received: int,
+    scrub: Scrubber | None = None,
 ) -> Batch:
     """The rows of ``items`` (``received`` messages taken from the broker).
     Values are validated ids, enums, numbers and ISO datetimes: no tab, newline
-    or backslash can occur in the COPY text."""
+    or backslash can occur in the COPY text. Rejected rows are scrubbed of raw
+    identifiers by ``scrub`` (:mod:`ingest.scrub`)."""
     res = BatchResult()
     events: list[str] = []
     badges: list[str] = []
-    rejected: list[Rejected] = []
+    rejected: list[RejectedRow] = []
     discovered: dict[str, Discovered] = {}
     health: Health = {}
-    # mid -> (position, digest, ISO arrival); the latest position wins
-    arrivals: dict[int, tuple[int, int, str]] = {}
+    arrivals: dict[int, _Arrival] = {}  # by mid; the latest position wins
     for item in items:
         r = item.result
         for d in r.discovered:
             discovered.setdefault(d.device_id, d)
         if r.rejection is not None:
+            reason = r.rejection.reason
             res.rejected += 1
-            res.reasons[r.rejection.reason] = res.reasons.get(r.rejection.reason, 0) + 1
-            rejected.append(
-                (
-                    item.received_at,
-                    item.topic.replace("\x00", "\\0"),
-                    item.payload,
-                    r.rejection.reason,
-                    r.rejection.detail,
-                    r.device_id,
-                )
-            )
+            res.reasons[reason] = res.reasons.get(reason, 0) + 1
+            if reason not in NOT_STORED:
+                rejected.append(_rejected_row(item, scrub))
             continue
         if not r.events:
             res.ignored += 1
@@ -183,7 +247,7 @@ def prepare(
         received_at = item.received_at
         received_iso = received_at.isoformat()
         if item.digest is not None and item.position >= 0 and item.mid > 0:
-            arrivals[item.mid] = (item.position, item.digest, received_iso)
+            arrivals[item.mid] = _Arrival(item.position, item.digest, received_iso)
         for e in r.events:
             info = devices.get(e.device_id)
             kind = e.kind
@@ -199,15 +263,15 @@ def prepare(
                 )
             h = health.get(e.device_id)
             if h is None:
-                h = health[e.device_id] = [received_at, None, None]
-            elif received_at > h[0]:
-                h[0] = received_at
+                h = health[e.device_id] = HealthRow(received_at)
+            elif received_at > h.last_seen:
+                h.last_seen = received_at
             if kind is Kind.BATTERY:
-                h[1] = e.value
+                h.battery_pct = e.value
             elif kind is Kind.AVAILABILITY:
-                h[2] = None if e.value is None else e.value > 0
+                h.online = None if e.value is None else e.value > 0
             else:
-                h[2] = True
+                h.online = True
     return Batch(
         items=items,
         received=received,
@@ -229,13 +293,13 @@ def merge_health(older: Health, newer: Health) -> None:
     for dev, new in newer.items():
         old = older.get(dev)
         if old is None:
-            older[dev] = list(new)
+            older[dev] = HealthRow(new.last_seen, new.battery_pct, new.online)
             continue
-        old[0] = max(old[0], new[0])
-        if new[1] is not None:
-            old[1] = new[1]
-        if new[2] is not None:
-            old[2] = new[2]
+        old.last_seen = max(old.last_seen, new.last_seen)
+        if new.battery_pct is not None:
+            old.battery_pct = new.battery_pct
+        if new.online is not None:
+            old.online = new.online
 
 
 class HealthBuffer:
@@ -262,6 +326,9 @@ class HealthBuffer:
 
     def restore(self, rows: Health) -> None:
         """Put back rows whose write failed, under anything newer."""
-        merged = {dev: list(vals) for dev, vals in rows.items()}
+        merged = {
+            dev: HealthRow(r.last_seen, r.battery_pct, r.online)
+            for dev, r in rows.items()
+        }
         merge_health(merged, self.pending)
         self.pending = merged

@@ -1,4 +1,7 @@
-"""Ingest accounting in memory and its Prometheus text endpoint (/metrics, /health).
+"""Ingest accounting in memory and its HTTP endpoint (/metrics, /health).
+
+The exposition is prometheus_client's (a collector reads the counters at scrape
+time; label values are escaped by the library).
 
 Counters are totals since start; Prometheus derives rates with ``rate()``.
 Accounting (messages): ``received = accepted + rejected + ignored + in_flight``;
@@ -10,15 +13,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from ingest.writer import BatchResult
+from prometheus_client import CollectorRegistry, generate_latest, make_wsgi_app
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ingest.batch import BatchResult
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["IngestStats", "MetricsServer", "Snapshot"]
+__all__ = ["IngestCollector", "IngestStats", "MetricsServer", "Snapshot", "health"]
 
 
 @dataclass(frozen=True)
@@ -70,13 +79,12 @@ class IngestStats:
     last_commit_lag_s: float = 0.0
     last_message_at: float = 0.0
     device_last_seen: dict[str, float] = field(default_factory=dict)
+    #: Failed batch attempts in a row (0 after a commit); /health turns 503
+    #: at ``unhealthy_after``.
+    consecutive_failures: int = 0
+    unhealthy_after: int = 3
     started_at: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def on_received(self, n: int = 1) -> None:
-        with self._lock:
-            self.received += n
-            self.last_message_at = time.time()
 
     def on_batch(
         self, res: BatchResult, seconds: float, lag_s: float, devices: dict[str, float]
@@ -87,6 +95,7 @@ class IngestStats:
             self.last_batch_s = seconds
             self.last_commit_lag_s = lag_s
             self.device_last_seen.update(devices)
+            self.consecutive_failures = 0
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -108,160 +117,141 @@ class IngestStats:
 
     def prometheus(self) -> str:
         """All metrics in the Prometheus text exposition format."""
-        s = self.snapshot()
-        with self._lock:
-            seen = dict(self.device_last_seen)
-            gauges: dict[str, Any] = {
-                "db_up": int(self.db_up),
-                "mqtt_connected": int(self.mqtt_connected),
-                "batches_total": self.batches,
-                "last_batch_seconds": self.last_batch_s,
-                "commit_lag_seconds": self.last_commit_lag_s,
-                "last_message_timestamp_seconds": self.last_message_at,
-                "start_time_seconds": self.started_at,
-            }
-        out: list[str] = []
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(IngestCollector(self))
+        return generate_latest(registry).decode()
 
-        def metric(
-            name: str, kind: str, help_: str, value: Any, labels: str = ""
-        ) -> None:
-            out.append(f"# HELP occupancy_ingest_{name} {help_}")
-            out.append(f"# TYPE occupancy_ingest_{name} {kind}")
-            out.append(f"occupancy_ingest_{name}{labels} {value}")
 
-        metric(
-            "messages_received_total",
-            "counter",
-            "Messages taken from the broker.",
-            s.received,
+_P = "occupancy_ingest_"
+
+
+class IngestCollector(Collector):
+    """The counters of :class:`IngestStats` as Prometheus metric families, read
+    at scrape time (nothing is counted twice on the hot path)."""
+
+    def __init__(self, stats: IngestStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        st = self.stats
+        s = st.snapshot()
+        with st._lock:
+            seen = dict(st.device_last_seen)
+            batches = st.batches
+            last_batch_s, lag_s = st.last_batch_s, st.last_commit_lag_s
+        counters: tuple[tuple[str, str, float], ...] = (
+            ("messages_received", "Messages taken from the broker.", s.received),
+            ("messages_accepted", "Messages whose events were committed.", s.accepted),
+            ("messages_ignored", "Messages with nothing to store.", s.ignored),
+            ("events_inserted", "Events newly stored.", s.inserted),
+            ("events_duplicate", "Events already stored (redeliveries).", s.duplicates),
+            ("badges_inserted", "Badge sightings newly stored.", s.badges_inserted),
+            ("batches", "Committed batches.", batches),
         )
-        metric(
-            "messages_accepted_total",
-            "counter",
-            "Messages whose events were committed.",
-            s.accepted,
+        for name, help_, value in counters:
+            yield CounterMetricFamily(_P + name, help_, value=value)
+        rejected = CounterMetricFamily(
+            _P + "messages_rejected", "Messages refused, by reason.", labels=["reason"]
         )
-        metric(
-            "messages_ignored_total",
-            "counter",
-            "Messages with nothing to store.",
-            s.ignored,
-        )
-        metric(
-            "messages_in_flight", "gauge", "Received, not yet committed.", s.in_flight
-        )
-        out.append(
-            "# HELP occupancy_ingest_messages_rejected_total Messages refused, by reason."
-        )
-        out.append("# TYPE occupancy_ingest_messages_rejected_total counter")
         for reason, n in sorted(s.reasons.items()) or [("none", 0)]:
-            out.append(
-                f'occupancy_ingest_messages_rejected_total{{reason="{reason}"}} {n}'
-            )
-        metric("events_inserted_total", "counter", "Events newly stored.", s.inserted)
-        metric(
-            "events_duplicate_total",
-            "counter",
-            "Events already stored (redeliveries).",
-            s.duplicates,
+            rejected.add_metric([reason], n)
+        yield rejected
+        gauges: tuple[tuple[str, str, float], ...] = (
+            ("messages_in_flight", "Received, not yet committed.", s.in_flight),
+            ("buffer_depth", "Messages waiting for the writer.", s.buffer_depth),
+            ("db_up", "1 when the last database call succeeded.", int(st.db_up)),
+            (
+                "mqtt_connected",
+                "1 while connected to the broker.",
+                int(st.mqtt_connected),
+            ),
+            ("last_batch_seconds", "Duration of the last batch [s].", last_batch_s),
+            (
+                "commit_lag_seconds",
+                "Arrival of the oldest message of the last batch to its commit [s].",
+                lag_s,
+            ),
+            (
+                "last_message_timestamp_seconds",
+                "Unix time of the last message received.",
+                st.last_message_at,
+            ),
+            ("start_time_seconds", "Unix time the ingester started.", st.started_at),
+            (
+                "batch_failures_in_a_row",
+                "Failed batch attempts since the last commit.",
+                st.consecutive_failures,
+            ),
         )
-        metric(
-            "badges_inserted_total",
-            "counter",
-            "Badge sightings newly stored.",
-            s.badges_inserted,
+        for name, help_, value in gauges:
+            yield GaugeMetricFamily(_P + name, help_, value=value)
+        last_seen = GaugeMetricFamily(
+            _P + "device_last_seen_timestamp_seconds",
+            "Last message per device.",
+            labels=["device"],
         )
-        metric(
-            "buffer_depth", "gauge", "Messages waiting for the writer.", s.buffer_depth
-        )
-        metric(
-            "db_up",
-            "gauge",
-            "1 when the last database call succeeded.",
-            gauges["db_up"],
-        )
-        metric(
-            "mqtt_connected",
-            "gauge",
-            "1 while connected to the broker.",
-            gauges["mqtt_connected"],
-        )
-        metric(
-            "batches_total", "counter", "Committed batches.", gauges["batches_total"]
-        )
-        metric(
-            "last_batch_seconds",
-            "gauge",
-            "Duration of the last batch [s].",
-            gauges["last_batch_seconds"],
-        )
-        metric(
-            "commit_lag_seconds",
-            "gauge",
-            "Arrival of the oldest message of the last batch to its commit [s].",
-            gauges["commit_lag_seconds"],
-        )
-        metric(
-            "last_message_timestamp_seconds",
-            "gauge",
-            "Unix time of the last message received.",
-            gauges["last_message_timestamp_seconds"],
-        )
-        metric(
-            "start_time_seconds",
-            "gauge",
-            "Unix time the ingester started.",
-            gauges["start_time_seconds"],
-        )
-        out.append(
-            "# HELP occupancy_ingest_device_last_seen_timestamp_seconds Last message per device."
-        )
-        out.append("# TYPE occupancy_ingest_device_last_seen_timestamp_seconds gauge")
         for dev, t in sorted(seen.items()):
-            out.append(
-                f'occupancy_ingest_device_last_seen_timestamp_seconds{{device="{dev}"}} {t:.3f}'
-            )
-        return "\n".join(out) + "\n"
+            last_seen.add_metric([dev], round(t, 3))
+        yield last_seen
+
+
+def health(stats: IngestStats) -> tuple[bool, str]:
+    """Whether the ingester is healthy, and the one-line text of ``/health``."""
+    failing = stats.consecutive_failures >= max(1, stats.unhealthy_after)
+    ok = stats.db_up and stats.mqtt_connected and not failing
+    snap = stats.snapshot()
+    text = (
+        f"{'ok' if ok else 'degraded'} db_up={int(stats.db_up)} "
+        f"mqtt_connected={int(stats.mqtt_connected)} "
+        f"failed_batches_in_a_row={stats.consecutive_failures} {snap.line()}\n"
+    )
+    return ok, text
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("metrics: " + format, *args)
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
 
 
 class MetricsServer:
-    """``GET /metrics`` (Prometheus text) and ``GET /health`` (200 when the
-    database and broker are up, else 503) on 127.0.0.1 or a given host."""
+    """``GET /metrics`` (prometheus_client's exposition) and ``GET /health``
+    (200 when healthy, else 503) on 127.0.0.1 or a given host."""
 
     def __init__(self, stats: IngestStats, port: int, host: str = "127.0.0.1") -> None:
         self.stats = stats
-        stats_ref = stats
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.startswith("/metrics"):
-                    body, code = stats_ref.prometheus().encode(), 200
-                    ctype = "text/plain; version=0.0.4; charset=utf-8"
-                elif self.path.startswith("/health"):
-                    ok = stats_ref.db_up and stats_ref.mqtt_connected
-                    snap = stats_ref.snapshot()
-                    body = (
-                        f"{'ok' if ok else 'degraded'} db_up={int(stats_ref.db_up)} "
-                        f"mqtt_connected={int(stats_ref.mqtt_connected)} {snap.line()}\n"
-                    ).encode()
-                    code, ctype = (200 if ok else 503), "text/plain; charset=utf-8"
-                else:
-                    body, code, ctype = b"see /metrics and /health\n", 404, "text/plain"
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                logger.debug("metrics: " + format, *args)
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(IngestCollector(stats))
+        self._metrics_app = make_wsgi_app(self.registry)
+        self._server = make_server(
+            host, port, self._app, server_class=_Server, handler_class=_QuietHandler
+        )
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="ingest-metrics", daemon=True
         )
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/metrics"):
+            out: Iterable[bytes] = self._metrics_app(environ, start_response)
+            return out
+        if path.startswith("/health"):
+            ok, text = health(self.stats)
+            body, status = text.encode(), "200 OK" if ok else "503 Service Unavailable"
+        else:
+            body, status = b"see /metrics and /health\n", "404 Not Found"
+        start_response(
+            status,
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [body]
 
     def start(self) -> None:
         self._thread.start()

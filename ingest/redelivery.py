@@ -15,23 +15,41 @@ import datetime as dt
 import logging
 import zlib
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from occupancy.events import TsSource
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ARRIVAL_SOURCES", "Msg", "digest_of", "recall"]
+__all__ = ["ARRIVAL_SOURCES", "Msg", "StoredArrival", "digest_of", "recall"]
 
-#: A queued message: (topic bytes, payload, received_at [Unix s], mid, qos,
-#: connection generation, DUP flag). A plain tuple: no object churn on the
-#: network thread.
-Msg = tuple[bytes, bytes, float, int, int, int, bool]
+
+class Msg(NamedTuple):
+    """A queued message, as the network thread hands it to the worker (a
+    NamedTuple: a tuple's cost on the hot path, with names)."""
+
+    topic: bytes
+    payload: bytes
+    arrived: float  # received_at [Unix s]
+    mid: int  # MQTT packet id (0: QoS 0)
+    qos: int
+    generation: int  # the connection it came on (acks go only to that one)
+    dup: bool  # the broker's DUP flag: a redelivery
+
+
+class StoredArrival(NamedTuple):
+    """A first arrival stored for a packet id (``ingest_arrival_batches``)."""
+
+    position: int
+    digest: int
+    received_at: dt.datetime
+
 
 #: Event times taken from the arrival time: a redelivery would get another one.
 ARRIVAL_SOURCES = frozenset({TsSource.ARRIVAL, TsSource.CORRECTED})
 
-#: ``(packet ids, after position) -> mid -> (position, digest, received_at)``
-Lookup = Callable[..., dict[int, tuple[int, int, dt.datetime]]]
+#: ``(packet ids, after position) -> mid -> StoredArrival``
+Lookup = Callable[..., dict[int, StoredArrival]]
 
 
 def digest_of(topic: bytes, payload: bytes) -> int:
@@ -44,27 +62,28 @@ def recall(batch: Sequence[Msg], oldest: int, lookup: Lookup) -> dict[int, float
     by index: the first arrival of the same message, from earlier in this batch
     or stored (``lookup(mids, after=oldest)``) at a position after ``oldest``
     (older packet ids may have been reused since) with the same checksum."""
-    dups = [i for i, m in enumerate(batch) if m[6] and m[4] == 1]
+    dups = [i for i, m in enumerate(batch) if m.dup and m.qos == 1]
     if not dups:
         return {}
     out: dict[int, float] = {}
     first: dict[tuple[int, int], float] = {}
     for i, m in enumerate(batch[: dups[-1] + 1]):
-        if m[4] != 1:
+        if m.qos != 1:
             continue
-        key = (m[3], digest_of(m[0], m[1]))
-        if m[6] and key in first:
+        key = (m.mid, digest_of(m.topic, m.payload))
+        if m.dup and key in first:
             out[i] = first[key]
         else:
-            first.setdefault(key, m[2])
-    stored = lookup(sorted({batch[i][3] for i in dups if i not in out}), after=oldest)
+            first.setdefault(key, m.arrived)
+    stored = lookup(sorted({batch[i].mid for i in dups if i not in out}), after=oldest)
     for i in dups:
-        hit = stored.get(batch[i][3])
+        hit = stored.get(batch[i].mid)
         if i in out or hit is None:
             continue
-        position, digest, received_at = hit
-        if position > oldest and digest == digest_of(batch[i][0], batch[i][1]):
-            out[i] = received_at.timestamp()
+        if hit.position > oldest and hit.digest == digest_of(
+            batch[i].topic, batch[i].payload
+        ):
+            out[i] = hit.received_at.timestamp()
     if out:
         logger.info("%d redelivered message(s) keep their first arrival time", len(out))
     return out

@@ -1,19 +1,20 @@
 """The ingester: MQTT 5 in, TimescaleDB out, at least once, idempotent.
 
-Threads: paho's network loop only enqueues (``on_message``); the worker takes
-what is queued (up to ``batch_size``) and decodes it while the previous batch
-is committed on a database thread (a pipeline of two batches, one transaction
-at a time), then acknowledges each batch in order once it committed (paho
-manual ack). Nothing is acknowledged before it is committed, so a crash, a dead
-database or a broker restart loses nothing: the broker redelivers (persistent
-session: fixed client id, clean start off, session expiry) and the database's
-unique keys drop the duplicates.
+Threads: paho's network loop only enqueues (:mod:`ingest.link`); the worker
+takes what is queued (up to ``batch_size``) and decodes it while the previous
+batch is committed on a database thread (a pipeline of two batches, one
+transaction at a time), then acknowledges each batch in order once it committed
+(paho manual ack). Nothing is acknowledged before it is committed, so a crash, a
+dead database or a broker restart loses nothing: the broker redelivers
+(persistent session: fixed client id, clean start off, session expiry) and the
+database's unique keys drop the duplicates.
 
 Receive Maximum = 3 × ``batch_size`` (one batch committing, one being decoded,
 one arriving) bounds what the broker sends unacknowledged, so the in-memory
-buffer is bounded too (``buffer_max`` caps it further). The hot path is lean: PUBLISH packets
-without properties skip paho's per-message objects (:mod:`ingest.fastclient`),
-a committed batch is acknowledged with one write, COPY text is built directly.
+buffer is bounded too (``buffer_max`` caps it further). The hot path is lean:
+PUBLISH packets without properties skip paho's per-message objects
+(:mod:`ingest.fastclient`), a committed batch is acknowledged with one write,
+COPY text is built directly.
 """
 
 from __future__ import annotations
@@ -27,32 +28,25 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ingest.batch import Batch, BatchResult, Health, HealthBuffer
 from ingest.context import DecodeContext, DeviceInfo
 from ingest.fastclient import FastClient
+from ingest.limits import Admission
+from ingest.link import SESSION_EXPIRY_S, MqttLink
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
 from ingest.redelivery import ARRIVAL_SOURCES, Msg, digest_of, recall
 from ingest.registry import decode_message
+from ingest.scrub import Scrubber
 from ingest.writer import DatabaseDown, Item, Writer
 from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["IngestError", "Ingester", "build_context"]
+__all__ = ["SESSION_EXPIRY_S", "IngestError", "Ingester", "build_context"]
 
 _digest = digest_of  # the name the tests know
 
-#: Session kept by the broker while the ingester is away [s]. Mosquitto 2.0 lost
-#: sessions with a 7-day expiry across a restart here; 1 day survives it.
-SESSION_EXPIRY_S = 24 * 3600
 #: Reload the device table this often [s] (new devices in the building file).
 DEVICE_REFRESH_S = 60.0
 
@@ -99,8 +93,14 @@ class Ingester:
                 "no pseudonymisation key: set OCCUPANCY_PSEUDONYM_KEY to a long random "
                 "secret (badge ids are hashed with it at ingest; see docs/privacy.md)"
             )
+        try:
+            scrub = Scrubber(
+                settings.pseudonym_key, str(settings.badge_payloads_stored)
+            )
+        except ValueError as exc:
+            raise IngestError(str(exc)) from exc
         self.settings = settings
-        self.stats = IngestStats()
+        self.stats = IngestStats(unhealthy_after=int(settings.unhealthy_after_failures))
         self.batch_size = max(1, int(settings.batch_size))
         # Three batches: one committing, the next being prepared, a third
         # arriving (with fewer the broker would stall during every commit).
@@ -108,24 +108,35 @@ class Ingester:
         self.receive_maximum = max(
             1, min(3 * self.batch_size, int(settings.buffer_max), 65535)
         )
-        self._queue: queue.SimpleQueue[Msg] = queue.SimpleQueue()
+        self._stop = threading.Event()
         # Backpressure: the network thread stops reading when this many messages
         # wait for the worker. Receive Maximum should keep the queue below it;
         # Mosquitto 2.0 was seen sending more (8k queued at Receive Maximum
         # 2000), and an unbounded queue grows the memory while the broker's
         # own queue is the place for a backlog.
-        self._queue_limit = self.receive_maximum + self.batch_size
-        self._room = threading.Event()
-        self._stop = threading.Event()
-        self._disconnected = threading.Event()
-        self._accepting = True
-        self._generation = 0
+        self._link = MqttLink(
+            settings,
+            self.stats,
+            receive_maximum=self.receive_maximum,
+            queue_limit=self.receive_maximum + self.batch_size,
+            keepalive_s=keepalive_s,
+            connect_timeout_s=connect_timeout_s,
+            stop=self._stop,
+        )
+        self._queue: queue.SimpleQueue[Msg] = self._link.queue
+        self._flight: _Flight | None = None
         self._writer = Writer(
             settings.effective_database_url,
             client_id=settings.ingest_client_id,
             timeout_s=int(settings.db_connect_timeout_s),
+            scrub=scrub,
         )
         self._health = HealthBuffer(float(settings.device_health_interval_s))
+        self._admission = Admission(
+            float(settings.device_rate_limit_per_s),
+            int(settings.device_rate_burst),
+            float(settings.max_event_age_days) * 86400.0,
+        )
         self._devices: dict[str, DeviceInfo] = {}
         self._ctx = build_context(settings, [])
         self._devices_loaded_at = 0.0
@@ -143,113 +154,14 @@ class Ingester:
         self._metrics_port = int(port or 0)
         host = settings.metrics_host if metrics_host is None else metrics_host
         self._metrics_host = str(host or "127.0.0.1")
-        self._keepalive_s = keepalive_s
-        self._client = self._make_client(connect_timeout_s)
 
-    # -- MQTT ---------------------------------------------------------------
-    def _make_client(self, connect_timeout_s: float) -> FastClient:
-        s = self.settings
-        client = FastClient(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=s.ingest_client_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
-            manual_ack=True,
-        )
-        url = s.mqtt
-        if url.username:
-            client.username_pw_set(url.username, url.password)
-        if url.tls:
-            client.tls_set()
-        client.connect_timeout = connect_timeout_s
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
-        client.sink = self._enqueue
-        return client
+    @property
+    def _client(self) -> FastClient:
+        return self._link.client
 
     @property
     def subscriptions(self) -> list[str]:
-        group = self.settings.ingest_group
-        topics = list(self.settings.ingest_topics)
-        return [f"$share/{group}/{t}" if group else t for t in topics]
-
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
-    ) -> None:
-        try:
-            if reason.is_failure:
-                logger.error("broker refused the connection: %s", reason)
-                return
-            self._generation += 1
-            self.stats.mqtt_connected = True
-            logger.info(
-                "connected to %s (session present: %s); subscribing %s",
-                self.settings.mqtt.url(),
-                flags.session_present,
-                ", ".join(self.subscriptions),
-            )
-            client.subscribe([(t, SubscribeOptions(qos=1)) for t in self.subscriptions])
-        except Exception:  # paho callbacks must never raise
-            logger.exception("on_connect failed")
-
-    def _on_subscribe(
-        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
-    ) -> None:
-        try:
-            failed = [r for r in reasons if r.is_failure]
-            if failed:
-                logger.error("subscription refused by the broker: %s", failed)
-            else:
-                self.stats.subscribed = True
-        except Exception:
-            logger.exception("on_subscribe failed")
-
-    def _on_disconnect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
-    ) -> None:
-        self.stats.mqtt_connected = False
-        self.stats.subscribed = False
-        self._disconnected.set()
-        if not self._stop.is_set():
-            logger.warning("disconnected from the broker (%s); reconnecting", reason)
-
-    def _enqueue(
-        self, topic: bytes, payload: bytes, mid: int, qos: int, dup: bool = False
-    ) -> None:
-        """The hot path on paho's network thread: count and queue, nothing else.
-        ``received`` is counted before the message is queued, so the worker
-        never accounts for more than was received."""
-        if not self._accepting:
-            return  # not acknowledged: the broker redelivers it next session
-        now = time.time()
-        stats = self.stats
-        stats.received += 1  # only this thread writes it
-        stats.last_message_at = now
-        if self._queue.qsize() >= self._queue_limit:
-            self._wait_for_room()
-        self._queue.put((topic, payload, now, mid, qos, self._generation, dup))
-
-    def _wait_for_room(self) -> None:
-        """Block the network thread (so it stops reading the socket and TCP
-        holds the broker back) until the worker has taken a batch."""
-        while self._queue.qsize() >= self._queue_limit and not self._stop.is_set():
-            self._room.clear()
-            if self._queue.qsize() < self._queue_limit:
-                break
-            self._room.wait(0.5)
-
-    def _on_message(
-        self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage
-    ) -> None:
-        """paho's path (a PUBLISH with MQTT 5 properties): same as the sink."""
-        try:
-            self._enqueue(
-                msg._topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.dup)
-            )
-        except Exception:  # paho callbacks must never raise
-            logger.exception("on_message failed")
+        return self._link.subscriptions
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
@@ -269,18 +181,7 @@ class Ingester:
                 self._metrics_host,
                 self._metrics.port,
             )
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = self.receive_maximum
-        url = self.settings.mqtt
-        self._client.connect_async(
-            url.host,
-            url.port,
-            keepalive=self._keepalive_s,
-            clean_start=False,
-            properties=props,
-        )
-        self._client.loop_start()
+        self._link.start()
         self._worker = threading.Thread(
             target=self._run, name="ingest-writer", daemon=True
         )
@@ -298,7 +199,7 @@ class Ingester:
     def stop(self, drain_timeout_s: float = 10.0) -> Snapshot:
         """Stop taking messages, commit and acknowledge what is queued (while the
         database allows, at most ``drain_timeout_s``), disconnect."""
-        self._accepting = False
+        self._link.accepting = False
         deadline = time.monotonic() + drain_timeout_s
         while time.monotonic() < deadline and self.stats.snapshot().in_flight > 0:
             if not self._worker or not self._worker.is_alive():
@@ -307,11 +208,7 @@ class Ingester:
         self._stop.set()
         if self._worker:
             self._worker.join(timeout=drain_timeout_s)
-        # Wait for the DISCONNECT to go out, so the last acknowledgements do too.
-        self._disconnected.clear()
-        if self._client.disconnect() == mqtt.MQTT_ERR_SUCCESS:
-            self._disconnected.wait(2.0)
-        self._client.loop_stop()
+        self._link.stop()
         self._writer.close()
         if self._metrics:
             self._metrics.stop()
@@ -338,92 +235,97 @@ class Ingester:
         self._refresh_wanted = False
 
     def _take(self, block: bool) -> list[Msg]:
+        q = self._queue
         try:
-            first = self._queue.get(timeout=0.2) if block else self._queue.get_nowait()
+            first = q.get(timeout=0.2) if block else q.get_nowait()
         except queue.Empty:
             return []
         batch = [first]
         while len(batch) < self.batch_size:
             try:
-                batch.append(self._queue.get_nowait())
+                batch.append(q.get_nowait())
             except queue.Empty:
                 break
-        self._room.set()
+        self._link.room.set()
         return batch
 
     def _run(self) -> None:
         """The worker: a pipeline of two batches. While one batch is in the
-        database (``flight``, on the writer thread; psycopg2 lets go of the GIL
+        database (``_flight``, on the writer thread; psycopg2 lets go of the GIL
         while it waits), the next is decoded and prepared here; it is handed to
         the writer only after the first committed and was acknowledged, so
         acknowledgements stay in order and one transaction runs at a time."""
         self._backoff = 0.5
         pending: deque[Msg] = deque()  # taken, not yet handed to the writer
-        flight: _Flight | None = None
+        self._flight = None
         with ThreadPoolExecutor(1, thread_name_prefix="ingest-db") as pool:
             while not self._stop.is_set():
                 try:
-                    if not pending:
-                        pending.extend(self._take(block=flight is None))
-                    self.stats.buffer_depth = len(pending) + self._queue.qsize()
-                    if not pending:
-                        if flight is not None:
-                            self._land(flight)
-                            flight = None
-                        continue
-                    batch = list(pending)
-                    due = time.monotonic() - self._devices_loaded_at
-                    reload = due > DEVICE_REFRESH_S or (
-                        self._refresh_wanted and due > 5.0
-                    )
-                    redelivered = any(m[6] for m in batch)
-                    # Reading the database needs the connection: the batch in
-                    # flight first (also so that its arrivals can be recalled).
-                    if flight is not None and (
-                        reload or redelivered or self._position is None
-                    ):
-                        self._land(flight)
-                        flight = None
-                    if reload:
-                        self._reload_devices()
-                    ahead = len(flight.batch) if flight is not None else 0
-                    prepared = self._prepare(batch, ahead)
-                    if flight is not None:
-                        self._land(flight)
-                        flight = None
-                    health = self._health.take(time.monotonic())
-                    prepared.batch.health = health
-                    flight = _Flight(
-                        batch,
-                        pool.submit(self._writer.commit, prepared.batch, self._devices),
-                        prepared.t0,
-                        prepared.last_seen,
-                        health,
-                    )
-                    pending.clear()
+                    self._step(pool, pending)
                 except DatabaseDown as exc:
-                    self._recover(flight, pending)
-                    flight = None
-                    self.stats.db_up = False
-                    self._position = None  # the commit may have happened: re-read
-                    logger.warning(
-                        "database down (%s): holding %d messages unacknowledged, "
-                        "retry in %.1f s",
-                        exc,
-                        len(pending),
-                        self._backoff,
-                    )
-                    self._stop.wait(self._backoff * (0.8 + 0.4 * random.random()))
-                    self._backoff = min(self._backoff * 2, 10.0)
+                    self.stats.consecutive_failures += 1
+                    self._recover(pending)
+                    self._database_down(exc, len(pending))
                 except Exception:  # the worker must survive anything; retried
-                    self._recover(flight, pending)
-                    flight = None
+                    self.stats.consecutive_failures += 1
+                    self._recover(pending)
                     self._writer.rollback()
                     logger.exception("writer failed; retrying the batch")
                     self._stop.wait(1.0)
-            if flight is not None:
-                self._recover(flight, pending)
+            self._recover(pending)
         self._flush_health()
+
+    def _step(self, pool: ThreadPoolExecutor, pending: deque[Msg]) -> None:
+        """Take a batch (unless one is pending), prepare it while the previous
+        one commits, then land that one and hand this one to the writer."""
+        if not pending:
+            pending.extend(self._take(block=self._flight is None))
+        self.stats.buffer_depth = len(pending) + self._queue.qsize()
+        if not pending:
+            self._land_flight()
+            return
+        batch = list(pending)
+        due = time.monotonic() - self._devices_loaded_at
+        reload = due > DEVICE_REFRESH_S or (self._refresh_wanted and due > 5.0)
+        # Reading the database needs the connection: the batch in flight first
+        # (also so that its arrivals can be recalled).
+        if reload or self._position is None or any(m.dup for m in batch):
+            self._land_flight()
+        if reload:
+            self._reload_devices()
+        ahead = len(self._flight.batch) if self._flight is not None else 0
+        prepared = self._prepare(batch, ahead)
+        self._land_flight()
+        health = self._health.take(time.monotonic())
+        prepared.batch.health = health
+        self._flight = _Flight(
+            batch,
+            pool.submit(self._writer.commit, prepared.batch, self._devices),
+            prepared.t0,
+            prepared.last_seen,
+            health,
+        )
+        pending.clear()
+
+    def _database_down(self, exc: DatabaseDown, held: int) -> None:
+        """Wait before the next attempt (exponential backoff, jittered)."""
+        self.stats.db_up = False
+        self._position = None  # the commit may have happened: re-read
+        logger.warning(
+            "database down (%s): holding %d messages unacknowledged, retry in %.1f s",
+            exc,
+            held,
+            self._backoff,
+        )
+        self._stop.wait(self._backoff * (0.8 + 0.4 * random.random()))
+        self._backoff = min(self._backoff * 2, 10.0)
+
+    def _land_flight(self) -> None:
+        """Land the batch in flight, if any (:meth:`_land`)."""
+        flight = self._flight
+        if flight is not None:
+            self._land(flight)
+            self._flight = None
 
     def _land(self, flight: _Flight) -> None:
         """Wait for the batch in flight to commit, then acknowledge it (raises
@@ -435,21 +337,20 @@ class Ingester:
         batch = flight.batch
         assert self._position is not None
         self._position += len(batch)
-        generation = self._generation
-        client = self._client
-        client.ack_many([m[3] for m in batch if m[4] == 1 and m[5] == generation])
-        for m in batch:
-            if m[4] == 2 and m[5] == generation:  # QoS 2 comes via paho's path
-                client.ack(m[3], 2)
-        now = time.time()
+        self._link.ack(batch)
+        self._admission.forget([id(m) for m in batch])
         self.stats.on_batch(
-            res, time.monotonic() - flight.t0, now - batch[0][2], flight.last_seen
+            res,
+            time.monotonic() - flight.t0,
+            time.time() - batch[0].arrived,
+            flight.last_seen,
         )
 
-    def _recover(self, flight: _Flight | None, pending: deque[Msg]) -> None:
+    def _recover(self, pending: deque[Msg]) -> None:
         """After a failure: the batch in flight is acknowledged if it committed
         after all, else put back in front of ``pending`` (with its health rows)
         to be prepared and written again."""
+        flight, self._flight = self._flight, None
         if flight is None or flight.committed:
             return  # committed and counted; unacknowledged ones are redelivered
         try:
@@ -490,18 +391,23 @@ class Ingester:
         last_seen: dict[str, float] = {}
         devices = self._devices
         ctx = self._ctx
+        admit = self._admission.check
         utc = dt.UTC
         fromtimestamp = dt.datetime.fromtimestamp
-        for n, (raw_topic, payload, first_arrival, mid, qos, _g, _d) in enumerate(
-            batch
-        ):
-            arrived = recalled.get(n, first_arrival)
+        for n, m in enumerate(batch):
+            raw_topic, payload = m.topic, m.payload
+            arrived = recalled.get(n, m.arrived)
             try:
                 topic = raw_topic.decode()
             except UnicodeDecodeError:
                 topic = raw_topic.decode("utf-8", "replace")
             received_at = fromtimestamp(arrived, utc)
-            result = decode_message(topic, payload, received_at, ctx)
+            result = admit(
+                decode_message(topic, payload, received_at, ctx),
+                arrived,
+                received_at,
+                id(m),
+            )
             rejection = result.rejection
             if rejection is not None and rejection.reason == "unknown_device":
                 self._refresh_wanted = True
@@ -511,10 +417,12 @@ class Ingester:
             if dev and dev in devices:
                 last_seen[dev] = arrived
             digest = None
-            if qos == 1 and any(e.ts_source in ARRIVAL_SOURCES for e in result.events):
+            if m.qos == 1 and any(
+                e.ts_source in ARRIVAL_SOURCES for e in result.events
+            ):
                 digest = digest_of(raw_topic, payload)
             items.append(
-                Item(topic, payload, received_at, result, mid, base + n, digest)
+                Item(topic, payload, received_at, result, m.mid, base + n, digest)
             )
         prepared = self._writer.prepare(items, devices, received=len(batch))
         self._health.add(prepared.health)

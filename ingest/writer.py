@@ -12,7 +12,6 @@ batch is kept.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 from collections.abc import Sequence
@@ -24,16 +23,14 @@ import psycopg2.extensions
 from ingest.batch import Batch, BatchResult, Health, Item, prepare
 from ingest.context import DeviceInfo
 from ingest.decoders.common import Decoded
+from ingest.redelivery import StoredArrival
+from ingest.scrub import Scrubber
 from occupancy.db import Connection, DatabaseError, connect
 from occupancy.events import BADGE_COLUMNS, EVENT_COLUMNS
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Batch", "BatchResult", "DatabaseDown", "Item", "Writer"]
-
-
-#: Rejected payloads are stored up to this many bytes (an oversized one is cut).
-MAX_STORED_PAYLOAD = 65536
 
 
 class DatabaseDown(RuntimeError):
@@ -112,8 +109,17 @@ def _values(
 class Writer:
     """Writes batches of decoded messages; reconnects on demand."""
 
-    def __init__(self, url: str, *, client_id: str, timeout_s: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str,
+        timeout_s: int = 5,
+        scrub: Scrubber | None = None,
+    ) -> None:
         self.url = url
+        #: Takes raw identifiers out of rejected rows (the ingester sets it).
+        self.scrub = scrub
         self.client_id = client_id
         self.timeout_s = timeout_s
         self._conn: Connection | None = None
@@ -177,7 +183,8 @@ class Writer:
             self.close()
             raise DatabaseDown(str(exc).strip()) from exc
         return [
-            DeviceInfo(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows
+            DeviceInfo(dev, kind, family, space, zone, topic, bool(assigned))
+            for dev, kind, family, space, zone, topic, assigned in rows
         ]
 
     def received_total(self) -> int:
@@ -194,12 +201,12 @@ class Writer:
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             raise DatabaseDown(str(exc).strip()) from exc
-        return int(row[0]) if row else 0
+        return int(row[0]) if row else 0  # one column
 
     def recall_arrivals(
         self, mids: Sequence[int], after: int = -1
-    ) -> dict[int, tuple[int, int, dt.datetime]]:
-        """The stored ``mid -> (position, digest, received_at)`` of this client,
+    ) -> dict[int, StoredArrival]:
+        """The stored ``mid -> StoredArrival`` of this client,
         from batches with positions beyond ``after``; for a packet id stored
         more than once, the latest position."""
         if not mids:
@@ -221,14 +228,17 @@ class Writer:
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             raise DatabaseDown(str(exc).strip()) from exc
-        return {int(r[0]): (int(r[1]), int(r[2]), r[3]) for r in rows}
+        return {
+            int(mid): StoredArrival(int(position), int(digest), received_at)
+            for mid, position, digest, received_at in rows
+        }
 
     # -- batches -----------------------------------------------------------
     def prepare(
         self, items: Sequence[Item], devices: dict[str, DeviceInfo], received: int
     ) -> Batch:
         """The rows of ``items`` (no database access; see :func:`prepare`)."""
-        return prepare(items, devices, received)
+        return prepare(items, devices, received, self.scrub)
 
     def write(
         self, items: Sequence[Item], devices: dict[str, DeviceInfo], received: int
@@ -251,32 +261,42 @@ class Writer:
             raise DatabaseDown(
                 str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
             ) from exc
-        except psycopg2.Error as exc:
+        except (psycopg2.Error, ValueError) as exc:
+            # psycopg2 refuses some values before sending them (ValueError: a
+            # NUL in a string); the database others (DataError, ...): either
+            # way one row is isolated and rejected, the rest stored.
             self._rollback()
-            items = batch.items
-            if len(items) == 1:
-                item = items[0]
-                logger.warning("database refused a row from %s: %s", item.topic, exc)
-                refused = Decoded.refuse(
-                    "db_refused",
-                    (exc.pgerror or str(exc)).strip()[:300],
-                    item.result.device_id,
-                )
-                again = self.prepare(
-                    [Item(item.topic, item.payload, item.received_at, refused)],
-                    devices,
-                    batch.received,
-                )
-                again.health = batch.health
-                return self._commit(again)
-            mid = len(items) // 2
-            first = self.prepare(items[:mid], devices, batch.received)
-            first.health = batch.health
-            out = self.commit(first, devices)
-            second = self.prepare(items[mid:], devices, 0)
-            second.health = {}
-            out.add(self.commit(second, devices))
-            return out
+            return self._isolate(batch, devices, exc)
+
+    def _isolate(
+        self, batch: Batch, devices: dict[str, DeviceInfo], exc: Exception
+    ) -> BatchResult:
+        """Commit ``batch`` in halves until the refused row is alone, and
+        reject that one with the reason given."""
+        items = batch.items
+        if len(items) == 1:
+            item = items[0]
+            shown = self.scrub.text(item.topic) if self.scrub else item.topic
+            logger.warning("database refused a row from %r: %s", shown, exc)
+            text = getattr(exc, "pgerror", None) or str(exc)
+            refused = Decoded.refuse(
+                "db_refused", text.strip()[:300], item.result.device_id
+            )
+            again = self.prepare(
+                [Item(item.topic, item.payload, item.received_at, refused)],
+                devices,
+                batch.received,
+            )
+            again.health = batch.health
+            return self._commit(again)
+        mid = len(items) // 2
+        first = self.prepare(items[:mid], devices, batch.received)
+        first.health = batch.health
+        out = self.commit(first, devices)
+        second = self.prepare(items[mid:], devices, 0)
+        second.health = {}
+        out.add(self.commit(second, devices))
+        return out
 
     def write_health(self, rows: Health) -> None:
         """Upsert device-health rows alone (the last ones at stop)."""
@@ -303,7 +323,12 @@ class Writer:
     @staticmethod
     def _health_sql(cur: psycopg2.extensions.cursor, rows: Health) -> bytes:
         values = _values(
-            cur, "(%s,%s,%s,%s)", [(dev, *vals) for dev, vals in sorted(rows.items())]
+            cur,
+            "(%s,%s,%s,%s)",
+            [
+                (dev, r.last_seen, r.battery_pct, r.online)
+                for dev, r in sorted(rows.items())
+            ],
         )
         return _UPSERT_HEALTH.encode().replace(b"{}", values)
 
@@ -320,7 +345,7 @@ class Writer:
                 _copy_text(cur, "ingest_stage_badges", BADGE_COLUMNS, batch.badges)
             parts: list[bytes] = []
             if batch.arrivals:
-                last = batch.arrivals[0]
+                last = batch.arrivals.last_position
                 parts.append(
                     cur.mogrify(_INSERT_ARRIVALS, (self.client_id, *batch.arrivals))
                 )
@@ -339,7 +364,7 @@ class Writer:
                             (
                                 t,
                                 topic,
-                                psycopg2.Binary(p[:MAX_STORED_PAYLOAD]),
+                                psycopg2.Binary(p),
                                 reason,
                                 detail,
                                 dev,
@@ -377,9 +402,10 @@ class Writer:
             cur.execute(b";\n".join(parts))
             row = cur.fetchone()
             assert row is not None
-            res.events_inserted = int(row[0])
+            events_inserted, badges_inserted = row
+            res.events_inserted = int(events_inserted)
             res.events_duplicate = batch.n_events - res.events_inserted
-            res.badges_inserted = int(row[1])
+            res.badges_inserted = int(badges_inserted)
             res.badges_duplicate = batch.n_badges - res.badges_inserted
         conn.commit()
         return res

@@ -250,6 +250,35 @@ class Settings:
         secret=True,
     )
 
+    # Ingest limits
+    device_rate_limit_per_s: float = _S(
+        200.0,
+        "Messages per second one device may send on average; beyond it (and the"
+        " burst) its messages are refused as rate_limited (counted, not "
+        "stored); 0: no limit.",
+    )
+    device_rate_burst: int = _S(
+        2000,
+        "Messages one device may send at once above its rate limit (token bucket).",
+    )
+    max_event_age_days: float = _S(
+        366.0,
+        "A device time older than this many days before arrival is refused as "
+        "too_old (a 1970 clock would force recomputes); 0: no horizon "
+        "(replays).",
+    )
+    unhealthy_after_failures: int = _S(
+        3,
+        "The ingester's /health answers 503 after this many failed batch "
+        "attempts in a row (database down, a batch that keeps failing).",
+    )
+    badge_payloads_stored: str = _S(
+        "pseudonymised",
+        "Rejected badge/BLE messages: 'pseudonymised' stores the payload with "
+        "every MAC-like identifier replaced by its pseudonym, 'hash' stores "
+        "only a SHA-256 of the raw bytes (and the reason).",
+    )
+
     # Derived values -----------------------------------------------------
     @property
     def values(self) -> dict[str, Any]:

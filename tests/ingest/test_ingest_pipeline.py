@@ -15,7 +15,9 @@ from ingest_helpers import SITE, make_settings, query
 
 from ingest import registry
 from ingest.batch import HealthBuffer, merge_health
+from ingest.batch import HealthRow as H
 from ingest.context import DecodeContext, DeviceInfo
+from ingest.redelivery import Msg
 from ingest.registry import decode_message
 from ingest.service import Ingester, build_context
 from ingest.writer import Item, Writer
@@ -29,30 +31,30 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 def test_health_buffer_merges_as_the_upsert_does() -> None:
     a, b = T0, T0 + dt.timedelta(seconds=1)
-    older = {"d1": [b, 80.0, True], "d2": [a, None, None]}
+    older = {"d1": H(b, 80.0, True), "d2": H(a, None, None)}
     merge_health(
-        older, {"d1": [a, None, False], "d2": [b, 50.0, None], "d3": [a, 1.0, True]}
+        older, {"d1": H(a, None, False), "d2": H(b, 50.0, None), "d3": H(a, 1.0, True)}
     )
     # d1: last_seen stays the later b; battery kept (new is null); online: newest
     assert older == {
-        "d1": [b, 80.0, False],
-        "d2": [b, 50.0, None],
-        "d3": [a, 1.0, True],
+        "d1": H(b, 80.0, False),
+        "d2": H(b, 50.0, None),
+        "d3": H(a, 1.0, True),
     }
     buf = HealthBuffer(5.0)
-    buf.add({"d1": [a, 90.0, True]})
-    assert buf.take(100.0) == {"d1": [a, 90.0, True]}  # the first is due at once
-    buf.add({"d1": [b, None, None]})
+    buf.add({"d1": H(a, 90.0, True)})
+    assert buf.take(100.0) == {"d1": H(a, 90.0, True)}  # the first is due at once
+    buf.add({"d1": H(b, None, None)})
     assert buf.take(104.9) == {}  # 4.9 s later: not yet
-    buf.add({"d2": [a, None, False]})
+    buf.add({"d2": H(a, None, False)})
     taken = buf.take(105.0)
-    assert taken == {"d1": [b, None, None], "d2": [a, None, False]}
+    assert taken == {"d1": H(b, None, None), "d2": H(a, None, False)}
     # the write of ``taken`` failed while newer rows arrived: put it back under them
-    buf.add({"d1": [a, 70.0, None]})
+    buf.add({"d1": H(a, 70.0, None)})
     buf.restore(taken)
     assert buf.take(105.1, force=True) == {
-        "d1": [b, 70.0, None],
-        "d2": [a, None, False],
+        "d1": H(b, 70.0, None),
+        "d2": H(a, None, False),
     }
     assert buf.take(200.0, force=True) == {}
 
@@ -254,7 +256,7 @@ def test_database_lost_with_a_batch_in_flight_and_the_next_prepared(
             )
     arrival0 = time.time()
     for i, (t, p) in enumerate(msgs):
-        ing._queue.put((t.encode(), p, arrival0 + i * 1e-3, i + 1, 1, 0, False))
+        ing._queue.put(Msg(t.encode(), p, arrival0 + i * 1e-3, i + 1, 1, 0, False))
     ing.stats.received = n
 
     prepared_third = threading.Event()

@@ -21,6 +21,7 @@ from ingest_helpers import (
     wait_for,
 )
 
+from ingest.redelivery import Msg
 from ingest.service import Ingester, IngestError
 from occupancy.settings import load_settings
 
@@ -320,20 +321,23 @@ def test_a_stored_arrival_is_trusted_only_within_the_window(
     conn.close()
     window = ing._recall_window  # 4 × Receive Maximum = 2400 here
     assert window == 4 * 3 * 200
-    msg = (topic.encode(), payload, 1.0e9, 7, 1, 1, True)
+    msg = Msg(topic.encode(), payload, 1.0e9, 7, 1, 1, True)
     try:
         ing._position = 1000 + window - 1  # recent: trusted
         assert ing._recall([msg]) == {0: first.timestamp()}
         ing._position = 1000 + window  # packet id may have been reused
         assert ing._recall([msg]) == {}
         ing._position = 1000
-        assert ing._recall([(*msg[:6], False)]) == {}  # not a redelivery
-        other = (topic.encode(), payload, 1.0e9, 8, 1, 1, True)
+        assert ing._recall([msg._replace(dup=False)]) == {}  # not a redelivery
+        other = Msg(topic.encode(), payload, 1.0e9, 8, 1, 1, True)
         assert ing._recall([other]) == {}  # another message under that id
-        reused = (topic.encode(), payload, 1.0e9, 9, 1, 1, True)
+        reused = Msg(topic.encode(), payload, 1.0e9, 9, 1, 1, True)
         assert ing._recall([reused]) == {}  # the latest message under id 9 differs
         # the first copy earlier in the same batch (the commit failed before)
-        again = [(*msg[:2], 5.0, 9, 1, 1, False), (*msg[:2], 6.0, 9, 1, 2, True)]
+        again = [
+            Msg(*msg[:2], 5.0, 9, 1, 1, False),
+            Msg(*msg[:2], 6.0, 9, 1, 2, True),
+        ]
         assert ing._recall(again) == {1: 5.0}
     finally:
         ing._writer.close()

@@ -1,0 +1,206 @@
+"""The MQTT side of the ingester: one client, callbacks that only enqueue.
+
+paho's network thread runs :meth:`MqttLink._enqueue` for every PUBLISH: it
+counts and queues, nothing else. The worker acknowledges a batch with
+:meth:`MqttLink.ack` once it committed, on the connection the messages came
+on (``generation``): a packet id means nothing on another connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from ingest.fastclient import FastClient
+from ingest.metrics import IngestStats
+from ingest.redelivery import Msg
+from occupancy.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SESSION_EXPIRY_S", "MqttLink"]
+
+#: Session kept by the broker while the ingester is away [s]. Mosquitto 2.0 lost
+#: sessions with a 7-day expiry across a restart here; 1 day survives it.
+SESSION_EXPIRY_S = 24 * 3600
+
+
+class MqttLink:
+    """A persistent MQTT 5 session (fixed client id, clean start off, manual
+    acknowledgements) that feeds :attr:`queue`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stats: IngestStats,
+        *,
+        receive_maximum: int,
+        queue_limit: int,
+        keepalive_s: int,
+        connect_timeout_s: float,
+        stop: threading.Event,
+    ) -> None:
+        self.settings = settings
+        self.stats = stats
+        self.receive_maximum = receive_maximum
+        self.queue: queue.SimpleQueue[Msg] = queue.SimpleQueue()
+        self.queue_limit = queue_limit
+        self.keepalive_s = keepalive_s
+        #: Set by the worker whenever it took a batch (room in the queue).
+        self.room = threading.Event()
+        self.accepting = True
+        #: Counts connections; a message remembers the one it came on.
+        self.generation = 0
+        self._stop = stop
+        self._disconnected = threading.Event()
+        self.client = self._make_client(connect_timeout_s)
+
+    def _make_client(self, connect_timeout_s: float) -> FastClient:
+        s = self.settings
+        client = FastClient(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=s.ingest_client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=True,
+        )
+        url = s.mqtt
+        if url.username:
+            client.username_pw_set(url.username, url.password)
+        if url.tls:
+            client.tls_set()
+        client.connect_timeout = connect_timeout_s
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        client.sink = self._enqueue
+        return client
+
+    @property
+    def subscriptions(self) -> list[str]:
+        group = self.settings.ingest_group
+        topics = list(self.settings.ingest_topics)
+        return [f"$share/{group}/{t}" if group else t for t in topics]
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self) -> None:
+        """Connect (retrying in the background on paho's thread)."""
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.ReceiveMaximum = self.receive_maximum
+        url = self.settings.mqtt
+        self.client.connect_async(
+            url.host,
+            url.port,
+            keepalive=self.keepalive_s,
+            clean_start=False,
+            properties=props,
+        )
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect, after the DISCONNECT (and the last acknowledgements
+        before it) went out."""
+        self._disconnected.clear()
+        if self.client.disconnect() == mqtt.MQTT_ERR_SUCCESS:
+            self._disconnected.wait(2.0)
+        self.client.loop_stop()
+
+    def ack(self, batch: Sequence[Msg]) -> None:
+        """Acknowledge the committed ``batch`` (those of this connection)."""
+        generation = self.generation
+        client = self.client
+        client.ack_many(
+            [m.mid for m in batch if m.qos == 1 and m.generation == generation]
+        )
+        for m in batch:
+            if m.qos == 2 and m.generation == generation:  # via paho's path
+                client.ack(m.mid, 2)
+
+    # -- paho callbacks (network thread) ----------------------------------------
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        try:
+            if reason.is_failure:
+                logger.error("broker refused the connection: %s", reason)
+                return
+            self.generation += 1
+            self.stats.mqtt_connected = True
+            logger.info(
+                "connected to %s (session present: %s); subscribing %s",
+                self.settings.mqtt.url(),
+                flags.session_present,
+                ", ".join(self.subscriptions),
+            )
+            client.subscribe([(t, SubscribeOptions(qos=1)) for t in self.subscriptions])
+        except Exception:  # paho callbacks must never raise
+            logger.exception("on_connect failed")
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        try:
+            failed = [r for r in reasons if r.is_failure]
+            if failed:
+                logger.error("subscription refused by the broker: %s", failed)
+            else:
+                self.stats.subscribed = True
+        except Exception:
+            logger.exception("on_subscribe failed")
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        self.stats.mqtt_connected = False
+        self.stats.subscribed = False
+        self._disconnected.set()
+        if not self._stop.is_set():
+            logger.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _enqueue(
+        self, topic: bytes, payload: bytes, mid: int, qos: int, dup: bool = False
+    ) -> None:
+        """The hot path on paho's network thread: count and queue, nothing else.
+        ``received`` is counted before the message is queued, so the worker
+        never accounts for more than was received."""
+        if not self.accepting:
+            return  # not acknowledged: the broker redelivers it next session
+        now = time.time()
+        stats = self.stats
+        stats.received += 1  # only this thread writes it
+        stats.last_message_at = now
+        if self.queue.qsize() >= self.queue_limit:
+            self._wait_for_room()
+        self.queue.put(Msg(topic, payload, now, mid, qos, self.generation, dup))
+
+    def _wait_for_room(self) -> None:
+        """Block the network thread (so it stops reading the socket and TCP
+        holds the broker back) until the worker has taken a batch."""
+        while self.queue.qsize() >= self.queue_limit and not self._stop.is_set():
+            self.room.clear()
+            if self.queue.qsize() < self.queue_limit:
+                break
+            self.room.wait(0.5)
+
+    def _on_message(
+        self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage
+    ) -> None:
+        """paho's path (a PUBLISH with MQTT 5 properties): same as the sink."""
+        try:
+            self._enqueue(
+                msg._topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.dup)
+            )
+        except Exception:  # paho callbacks must never raise
+            logger.exception("on_message failed")
