@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from occupancy.device_ids import device_id_problem
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -50,6 +52,10 @@ DEVICE_FAMILIES = (
     "openmqttgateway",
     "shelly",
     "pressac",
+    # devices (issue 12): the families added with the vendor catalogues
+    "homeassistant",
+    "espresense",
+    "azure",
 )
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -234,6 +240,16 @@ class _Reader:
         if not isinstance(v, (str, int)) or isinstance(v, bool):
             raise self.err(key, f"must be a string, got {v!r}")
         return str(v)
+
+    def device_id_(self, key: str = "id") -> str:
+        """A device id as the device family writes it (occupancy.device_ids)."""
+        v = self.raw(key)
+        if not isinstance(v, str):
+            raise self.err(key, f"must be a string, got {v!r}")
+        problem = device_id_problem(v)
+        if problem is not None:
+            raise self.err(key, f"device id {v[:80]!r} {problem}")
+        return v
 
     def id_(self, key: str = "id") -> str:
         v = self.str_(key)
@@ -448,7 +464,7 @@ def parse_building(data: Any, source: str | None = None) -> Site:
             raise r.err("zone", f"a {kind} needs the zone it covers")
         devices.append(
             Device(
-                id=r.id_(),
+                id=r.device_id_(),
                 kind=kind,
                 family=r.choice("family", DEVICE_FAMILIES, "occupancy"),
                 space_id=space,
