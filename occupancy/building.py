@@ -55,7 +55,7 @@ DEVICE_FAMILIES = (
     # devices (issue 12): the families added with the vendor catalogues
     "homeassistant",
     "espresense",
-    "azure",
+    "chirpstack",
 )
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 

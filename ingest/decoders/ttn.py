@@ -59,7 +59,7 @@ def decode(
 ) -> Decoded:
     m = _TOPIC.match(topic)
     if not m:
-        return Decoded()  # other TTS topics (join, down/*, service/data): not uplinks
+        return Decoded.nothing("not an uplink (join, downlink, service or location)")
     device = m.group(2)
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
     if isinstance(obj, Rejection):
@@ -95,6 +95,53 @@ def decode(
     brand = (
         str(versions.get("brand_id", "")).lower() if isinstance(versions, dict) else ""
     )
+    bad = _decoded(st, decoded, brand)
+    if isinstance(bad, Rejection):
+        return Decoded(rejection=bad, device_id=device)
+    return st.done(bad or "no occupancy, presence, motion or people count in it")
+
+
+_CHIRPSTACK = re.compile(
+    r"^application/([^/]+)/device/([^/]+)/(?:event/)?(up|rx|status)$"
+)
+
+
+def matches_chirpstack(topic: str) -> bool:
+    return topic.startswith("application/")
+
+
+def decode_chirpstack(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """ChirpStack v3/v4 (and gateways with its MQTT format, e.g. Milesight's
+    embedded network server): ``application/<app>/device/<dev_eui>/event/up``
+    (v3 ``.../rx``) with the codec's output in ``object``, the same field tables
+    as The Things Stack; ``event/status`` ``batteryLevel`` [%]. The device is
+    ``deviceInfo.deviceName`` (v4) / ``deviceName`` (v3), else the DevEUI."""
+    m = _CHIRPSTACK.match(topic)
+    if not m:
+        return Decoded.nothing("not an uplink (join, ack, txack, log)")
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj, device_id=m.group(2))
+    if not isinstance(obj, dict):
+        return Decoded.refuse("bad_json", "event is not a JSON object", m.group(2))
+    info = obj.get("deviceInfo") if isinstance(obj.get("deviceInfo"), dict) else obj
+    name = info.get("deviceName") if isinstance(info, dict) else None
+    device = name if isinstance(name, str) and name else m.group(2)
+    f_cnt = obj.get("fCnt", -1)
+    seq = f_cnt if isinstance(f_cnt, int) and not isinstance(f_cnt, bool) else -1
+    st = stamp(device, obj.get("time"), received_at, ctx, "chirpstack", seq)
+    if isinstance(st, Decoded):
+        return st
+    if m.group(3) == "status":
+        st.add_battery(obj.get("batteryLevel"))
+        return st.done("status event without battery level")
+    decoded = obj.get("object")
+    if not isinstance(decoded, dict):
+        return Decoded.refuse("no_decoded_payload", "configure a codec", device)
+    profile = str(info.get("deviceProfileName", "")).lower() if info else ""
+    brand = next((b for b in ("elsys", *F.VOLT_BATTERY_BRANDS) if b in profile), "")
     bad = _decoded(st, decoded, brand)
     if isinstance(bad, Rejection):
         return Decoded(rejection=bad, device_id=device)
