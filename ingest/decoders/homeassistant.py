@@ -86,7 +86,7 @@ def decode(
 ) -> Decoded:
     m = _CONFIG.match(topic)
     if not m:
-        return Decoded.nothing("Home Assistant status or command topic")
+        return _statestream(topic, payload, received_at, ctx)
     if not payload.strip():
         return Decoded.nothing("entity removed (empty discovery config)")
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
@@ -113,6 +113,28 @@ def decode(
     if not found:
         return Decoded.nothing("discovery of an entity that is not occupancy-like")
     return Decoded(discovered=tuple(found), note="discovery config: device announced")
+
+
+_STATESTREAM = re.compile(r"^homeassistant/binary_sensor/([^/]+)/state$")
+_OCCUPANCY_NAME = re.compile(r"motion|occupan|presence|pir|radar|mmwave")
+
+
+def _statestream(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """MQTT Statestream (``homeassistant/binary_sensor/<entity>/state``,
+    ``on``/``off``) of an entity whose id names motion/occupancy/presence."""
+    m = _STATESTREAM.match(topic)
+    if not m or not _OCCUPANCY_NAME.search(m.group(1)):
+        return Decoded.nothing("Home Assistant status, attribute or other entity")
+    st = stamp(m.group(1), None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    text = parse_text(payload, ctx.max_payload_bytes)
+    if isinstance(text, Rejection):
+        return Decoded(rejection=text, device_id=m.group(1))
+    bad = st.add_bool(Kind.PRESENCE, text.strip(), "state")
+    return Decoded(rejection=bad, device_id=m.group(1)) if bad else st.done()
 
 
 def _expand(obj: dict[str, Any]) -> dict[str, Any]:

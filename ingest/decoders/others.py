@@ -18,7 +18,10 @@ from occupancy.events import Kind, Rejection
 
 logger = logging.getLogger(__name__)
 
-_SHELLY1 = re.compile(r"^shellies/([^/]+)/(status|sensor/motion)$")
+_SHELLY1 = re.compile(r"^shellies/([^/]+)/status$")
+_SHELLY1_TEXT = re.compile(
+    r"^shellies/([^/]+)/(sensor/motion|sensor/battery|online|input/\d|input_event/\d)$"
+)
 _SHELLY2 = re.compile(r"^(.+)/events/rpc$")
 _SHELLY2_STATUS = re.compile(r"^(.+)/status/([a-z0-9_]+:\d+)$")
 _SHELLY2_ONLINE = re.compile(r"^(.+)/online$")
@@ -30,6 +33,37 @@ _PUSH_EVENTS = frozenset(
 )
 #: Pressac / gateway-envelope presence keys (first present wins).
 _PRESSAC_KEYS = ("motionDetected", "occupancy", "occupied", "presence", "deskOccupied")
+
+
+def _shelly1_text(
+    device: str,
+    leaf: str,
+    topic: str,
+    payload: bytes,
+    received_at: dt.datetime,
+    ctx: DecodeContext,
+) -> Decoded:
+    """Gen1 plain topics: ``sensor/motion`` and ``input/N`` (presence),
+    ``input_event/N`` (a press: motion), ``sensor/battery`` [%], ``online``."""
+    text = parse_text(payload, ctx.max_payload_bytes)
+    if isinstance(text, Rejection):
+        return Decoded(rejection=text, device_id=device)
+    st = stamp(device, None, received_at, ctx, "shelly")
+    if isinstance(st, Decoded):
+        return st
+    value = text.strip()
+    if leaf.startswith("input_event/"):
+        st.add(Kind.MOTION, 1.0)
+        return st.done()
+    if leaf == "sensor/battery":
+        st.add_battery(value)
+        return st.done("battery not a percentage")
+    kind = Kind.AVAILABILITY if leaf == "online" else Kind.PRESENCE
+    bad = st.add_bool(kind, value, leaf)
+    if bad:
+        return Decoded(rejection=bad, device_id=device)
+    found = (Discovered(device, "shelly", topic),) if leaf == "online" else ()
+    return Decoded(events=tuple(st.events), device_id=device, discovered=found)
 
 
 def matches_shelly(topic: str) -> bool:
@@ -47,18 +81,16 @@ def decode_shelly(
     """Gen1 Motion ``status`` (``motion``, ``timestamp`` epoch s, ``bat`` %),
     ``sensor/motion`` (``true``/``false``); Gen2 ``NotifyStatus`` with
     ``params.ts`` (epoch s, float) and ``input:N.state``."""
+    m0 = _SHELLY1_TEXT.match(topic)
+    if m0:
+        return _shelly1_text(m0.group(1), m0.group(2), topic, payload, received_at, ctx)
+    if topic.startswith("shellies/") and not _SHELLY1.match(topic):
+        return Decoded.nothing(
+            "Shelly Gen1 topic without occupancy (announce, relay...)"
+        )
     m1 = _SHELLY1.match(topic)
     if m1:
         device = m1.group(1)
-        if m1.group(2) == "sensor/motion":
-            text = parse_text(payload, ctx.max_payload_bytes)
-            if isinstance(text, Rejection):
-                return Decoded(rejection=text, device_id=device)
-            st = stamp(device, None, received_at, ctx, "shelly")
-            if isinstance(st, Decoded):
-                return st
-            bad = st.add_bool(Kind.PRESENCE, text.strip(), "motion")
-            return Decoded(rejection=bad, device_id=device) if bad else st.done()
         obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
         if isinstance(obj, Rejection):
             return Decoded(rejection=obj, device_id=device)

@@ -50,13 +50,20 @@ FAMILY = "ttn"
 _TOPIC = re.compile(r"^v3/([^/]+)/devices/([^/]+)/up$")
 
 
+#: The Things Network v2 (legacy): ``<app_id>/devices/<dev_id>/up``.
+_V2 = re.compile(r"^([^/]+)/devices/([^/]+)/up$")
+
+
 def matches(topic: str) -> bool:
-    return topic.startswith("v3/")
+    return topic.startswith("v3/") or bool(_V2.match(topic))
 
 
 def decode(
     topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
+    v2 = _V2.match(topic)
+    if v2 and not topic.startswith("v3/"):
+        return _decode_v2(v2.group(2), payload, received_at, ctx)
     m = _TOPIC.match(topic)
     if not m:
         return Decoded.nothing("not an uplink (join, downlink, service or location)")
@@ -96,6 +103,34 @@ def decode(
         str(versions.get("brand_id", "")).lower() if isinstance(versions, dict) else ""
     )
     bad = _decoded(st, decoded, brand)
+    if isinstance(bad, Rejection):
+        return Decoded(rejection=bad, device_id=device)
+    return st.done(bad or "no occupancy, presence, motion or people count in it")
+
+
+def _decode_v2(
+    device: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """TTN v2: ``payload_fields`` (the formatter's output), ``counter``,
+    ``metadata.time``."""
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj, device_id=device)
+    if not isinstance(obj, dict):
+        return Decoded.refuse("bad_json", "uplink is not a JSON object", device)
+    fields = obj.get("payload_fields")
+    if not isinstance(fields, dict):
+        return Decoded.refuse(
+            "no_decoded_payload", "configure a payload format (payload_fields)", device
+        )
+    counter = obj.get("counter", -1)
+    seq = counter if isinstance(counter, int) and not isinstance(counter, bool) else -1
+    meta = obj.get("metadata")
+    ts_value = meta.get("time") if isinstance(meta, dict) else None
+    st = stamp(device, ts_value, received_at, ctx, FAMILY, seq)
+    if isinstance(st, Decoded):
+        return st
+    bad = _decoded(st, fields, "")
     if isinstance(bad, Rejection):
         return Decoded(rejection=bad, device_id=device)
     return st.done(bad or "no occupancy, presence, motion or people count in it")

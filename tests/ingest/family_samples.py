@@ -291,4 +291,48 @@ SAMPLES: list[tuple[str, bytes, Any]] = [
         _j({"deviceInfo": {"deviceName": "Desk 5-031"}}),
         set(),
     ),
+    (
+        "offices/devices/ers-desk-1/up",
+        _j(
+            {
+                "app_id": "offices",
+                "dev_id": "ers-desk-1",
+                "counter": 5,
+                "payload_fields": {"occupancy": 2},
+                "metadata": {"time": "2026-03-02T08:59:58Z"},
+            }
+        ),
+        {(P, 1.0)},
+    ),
+    # ESPHome with a topic prefix containing "/", and non-occupancy entities
+    ("office/esp 12/binary_sensor/mmwave_presence/state", b"OFF", {(P, 0.0)}),
+    ("office/esp 12/status", b"offline", {(A, 0.0)}),
+    ("office/esp 12/switch/relay/state", b"ON", set()),
+    ("office/esp 12/sensor/moving_distance/state", b"120", set()),
+    # Home Assistant MQTT Statestream
+    ("homeassistant/binary_sensor/office_motion/state", b"on", {(P, 1.0)}),
+    ("homeassistant/sensor/office_temperature/state", b"21.5", set()),
+    # OpenMQTTGateway-decoded BLE motion sensor (a device, not a person)
+    (
+        "home/OMG_lobby/BTtoMQTT/582D34123456",
+        _j(
+            {
+                "id": "58:2D:34:12:34:56",
+                "model_id": "CGPR1",
+                "pres": True,
+                "lux": 120,
+                "batt": 78,
+            }
+        ),
+        {(P, 1.0), (B, 78.0)},
+    ),
+    # Shelly Gen1 plain topics
+    ("shellies/shellymotion2-8CF681/sensor/motion", b"true", {(P, 1.0)}),
+    (
+        "shellies/shellyi3-AABBCC/input_event/0",
+        _j({"event": "S", "event_cnt": 4}),
+        {(M, 1.0)},
+    ),
+    ("shellies/shellymotion2-8CF681/online", b"false", {(A, 0.0)}),
+    ("shellies/announce", _j({"id": "shellymotion2-8CF681"}), set()),
 ]
