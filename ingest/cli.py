@@ -137,8 +137,10 @@ def decode_cmd(
 ) -> None:
     """Decode one payload read from stdin as the ingester would, for TOPIC.
 
-    Prints the normalized events as JSON lines (exit 0; none when the message
-    carries nothing to store), or the rejection reason on stderr (exit 1).
+    Prints the normalized events as JSON lines, each with a "meaning" in words
+    (kind, value, device, and its space with --building), exit 0; when the
+    message carries nothing to store, says why on stderr (exit 0); a refused
+    message prints the reason on stderr (exit 1).
 
     \b
     Examples:
@@ -175,14 +177,25 @@ def decode_cmd(
     payload = sys.stdin.buffer.read()
     if payload.endswith(b"\n"):  # the newline that echo adds
         payload = payload[:-1]
+    from ingest.meaning import describe
+
     result = decode_message(topic, payload, now, ctx)
     if result.rejection is not None:
-        click.echo(f"rejected: {result.rejection}", err=True)
+        who = f" (device {result.device_id!r})" if result.device_id else ""
+        click.echo(f"rejected: {result.rejection}{who}", err=True)
         sys.exit(1)
     for event in result.events:
-        click.echo(json.dumps(event.as_json()))
+        click.echo(
+            json.dumps(
+                {**event.as_json(), "meaning": describe(event, ctx)},
+                ensure_ascii=False,
+            )
+        )
     for d in result.discovered:
-        click.echo(f"discovered device {d.device_id} ({d.family})", err=True)
+        kinds = f", reports {', '.join(d.kinds)}" if d.kinds else ""
+        click.echo(f"discovered device {d.device_id!r} ({d.family}{kinds})", err=True)
+    if not result.events:
+        click.echo(f"nothing to store: {result.note or 'no events'}", err=True)
 
 
 @click.group("badges")

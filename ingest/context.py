@@ -38,6 +38,8 @@ class Discovered:
     device_id: str
     family: str
     topic: str
+    #: What the device reports, when the announcement says (event kinds).
+    kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

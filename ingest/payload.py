@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from typing import Any
 
+from occupancy.device_ids import device_id_problem
 from occupancy.events import Rejection
 
 logger = logging.getLogger(__name__)
@@ -17,7 +17,6 @@ __all__ = ["as_bool", "as_number", "parse_json", "parse_text"]
 
 #: Integers with more digits than this are refused (no device sends them).
 MAX_INT_DIGITS = 24
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 
 class _Refused(ValueError):
@@ -147,5 +146,6 @@ def as_number(value: object) -> float | None:
 
 
 def valid_device_id(device_id: str) -> bool:
-    """Letters, digits, ``_ . : -``, at most 64 characters (docs/mqtt-format.md)."""
-    return bool(_DEVICE_ID.match(device_id))
+    """Usable as a device id: not empty, no NUL, not too long (see
+    ``occupancy.device_ids``; spaces, ``/``, Unicode are fine)."""
+    return device_id_problem(device_id) is None

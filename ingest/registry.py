@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ingest.context import DecodeContext
 from ingest.decoders import (
     esphome,
+    espresense,
     homeassistant,
     openmqttgateway,
     others,
@@ -52,9 +53,17 @@ def _m(fn: Callable[[str], bool]) -> Callable[[str, DecodeContext], bool]:
 #: In matching order: specific prefixes first, ESPHome's generic shapes last.
 FAMILIES: tuple[Family, ...] = (
     Family("occupancy", own.matches_own, own.decode_own),
+    # state topics learnt from Home Assistant discovery (exact topics)
+    Family(
+        "homeassistant-state",
+        _m(homeassistant.matches_state),
+        homeassistant.decode_state,
+    ),
     Family("zigbee2mqtt", _m(zigbee2mqtt.matches), zigbee2mqtt.decode),
     Family("homeassistant", _m(homeassistant.matches), homeassistant.decode),
     Family("ttn", _m(ttn.matches), ttn.decode),
+    Family("chirpstack", _m(ttn.matches_chirpstack), ttn.decode_chirpstack),
+    Family("espresense", _m(espresense.matches), espresense.decode),
     Family("openmqttgateway", _m(openmqttgateway.matches), openmqttgateway.decode),
     Family("tasmota", _m(tasmota.matches), tasmota.decode),
     Family("shelly", _m(others.matches_shelly), others.decode_shelly),
@@ -79,6 +88,8 @@ def family_for(topic: str, ctx: DecodeContext) -> Family | None:
     override = ctx.topic_overrides.get(topic)
     if override is not None and override.family in _BY_NAME:
         return _BY_NAME[override.family]
+    if homeassistant.ENTITIES.get(topic):
+        return _BY_NAME["homeassistant-state"]
     families = FAMILIES
     if _CACHED_FROM[0] is not families:
         _FAMILIES.clear()

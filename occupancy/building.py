@@ -54,6 +54,10 @@ DEVICE_FAMILIES = (
     "openmqttgateway",
     "shelly",
     "pressac",
+    # devices (issue 12): the families added with the vendor catalogues
+    "homeassistant",
+    "espresense",
+    "chirpstack",
 )
 #: A polygon in floor coordinates [m]: (x, y) corners, x right, y down.
 PolygonT = tuple[tuple[float, float], ...]

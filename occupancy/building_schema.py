@@ -9,6 +9,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -17,6 +18,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import ErrorDetails
+
+from occupancy.device_ids import device_id_problem
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,10 @@ DeviceFamily = Literal[
     "openmqttgateway",
     "shelly",
     "pressac",
+    # devices (issue 12): the families added with the vendor catalogues
+    "homeassistant",
+    "espresense",
+    "chirpstack",
 ]
 
 
@@ -61,6 +68,20 @@ Id = Annotated[
     str,
     BeforeValidator(_int_as_str),
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"),
+]
+
+
+def _usable_device_id(v: str) -> str:
+    """A device id as its family writes it (occupancy.device_ids): refused
+    only when empty, with NUL or over the length limit."""
+    problem = device_id_problem(v)
+    if problem is not None:
+        raise ValueError(f"device id {v[:80]!r} {problem}")
+    return v
+
+
+DeviceId = Annotated[
+    str, BeforeValidator(_int_as_str), AfterValidator(_usable_device_id)
 ]
 Coord = Annotated[float, Field(ge=0)]
 Length = Annotated[float, Field(gt=0)]
@@ -140,7 +161,7 @@ class DepartmentIn(_In):
 
 
 class DeviceIn(_In):
-    id: Id
+    id: DeviceId
     kind: DeviceKind
     family: DeviceFamily = "occupancy"
     space: Text | None = None
@@ -208,4 +229,6 @@ def error_message(err: ErrorDetails) -> str:
         return f"must be a list, got {type(got).__name__}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"must be a mapping, got {type(got).__name__}"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
     return str(err["msg"])

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.context import DecodeContext, Discovered
-from ingest.payload import as_bool, as_number, valid_device_id
+from ingest.payload import as_bool, as_number
 from ingest.timestamps import resolve_ts
+from occupancy.device_ids import device_id_problem
 from occupancy.events import Event, Kind, Rejection, TsSource
 from occupancy.pseudonym import pseudonymise
 
@@ -28,6 +29,14 @@ class Decoded:
     rejection: Rejection | None = None
     discovered: tuple[Discovered, ...] = ()
     device_id: str | None = None
+    #: Why a message without events carries nothing to store (for people:
+    #: ``occupancy decode``), e.g. "bridge log message".
+    note: str = ""
+
+    @staticmethod
+    def nothing(note: str, device_id: str | None = None) -> Decoded:
+        """A message understood that carries nothing to store, and why."""
+        return Decoded(device_id=device_id, note=note)
 
     @staticmethod
     def refuse(reason: str, detail: str = "", device_id: str | None = None) -> Decoded:
@@ -76,8 +85,13 @@ class Stamp:
         if pct is not None and 0 <= pct <= 100:
             self.add(Kind.BATTERY, pct)
 
-    def done(self) -> Decoded:
-        return Decoded(events=tuple(self.events), device_id=self.device_id)
+    def done(self, note: str = "") -> Decoded:
+        """The events so far; ``note`` says why there are none, if none."""
+        return Decoded(
+            events=tuple(self.events),
+            device_id=self.device_id,
+            note="" if self.events else note or "no occupancy data in this message",
+        )
 
 
 def stamp(
@@ -91,10 +105,10 @@ def stamp(
     """A :class:`Stamp`, or a refusal when device id or timestamp is bad."""
     if ctx.device_override is not None:
         device_id = ctx.device_override
-    if not valid_device_id(device_id):
+    problem = device_id_problem(device_id)
+    if problem is not None:
         return Decoded.refuse(
-            "bad_device_id",
-            f"device id {device_id[:80]!r}: letters, digits, _ . : - (max 64)",
+            "bad_device_id", f"device id {device_id[:80]!r} {problem}"
         )
     resolved = resolve_ts(ts_value, received_at, ctx.tz, ctx.max_clock_skew_s)
     if isinstance(resolved, Rejection):

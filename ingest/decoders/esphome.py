@@ -23,15 +23,24 @@ from occupancy.events import Kind, Rejection
 logger = logging.getLogger(__name__)
 
 FAMILY = "esphome"
-_STATE = re.compile(r"^([^/]+)/(binary_sensor|sensor)/([^/]+)/state$")
-_STATUS = re.compile(r"^([^/]+)/status$")
-_PRESENCE = re.compile(r"presence|occupan|motion|pir|target|occupied|radar")
+#: ``<node>`` is the ESPHome ``topic_prefix``: the node name, or any prefix
+#: with ``/`` (``office/esp 12``).
+_STATE = re.compile(r"^(.+)/(binary_sensor|sensor)/([^/]+)/state$")
+_OTHER = re.compile(
+    r"^(.+)/(text_sensor|switch|light|button|number|select|fan|cover|climate|"
+    r"binary_sensor|sensor)/([^/]+)/(state|command|debug)$"
+)
+_STATUS = re.compile(r"^(.+)/status$")
+_PRESENCE = re.compile(
+    r"presence|occupan|motion|pir|target|occupied|radar|mmwave|person|human"
+)
 _COUNT = re.compile(r"people|count|persons")
 
 
 def matches(topic: str) -> bool:
     return bool(
         _STATE.match(topic)
+        or _OTHER.match(topic)
         or _STATUS.match(topic)
         or topic.startswith("esphome/discover/")
     )
@@ -62,14 +71,15 @@ def decode(
             ("online", "offline"),
         )
     m = _STATE.match(topic)
-    assert m is not None  # matches() chose this decoder
+    if m is None:
+        return Decoded.nothing("an ESPHome entity that is not occupancy (or a command)")
     node, component, obj_id = m.groups()
     if component == "binary_sensor":
         if "status" in obj_id:
             return _one(node, Kind.AVAILABILITY, value, received_at, ctx, ("ON", "OFF"))
         if _PRESENCE.search(obj_id):
             return _one(node, Kind.PRESENCE, value, received_at, ctx, ("ON", "OFF"))
-        return Decoded(device_id=node)
+        return Decoded.nothing(f"binary sensor {obj_id!r} is not occupancy", node)
     kind = (
         Kind.BATTERY
         if "battery" in obj_id
@@ -78,7 +88,7 @@ def decode(
         else None
     )
     if kind is None:
-        return Decoded(device_id=node)
+        return Decoded.nothing(f"sensor {obj_id!r} is not a count or battery", node)
     try:
         number = float(value)
     except ValueError:
@@ -86,7 +96,7 @@ def decode(
             "bad_value", f"sensor state {value[:30]!r} is not a number", node
         )
     if math.isnan(number):
-        return Decoded(device_id=node)  # "no valid value": nothing, never 0
+        return Decoded.nothing("nan: no valid value (never 0)", node)
     if not math.isfinite(number) or number < 0:
         return Decoded.refuse("bad_value", f"sensor state {value[:30]!r}", node)
     st = stamp(node, None, received_at, ctx, FAMILY)

@@ -28,6 +28,30 @@ _LWT = re.compile(r"^home/([^/]+)/LWT$")
 _PIR = re.compile(r"^home/([^/]+)/HCSR501toMQTT$")
 
 
+#: Keys of BLE motion/presence *sensors* decoded by the gateway (Xiaomi
+#: RTCGQ02LM ``motion``, Qingping CGPR1 ``pres``...): a fixed device, not a
+#: person, so its id (MAC) is the device id, not a badge.
+_BLE_SENSOR_KEYS = ("motion", "pres", "presence", "occupancy")
+
+
+def _ble_sensor(
+    sensor_id: str,
+    obj: dict[str, object],
+    key: str,
+    received_at: dt.datetime,
+    ctx: DecodeContext,
+) -> Decoded:
+    st = stamp(sensor_id, None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    bad = st.add_bool(Kind.PRESENCE, obj[key], key)
+    if bad:
+        return Decoded(rejection=bad, device_id=sensor_id)
+    if "batt" in obj:
+        st.add_battery(obj["batt"])
+    return st.done()
+
+
 def matches(topic: str) -> bool:
     return topic.startswith("home/")
 
@@ -68,6 +92,9 @@ def decode(
     if topic.endswith("/HCSR501toMQTT"):
         bad = st.add_bool(Kind.PRESENCE, obj.get("presence"), "presence")
         return Decoded(rejection=bad, device_id=gw) if bad else st.done()
+    sensor = next((k for k in _BLE_SENSOR_KEYS if k in obj), None)
+    if sensor is not None and isinstance(obj.get("id"), str):
+        return _ble_sensor(obj["id"], obj, sensor, received_at, ctx)
     uuid = obj.get("uuid")
     if isinstance(uuid, str) and uuid:
         raw = f"{uuid}/{obj.get('major', 0)}/{obj.get('minor', 0)}"

@@ -1,5 +1,7 @@
-"""Smaller families seen in offices: Shelly (Gen1 ``shellies/<id>/...``, Gen2
-``<id>/events/rpc``), Pressac via Azure IoT Hub (``devices/<gw>/messages/events/``),
+"""Smaller families seen in offices: Shelly (Gen1 ``shellies/<id>/...``, Gen2+
+``<prefix>/events/rpc``, ``<prefix>/status/<component:id>``, ``<prefix>/online``),
+Pressac via Azure IoT Hub (``devices/<gw>/messages/events/``, plain or in a
+``d2cMessage`` envelope),
 and Sparkplug B (``spBv1.0/...``: binary protobuf, refused; host STATE ignored).
 """
 
@@ -9,20 +11,68 @@ import datetime as dt
 import logging
 import re
 
-from ingest.context import DecodeContext
+from ingest.context import DecodeContext, Discovered
 from ingest.decoders.common import Decoded, stamp
 from ingest.payload import parse_json, parse_text
 from occupancy.events import Kind, Rejection
 
 logger = logging.getLogger(__name__)
 
-_SHELLY1 = re.compile(r"^shellies/([^/]+)/(status|sensor/motion)$")
-_SHELLY2 = re.compile(r"^([^/]+)/events/rpc$")
-_PRESSAC = re.compile(r"^devices/([^/]+)/messages/events/?$")
+_SHELLY1 = re.compile(r"^shellies/([^/]+)/status$")
+_SHELLY1_TEXT = re.compile(
+    r"^shellies/([^/]+)/(sensor/motion|sensor/battery|online|input/\d|input_event/\d)$"
+)
+_SHELLY2 = re.compile(r"^(.+)/events/rpc$")
+_SHELLY2_STATUS = re.compile(r"^(.+)/status/([a-z0-9_]+:\d+)$")
+_SHELLY2_ONLINE = re.compile(r"^(.+)/online$")
+#: Azure IoT Hub device-to-cloud topic; a property bag may follow the slash.
+_PRESSAC = re.compile(r"^devices/([^/]+)/messages/events(?:/.*)?$")
+#: Gen2+ input events that are a press (a person at the button): motion.
+_PUSH_EVENTS = frozenset(
+    {"single_push", "double_push", "triple_push", "long_push", "btn_down"}
+)
+#: Pressac / gateway-envelope presence keys (first present wins).
+_PRESSAC_KEYS = ("motionDetected", "occupancy", "occupied", "presence", "deskOccupied")
+
+
+def _shelly1_text(
+    device: str,
+    leaf: str,
+    topic: str,
+    payload: bytes,
+    received_at: dt.datetime,
+    ctx: DecodeContext,
+) -> Decoded:
+    """Gen1 plain topics: ``sensor/motion`` and ``input/N`` (presence),
+    ``input_event/N`` (a press: motion), ``sensor/battery`` [%], ``online``."""
+    text = parse_text(payload, ctx.max_payload_bytes)
+    if isinstance(text, Rejection):
+        return Decoded(rejection=text, device_id=device)
+    st = stamp(device, None, received_at, ctx, "shelly")
+    if isinstance(st, Decoded):
+        return st
+    value = text.strip()
+    if leaf.startswith("input_event/"):
+        st.add(Kind.MOTION, 1.0)
+        return st.done()
+    if leaf == "sensor/battery":
+        st.add_battery(value)
+        return st.done("battery not a percentage")
+    kind = Kind.AVAILABILITY if leaf == "online" else Kind.PRESENCE
+    bad = st.add_bool(kind, value, leaf)
+    if bad:
+        return Decoded(rejection=bad, device_id=device)
+    found = (Discovered(device, "shelly", topic),) if leaf == "online" else ()
+    return Decoded(events=tuple(st.events), device_id=device, discovered=found)
 
 
 def matches_shelly(topic: str) -> bool:
-    return topic.startswith("shellies/") or bool(_SHELLY2.match(topic))
+    return (
+        topic.startswith("shellies/")
+        or bool(_SHELLY2.match(topic))
+        or bool(_SHELLY2_STATUS.match(topic))
+        or bool(_SHELLY2_ONLINE.match(topic))
+    )
 
 
 def decode_shelly(
@@ -31,18 +81,16 @@ def decode_shelly(
     """Gen1 Motion ``status`` (``motion``, ``timestamp`` epoch s, ``bat`` %),
     ``sensor/motion`` (``true``/``false``); Gen2 ``NotifyStatus`` with
     ``params.ts`` (epoch s, float) and ``input:N.state``."""
+    m0 = _SHELLY1_TEXT.match(topic)
+    if m0:
+        return _shelly1_text(m0.group(1), m0.group(2), topic, payload, received_at, ctx)
+    if topic.startswith("shellies/") and not _SHELLY1.match(topic):
+        return Decoded.nothing(
+            "Shelly Gen1 topic without occupancy (announce, relay...)"
+        )
     m1 = _SHELLY1.match(topic)
     if m1:
         device = m1.group(1)
-        if m1.group(2) == "sensor/motion":
-            text = parse_text(payload, ctx.max_payload_bytes)
-            if isinstance(text, Rejection):
-                return Decoded(rejection=text, device_id=device)
-            st = stamp(device, None, received_at, ctx, "shelly")
-            if isinstance(st, Decoded):
-                return st
-            bad = st.add_bool(Kind.PRESENCE, text.strip(), "motion")
-            return Decoded(rejection=bad, device_id=device) if bad else st.done()
         obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
         if isinstance(obj, Rejection):
             return Decoded(rejection=obj, device_id=device)
@@ -58,16 +106,46 @@ def decode_shelly(
         if "bat" in obj:
             st.add_battery(obj["bat"])
         return st.done()
+    return _shelly2(topic, payload, received_at, ctx)
+
+
+def _shelly2(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """Gen2/3/4: ``<prefix>/online`` (``true``/``false``, the LWT),
+    ``<prefix>/status/<component:id>`` (generic status updates), and
+    ``<prefix>/events/rpc`` ``NotifyStatus`` (``input:N.state``: a PIR on an
+    input, presence) and ``NotifyEvent`` (``single_push``...: a press, motion)."""
+    m = _SHELLY2_ONLINE.match(topic)
+    if m:
+        device = m.group(1)
+        text = parse_text(payload, ctx.max_payload_bytes)
+        if isinstance(text, Rejection):
+            return Decoded(rejection=text, device_id=device)
+        st = stamp(device, None, received_at, ctx, "shelly")
+        if isinstance(st, Decoded):
+            return st
+        bad = st.add_bool(Kind.AVAILABILITY, text.strip(), "online")
+        if bad:
+            return Decoded(rejection=bad, device_id=device)
+        return Decoded(
+            events=tuple(st.events),
+            device_id=device,
+            discovered=(Discovered(device, "shelly", topic),),
+        )
+    m = _SHELLY2_STATUS.match(topic)
     m2 = _SHELLY2.match(topic)
-    if not m2:
-        return Decoded()
-    device = m2.group(1)
+    device = (m or m2).group(1)  # type: ignore[union-attr]
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
     if isinstance(obj, Rejection):
         return Decoded(rejection=obj, device_id=device)
-    if not isinstance(obj, dict) or not isinstance(obj.get("params"), dict):
-        return Decoded(device_id=device)
-    if obj.get("src") not in (None, device):
+    if not isinstance(obj, dict):
+        return Decoded.refuse("bad_json", "payload is not a JSON object", device)
+    if m:
+        obj = {"method": "NotifyStatus", "params": {m.group(2): obj}}
+    if not isinstance(obj.get("params"), dict):
+        return Decoded.nothing("RPC frame without params", device)
+    if obj.get("src") not in (None, device) and "/" not in device:
         return Decoded.refuse(
             "device_mismatch",
             f"src {str(obj.get('src'))[:64]!r} != topic {device!r}",
@@ -79,11 +157,13 @@ def decode_shelly(
         return st
     for key in sorted(k for k in params if k.startswith("input:")):
         comp = params[key]
-        if isinstance(comp, dict) and "state" in comp:
-            bad = st.add_bool(Kind.PRESENCE, comp["state"], f"{key}.state")
-            if bad:
-                return Decoded(rejection=bad, device_id=device)
-    return st.done()
+        if isinstance(comp, dict) and isinstance(comp.get("state"), bool):
+            st.add(Kind.PRESENCE, float(comp["state"]))
+    events = params.get("events")
+    if obj.get("method") == "NotifyEvent" and isinstance(events, list):
+        if any(isinstance(e, dict) and e.get("event") in _PUSH_EVENTS for e in events):
+            st.add(Kind.MOTION, 1.0)
+    return st.done("no input state or button press in it")
 
 
 def matches_pressac(topic: str) -> bool:
@@ -93,25 +173,48 @@ def matches_pressac(topic: str) -> bool:
 def decode_pressac(
     topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
-    """Pressac sensors behind a Smart Gateway: the device is the sensor
-    (``deviceId``/``deviceid``), ``motionDetected`` (bool or string) is presence,
-    ``timestamp`` is local ``YYYY-MM-DD HH:MM:SS``."""
+    """Pressac sensors behind a Smart Gateway on Azure IoT Hub, as published
+    or forwarded by Node-RED: the message itself or wrapped in ``d2cMessage``
+    (an object or a JSON string). The device is the sensor
+    (``deviceId``/``deviceid``), ``motionDetected`` (bool or string) is
+    presence, ``timestamp`` is local ``YYYY-MM-DD HH:MM:SS``."""
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj)
+    obj = _unwrap_envelope(obj, ctx)
     if isinstance(obj, Rejection):
         return Decoded(rejection=obj)
     if not isinstance(obj, dict):
         return Decoded.refuse("bad_json", "payload is not a JSON object")
-    device = obj.get("deviceId", obj.get("deviceid"))
+    device = obj.get("deviceId", obj.get("deviceid", obj.get("DeviceId")))
     if not isinstance(device, str):
         return Decoded.refuse("missing_field", "Pressac message without deviceId")
     st = stamp(device, obj.get("timestamp"), received_at, ctx, "pressac")
     if isinstance(st, Decoded):
         return st
-    if "motionDetected" in obj:
-        bad = st.add_bool(Kind.PRESENCE, obj["motionDetected"], "motionDetected")
-        if bad:
-            return Decoded(rejection=bad, device_id=device)
-    return st.done()
+    for key in _PRESSAC_KEYS:
+        if key in obj:
+            bad = st.add_bool(Kind.PRESENCE, obj[key], key)
+            if bad:
+                return Decoded(rejection=bad, device_id=device)
+            break
+    return st.done(f"a {obj.get('deviceType', 'sensor')} message without occupancy")
+
+
+def _unwrap_envelope(obj: object, ctx: DecodeContext) -> object:
+    """The message inside ``d2cMessage`` / ``body`` (Azure IoT Hub, Node-RED)."""
+    for _ in range(2):
+        if not isinstance(obj, dict):
+            return obj
+        inner = obj.get("d2cMessage", obj.get("body"))
+        if inner is None:
+            return obj
+        if isinstance(inner, str):
+            inner = parse_json(inner.encode(), ctx.max_payload_bytes, ctx.max_depth)
+            if isinstance(inner, Rejection):
+                return inner
+        obj = inner
+    return obj
 
 
 def matches_sparkplug(topic: str) -> bool:

@@ -24,8 +24,12 @@ from occupancy.events import Kind, Rejection
 logger = logging.getLogger(__name__)
 
 FAMILY = "tasmota"
-_TOPIC = re.compile(r"^(tele|stat)/([^/]+)/([^/]+)$")
-_SWITCH = re.compile(r"^Switch\d$")
+_TOPIC = re.compile(r"^(tele|stat|cmnd)/([^/]+)/([^/]+)$")
+_SWITCH = re.compile(r"^Switch\d{1,2}$")
+_BUTTON = re.compile(r"^Button\d{1,2}$")
+#: Detached switch actions (SetOption114 1): ON/OFF is the input's state,
+#: the others (SwitchMode toggles, holds) a change: a trigger.
+_SWITCH_STATES = {"ON": 1.0, "OFF": 0.0}
 _RULE_NAME = re.compile(r"pir|motion|presence|occupan|switch\d", re.IGNORECASE)
 
 
@@ -39,6 +43,8 @@ def decode(
     m = _TOPIC.match(topic)
     assert m is not None
     prefix, device, leaf = m.groups()
+    if prefix == "cmnd":
+        return Decoded.nothing("a command to the device (cmnd/), not a report")
     if leaf == "LWT":
         text = parse_text(payload, ctx.max_payload_bytes)
         if isinstance(text, Rejection):
@@ -82,14 +88,72 @@ def _json(
     st = stamp(device, ts_value, received_at, ctx, FAMILY)
     if isinstance(st, Decoded):
         return st
-    for key in sorted(k for k in obj if _SWITCH.match(k)):
-        bad = st.add_bool(Kind.PRESENCE, obj[key], key)
-        if bad:
-            return Decoded(rejection=bad, device_id=device)
+    bad = _switches(st, obj)
+    if bad:
+        return Decoded(rejection=bad, device_id=device)
     bad = _radar_and_beacons(st, obj, ctx)
     if bad:
         return Decoded(rejection=bad, device_id=device)
-    return st.done()
+    zigbee = obj.get("ZbReceived")
+    if isinstance(zigbee, dict):
+        return _zigbee(zigbee, st.ts, received_at, ctx)
+    return st.done("no switch, button, radar or beacon data in it")
+
+
+def _switches(st: Stamp, obj: dict[str, Any]) -> Rejection | None:
+    """``SwitchN`` ``"ON"``/``"OFF"`` (a PIR on a switch input), or detached
+    ``{"SwitchN":{"Action":"ON"}}`` (SetOption114); detached buttons
+    ``{"ButtonN":{"Action":"SINGLE"}}`` (SetOption73) are a press: motion."""
+    for key in sorted(k for k in obj if _SWITCH.match(k) or _BUTTON.match(k)):
+        value = obj[key]
+        if isinstance(value, dict):
+            action = str(value.get("Action", "")).upper()
+            if _BUTTON.match(key):
+                if action:
+                    st.add(Kind.MOTION, 1.0)
+            elif action in _SWITCH_STATES:
+                st.add(Kind.PRESENCE, _SWITCH_STATES[action])
+            elif action:
+                st.add(Kind.MOTION, 1.0)
+            continue
+        if _BUTTON.match(key):
+            continue  # button state without action: not a press
+        bad = st.add_bool(Kind.PRESENCE, value, key)
+        if bad:
+            return bad
+    return None
+
+
+def _zigbee(
+    zigbee: dict[str, Any],
+    ts: dt.datetime,
+    received_at: dt.datetime,
+    ctx: DecodeContext,
+) -> Decoded:
+    """Tasmota Zigbee2Tasmota ``{"ZbReceived":{"0x1234":{"Name":...,
+    "Occupancy":1}}}``: one device per entry, its ``Name`` (else the short
+    address) as device id."""
+    events = []
+    for addr, dev in zigbee.items():
+        if not isinstance(dev, dict):
+            continue
+        name = dev.get("Name") if isinstance(dev.get("Name"), str) else addr
+        st = stamp(str(name), None, received_at, ctx, FAMILY)
+        if isinstance(st, Decoded):
+            return st
+        for key in ("Occupancy", "Presence"):
+            if key in dev:
+                bad = st.add_bool(Kind.PRESENCE, dev[key], key)
+                if bad:
+                    return Decoded(rejection=bad, device_id=str(name))
+                break
+        if "BatteryPercentage" in dev:
+            st.add_battery(dev["BatteryPercentage"])
+        events.extend(st.events)
+    return Decoded(
+        events=tuple(events),
+        note="" if events else "Zigbee report without occupancy or battery",
+    )
 
 
 def _radar_and_beacons(

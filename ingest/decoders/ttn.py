@@ -16,12 +16,19 @@ Decoded-payload conventions of common devices:
   motion counter, ``time`` a duration: neither is stored).
 - Milesight WS202 ``pir: "trigger"``, Elsys ``motion`` (PIR counts since the last
   uplink), MClimate ``pressEvent``: motion.
-- ``people_count_all``, ``people_count``, ``people``, ``occupants``,
-  IMBUILDINGS ``people_count``/``count``: head count. Line counters
-  (``line_N.total_in/total_out``) are cumulative crossings, not a head count:
-  not stored.
+- ``people_count_all``, ``people_counter_all`` (VS121, regions summed by the
+  device), ``people_count``, ``people``, ``occupants``: head count. Line
+  counters (``line_N.total_in/total_out``, ``counter_a/b``) are crossings, not
+  a head count: not stored (a note says so).
 - ``battery`` [%] (``battery_level``, ``batteryLevel``), except Browan and any
   value with volts (``batteryVoltage``).
+- Not measurements, refused with the reason: formatter ``errors``
+  (``decoder_error``), responses to configuration commands such as Netvox
+  ``Cmd`` (``configuration_uplink``), firmware/hardware reports
+  (``device_info_uplink``).
+
+Keys are matched normalized (``Occupy``, ``room_occupancy``, ``roomOccupancy``
+are the same key): the tables are in :mod:`ingest.decoders.ttn_fields`.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ import re
 from typing import Any
 
 from ingest.context import DecodeContext
-from ingest.decoders.common import Decoded, Stamp, presence_events, stamp
+from ingest.decoders import ttn_fields as F
+from ingest.decoders.common import Decoded, Stamp, stamp
 from ingest.payload import as_bool, as_number, parse_json
 from occupancy.events import Kind, Rejection
 
@@ -40,34 +48,25 @@ logger = logging.getLogger(__name__)
 
 FAMILY = "ttn"
 _TOPIC = re.compile(r"^v3/([^/]+)/devices/([^/]+)/up$")
-_PRESENCE_KEYS = (
-    "occupied",
-    "presence",
-    "occupancy_status",
-    "room_occupancy",
-    "desk_occupancy",
-)
-_COUNT_KEYS = (
-    "people_count_all",
-    "people_count",
-    "people",
-    "occupants",
-    "person_count",
-)
-_BATTERY_KEYS = ("battery_level", "batteryLevel", "battery")
-_VOLT_BATTERY_BRANDS = ("browan", "tabs")
+
+
+#: The Things Network v2 (legacy): ``<app_id>/devices/<dev_id>/up``.
+_V2 = re.compile(r"^([^/]+)/devices/([^/]+)/up$")
 
 
 def matches(topic: str) -> bool:
-    return topic.startswith("v3/")
+    return topic.startswith("v3/") or bool(_V2.match(topic))
 
 
 def decode(
     topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
+    v2 = _V2.match(topic)
+    if v2 and not topic.startswith("v3/"):
+        return _decode_v2(v2.group(2), payload, received_at, ctx)
     m = _TOPIC.match(topic)
     if not m:
-        return Decoded()  # other TTS topics (join, down/*, service/data): not uplinks
+        return Decoded.nothing("not an uplink (join, downlink, service or location)")
     device = m.group(2)
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
     if isinstance(obj, Rejection):
@@ -104,59 +103,177 @@ def decode(
         str(versions.get("brand_id", "")).lower() if isinstance(versions, dict) else ""
     )
     bad = _decoded(st, decoded, brand)
-    if bad:
+    if isinstance(bad, Rejection):
         return Decoded(rejection=bad, device_id=device)
-    return st.done()
+    return st.done(bad or "no occupancy, presence, motion or people count in it")
 
 
-def _decoded(st: Stamp, d: dict[str, Any], brand: str) -> Rejection | None:
-    if "occupancy" in d:
-        occ = d["occupancy"]
-        if brand == "elsys" and isinstance(occ, int) and not isinstance(occ, bool):
-            if occ not in (0, 1, 2):
-                return Rejection("bad_value", f"occupancy {occ} (Elsys: 0, 1, 2)")
-            st.add(Kind.PRESENCE, {0: 0.0, 1: None, 2: 1.0}[occ])
-        else:
-            n = as_number(occ)
-            if n is not None and n > 1 and float(n).is_integer():
-                st.add(Kind.PRESENCE, 1.0)  # vendor levels above "1": occupied
-            else:
-                bad = st.add_bool(Kind.PRESENCE, occ, "occupancy")
-                if bad:
-                    return bad
-    else:
-        bad = presence_events(st, d, _PRESENCE_KEYS)
-        if bad:
-            return bad
-    if brand in _VOLT_BATTERY_BRANDS and "status" in d:
-        bad = st.add_bool(Kind.PRESENCE, d["status"], "status")
-        if bad:
-            return bad
-    _motion(st, d)
-    for key in _COUNT_KEYS:
-        if key in d:
-            n = as_number(d[key])
+def _decode_v2(
+    device: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """TTN v2: ``payload_fields`` (the formatter's output), ``counter``,
+    ``metadata.time``."""
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj, device_id=device)
+    if not isinstance(obj, dict):
+        return Decoded.refuse("bad_json", "uplink is not a JSON object", device)
+    fields = obj.get("payload_fields")
+    if not isinstance(fields, dict):
+        return Decoded.refuse(
+            "no_decoded_payload", "configure a payload format (payload_fields)", device
+        )
+    counter = obj.get("counter", -1)
+    seq = counter if isinstance(counter, int) and not isinstance(counter, bool) else -1
+    meta = obj.get("metadata")
+    ts_value = meta.get("time") if isinstance(meta, dict) else None
+    st = stamp(device, ts_value, received_at, ctx, FAMILY, seq)
+    if isinstance(st, Decoded):
+        return st
+    bad = _decoded(st, fields, "")
+    if isinstance(bad, Rejection):
+        return Decoded(rejection=bad, device_id=device)
+    return st.done(bad or "no occupancy, presence, motion or people count in it")
+
+
+_CHIRPSTACK = re.compile(
+    r"^application/([^/]+)/device/([^/]+)/(?:event/)?(up|rx|status)$"
+)
+
+
+def matches_chirpstack(topic: str) -> bool:
+    return topic.startswith("application/")
+
+
+def decode_chirpstack(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """ChirpStack v3/v4 (and gateways with its MQTT format, e.g. Milesight's
+    embedded network server): ``application/<app>/device/<dev_eui>/event/up``
+    (v3 ``.../rx``) with the codec's output in ``object``, the same field tables
+    as The Things Stack; ``event/status`` ``batteryLevel`` [%]. The device is
+    ``deviceInfo.deviceName`` (v4) / ``deviceName`` (v3), else the DevEUI."""
+    m = _CHIRPSTACK.match(topic)
+    if not m:
+        return Decoded.nothing("not an uplink (join, ack, txack, log)")
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj, device_id=m.group(2))
+    if not isinstance(obj, dict):
+        return Decoded.refuse("bad_json", "event is not a JSON object", m.group(2))
+    info = obj.get("deviceInfo") if isinstance(obj.get("deviceInfo"), dict) else obj
+    name = info.get("deviceName") if isinstance(info, dict) else None
+    device = name if isinstance(name, str) and name else m.group(2)
+    f_cnt = obj.get("fCnt", -1)
+    seq = f_cnt if isinstance(f_cnt, int) and not isinstance(f_cnt, bool) else -1
+    st = stamp(device, obj.get("time"), received_at, ctx, "chirpstack", seq)
+    if isinstance(st, Decoded):
+        return st
+    if m.group(3) == "status":
+        st.add_battery(obj.get("batteryLevel"))
+        return st.done("status event without battery level")
+    decoded = obj.get("object")
+    if not isinstance(decoded, dict):
+        return Decoded.refuse("no_decoded_payload", "configure a codec", device)
+    profile = str(info.get("deviceProfileName", "")).lower() if info else ""
+    brand = next((b for b in ("elsys", *F.VOLT_BATTERY_BRANDS) if b in profile), "")
+    bad = _decoded(st, decoded, brand)
+    if isinstance(bad, Rejection):
+        return Decoded(rejection=bad, device_id=device)
+    return st.done(bad or "no occupancy, presence, motion or people count in it")
+
+
+def _decoded(st: Stamp, d: dict[str, Any], brand: str) -> Rejection | str | None:
+    """Events from a decoded payload; a Rejection when it is not a measurement
+    (decoder errors, configuration responses, device information)."""
+    if isinstance(d.get("errors"), list) and d["errors"]:
+        errors = "; ".join(str(e) for e in d["errors"])[:200]
+        return Rejection("decoder_error", f"the payload formatter failed: {errors}")
+    fields = {F.norm(k): _unwrap(v) for k, v in d.items() if isinstance(k, str)}
+    if not brand and F.BROWAN_SIGNATURE <= fields.keys():
+        brand = "browan"  # TBMS100 without version_ids: status/count/time
+    bad = _presence(st, fields, brand)
+    if bad:
+        return bad
+    _motion(st, fields)
+    for key in F.COUNT:
+        if key in fields:
+            n = as_number(fields[key])
             if n is None or n < 0 or not n.is_integer():
                 return Rejection(
-                    "bad_value", f"{key} {str(d[key])[:30]!r} is not a head count"
+                    "bad_value", f"{key} {str(fields[key])[:30]!r} is not a head count"
                 )
             st.add(Kind.COUNT, n)
             break
-    if brand not in _VOLT_BATTERY_BRANDS:
-        for key in _BATTERY_KEYS:
-            if key in d:
-                st.add_battery(d[key])
+    measured = bool(st.events)
+    if brand not in F.VOLT_BATTERY_BRANDS:
+        for key in F.BATTERY:
+            n = as_number(fields.get(key))
+            if n is not None and not (n < F.MAX_VOLTS and not n.is_integer()):
+                st.add_battery(n)  # 3.6 is volts, not 3.6 %
                 break
+    if measured:
+        return None
+    return _not_a_measurement(fields)
+
+
+def _not_a_measurement(fields: dict[str, Any]) -> Rejection | str | None:
+    """Why a decoded payload without measurement is refused, or a note."""
+    if any(F.LINE_COUNTERS.search(k) for k in fields):
+        return (
+            "line-crossing counters (people passing in/out): not a head count of "
+            "the space, nothing stored (docs/devices.md)"
+        )
+    if any(k in fields for k in F.CONFIG):
+        cmd = fields.get("cmd", fields.get("command", ""))
+        return Rejection(
+            "configuration_uplink",
+            f"a response to a configuration command {str(cmd)[:40]!r}, no measurement",
+        )
+    if any(k in fields for k in F.DEVICE_INFO):
+        return Rejection(
+            "device_info_uplink",
+            "a device information uplink (firmware/hardware version), no measurement",
+        )
     return None
 
 
-def _motion(st: Stamp, d: dict[str, Any]) -> None:
-    pir = d.get("pir")
-    if isinstance(pir, str) and pir.lower() in ("trigger", "triggered", "motion"):
-        st.add(Kind.MOTION, 1.0)
-    motion = as_number(d.get("motion"))
-    if motion is not None and motion > 0:
-        st.add(Kind.MOTION, 1.0)
-    press = d.get("pressEvent")
-    if as_bool(press) is True:
+def _unwrap(value: object) -> object:
+    """Sensative-style ``{"value": x}`` objects hold their value."""
+    if isinstance(value, dict) and "value" in value and len(value) <= 2:
+        return value["value"]
+    return value
+
+
+def _presence(st: Stamp, fields: dict[str, Any], brand: str) -> Rejection | None:
+    if brand in F.VOLT_BATTERY_BRANDS and "status" in fields:
+        return st.add_bool(Kind.PRESENCE, fields["status"], "status")
+    key = next((k for k in F.PRESENCE if k in fields), None)
+    if key is None:
+        return None
+    occ = fields[key]
+    if brand == "elsys" and isinstance(occ, int) and not isinstance(occ, bool):
+        if occ not in (0, 1, 2):
+            return Rejection("bad_value", f"occupancy {occ} (Elsys: 0, 1, 2)")
+        st.add(Kind.PRESENCE, {0: 0.0, 1: None, 2: 1.0}[occ])
+        return None
+    n = as_number(occ)
+    if n is not None and n > 1 and float(n).is_integer():
+        st.add(Kind.PRESENCE, 1.0)  # vendor levels above "1": occupied
+        return None
+    return st.add_bool(Kind.PRESENCE, occ, key)
+
+
+def _motion(st: Stamp, fields: dict[str, Any]) -> None:
+    for key in F.MOTION:
+        value = fields.get(key)
+        if isinstance(value, str) and value.lower() in F.MOTION_STRINGS:
+            st.add(Kind.MOTION, 1.0)
+            return
+    for key in F.MOTION_COUNTS:
+        n = as_number(fields.get(key))
+        if n is not None and n > 0:
+            st.add(Kind.MOTION, 1.0)
+            return
+    if as_bool(fields.get("pressevent")) is True:
         st.add(Kind.MOTION, 1.0)

@@ -60,6 +60,7 @@ def test_decode_prints_events_or_the_reason() -> None:
         "seq": 1,
         "ts_source": "device",
         "family": "occupancy",
+        "meaning": "presence occupied; device 'ds-f1-finance-d001' (occupancy)",
     }
     bad = _run(["decode", "zigbee2mqtt/desk_1"], {}, b'{"occupancy":true,"x":NaN}')
     assert bad.returncode == 1

@@ -37,7 +37,7 @@ EXPECTED: dict[int, tuple[str, Any]] = {
     ),  # state:OFF is not occupancy
     3: ("zigbee2mqtt/meeting_room_fp1", {(P, None)}),  # unknown, never vacant
     4: ("zigbee2mqtt/0x0017880103280b98", {(P, 0.0), (B, 81.5)}),
-    5: ("zigbee2mqtt/<deviceid>", ("refused", "bad_device_id")),  # redacted leaf as-is
+    5: ("zigbee2mqtt/<deviceid>", {(P, 1.0)}),  # any friendly name is an id
     6: ("zigbee2mqtt/0x000d6ffffe699d8b", {(B, 87.0)}),  # battery only: not vacant
     7: ("zigbee2mqtt/vallhorn", {(P, 1.0), (B, 100.0)}),
     8: ("zigbee2mqtt/0xa4c1382a6b329e9d", {(P, 1.0)}),

@@ -1,0 +1,82 @@
+"""The field tables of The Things Stack decoded payloads (payload formatters of
+the vendors' device repository, github TheThingsNetwork/lorawan-devices).
+
+Vendors name the same measurement differently (``occupancy``, ``Occupy``,
+``occupied``, ``room_occupancy``...): keys are compared *normalized* (lower
+case, without ``_``, ``-`` and spaces), so one table covers every spelling.
+Only where a device really behaves differently is there a model rule (Elsys
+``occupancy`` 0/1/2, Browan ``status`` and volt ``battery``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+logger = logging.getLogger(__name__)
+
+
+def norm(key: str) -> str:
+    """``"Room_Occupancy"`` -> ``"roomoccupancy"``."""
+    return key.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+#: Presence states (booleans, 0/1, "occupied"/"vacant"...), first found wins.
+PRESENCE = (
+    "occupancy",
+    "occupied",
+    "occupy",  # Netvox RB11E, R313...
+    "presence",
+    "occupancystatus",
+    "occupancystate",
+    "roomoccupancy",
+    "deskoccupancy",
+    "deskstatus",
+    "presencestatus",
+    "presencestate",
+    "humanpresence",
+    "motiondetected",  # Pressac, Strega: PIR state
+    "roomoccupied",
+)
+#: Motion triggers: value that means "a trigger" per key.
+MOTION_STRINGS = frozenset({"trigger", "triggered", "motion", "detected"})
+MOTION = ("pir", "pirstatus", "motionstatus")
+#: Counters of PIR triggers since the previous uplink (> 0 = motion).
+MOTION_COUNTS = ("motion", "motioncount", "pircount")
+#: Head counts in the covered space.
+COUNT = (
+    "peoplecounterall",  # Milesight VS121 (current formatter)
+    "peoplecountall",  # Milesight VS121 (older formatter)
+    "peoplecount",
+    "peoplecounter",
+    "people",
+    "occupants",
+    "personcount",
+    "occupancycount",
+    "headcount",
+    "numberofpeople",
+)
+#: Line crossings (in/out, cumulative or per period; Milesight VS133/VS135/
+#: VS350 ``line_N.total_in``, ``line_N_total_out``, IMBUILDINGS ``counter_a``):
+#: people passing a line, not a head count (normalized-key pattern).
+LINE_COUNTERS = re.compile(r"(total|period)(in|out)|counter[ab]$|^line\d+$")
+BATTERY = ("battery", "batterylevel", "batterypercent", "batterypercentage")
+#: Brands whose ``battery`` is in volts, and whose ``status`` is presence.
+VOLT_BATTERY_BRANDS = ("browan", "tabs")
+#: Fields of a Browan/TABS motion sensor uplink (its ``status`` is presence).
+BROWAN_SIGNATURE = frozenset({"status", "count", "time"})
+#: A fractional ``battery`` below this is a voltage [V], not a percentage.
+MAX_VOLTS = 5.0
+#: Keys of responses to configuration commands (no measurement).
+CONFIG = ("cmd", "command", "keepalivetime", "occupancytimeout", "reportinterval")
+#: Keys of device-information uplinks (firmware, hardware, serial).
+DEVICE_INFO = (
+    "swver",
+    "hwver",
+    "datecode",
+    "firmwareversion",
+    "hardwareversion",
+    "ipsoversion",
+    "sn",
+    "serialnumber",
+)
