@@ -20,7 +20,13 @@ logger = logging.getLogger(__name__)
 __all__ = ["CliContext", "configure_logging", "main", "pass_ctx"]
 
 #: Packages that contribute commands: module path -> attribute holding a list of commands.
-PLUGINS = ("sensors_sim.cli", "ingest.cli", "analytics.cli", "dashboard.cli")
+PLUGINS = (
+    "sensors_sim.cli",
+    "ingest.cli",
+    "analytics.cli",
+    "dashboard.cli",
+    "api.cli",
+)
 
 
 from occupancy.clictx import CliContext, pass_ctx  # noqa: E402  (re-exported)
