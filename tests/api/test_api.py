@@ -97,6 +97,7 @@ CASES = [
     ("colocation", "matrix", {}),
     ("colocation", "diversity", {}),
     ("devices", None, {"floor": "f0"}),
+    ("intervals", None, {"zone": "f0-operations"}),
 ]
 
 
