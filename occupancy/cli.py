@@ -26,6 +26,7 @@ PLUGINS = (
     "analytics.cli",
     "dashboard.cli",
     "api.cli",
+    "notify.cli",
 )
 
 

@@ -282,6 +282,100 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Flask session secret of the dashboard (random per start when unset).",
         secret=True,
     ),
+    # Integrations (api/, notify/): webhooks, alerts, weekly report
+    _S(
+        "notify_interval_s",
+        "float",
+        1.0,
+        "Seconds between two rounds of `occupancy webhooks run` / `occupancy alerts "
+        "run` (live state read, alert rules, webhook deliveries).",
+    ),
+    _S(
+        "webhook_debounce_s",
+        "float",
+        30.0,
+        "A space's new live state must hold this long before a space.state webhook "
+        "announces it (a flapping sensor sends nothing) [s].",
+    ),
+    _S(
+        "webhook_timeout_s",
+        "float",
+        5.0,
+        "Time a webhook receiver has to answer one delivery [s].",
+    ),
+    _S(
+        "webhook_retry_base_s",
+        "float",
+        1.0,
+        "First retry delay of a failed webhook delivery; doubled per attempt [s].",
+    ),
+    _S(
+        "webhook_retry_max_s",
+        "float",
+        30.0,
+        "Longest delay between two attempts of a webhook delivery [s].",
+    ),
+    _S(
+        "webhook_max_failures",
+        "int",
+        20,
+        "Consecutive failed deliveries after which a subscription is disabled "
+        "(`occupancy webhooks enable ID` turns it on again).",
+    ),
+    _S(
+        "alert_device_silent_min",
+        "float",
+        60.0,
+        "Alert rule: a device silent for longer than this [min] (0: rule off).",
+    ),
+    _S(
+        "alert_battery_pct",
+        "float",
+        15.0,
+        "Alert rule: a device whose battery is below this [%] (0: rule off).",
+    ),
+    _S(
+        "alert_room_capacity_factor",
+        "float",
+        1.0,
+        "Alert rule: a room whose live head count is above capacity x this (0: off).",
+    ),
+    _S(
+        "alert_data_gap_min",
+        "float",
+        30.0,
+        "Alert rule: no event from any device of the site for longer than this "
+        "[min] during working hours (0: rule off).",
+    ),
+    _S(
+        "alert_ingest_lag_s",
+        "float",
+        60.0,
+        "Alert rule: median arrival lag (received_at - ts) of the last 5 minutes "
+        "of events above this [s] (0: rule off).",
+    ),
+    _S(
+        "alert_rejected_pct",
+        "float",
+        5.0,
+        "Alert rule: share of rejected messages in the last 10 minutes above "
+        "this [%] (with at least 20 messages; 0: rule off).",
+    ),
+    _S(
+        "smtp_url",
+        "str",
+        None,
+        "SMTP server for alert and report email: smtp://user:pass@host:port "
+        "(smtps:// for TLS, smtp+starttls:// for STARTTLS). Unset: no email.",
+        secret=True,
+    ),
+    _S("smtp_from", "str", "occupancy@localhost", "Sender address of alert email."),
+    _S(
+        "alert_email_to",
+        "list",
+        "",
+        "Recipients of alert email, comma separated (empty: no alert email).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

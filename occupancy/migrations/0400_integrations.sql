@@ -64,8 +64,6 @@ CREATE TABLE notify_space_state (
     state      text NOT NULL,
     people     double precision,
     since      timestamptz,
-    pending_state text,          -- seen but not yet stable for the debounce time
-    pending_since timestamptz,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
