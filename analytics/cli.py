@@ -87,7 +87,15 @@ def analyze(
 @click.argument(
     "report",
     type=click.Choice(
-        ["sessions", "utilization", "hour-of-week", "rooms", "colocation", "devices"]
+        [
+            "sessions",
+            "utilization",
+            "hour-of-week",
+            "rooms",
+            "colocation",
+            "devices",
+            "intervals",
+        ]
     ),
 )
 @click.option(
@@ -158,6 +166,7 @@ def export(
       occupancy export rooms --from 2026-03-02 --to 2026-03-31 --level department
       occupancy export hour-of-week --from 2026-03-02 --to 2026-03-29 --level space --zone f0-finance
       occupancy export hour-of-week --from 2026-03-02 --to 2026-03-29 --level floor --all-hours
+      occupancy export intervals --from 2026-03-02 --to 2026-03-06 --floor f1 --format parquet -o iv.parquet
     """
     from analytics.reports import Filters, ReportError, build_report, write_report
     from analytics.store import StoreError

@@ -20,6 +20,7 @@ import pandas as pd
 
 from analytics import store
 from analytics.filters import Filters
+from analytics.intervals import read_intervals
 from occupancy.db import Connection
 from occupancy.settings import Settings
 
@@ -276,6 +277,25 @@ REPORTS: dict[str, ReportSpec] = {
         ),
         ("device_id",),
     ),
+    "intervals": ReportSpec(
+        "intervals",
+        "Every state interval of every space after the analytics' rules (gap bridging, stuck sensors, heartbeat timeout), every hour of the day.",
+        (
+            C("space_id", "desk or room"),
+            C("kind", "desk, meeting_room, focus_room, phone_booth"),
+            C("zone_id", "zone of the space"),
+            C("floor_id", "floor of the space"),
+            C("start", "interval start (UTC, ISO with offset), included"),
+            C("end", "interval end (UTC, ISO with offset), excluded"),
+            C("state", "occupied, vacant or unknown"),
+            C(
+                "people",
+                "head count of counters (empty for presence sensors)",
+                "people",
+            ),
+        ),
+        ("space_id", "start"),
+    ),
 }
 
 
@@ -331,6 +351,9 @@ _BUILDERS: dict[str, Callable[[Any, dt.date, dt.date, str, Any, Any], pd.DataFra
     ),
     "colocation": _colocation,
     "devices": lambda c, a, b, lv, f, s: store.read_devices_report(
+        c, a, b, filters=f, settings=s
+    ),
+    "intervals": lambda c, a, b, lv, f, s: read_intervals(
         c, a, b, filters=f, settings=s
     ),
 }

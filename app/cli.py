@@ -16,10 +16,12 @@ from pathlib import Path
 import click
 
 from analytics import cli as analytics_cli
+from api import cli as api_cli
 from app.demo import demo as demo_cmd
 from app.services import MosquittoServer, PostgresServer
 from dashboard import cli as dashboard_cli
 from ingest import cli as ingest_cli
+from notify import cli as notify_cli
 from occupancy.building import Site
 from occupancy.clictx import CliContext, pass_ctx
 from occupancy.db import Connection
@@ -36,6 +38,8 @@ PLUGINS: tuple[list[click.Command], ...] = (
     ingest_cli.COMMANDS,
     analytics_cli.COMMANDS,
     dashboard_cli.COMMANDS,
+    api_cli.COMMANDS,
+    notify_cli.COMMANDS,
     [demo_cmd],
 )
 

@@ -59,11 +59,13 @@ def dashboard(
     Without auth_users or auth_proxy_header anyone who can reach the port sees
     the dashboard: keep the default 127.0.0.1 then. See docs/dashboard.md.
     """
+    from api import register as register_api
     from dashboard.app import create_app
 
     try:
         settings = cli.settings.replace(language=language) if language else cli.settings
         app = create_app(settings)
+        register_api(app.server, settings)  # /api/v1 beside the pages (docs/api.md)
     except SettingError as exc:
         raise click.ClickException(str(exc)) from exc
     host = host or settings.dashboard_host
