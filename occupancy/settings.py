@@ -282,6 +282,45 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Flask session secret of the dashboard (random per start when unset).",
         secret=True,
     ),
+    # Deployment and security (issue 13, deploy)
+    _S(
+        "auth_trusted_proxies",
+        "list",
+        "",
+        "Addresses or networks (comma separated, e.g. 10.0.0.5,172.16.0.0/12) of the "
+        "reverse proxies whose auth_proxy_header is believed; required with "
+        "auth_proxy_header, the header from any other client is refused.",
+    ),
+    _S(
+        "dashboard_max_range_days",
+        "int",
+        400,
+        "Longest date range a dashboard view or export may ask for [days]; a longer "
+        "range is cut to this many days ending at its last day.",
+    ),
+    _S(
+        "ingester_db_password",
+        "str",
+        None,
+        "Login password `db migrate` gives the database role occupancy_ingester "
+        "(unset: the role cannot log in).",
+        secret=True,
+    ),
+    _S(
+        "analytics_db_password",
+        "str",
+        None,
+        "Login password `db migrate` gives the database role occupancy_analytics.",
+        secret=True,
+    ),
+    _S(
+        "dashboard_db_password",
+        "str",
+        None,
+        "Login password `db migrate` gives the database role occupancy_dashboard "
+        "(read-only transactions).",
+        secret=True,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
