@@ -11,8 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /app
 # Exact versions from the lock file (scripts/lock.sh), in their own layer.
+# PIP_OPTIONS: e.g. "--no-index --find-links /wheels" with a wheel folder mounted
+# at build time (scripts/build-images.sh does, for machines whose TLS to PyPI is
+# intercepted); empty: from PyPI.
+ARG PIP_OPTIONS=""
 COPY requirements.lock ./
-RUN python3 -m venv /opt/venv && pip install -q -r requirements.lock
+RUN python3 -m venv /opt/venv && pip install -q $PIP_OPTIONS -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY occupancy ./occupancy
 COPY ingest ./ingest
@@ -20,7 +24,7 @@ COPY analytics ./analytics
 COPY dashboard ./dashboard
 COPY sensors_sim ./sensors_sim
 COPY examples ./examples
-RUN pip install -q --no-deps . && useradd --system --uid 10001 --home /app occupancy
+RUN pip install -q $PIP_OPTIONS --no-deps . && useradd --system --uid 10001 --home /app occupancy
 USER occupancy
 
 EXPOSE 8050 9108

@@ -58,7 +58,18 @@ app_files=$(find Dockerfile .dockerignore requirements.lock pyproject.toml READM
   -not -path '*/__pycache__/*' -not -name '*.pyc' | LC_ALL=C sort)
 # shellcheck disable=SC2086
 app="localhost/workplace-occupancy:$(hash_of "$py" $app_files)"
-build "$app" Dockerfile . --build-arg "BASE=$py"
+if ! have "$app"; then
+  # The locked wheels come from this host's pip (its index, proxy and CA
+  # settings), so the build itself needs no network; kept between runs.
+  wheels=${OCCUPANCY_WHEEL_CACHE:-/var/cache/workplace-occupancy/wheels}
+  mkdir -p "$wheels"
+  log "downloading the locked wheels into $wheels"
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
+    --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --platform any \
+    --implementation cp -d "$wheels" -r requirements.lock setuptools wheel >&2
+  build "$app" Dockerfile . --build-arg "BASE=$py" \
+    --build-arg "PIP_OPTIONS=--no-index --find-links /wheels" --volume "$wheels:/wheels:ro"
+fi
 
 echo "MOSQUITTO_IMAGE=$mosq"
 echo "TIMESCALEDB_IMAGE=$tsdb"
