@@ -136,22 +136,52 @@ def _connect(cli: CliContext) -> Connection:
     return cli.connect()
 
 
+def _connect_waiting(cli: CliContext, wait_s: float) -> Any:
+    """:func:`_connect`, retried for up to ``wait_s`` seconds."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return cli.connect()
+        except click.ClickException as exc:
+            if time.monotonic() >= deadline:
+                raise
+            logger.info("database not ready, retrying: %s", exc.message.splitlines()[0])
+            time.sleep(1.0)
+
+
 @db_group.command("migrate")
 @click.option(
     "--no-timescaledb",
     is_flag=True,
     help="Plain PostgreSQL tables even if TimescaleDB is there.",
 )
+@click.option(
+    "--wait",
+    "wait_s",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to keep retrying while the database does not accept connections "
+    "yet (a container starting beside it).",
+)
 @pass_ctx
-def db_migrate(cli: CliContext, no_timescaledb: bool) -> None:
-    """Apply the schema migrations not yet applied (idempotent)."""
+def db_migrate(cli: CliContext, no_timescaledb: bool, wait_s: float) -> None:
+    """Apply the schema migrations not yet applied (idempotent), then the
+    service roles' grants (occupancy/grants.py) and, for each role whose
+    *_db_password setting is set, its login password."""
     from occupancy.db import has_timescaledb, migrate
+    from occupancy.grants import ROLES, set_role_passwords
 
-    conn = _connect(cli)
+    conn = _connect_waiting(cli, wait_s)
     try:
         applied = migrate(conn, use_timescaledb=False if no_timescaledb else None)
         for m in applied:
             click.echo(f"applied {m.version:04d}_{m.name}")
+        passwords = {r: getattr(cli.settings, s, None) for r, s in ROLES.items()}
+        for role in set_role_passwords(conn, passwords):
+            click.echo(f"role {role}: login enabled")
         from occupancy.retention import apply_policies
 
         for line in apply_policies(conn, cli.settings.retention_days):

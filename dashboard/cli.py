@@ -52,23 +52,28 @@ def dashboard(
     Examples:
       occupancy dashboard                                  # http://127.0.0.1:8050
       OCCUPANCY_AUTH_USERS='fm:s3cret,ana:pw' occupancy dashboard --host 0.0.0.0
-      OCCUPANCY_AUTH_PROXY_HEADER=X-Forwarded-User occupancy dashboard   # behind a login proxy
+      OCCUPANCY_AUTH_PROXY_HEADER=X-Forwarded-User OCCUPANCY_AUTH_TRUSTED_PROXIES=10.0.0.5 \
+        occupancy dashboard --host 0.0.0.0                 # behind a login proxy
       occupancy dashboard --language nl --port 8051
       occupancy dashboard --debug                          # development only
 
-    Without auth_users or auth_proxy_header anyone who can reach the port sees
-    the dashboard: keep the default 127.0.0.1 then. See docs/dashboard.md.
+    Fails closed: without auth_users or auth_proxy_header (with
+    auth_trusted_proxies) it refuses any address but loopback; placeholder
+    secrets from .env.example are refused. GET /health needs no login.
+    See docs/dashboard.md and docs/deploy.md.
     """
     from api import register as register_api
     from dashboard.app import create_app
+    from dashboard.auth import check_exposure
 
     try:
         settings = cli.settings.replace(language=language) if language else cli.settings
+        host = host or settings.dashboard_host
+        check_exposure(host, settings)
         app = create_app(settings)
         register_api(app.server, settings)  # /api/v1 beside the pages (docs/api.md)
     except SettingError as exc:
         raise click.ClickException(str(exc)) from exc
-    host = host or settings.dashboard_host
     port = port or settings.dashboard_port
     url = f"http://{host}:{port}/"
     if debug:

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from occupancy.db import Connection
+from occupancy.example_secrets import check_no_example_secrets
 from occupancy.settings import SettingError, Settings, load_settings
 
 __all__ = ["CliContext", "pass_ctx"]
@@ -30,6 +31,7 @@ class CliContext:
         if self._settings is None:
             try:
                 self._settings = load_settings(self._overrides)
+                check_no_example_secrets(self._settings)
             except SettingError as exc:
                 raise click.ClickException(str(exc)) from exc
         return self._settings

@@ -181,6 +181,10 @@ def migrate(
                     (mig.version, mig.name),
                 )
         applied.append(mig)
+    # Least privilege: the service roles get exactly what occupancy/grants.py says.
+    from occupancy.grants import apply_grants
+
+    apply_grants(conn)
     return applied
 
 

@@ -349,6 +349,36 @@ class Settings:
         "Recipients of alert email, comma separated (empty: no alert email).",
     )
 
+    # Deployment and security (issue 13, deploy)
+    auth_trusted_proxies: Topics = _S(
+        "",
+        "Addresses or networks (comma separated, e.g. 10.0.0.5,172.16.0.0/12) "
+        "of the reverse proxies whose auth_proxy_header is believed; required "
+        "with auth_proxy_header, the header from any other client is refused.",
+    )
+    dashboard_max_range_days: int = _S(
+        400,
+        "Longest date range a dashboard view or export may ask for [days]; a "
+        "longer range is cut to this many days ending at its last day.",
+    )
+    ingester_db_password: str | None = _S(
+        None,
+        "Login password `db migrate` gives the database role occupancy_ingester"
+        " (unset: the role cannot log in).",
+        secret=True,
+    )
+    analytics_db_password: str | None = _S(
+        None,
+        "Login password `db migrate` gives the database role occupancy_analytics.",
+        secret=True,
+    )
+    dashboard_db_password: str | None = _S(
+        None,
+        "Login password `db migrate` gives the database role "
+        "occupancy_dashboard (read-only transactions).",
+        secret=True,
+    )
+
     # Derived values -----------------------------------------------------
     @property
     def values(self) -> dict[str, Any]:

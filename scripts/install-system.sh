@@ -2,7 +2,8 @@
 # Installs the system packages workplace-occupancy needs on Debian 12 or 13, as root:
 # Mosquitto, PostgreSQL with TimescaleDB (Debian 13: package; Debian 12: built from
 # Debian 13's source package), Chromium for the browser tests, docker-compose (v1,
-# only to validate docker-compose.yml: no Docker engine is needed or started).
+# only to validate docker-compose.yml: no Docker engine is needed or started),
+# podman + mmdebstrap for the compose-stack test (WITH_CONTAINERS=0 skips them).
 # Idempotent and fast when everything is already there.
 set -euo pipefail
 
@@ -28,6 +29,14 @@ done
 if [ "$WITH_BROWSER" = 1 ]; then
   for p in chromium chromium-driver; do have_pkg "$p" || need+=("$p"); done
 fi
+# The compose-stack test (tests/deploy): podman builds and runs the images of
+# docker-compose.yml locally (scripts/build-images.sh), no Docker engine.
+WITH_CONTAINERS=${WITH_CONTAINERS:-1}
+if [ "$WITH_CONTAINERS" = 1 ]; then
+  for p in podman runc mmdebstrap netavark aardvark-dns iptables uidmap openssl; do
+    have_pkg "$p" || need+=("$p")
+  done
+fi
 
 timescale_so() {
   local v
@@ -47,6 +56,22 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # The packaged services are not used: the project runs its own instances.
 systemctl disable --now mosquitto >/dev/null 2>&1 || true
+
+if [ "$WITH_CONTAINERS" = 1 ]; then
+  # crun's setrlimit fails here and it refuses the hybrid cgroup layout: runc,
+  # no default ulimits (/work/shared/INFRA.md, "Containers without Docker").
+  conf=/etc/containers/containers.conf
+  if ! grep -q 'workplace-occupancy' "$conf" 2>/dev/null; then
+    if [ -s "$conf" ]; then
+      log "WARNING: $conf exists; make sure it sets default_ulimits = [] and runtime = \"runc\""
+    else
+      log "writing $conf (runc, no default ulimits)"
+      mkdir -p /etc/containers
+      printf '%s\n' '# workplace-occupancy (scripts/install-system.sh): podman on these machines' \
+        '[containers]' 'default_ulimits = []' '' '[engine]' 'runtime = "runc"' > "$conf"
+    fi
+  fi
+fi
 
 if ts_ver=$(timescale_so); then
   log "TimescaleDB already installed for PostgreSQL $ts_ver"

@@ -16,11 +16,24 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv with $($PY --version 2>&1)"
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# The lock files pin every package (scripts/lock.sh writes them); refuse a lock
+# that no longer matches pyproject.toml's dependency lists.
+want=$("$PY" scripts/lockhash.py pyproject.toml)
+for lock in requirements.lock requirements-test.lock; do
+  have=$(sed -n '1s/^# pyproject-deps-sha256: \([0-9a-f]*\).*/\1/p' "$lock" 2>/dev/null || true)
+  if [ "$have" != "$want" ]; then
+    echo "[setup] ERROR: $lock is stale: pyproject.toml's dependencies changed since it" \
+      "was generated (lock ${have:-missing}, pyproject $want)." >&2
+    echo "[setup]        Regenerate it with: bash scripts/lock.sh   (then commit both lock files)" >&2
+    exit 3
+  fi
+done
+stamp=.venv/.installed-$(sha256sum requirements-test.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  log "installing the project and its test tools into .venv (pip, ~1-2 min the first time)"
+  log "installing the locked packages and the project into .venv (pip, ~1-2 min the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q --progress-bar on -e '.[test]'
+  .venv/bin/python -m pip install -q --progress-bar on -r requirements-test.lock
+  .venv/bin/python -m pip install -q --no-deps -e .
   rm -f .venv/.installed-*; touch "$stamp"
 else
   log ".venv is up to date"

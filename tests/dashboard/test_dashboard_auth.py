@@ -59,7 +59,11 @@ def test_basic_auth_refuses_pages_and_callbacks(database_url: str) -> None:
 
 
 def test_proxy_header_mode(database_url: str) -> None:
-    app = _app(database_url, auth_proxy_header="X-Forwarded-User")
+    app = _app(
+        database_url,
+        auth_proxy_header="X-Forwarded-User",
+        auth_trusted_proxies="127.0.0.1",  # the test client's address
+    )
     client = app.server.test_client()
     assert client.get("/").status_code == 401
     assert client.get("/", headers={"X-Forwarded-User": ""}).status_code == 401

@@ -23,6 +23,12 @@ def compose() -> dict[str, Any]:
     return data
 
 
+def _default(image: str) -> str:
+    """``${VAR:-default}`` -> ``default``."""
+    m = re.fullmatch(r"\$\{[A-Z_]+:-([^}]+)\}", image)
+    return m.group(1) if m else image
+
+
 def test_services_of_the_deployment(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert {
@@ -32,12 +38,56 @@ def test_services_of_the_deployment(compose: dict[str, Any]) -> None:
         "ingest-1",
         "ingest-2",
         "dashboard",
+        "analytics",
+        "retention",
     } <= set(services)
-    assert services["mosquitto"]["image"].startswith("eclipse-mosquitto:2")
-    assert re.match(
-        r"timescale/timescaledb:.*-pg1[67]$", services["timescaledb"]["image"]
+    # Pinned to a version (not a moving major tag or latest).
+    assert re.fullmatch(
+        r"eclipse-mosquitto:2\.\d+\.\d+", _default(services["mosquitto"]["image"])
     )
-    assert (ROOT / "Dockerfile").exists() and services["migrate"]["build"] == "."
+    assert re.fullmatch(
+        r"timescale/timescaledb:\d+\.\d+\.\d+-pg1[67]",
+        _default(services["timescaledb"]["image"]),
+    )
+    assert re.fullmatch(
+        r"workplace-occupancy:\d+\.\d+\.\d+", _default(services["migrate"]["image"])
+    )
+    assert (ROOT / "Dockerfile").exists()
+    assert services["migrate"]["build"]["context"] == "."
+    assert "BASE" in services["migrate"]["build"]["args"]
+    assert "ARG BASE=python:3.11" in (ROOT / "Dockerfile").read_text()
+
+
+def test_ports_fail_closed(compose: dict[str, Any]) -> None:
+    """Plaintext MQTT and the dashboard default to host loopback; only TLS is public."""
+    ports = {
+        name: [_resolve(p) for p in svc.get("ports", [])]
+        for name, svc in compose["services"].items()
+    }
+    assert "127.0.0.1:1883:1883" in ports["mosquitto"]
+    assert "0.0.0.0:8883:8883" in ports["mosquitto"]
+    assert ports["dashboard"] == ["127.0.0.1:8050:8050"]
+    assert ports["timescaledb"] == []
+
+
+def _resolve(text: str) -> str:
+    return re.sub(r"\$\{[A-Z_]+:-([^}]+)\}", r"\1", text)
+
+
+def test_each_service_logs_in_with_its_own_role(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+
+    def user(name: str) -> str:
+        url = services[name]["environment"]["OCCUPANCY_DATABASE_URL"]
+        return str(re.match(r"postgresql://([^:]+):", url).group(1))  # type: ignore[union-attr]
+
+    assert user("ingest-1") == user("ingest-2") == "occupancy_ingester"
+    assert user("analytics") == "occupancy_analytics"
+    assert user("dashboard") == "occupancy_dashboard"
+    assert user("migrate") == user("retention") == "occupancy"
+    # The one-shot runs under a shell (the image's ENTRYPOINT is `occupancy`).
+    assert services["migrate"]["entrypoint"][:2] == ["sh", "-c"]
+    assert "db retention" in services["retention"]["entrypoint"][2]
 
 
 def test_references_are_consistent(compose: dict[str, Any]) -> None:
@@ -47,22 +97,20 @@ def test_references_are_consistent(compose: dict[str, Any]) -> None:
         for dep in svc.get("depends_on", {}):
             assert dep in services, f"{name} depends on unknown service {dep}"
         for vol in svc.get("volumes", []):
-            src = vol.split(":")[0]
-            if src.startswith(("./", "/", "${")):
-                if (
-                    src.startswith("./")
-                    and not src.startswith("./deploy/mosquitto/passwd")
-                    and not src.startswith("./deploy/mosquitto/acl")
-                    and "certs" not in src
+            src = _resolve(vol).split(":")[0]
+            if src.startswith(("./", "/")):
+                if src.startswith("./") and not src.startswith(
+                    ("./deploy/mosquitto/passwd", "./deploy/mosquitto/acl")
                 ):
-                    assert (ROOT / src).exists(), f"{name} mounts missing {src}"
+                    if "certs" not in src:
+                        assert (ROOT / src).exists(), f"{name} mounts missing {src}"
             else:
                 assert src in declared_volumes, f"{name} uses undeclared volume {src}"
-        if name != "migrate" and name != "analytics":
+        if name not in ("migrate", "analytics", "retention"):
             assert "healthcheck" in svc, f"{name} has no health check"
     # The image the app services run is the one built by `migrate`.
     image = services["migrate"]["image"]
-    for name in ("ingest-1", "ingest-2", "dashboard"):
+    for name in ("ingest-1", "ingest-2", "dashboard", "analytics", "retention"):
         assert services[name]["image"] == image
     ids = {
         services[n]["environment"]["OCCUPANCY_INGEST_CLIENT_ID"]
