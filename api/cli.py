@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from occupancy.cli import CliContext, pass_ctx
+from occupancy.clictx import CliContext, pass_ctx
 
 logger = logging.getLogger(__name__)
 

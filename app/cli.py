@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -33,7 +34,7 @@ __all__ = ["CliContext", "configure_logging", "main", "pass_ctx"]
 
 #: The commands each package contributes, one line per package (a new package:
 #: import its ``cli`` module above and add its ``COMMANDS`` here).
-PLUGINS: tuple[list[click.Command], ...] = (
+PLUGINS: tuple[Sequence[click.Command], ...] = (
     sensors_sim_cli.COMMANDS,
     ingest_cli.COMMANDS,
     analytics_cli.COMMANDS,
@@ -136,7 +137,7 @@ def _connect(cli: CliContext) -> Connection:
     return cli.connect()
 
 
-def _connect_waiting(cli: CliContext, wait_s: float) -> Any:
+def _connect_waiting(cli: CliContext, wait_s: float) -> Connection:
     """:func:`_connect`, retried for up to ``wait_s`` seconds."""
     import time
 

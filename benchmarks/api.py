@@ -74,7 +74,7 @@ def _setup(tmp: Path, pg_port: int, mqtt_port: int) -> tuple[Any, Any, str, str]
     from occupancy.building import load_building
     from occupancy.db import connect, migrate
     from occupancy.metadata import load_site
-    from occupancy.services import MosquittoServer, PostgresServer
+    from app.services import MosquittoServer, PostgresServer
 
     os.chmod(tmp, 0o755)
     pg = PostgresServer(tmp / "pg", pg_port, fsync=False)
@@ -187,7 +187,7 @@ def main() -> None:
         default=int(os.environ.get("OCCUPANCY_MQTT_PORT", "0")) or None,
     )
     args = ap.parse_args()
-    from occupancy.services import free_port
+    from app.services import free_port
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     pg, broker, db_url, mqtt_url = _setup(

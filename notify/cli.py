@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from occupancy.cli import CliContext, pass_ctx
+from occupancy.clictx import CliContext, pass_ctx
 
 logger = logging.getLogger(__name__)
 

@@ -53,7 +53,7 @@ def test_tokens_and_scopes(api: Api) -> None:
 
 
 def test_token_cli_create_use_revoke(api: Api) -> None:
-    from occupancy.cli import main
+    from app.cli import main
 
     env = {"OCCUPANCY_DATABASE_URL": api.settings.database_url}
     runner = CliRunner()

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from analytics.intervals import INTERVAL_EXPORT_COLUMNS, export_intervals
-from occupancy.cli import main
+from app.cli import main
 
 from .conftest import WEEK
 

@@ -47,7 +47,7 @@ def test_proxy_header_needs_trusted_proxies() -> None:
 
 
 def test_cli_refuses_public_host_without_auth(monkeypatch: pytest.MonkeyPatch) -> None:
-    from occupancy.cli import main
+    from app.cli import main
 
     for key in ("OCCUPANCY_AUTH_USERS", "OCCUPANCY_AUTH_PROXY_HEADER"):
         monkeypatch.delenv(key, raising=False)
@@ -71,7 +71,7 @@ def test_cli_refuses_public_host_without_auth(monkeypatch: pytest.MonkeyPatch) -
 def test_example_secrets_are_refused_by_every_command(
     monkeypatch: pytest.MonkeyPatch, env: str, value: str
 ) -> None:
-    from occupancy.cli import main
+    from app.cli import main
 
     monkeypatch.setenv(env, value)
     result = CliRunner().invoke(main, ["settings"])
@@ -114,7 +114,7 @@ def test_proxy_header_only_from_trusted_addresses(database_url: str) -> None:
 
 
 def test_health_needs_no_login_and_tells_the_truth(database_url: str) -> None:
-    from occupancy.services import free_port
+    from app.services import free_port
 
     client = _app(database_url, auth_users="fm:s3cret").server.test_client()
     r = client.get("/health")

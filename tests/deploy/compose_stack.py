@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from occupancy.services import free_port
+from app.services import free_port
 
 from conftest import EXAMPLE_BUILDING, ROOT, make_traversable
 

@@ -189,6 +189,6 @@ def test_health_is_503_while_batches_keep_failing(
 
 
 def _free_port() -> int:
-    from occupancy.services import free_port
+    from app.services import free_port
 
     return free_port()
