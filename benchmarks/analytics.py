@@ -783,8 +783,8 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
     import io
 
     from analytics import store
-    from analytics.colocation import colocation_matrix, diversity
     from analytics.pipeline import run_analyze
+    from analytics.release import released_diversity, released_matrix, released_weeks
     from occupancy.building import load_building
     from occupancy.db import connect, migrate, read_frame
     from occupancy.metadata import load_site
@@ -843,15 +843,19 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
                 best = min(best, time.perf_counter() - t)
             return best * 1000.0, out
 
+        # Badge-derived figures cover the released (whole, ended) weeks the
+        # range touches: the in-memory path reads exactly those days.
+        weeks = released_weeks(first, last, dt.date.today())
+        lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
         old_m_ms, old_m = timed(
-            lambda: colocation_matrix(
-                store.read_dept_presence(conn, first, last), bucket_minutes=bm, k=k
+            lambda: released_matrix(
+                store.read_dept_presence(conn, lo, hi), bm=bm, k=k, by_source=True
             ),
             1,
         )
         old_d_ms, old_d = timed(
-            lambda: diversity(
-                store.read_dept_presence(conn, first, last), bucket_minutes=bm, k=k
+            lambda: released_diversity(
+                store.read_dept_presence(conn, lo, hi), bm=bm, k=k
             ),
             1,
         )
