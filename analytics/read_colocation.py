@@ -155,86 +155,12 @@ def _coloc_sum(
     return frame
 
 
-def _coloc_people(
-    conn: Connection,
-    keys: list[str],
-    start: dt.date,
-    end: dt.date,
-    zones: list[str] | None,
-    *,
-    by_source: bool,
-    dept: str | None = None,
+def _join_people(
+    pairs: pd.DataFrame, people: pd.DataFrame, ab: list[str]
 ) -> pd.DataFrame:
-    """Distinct badges of analytics_coloc_badges over days [start, end] (and
-    ``zones``) per (source, *keys) and, as source ``all``, per keys alone.
-    One DISTINCT scan (hash aggregate) shared by both groupings instead of
-    COUNT(DISTINCT) with grouping sets (a sort per set): several times faster.
-    ``dept``: only the pairs involving that department."""
-    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s")
-    params: list[Any] = [start, end]
-    if zones is not None:
-        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
-        params.append(zones)
-    if dept is not None:
-        where = sql.SQL("{} AND (department_a = %s OR department_b = %s)").format(where)
-        params += [dept, dept]
-    # Unfiltered: the zone-less table (several times fewer rows, same counts).
-    table = (
-        "analytics_coloc_badges" if zones is not None else "analytics_coloc_badges_site"
-    )
-    cols = sql.SQL(", ").join(map(sql.Identifier, keys))
-    # One scan: distinct (source, keys, badge) once, then both groupings.
-    parts = [
-        sql.SQL(
-            "SELECT 'all', {cols}, count(*) FROM (SELECT DISTINCT {cols}, badge"
-            " FROM d) e GROUP BY {cols}"
-        ).format(cols=cols)
-    ]
-    if by_source:
-        parts.insert(
-            0,
-            sql.SQL(
-                "SELECT source, {cols}, count(*) FROM d GROUP BY source, {cols}"
-            ).format(cols=cols),
-        )
-    q = sql.SQL(
-        "WITH d AS MATERIALIZED (SELECT DISTINCT source, {cols}, badge FROM {table} t"
-        " WHERE {where}) {parts}"
-    ).format(
-        cols=cols,
-        table=_week_table(table),
-        where=where,
-        parts=sql.SQL(" UNION ALL ").join(parts),
-    )
-    if not by_source:
-        # Only the combined counts: one distinct pass without the source.
-        q = sql.SQL(
-            "SELECT 'all', {cols}, count(*) FROM (SELECT DISTINCT {cols}, badge"
-            " FROM {table} t WHERE {where}) e GROUP BY {cols}"
-        ).format(cols=cols, table=_week_table(table), where=where)
-    with conn.cursor() as cur:
-        cur.execute(q, params)
-        rows = cur.fetchall()
-    frame = pd.DataFrame(rows, columns=["source", *keys, "v"])
-    frame["v"] = frame["v"].astype(np.int64)
-    return frame
-
-
-def _coloc_cells(
-    conn: Connection,
-    pairs: pd.DataFrame,
-    ab: list[str],
-    args: Any,
-    *,
-    by_source: bool,
-    dept: str | None = None,
-) -> pd.DataFrame:
-    """Pair minutes joined with the distinct people of each side (people_a,
-    people_b): the cells ``matrix_from_counts`` turns into a k-suppressed
-    matrix. ``dept``: only the cells involving that department (the people
-    of both sides of such a cell are in pairs involving it)."""
+    """``pairs`` (source, *ab, v) with people_a and people_b from ``people``
+    (source, *ab, v: distinct badges of department_a behind the cell)."""
     keys = ["source", *ab]
-    people = _coloc_people(conn, ab, *args, by_source=by_source, dept=dept)
     pa = people.rename(columns={"v": "people_a"})
     pb = people.rename(
         columns={
@@ -289,9 +215,10 @@ def _weekly_cells(
     k: int,
     by_source: bool,
     dept: str | None = None,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The matrix of each week in ``weeks`` (contiguous Mondays), each week
-    k-suppressed on its own distinct people: week, then the matrix columns."""
+    k-suppressed on its own distinct people (week, then the matrix columns),
+    and the distinct people of each cell over its released weeks."""
     wab = ["week", "department_a", "department_b"]
     args = (weeks[0], weeks[-1] + dt.timedelta(days=6), zones)
     pairs = _coloc_sum(
@@ -304,8 +231,9 @@ def _weekly_cells(
         dept=dept,
     )
     if pairs.empty:
-        return _empty_matrix(k, by_source=by_source, week=True)
-    cells = _coloc_cells(conn, pairs, wab, args, by_source=by_source, dept=dept)
+        return _empty_matrix(k, by_source=by_source, week=True), _NO_PEOPLE
+    people, ranged = _week_people(conn, weeks, zones, k, by_source=by_source, dept=dept)
+    cells = _join_people(pairs, people, wab)
     dept_n = _coloc_sum(
         conn,
         "analytics_coloc_dept",
@@ -322,34 +250,67 @@ def _weekly_cells(
         *args,
         by_source=by_source,
     )
-    parts = []
-    # One small frame per week (a year has 53 at most), not per event.
-    for label in sorted(cells["week"].unique()):
-        c = cells[cells["week"] == label].drop(columns="week").reset_index(drop=True)
-        d = dept_n[dept_n["week"] == label]
-        a = anyone[anyone["week"] == label]
-        m = matrix_from_counts(
-            c,
-            d.set_index(["source", "department_id"])["v"],
-            a.set_index("source")["v"],
-            bucket_minutes=bucket_minutes,
-            k=k,
-        )
-        m.insert(0, "week", label)
-        parts.append(m)
-    return pd.concat(parts, ignore_index=True)
+    weekly = _weekly_matrix(cells, dept_n, anyone, bucket_minutes, k)
+    return weekly, ranged
 
 
-def _released_people(
+def _weekly_matrix(
+    cells: pd.DataFrame,
+    dept_n: pd.DataFrame,
+    anyone: pd.DataFrame,
+    bucket_minutes: float,
+    k: int,
+) -> pd.DataFrame:
+    """matrix_from_counts of every week at once: the week is folded into the
+    source key ("<week>|<source>") so one vectorized call covers a year,
+    then unfolded; rows ordered by week, then as the matrix."""
+    labels = {str(w): w for w in cells["week"].unique()}
+
+    def fold(frame: pd.DataFrame) -> pd.DataFrame:
+        key = frame["week"].astype(str) + "|" + frame["source"].astype(str)
+        return frame.assign(source=key.to_numpy()).drop(columns="week")
+
+    m = matrix_from_counts(
+        fold(cells),
+        fold(dept_n).set_index(["source", "department_id"])["v"],
+        fold(anyone).set_index("source")["v"],
+        bucket_minutes=bucket_minutes,
+        k=k,
+    )
+    parts = m["source"].str.split("|", n=1, expand=True)
+    m["source"] = parts[1].to_numpy()
+    m.insert(0, "week", parts[0].map(labels).to_numpy())
+    order = {s: i for i, s in enumerate([*SOURCES, "all"])}
+    m["_o"] = m["source"].map(order)
+    m = m.sort_values(["week", "_o", "department_a", "department_b"], kind="stable")
+    return m.drop(columns="_o").reset_index(drop=True)
+
+
+_NO_PEOPLE = pd.DataFrame(
+    {
+        "source": pd.Series(dtype=object),
+        "department_a": pd.Series(dtype=object),
+        "department_b": pd.Series(dtype=object),
+        "people": pd.Series(dtype=np.int64),
+    }
+)
+
+
+def _week_people(
     conn: Connection,
-    released: pd.DataFrame,
     weeks: list[dt.date],
     zones: list[str] | None,
-) -> pd.DataFrame:
-    """Distinct badges of department_a behind each (source, department_a,
-    department_b) over the weeks in which that cell was released
-    (``released``: week, source, department_a, department_b). Source ``all``
-    counts badges of every source."""
+    k: int,
+    *,
+    by_source: bool,
+    dept: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Distinct badges behind the cells, in one scan of the badge table:
+    (per week: source, week, department_a, department_b, v) and (per range:
+    source, department_a, department_b, people over the weeks in which the
+    cell was released, i.e. both sides had at least k people that week).
+    Source ``all`` counts badges of every source. ``dept``: only the cells
+    involving that department."""
     table = (
         "analytics_coloc_badges" if zones is not None else "analytics_coloc_badges_site"
     )
@@ -358,47 +319,67 @@ def _released_people(
     if zones is not None:
         where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
         params.append(zones)
-    q = sql.SQL(
-        "WITH r AS (SELECT * FROM unnest(%s::date[], %s::text[], %s::text[],"
-        " %s::text[]) AS r(week, source, department_a, department_b))"
-        " SELECT r.source, r.department_a, r.department_b, count(DISTINCT t.badge)"
-        " FROM r JOIN {table} t ON t.week = r.week"
-        " AND t.department_a = r.department_a AND t.department_b = r.department_b"
-        " AND (r.source = 'all' OR t.source = r.source)"
-        " WHERE {where} GROUP BY 1, 2, 3"
-    ).format(table=_week_table(table), where=where)
-    arrays = [
-        list(released["week"]),
-        [str(v) for v in released["source"]],
-        [str(v) for v in released["department_a"]],
-        [str(v) for v in released["department_b"]],
-    ]
-    with conn.cursor() as cur:
-        cur.execute(q, [*arrays, *params])
-        rows = cur.fetchall()
-    return pd.DataFrame(
-        rows, columns=["source", "department_a", "department_b", "people"]
+    if dept is not None:
+        where = sql.SQL("{} AND (department_a = %s OR department_b = %s)").format(where)
+        params += [dept, dept]
+    src = sql.SQL("source, " if by_source else "")
+    per_source = sql.SQL(
+        "SELECT week, source, department_a, department_b, count(*) AS n FROM d"
+        " GROUP BY 1, 2, 3, 4 UNION ALL "
+        if by_source
+        else ""
     )
+    range_source = sql.SQL(
+        "SELECT 'r', NULL::date, source, department_a, department_b, count(*)"
+        " FROM (SELECT DISTINCT r.source, r.department_a, r.department_b, d.badge"
+        " FROM rel r JOIN d USING (week, source, department_a, department_b)) e"
+        " GROUP BY 3, 4, 5 UNION ALL "
+        if by_source
+        else ""
+    )
+    q = sql.SQL(
+        "WITH d AS MATERIALIZED (SELECT DISTINCT week, {src}department_a,"
+        " department_b, badge FROM {table} t WHERE {where}),"
+        " da AS MATERIALIZED (SELECT DISTINCT week, department_a, department_b,"
+        " badge FROM d),"
+        " w AS MATERIALIZED ({per_source}SELECT week, 'all' AS source,"
+        " department_a, department_b, count(*) AS n FROM da GROUP BY 1, 3, 4),"
+        " rel AS (SELECT x.week, x.source, x.department_a, x.department_b"
+        " FROM w x JOIN w y ON y.week = x.week AND y.source = x.source"
+        " AND y.department_a = x.department_b AND y.department_b = x.department_a"
+        " WHERE LEAST(x.n, y.n) >= %s)"
+        " SELECT 'w', week, source, department_a, department_b, n FROM w"
+        " UNION ALL {range_source}SELECT 'r', NULL::date, 'all', department_a,"
+        " department_b, count(*) FROM (SELECT DISTINCT r.department_a,"
+        " r.department_b, da.badge FROM rel r JOIN da"
+        " USING (week, department_a, department_b) WHERE r.source = 'all') e"
+        " GROUP BY 4, 5"
+    ).format(
+        src=src,
+        per_source=per_source,
+        range_source=range_source,
+        table=_week_table(table),
+        where=where,
+    )
+    with conn.cursor() as cur:
+        cur.execute(q, [*params, k])
+        rows = cur.fetchall()
+    cols = ["part", "week", "source", "department_a", "department_b", "v"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["v"] = frame["v"].astype(np.int64)
+    weekly = frame[frame["part"] == "w"].drop(columns="part")
+    ranged = frame[frame["part"] == "r"].drop(columns=["part", "week"])
+    return weekly.reset_index(drop=True), ranged.rename(columns={"v": "people"})
 
 
-def _combine_weeks(
-    conn: Connection,
-    weekly: pd.DataFrame,
-    weeks: list[dt.date],
-    zones: list[str] | None,
-    k: int,
-) -> pd.DataFrame:
+def _combine_weeks(weekly: pd.DataFrame, ranged: pd.DataFrame, k: int) -> pd.DataFrame:
     """The range matrix from week cells: minutes and expected minutes summed
     over each cell's released weeks, lift their ratio, people the distinct
-    badges over those weeks; a cell with no released week is suppressed."""
+    badges over those weeks (``ranged``); a cell with no released week is
+    suppressed."""
     keys = ["source", "department_a", "department_b"]
     m = combine_released(weekly, keys, ["minutes", "expected_minutes"])
-    rel = weekly.loc[~weekly["suppressed"].astype(bool), ["week", *keys]]
-    people = (
-        _released_people(conn, rel, weeks, zones).set_index(keys)["people"]
-        if len(rel)
-        else pd.Series(dtype=float)
-    )
+    people = ranged.set_index(keys)["people"]
     idx = pd.MultiIndex.from_frame(m[keys])
     swapped = pd.MultiIndex.from_frame(m[["source", "department_b", "department_a"]])
     m["people_a"] = people.reindex(idx).to_numpy(dtype=float)
@@ -446,7 +427,7 @@ def read_colocation(
     lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
     zones = _zone_filter(conn, filters, lo, hi)
     dept_f = getattr(filters, "department", None) if filters is not None else None
-    weekly = _weekly_cells(
+    weekly, ranged = _weekly_cells(
         conn,
         weeks,
         zones,
@@ -457,7 +438,7 @@ def read_colocation(
     )
     if weekly.empty and dept_f:
         # The empty result exactly as without the department shortcut.
-        weekly = _weekly_cells(
+        weekly, ranged = _weekly_cells(
             conn,
             weeks,
             zones,
@@ -467,7 +448,7 @@ def read_colocation(
         )
     if weekly.empty:
         return _empty_matrix(k, by_source=by_source)
-    m = _combine_weeks(conn, weekly, weeks, zones, k)
+    m = _combine_weeks(weekly, ranged, k)
     if dept_f:
         m = m[
             (m["department_a"] == dept_f) | (m["department_b"] == dept_f)
@@ -514,4 +495,4 @@ def read_colocation_trend(
         bucket_minutes=float(settings.bucket_minutes),
         k=k,
         by_source=False,
-    )
+    )[0]

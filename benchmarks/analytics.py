@@ -69,6 +69,19 @@ def make_spaces(desks: int, floors: int = 10, rooms_per_floor: int = 6) -> pd.Da
             rows.append(
                 (f"f{f}-d{i:04d}", "desk", 1, zone, "neighbourhood", dept, f"f{f}")
             )
+        # A department-neutral lounge per floor (shared zone, one phone booth):
+        # where the badge sightings of the year meet across departments.
+        rows.append(
+            (
+                f"f{f}-lounge-p0",
+                "phone_booth",
+                1,
+                f"f{f}-lounge",
+                "shared",
+                None,
+                f"f{f}",
+            )
+        )
         for r in range(rooms_per_floor):
             rows.append(
                 (
@@ -490,6 +503,72 @@ def _load_year(
     return loaded, gen_s, copy_s, time.perf_counter() - t0
 
 
+def _load_badges(
+    conn: Any, spaces: pd.DataFrame, runs: list[tuple[dt.date, dt.date]]
+) -> tuple[int, int]:
+    """BLE badge sightings of the year (badge_sightings, per run) and the
+    badge register: ~90 % of the desks' headcount carry a badge, in on 2.5
+    days a week, in their neighbourhood, meeting zones and the floors'
+    lounges. Returns (sightings, badge holders)."""
+    import io
+
+    zones = (
+        spaces.drop_duplicates("zone_id")
+        .drop(columns="kind")
+        .rename(columns={"zone_kind": "kind"})
+    )
+    desks = spaces[spaces["kind"] == "desk"]
+    heads = (desks.groupby("department_id").size() * 0.9).round().astype(int)
+    depts = pd.DataFrame(
+        {
+            "department_id": heads.index,
+            "headcount": heads.to_numpy(),
+            "office_days_per_week": 2.5,
+        }
+    )
+    total = 0
+    register = None
+    with conn, conn.cursor() as cur:
+        for i, (a, b) in enumerate(runs, 1):
+            sightings, register = badge_sightings(
+                zones, depts, a, (b - a).days + 1, seed=1000 + i
+            )
+            sightings["seq"] += total
+            buf = io.StringIO()
+            sightings.to_csv(buf, index=False, header=False)
+            buf.seek(0)
+            cols = ", ".join(sightings.columns)
+            cur.copy_expert(f"COPY badge_sightings ({cols}) FROM STDIN WITH CSV", buf)
+            total += len(sightings)
+        if register is not None:
+            buf = io.StringIO()
+            register.to_csv(buf, index=False, header=False)
+            buf.seek(0)
+            cur.copy_expert(
+                "COPY badge_departments (badge, department_id) FROM STDIN WITH CSV",
+                buf,
+            )
+    return total, 0 if register is None else len(register)
+
+
+def _rollup_rows(conn: Any) -> dict[str, int]:
+    """Rows of every rollup table (the benchmark fills each of them)."""
+    from psycopg2 import sql
+
+    from analytics.db_io import ROLLUP_TABLES
+
+    out = {}
+    with conn.cursor() as cur:
+        for table in ROLLUP_TABLES:
+            cur.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            )
+            row = cur.fetchone()
+            out[table] = int(row[0]) if row else 0
+    conn.commit()
+    return out
+
+
 def _server_cpu_s(pgdata: Path) -> float:
     """CPU seconds [s] used so far by a PostgreSQL cluster: the postmaster's own
     and its reaped children's (ended backends), plus its live children."""
@@ -597,7 +676,9 @@ def main_from_db(args: argparse.Namespace) -> int:
     )
     base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o755)
-    what = f"desks={args.desks} start={first} days={args.days} seed=per-chunk v1\n"
+    what = (
+        f"desks={args.desks} start={first} days={args.days} seed=per-chunk v2 badges\n"
+    )
     marker = base / _MARKER
     reuse = keep and marker.exists() and marker.read_text() == what
     server = PostgresServer(base / "pg", free_port(), fsync=False)
@@ -645,6 +726,11 @@ def main_from_db(args: argparse.Namespace) -> int:
                 ]
             )
             loaded, gen_s, load_s, index_s = _load_year(conn, spaces, runs)
+            badges_loaded, holders = _load_badges(conn, spaces, runs)
+            print(
+                f"  badge sightings: {badges_loaded:,} of {holders:,} badge holders",
+                file=sys.stderr,
+            )
             if keep:
                 marker.write_text(what)
         conn.autocommit = True
@@ -675,6 +761,7 @@ def main_from_db(args: argparse.Namespace) -> int:
         n_new = _copy_events(conn, new_events)
         new_load_s = time.perf_counter() - t0
         inc = _occupancy(url, server.pgdata, "analyze")
+        rows_per_table = _rollup_rows(conn)
         conn.close()
     finally:
         server.stop(mode="fast")
@@ -706,6 +793,9 @@ def main_from_db(args: argparse.Namespace) -> int:
     )
     for ln in phases:
         print(f"  {ln.strip()}")
+    print("ROWS PER ROLLUP TABLE after the incremental day:")
+    for table, n in rows_per_table.items():
+        print(f"  {table}: {n:,}")
     print(
         f"INCREMENTAL DAY {new_day}: {n_new:,} events loaded in {new_load_s:.1f} s; "
         "occupancy analyze (subprocess, incl. interpreter start): "
@@ -742,7 +832,8 @@ def badge_sightings(
     slots = 32
     di, bi = np.repeat(di, slots), np.repeat(bi, slots)
     slot = np.tile(np.arange(slots), len(present.nonzero()[0]))
-    home = zones[zones["kind"] == "neighbourhood"].set_index("department_id")["zone_id"]
+    hoods = zones[zones["kind"] == "neighbourhood"].drop_duplicates("department_id")
+    home = hoods.set_index("department_id")["zone_id"]
     meeting = zones.loc[zones["kind"] == "meeting", "zone_id"].to_numpy()
     shared = zones.loc[zones["kind"] == "shared", "zone_id"].to_numpy()
     home_of = home.reindex(badge_dept).fillna(shared[0]).to_numpy()
@@ -783,8 +874,8 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
     import io
 
     from analytics import store
-    from analytics.colocation import colocation_matrix, diversity
     from analytics.pipeline import run_analyze
+    from analytics.release import released_diversity, released_matrix, released_weeks
     from app.services import PostgresServer, free_port
     from occupancy.building import load_building
     from occupancy.db import connect, migrate, read_frame
@@ -843,15 +934,19 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
                 best = min(best, time.perf_counter() - t)
             return best * 1000.0, out
 
+        # Badge-derived figures cover the released (whole, ended) weeks the
+        # range touches: the in-memory path reads exactly those days.
+        weeks = released_weeks(first, last, dt.date.today())
+        lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
         old_m_ms, old_m = timed(
-            lambda: colocation_matrix(
-                store.read_dept_presence(conn, first, last), bucket_minutes=bm, k=k
+            lambda: released_matrix(
+                store.read_dept_presence(conn, lo, hi), bm=bm, k=k, by_source=True
             ),
             1,
         )
         old_d_ms, old_d = timed(
-            lambda: diversity(
-                store.read_dept_presence(conn, first, last), bucket_minutes=bm, k=k
+            lambda: released_diversity(
+                store.read_dept_presence(conn, lo, hi), bm=bm, k=k
             ),
             1,
         )

@@ -71,10 +71,10 @@ class Background(threading.Thread):
 
 
 def _setup(tmp: Path, pg_port: int, mqtt_port: int) -> tuple[Any, Any, str, str]:
+    from app.services import MosquittoServer, PostgresServer
     from occupancy.building import load_building
     from occupancy.db import connect, migrate
     from occupancy.metadata import load_site
-    from app.services import MosquittoServer, PostgresServer
 
     os.chmod(tmp, 0o755)
     pg = PostgresServer(tmp / "pg", pg_port, fsync=False)

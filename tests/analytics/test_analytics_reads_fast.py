@@ -360,9 +360,8 @@ def test_colocation_reads_equal_bucket_presence(sighted: Any) -> None:
     data; with or without per-source cells, the frames equal the release
     rule's in-memory reference over the stored bucket presence of the whole
     weeks each range touches."""
-    from release_reference import reference_matrix
 
-    from analytics.release import released_weeks
+    from analytics.release import released_matrix, released_weeks
 
     conn, settings, _ = sighted
     bm, k = float(settings.bucket_minutes), int(settings.k_anonymity)
@@ -372,7 +371,7 @@ def test_colocation_reads_equal_bucket_presence(sighted: Any) -> None:
         lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
         pres = store.read_dept_presence(conn, lo, hi, f)
         for by_source in (True, False):
-            want = reference_matrix(pres, bm=bm, k=k, by_source=by_source)
+            want = released_matrix(pres, bm=bm, k=k, by_source=by_source)
             if f is not None and f.department:
                 keep = (want["department_a"] == f.department) | (
                     want["department_b"] == f.department

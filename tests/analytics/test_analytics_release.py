@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from release_reference import reference_diversity, reference_matrix
 
 from analytics import store
 from analytics.colocation import diversity_from_counts
@@ -19,6 +18,8 @@ from analytics.pipeline import run_analyze
 from analytics.release import (
     combine_released,
     pool_small_groups,
+    released_diversity,
+    released_matrix,
     released_weeks,
 )
 from analytics.reports import Filters
@@ -161,7 +162,7 @@ def test_colocation_reads_equal_released_reference(
             lo, hi = _whole_weeks(start, end)
             pres = store.read_dept_presence(conn, lo, hi, f)
             for by_source in (True, False):
-                want = reference_matrix(pres, bm=bm, k=k, by_source=by_source)
+                want = released_matrix(pres, bm=bm, k=k, by_source=by_source)
                 if f is not None and f.department:
                     keep = (want["department_a"] == f.department) | (
                         want["department_b"] == f.department
@@ -172,7 +173,7 @@ def test_colocation_reads_equal_released_reference(
                 )
                 pd.testing.assert_frame_equal(got, want, obj=f"{start} {f} {by_source}")
                 shown += int((~got["suppressed"]).sum())
-            want_d = reference_diversity(pres, bm=bm, k=k)
+            want_d = released_diversity(pres, bm=bm, k=k)
             got_d = store.read_diversity(conn, start, end, filters=f, settings=settings)
             pd.testing.assert_frame_equal(got_d, want_d, obj=f"diversity {start} {f}")
             mixed += int((~got_d["suppressed"]).sum())
