@@ -11,12 +11,8 @@ removed function here is an import or type error in CI, not an empty panel.
 from __future__ import annotations
 
 from analytics.filters import Filters
-from analytics.read_colocation import (
-    read_colocation,
-    read_colocation_trend,
-    read_diversity,
-    read_diversity_weekly,
-)
+from analytics.read_colocation import read_colocation, read_colocation_trend
+from analytics.read_diversity import read_diversity, read_diversity_weekly
 from analytics.read_levels import (
     read_day_of_week,
     read_dept_presence,

@@ -15,67 +15,17 @@ from psycopg2 import sql
 
 from analytics.colocation import (
     colocation_matrix,
-    diversity,
-    diversity_from_counts,
     matrix_from_counts,
     weekly_colocation,
 )
-from analytics.db_io import read_metadata
 from analytics.filters import Filters
 from analytics.read_common import settings_or_default
+from analytics.read_common import week_table as _week_table
+from analytics.read_common import zone_filter as _zone_filter
 from occupancy.db import Connection
 from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-def _zone_filter(
-    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
-) -> list[str] | None:
-    """Zone ids a site/building/floor/zone filter keeps (None: no filter,
-    also when no other zone has co-location data in [start, end]: then the
-    filtered counts are the unfiltered ones, which the zone-less badge table
-    answers several times faster — a one-site dashboard always filters on its
-    site)."""
-    zones = _filter_zones(conn, filters)
-    if zones is None:
-        return None
-    # Every row of the co-location tables has its (day, zone) in
-    # analytics_coloc_zone (all come from the same bucket presence).
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT EXISTS (SELECT 1 FROM analytics_coloc_zone"
-            " WHERE day BETWEEN %s AND %s AND NOT zone_id = ANY(%s))",
-            (start, end, zones),
-        )
-        row = cur.fetchone()
-    return zones if row is None or row[0] else None
-
-
-def _filter_zones(conn: Connection, filters: Filters | None) -> list[str] | None:
-    """Zone ids a site/building/floor/zone filter keeps (None: no filter)."""
-    if filters is None:
-        return None
-    zones = read_metadata(conn)[1]
-    narrowed = False
-    for attr, col in (
-        ("site", "site_id"),
-        ("building", "building_id"),
-        ("floor", "floor_id"),
-        ("zone", "zone_id"),
-    ):
-        value = getattr(filters, attr, None)
-        if value:
-            zones = zones[zones[col] == value]
-            narrowed = True
-    return [str(z) for z in zones["zone_id"]] if narrowed else None
-
-
-def _week_table(table: str) -> sql.Composable:
-    """``table`` with a ``week`` column: the Monday of the row's local day."""
-    return sql.SQL(
-        "(SELECT *, day - (EXTRACT(ISODOW FROM day)::int - 1) AS week FROM {})"
-    ).format(sql.Identifier(table))
 
 
 def _coloc_sum(
@@ -332,135 +282,6 @@ def read_colocation(
             (m["department_a"] == dept_f) | (m["department_b"] == dept_f)
         ].reset_index(drop=True)
     return m
-
-
-def _shared_where(
-    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
-) -> tuple[sql.Composable, list[Any]]:
-    """WHERE clause and parameters for the shared-space rows of [start, end]
-    that the zone filters keep (department-mix reads)."""
-    zones = _zone_filter(conn, filters, start, end)
-    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s AND source = 'shared'")
-    params: list[Any] = [start, end]
-    if zones is not None:
-        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
-        params.append(zones)
-    return where, params
-
-
-def read_diversity(
-    conn: Connection,
-    start: dt.date,
-    end: dt.date,
-    *,
-    filters: Filters | None = None,
-    settings: Settings | None = None,
-) -> pd.DataFrame:
-    """Department mix per shared zone (simpson, shannon), k-suppressed.
-
-    SQL aggregation of the daily counts (Σ people-buckets per zone and
-    department, COUNT(DISTINCT badge) per zone over the whole range);
-    identical to ``diversity`` over the stored bucket presence."""
-    settings = settings_or_default(settings)
-    bucket_minutes = float(settings.bucket_minutes)
-    k = int(settings.k_anonymity)
-    where, params = _shared_where(conn, filters, start, end)
-    with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL(
-                "SELECT zone_id, department_id, SUM(people_buckets) FROM"
-                " analytics_coloc_dept WHERE {} GROUP BY zone_id, department_id"
-                " ORDER BY zone_id, department_id"
-            ).format(where),
-            params,
-        )
-        pm_rows = cur.fetchall()
-        cur.execute(
-            sql.SQL(
-                "SELECT zone_id, COUNT(DISTINCT badge) FROM analytics_coloc_badges"
-                " WHERE {} AND department_a = department_b GROUP BY zone_id"
-                " ORDER BY zone_id"
-            ).format(where),
-            params,
-        )
-        people_rows = cur.fetchall()
-    if not pm_rows:
-        return diversity(
-            pd.DataFrame(
-                columns=["zone_id", "source", "department_id", "people", "badges"]
-            ),
-            bucket_minutes=bucket_minutes,
-            k=k,
-        )
-    pm = pd.DataFrame(pm_rows, columns=["zone_id", "department_id", "v"])
-    people = pd.DataFrame(people_rows, columns=["zone_id", "v"])
-    return diversity_from_counts(
-        pm.set_index(["zone_id", "department_id"])["v"].astype(np.int64),
-        people.set_index("zone_id")["v"].astype(np.int64),
-        bucket_minutes=bucket_minutes,
-        k=k,
-    )
-
-
-def read_diversity_weekly(
-    conn: Connection,
-    start: dt.date,
-    end: dt.date,
-    *,
-    filters: Filters | None = None,
-    settings: Settings | None = None,
-) -> pd.DataFrame:
-    """:func:`read_diversity` of each local week (Monday to Sunday) of [start,
-    end], the first and last week cut to the range, in two queries: week (the
-    week's Monday), zone_id, departments, people, simpson, shannon,
-    suppressed. Each week is k-suppressed on its own distinct people (COUNT
-    DISTINCT per week and zone), so every week's rows equal
-    ``read_diversity(conn, max(start, monday), min(end, sunday))``; weeks
-    without data have no rows."""
-    settings = settings_or_default(settings)
-    bucket_minutes = float(settings.bucket_minutes)
-    k = int(settings.k_anonymity)
-    where, params = _shared_where(conn, filters, start, end)
-    with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL(
-                "SELECT week, zone_id, department_id, SUM(people_buckets) FROM {}"
-                " t WHERE {} GROUP BY week, zone_id, department_id"
-                " ORDER BY week, zone_id, department_id"
-            ).format(_week_table("analytics_coloc_dept"), where),
-            params,
-        )
-        pm_rows = cur.fetchall()
-        # source = 'shared' AND department_a = department_b: the partial
-        # index of migration 0205 (only those rows).
-        cur.execute(
-            sql.SQL(
-                "SELECT day - (EXTRACT(ISODOW FROM day)::int - 1) AS week, zone_id,"
-                " COUNT(DISTINCT badge) FROM analytics_coloc_badges"
-                " WHERE {} AND department_a = department_b GROUP BY 1, zone_id"
-                " ORDER BY 1, zone_id"
-            ).format(where),
-            params,
-        )
-        people_rows = cur.fetchall()
-    cols = ["week", "zone_id", "departments", "people", "simpson", "shannon"]
-    if not pm_rows:
-        return pd.DataFrame(columns=[*cols, "suppressed"])
-    pm = pd.DataFrame(pm_rows, columns=["week", "zone_id", "department_id", "v"])
-    people = pd.DataFrame(people_rows, columns=["week", "zone_id", "v"])
-    parts = []
-    # One small frame per week (a year has 53 at most).
-    for week, part in pm.groupby("week", sort=True):
-        ppl = people[people["week"] == week]
-        d = diversity_from_counts(
-            part.set_index(["zone_id", "department_id"])["v"].astype(np.int64),
-            ppl.set_index("zone_id")["v"].astype(np.int64),
-            bucket_minutes=bucket_minutes,
-            k=k,
-        )
-        d.insert(0, "week", week)
-        parts.append(d)
-    return pd.concat(parts, ignore_index=True)
 
 
 def read_colocation_trend(

@@ -33,12 +33,7 @@ from analytics.db_io import (
     write_watermark,
 )
 from analytics.db_rewrite import abandon_rewrite, begin_rewrite, finish_rewrite
-from analytics.read_colocation import (
-    read_colocation,
-    read_colocation_trend,
-    read_diversity,
-    read_diversity_weekly,
-)
+from analytics.read_colocation import read_colocation, read_colocation_trend
 from analytics.read_common import (
     _FILTER_ATTRS,
     LEVEL_ORDER,
@@ -55,6 +50,7 @@ from analytics.read_common import (
     settings_or_default,
     working_hours_only,
 )
+from analytics.read_diversity import read_diversity, read_diversity_weekly
 from analytics.read_levels import (
     read_day_of_week,
     read_dept_presence,
