@@ -219,7 +219,7 @@ def read_colocation(
     identical to ``colocation_matrix`` over the stored bucket presence."""
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
-    k = int(settings.k_anonymity)
+    k = settings.k_anonymity
     zones = _zone_filter(conn, filters, start, end)
     ab = ["department_a", "department_b"]
     args = (start, end, zones)
@@ -297,7 +297,7 @@ def read_colocation_trend(
     identical to ``weekly_colocation`` over the stored bucket presence."""
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
-    k = int(settings.k_anonymity)
+    k = settings.k_anonymity
     zones = _zone_filter(conn, filters, start, end)
     wab = ["week", "department_a", "department_b"]
     args = (start, end, zones)

@@ -56,7 +56,7 @@ def read_diversity(
     identical to ``diversity`` over the stored bucket presence."""
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
-    k = int(settings.k_anonymity)
+    k = settings.k_anonymity
     where, params = _shared_where(conn, filters, start, end)
     with conn.cursor() as cur:
         cur.execute(
@@ -112,7 +112,7 @@ def read_diversity_weekly(
     without data have no rows."""
     settings = settings_or_default(settings)
     bucket_minutes = float(settings.bucket_minutes)
-    k = int(settings.k_anonymity)
+    k = settings.k_anonymity
     where, params = _shared_where(conn, filters, start, end)
     with conn.cursor() as cur:
         cur.execute(
