@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from analytics.filters import Filters
 from analytics.read_colocation import read_colocation, read_colocation_trend
+from analytics.read_diversity import read_diversity, read_diversity_weekly
 from analytics.read_levels import (
     read_day_of_week,
     read_dept_presence,
@@ -21,7 +22,6 @@ from analytics.read_levels import (
     read_utilization,
     read_weekly_trend,
 )
-from analytics.read_mix import read_diversity, read_diversity_weekly
 from analytics.read_rooms import (
     live_state,
     read_department_no_show,

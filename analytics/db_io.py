@@ -85,7 +85,7 @@ def site_timezone(conn: Connection, settings: Settings) -> str:
     with conn.cursor() as cur:
         cur.execute("SELECT timezone FROM sites WHERE site_id = %s", (settings.site,))
         row = cur.fetchone()
-    return str(row[0]) if row else str(settings.timezone)
+    return str(row[0]) if row else settings.timezone
 
 
 #: Kinds of occupancy events, in the order of their int2 code in the binary read.

@@ -112,19 +112,6 @@ def compute_days(  # noqa: PLR0913  (the frames it joins, as tests and benchmark
     )
     known = set(spaces["space_id"])
     sd_known = sd[sd["space_id"].isin(known)]
-    desks = set(spaces.loc[spaces["kind"] == "desk", "space_id"])
-    dd = sd_known[sd_known["space_id"].isin(desks)]
-    desk_daily = pd.DataFrame(
-        {
-            "day": dd["day"].to_numpy(),
-            "space_id": dd["space_id"].to_numpy(),
-            "occupied_s": dd["occupied_s"].to_numpy(),
-            "available_s": dd["measured_s"].to_numpy(),
-            "time_used_pct": pct(dd["occupied_s"], dd["measured_s"])
-            .fillna(0.0)
-            .to_numpy(),
-        }
-    )
     sensed = spaces[
         spaces["space_id"].isin(set(iv["space_id"]) | set(stuck["space_id"]))
     ]
@@ -132,35 +119,18 @@ def compute_days(  # noqa: PLR0913  (the frames it joins, as tests and benchmark
     rooms = spaces.loc[spaces["kind"] != "desk", "space_id"]
     rh = room_headcount(iv, rooms, grid, cal.bucket_s)
     rh = rh[rh["space_id"].isin(known)]
-    dp = department_presence(sightings, badge_departments, zones, cal.bucket_s)
-    b0 = int(grid["bucket"].iloc[0])
-    pos = dp["bucket"].to_numpy() - b0
-    ok = (pos >= 0) & (pos < len(grid))
-    dp = dp[ok]
-    pos = pos[ok]
-    dp = dp[grid["available"].to_numpy()[pos]].copy()
-    dp["day"] = grid["day"].to_numpy()[dp["bucket"].to_numpy() - b0]
-    dp["bucket_start"] = pd.to_datetime(
-        dp["bucket"].to_numpy() * cal.bucket_s, unit="s", utc=True
+    dp = _available_presence(
+        department_presence(sightings, badge_departments, zones, cal.bucket_s),
+        grid,
+        cal.bucket_s,
     )
-    dq = sd.loc[sd["stuck_s"] > 0, ["day", "space_id", "stuck_s"]].rename(
-        columns={"stuck_s": "seconds"}
-    )
-    dq.insert(2, "issue", "stuck")
-    # Zone counters (space_id = a zone) are not spaces: not reported as unknown.
-    unknown = sd[~sd["space_id"].isin(known | set(zones["zone_id"]))]
-    if len(unknown):
-        extra = unknown[["day", "space_id", "occupied_total_s"]].rename(
-            columns={"occupied_total_s": "seconds"}
-        )
-        extra.insert(2, "issue", "unknown_space")
-        dq = pd.concat([dq, extra], ignore_index=True)
+    dq = _data_quality(sd, known | set(zones["zone_id"]))
     coloc = colocation_daily(dp)
     return {
         **coloc,
         "analytics_space_daily": sd_known.reset_index(drop=True),
         "analytics_space_hourly": sh[sh["space_id"].isin(known)].reset_index(drop=True),
-        "desk_daily_utilization": desk_daily,
+        "desk_daily_utilization": _desk_daily(sd_known, spaces),
         "analytics_level_buckets": lb,
         "analytics_level_hourly": level_hourly(lb, cal.timezone),
         "analytics_room_headcount": rh.reset_index(drop=True),
@@ -177,6 +147,59 @@ def compute_days(  # noqa: PLR0913  (the frames it joins, as tests and benchmark
         ].reset_index(drop=True),
         "analytics_data_quality": dq.reset_index(drop=True),
     }
+
+
+def _desk_daily(sd_known: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
+    """The ``desk_daily_utilization`` rows of the desks' daily rollup."""
+    desks = set(spaces.loc[spaces["kind"] == "desk", "space_id"])
+    dd = sd_known[sd_known["space_id"].isin(desks)]
+    return pd.DataFrame(
+        {
+            "day": dd["day"].to_numpy(),
+            "space_id": dd["space_id"].to_numpy(),
+            "occupied_s": dd["occupied_s"].to_numpy(),
+            "available_s": dd["measured_s"].to_numpy(),
+            "time_used_pct": pct(dd["occupied_s"], dd["measured_s"])
+            .fillna(0.0)
+            .to_numpy(),
+        }
+    )
+
+
+def _available_presence(
+    dp: pd.DataFrame, grid: pd.DataFrame, bucket_s: int
+) -> pd.DataFrame:
+    """Department presence rows in the available buckets of ``grid``, with
+    their local day and bucket start."""
+    b0 = int(grid["bucket"].iloc[0])
+    pos = dp["bucket"].to_numpy() - b0
+    ok = (pos >= 0) & (pos < len(grid))
+    dp = dp[ok]
+    pos = pos[ok]
+    dp = dp[grid["available"].to_numpy()[pos]].copy()
+    dp["day"] = grid["day"].to_numpy()[dp["bucket"].to_numpy() - b0]
+    dp["bucket_start"] = pd.to_datetime(
+        dp["bucket"].to_numpy() * bucket_s, unit="s", utc=True
+    )
+    return dp
+
+
+def _data_quality(sd: pd.DataFrame, known: set[str]) -> pd.DataFrame:
+    """Stuck time per space and day, and occupied time of ids that are no
+    space or zone of the building (``unknown_space``)."""
+    dq = sd.loc[sd["stuck_s"] > 0, ["day", "space_id", "stuck_s"]].rename(
+        columns={"stuck_s": "seconds"}
+    )
+    dq.insert(2, "issue", "stuck")
+    # Zone counters (space_id = a zone) are not spaces: not reported as unknown.
+    unknown = sd[~sd["space_id"].isin(known)]
+    if len(unknown):
+        extra = unknown[["day", "space_id", "occupied_total_s"]].rename(
+            columns={"occupied_total_s": "seconds"}
+        )
+        extra.insert(2, "issue", "unknown_space")
+        dq = pd.concat([dq, extra], ignore_index=True)
+    return dq
 
 
 class DayRun(NamedTuple):

@@ -1,6 +1,6 @@
 """Rollup readers for cross-department co-location: the matrix with lift and
 the weekly trend, built only from released weeks (analytics.release); the
-mix of departments in shared spaces is in :mod:`analytics.read_mix`.
+mix of departments in shared spaces is in :mod:`analytics.read_diversity`.
 Every cell covering fewer than k distinct people is suppressed.
 """
 
@@ -20,64 +20,17 @@ from analytics.colocation import (
     colocation_matrix,
     matrix_from_counts,
 )
-from analytics.db_io import read_metadata, site_timezone
+from analytics.db_io import site_timezone
 from analytics.filters import Filters
 from analytics.privacy import suppress
 from analytics.read_common import settings_or_default
+from analytics.read_common import week_table as _week_table
+from analytics.read_common import zone_filter as _zone_filter
 from analytics.release import combine_released, local_today, released_weeks
 from occupancy.db import Connection
 from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-def _zone_filter(
-    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
-) -> list[str] | None:
-    """Zone ids a site/building/floor/zone filter keeps (None: no filter,
-    also when no other zone has co-location data in [start, end]: then the
-    filtered counts are the unfiltered ones, which the zone-less badge table
-    answers several times faster — a one-site dashboard always filters on its
-    site)."""
-    zones = _filter_zones(conn, filters)
-    if zones is None:
-        return None
-    # Every row of the co-location tables has its (day, zone) in
-    # analytics_coloc_zone (all come from the same bucket presence).
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT EXISTS (SELECT 1 FROM analytics_coloc_zone"
-            " WHERE day BETWEEN %s AND %s AND NOT zone_id = ANY(%s))",
-            (start, end, zones),
-        )
-        row = cur.fetchone()
-    return zones if row is None or row[0] else None
-
-
-def _filter_zones(conn: Connection, filters: Filters | None) -> list[str] | None:
-    """Zone ids a site/building/floor/zone filter keeps (None: no filter)."""
-    if filters is None:
-        return None
-    zones = read_metadata(conn)[1]
-    narrowed = False
-    for attr, col in (
-        ("site", "site_id"),
-        ("building", "building_id"),
-        ("floor", "floor_id"),
-        ("zone", "zone_id"),
-    ):
-        value = getattr(filters, attr, None)
-        if value:
-            zones = zones[zones[col] == value]
-            narrowed = True
-    return [str(z) for z in zones["zone_id"]] if narrowed else None
-
-
-def _week_table(table: str) -> sql.Composable:
-    """``table`` with a ``week`` column: the Monday of the row's local day."""
-    return sql.SQL(
-        "(SELECT *, day - (EXTRACT(ISODOW FROM day)::int - 1) AS week FROM {})"
-    ).format(sql.Identifier(table))
 
 
 def _coloc_sum(
@@ -454,20 +407,6 @@ def read_colocation(
             (m["department_a"] == dept_f) | (m["department_b"] == dept_f)
         ].reset_index(drop=True)
     return m
-
-
-def _shared_where(
-    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
-) -> tuple[sql.Composable, list[Any]]:
-    """WHERE clause and parameters for the shared-space rows of [start, end]
-    that the zone filters keep (department-mix reads)."""
-    zones = _zone_filter(conn, filters, start, end)
-    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s AND source = 'shared'")
-    params: list[Any] = [start, end]
-    if zones is not None:
-        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
-        params.append(zones)
-    return where, params
 
 
 def read_colocation_trend(

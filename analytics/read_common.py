@@ -388,3 +388,52 @@ def buckets_per_day(
         counts.astype(np.int64),
         index=pd.Index([d.item() for d in days], dtype=object, name="day"),
     )
+
+
+def zone_filter(
+    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
+) -> list[str] | None:
+    """Zone ids a site/building/floor/zone filter keeps (None: no filter,
+    also when no other zone has co-location data in [start, end]: then the
+    filtered counts are the unfiltered ones, which the zone-less badge table
+    answers several times faster — a one-site dashboard always filters on its
+    site)."""
+    zones = filter_zones(conn, filters)
+    if zones is None:
+        return None
+    # Every row of the co-location tables has its (day, zone) in
+    # analytics_coloc_zone (all come from the same bucket presence).
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM analytics_coloc_zone"
+            " WHERE day BETWEEN %s AND %s AND NOT zone_id = ANY(%s))",
+            (start, end, zones),
+        )
+        row = cur.fetchone()
+    return zones if row is None or row[0] else None
+
+
+def filter_zones(conn: Connection, filters: Filters | None) -> list[str] | None:
+    """Zone ids a site/building/floor/zone filter keeps (None: no filter)."""
+    if filters is None:
+        return None
+    zones = read_metadata(conn)[1]
+    narrowed = False
+    for attr, col in (
+        ("site", "site_id"),
+        ("building", "building_id"),
+        ("floor", "floor_id"),
+        ("zone", "zone_id"),
+    ):
+        value = getattr(filters, attr, None)
+        if value:
+            zones = zones[zones[col] == value]
+            narrowed = True
+    return [str(z) for z in zones["zone_id"]] if narrowed else None
+
+
+def week_table(table: str) -> sql.Composable:
+    """``table`` with a ``week`` column: the Monday of the row's local day."""
+    return sql.SQL(
+        "(SELECT *, day - (EXTRACT(ISODOW FROM day)::int - 1) AS week FROM {})"
+    ).format(sql.Identifier(table))

@@ -61,7 +61,7 @@ def read_utilization(
     if level not in LEVELS:
         raise StoreError(f"level {level!r}: use one of {', '.join(LEVELS)}")
     spaces, _ = read_metadata(conn)
-    low, high = float(settings.target_low_pct), float(settings.target_high_pct)
+    low, high = settings.target_low_pct, settings.target_high_pct
     wh = working_hours_only(filters)
     if level == "space":
         keep = filtered_spaces(spaces, filters)["space_id"]
@@ -89,7 +89,7 @@ def read_utilization(
         return pd.DataFrame(
             columns=["level", "level_id", "time_used_pct", "utilization_pct"]
         )
-    fdf = float(settings.free_desk_factor)
+    fdf = settings.free_desk_factor
     if level == "day":
         return daily_level_summary(agg, per_day, cal, low=low, high=high, fdf=fdf)
     out = summary_from_daily(

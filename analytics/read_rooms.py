@@ -144,7 +144,7 @@ def read_department_no_show(
         rb,
         cal.bucket_s,
         headcount=heads.set_index("department_id")["headcount"],
-        k=int(settings.k_anonymity),
+        k=settings.k_anonymity,
     )
 
 
@@ -235,7 +235,7 @@ def live_state(
     private for an assigned desk), people, ts. A presence sensor silent for longer than heartbeat_timeout_min is
     unknown; a zero count holds until the next count."""
     settings = settings_or_default(settings)
-    timeout = dt.timedelta(minutes=float(settings.heartbeat_timeout_min))
+    timeout = dt.timedelta(minutes=settings.heartbeat_timeout_min)
     q = """SELECT DISTINCT ON (space_id) space_id, ts, kind, value
              FROM (SELECT e.ts, COALESCE(e.space_id, d.space_id) AS space_id, e.kind, e.value
                      FROM sensor_events e LEFT JOIN devices d USING (device_id)

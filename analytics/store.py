@@ -50,6 +50,7 @@ from analytics.read_common import (
     settings_or_default,
     working_hours_only,
 )
+from analytics.read_diversity import read_diversity, read_diversity_weekly
 from analytics.read_levels import (
     read_day_of_week,
     read_dept_presence,
@@ -59,7 +60,6 @@ from analytics.read_levels import (
     read_utilization,
     read_weekly_trend,
 )
-from analytics.read_mix import read_diversity, read_diversity_weekly
 from analytics.read_rooms import (
     live_state,
     read_department_no_show,

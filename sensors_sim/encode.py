@@ -119,6 +119,34 @@ def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical[str
     return cat
 
 
+class _Codes:
+    """Growing code tables of topics and expected labels (text -> code)."""
+
+    def __init__(self, topics: list[str], labels: list[str]) -> None:
+        self.topics = topics
+        self.topic_code = {t: i for i, t in enumerate(topics)}
+        # status labels repeat (any value > 0 is online): one code per label
+        self.label_code: dict[str, int] = {}
+        self.lut = np.array(
+            [self.label_code.setdefault(x, len(self.label_code)) for x in labels]
+        )
+        self.labels = list(self.label_code)
+
+    def label(self, text: str) -> int:
+        return self._code(self.label_code, self.labels, text)
+
+    def topic(self, text: str) -> int:
+        return self._code(self.topic_code, self.topics, text)
+
+    @staticmethod
+    def _code(table: dict[str, int], names: list[str], text: str) -> int:
+        c = table.get(text)
+        if c is None:
+            c = table[text] = len(names)
+            names.append(text)
+        return c
+
+
 def encode_stream(
     st: Stream, site: Site, topic_root: str, ctx: dict[str, Any] | None = None
 ) -> pd.DataFrame:
@@ -127,14 +155,7 @@ def encode_stream(
     ``payload`` holds ``bytes``; ``topic``, ``device_id``, ``kind``, ``fault``
     and ``expected`` are categoricals of ``str`` (compare and ``.str`` as usual)."""
     ctx = {"tz": site.tz, **(ctx or {})}
-    # rows come per device in seq order: a stable sort on (send_at, device)
-    # keeps seq order among ties; everything below is built in this order
-    t_min = int(st.send_at.min()) if len(st.send_at) else 0
-    order = np.argsort(((st.send_at - t_min) << 20) | st.device, kind="stable")
-    for f in dataclasses.fields(Stream):
-        if f.name != "bodies":  # in place, one column at a time (peak memory)
-            setattr(st, f.name, getattr(st, f.name)[order])
-    del order
+    _sort_by_send_time(st)
     devices = list(site.devices)
     dev_ids = [d.id for d in devices]
     family = np.array([d.family for d in devices], dtype=object)
@@ -142,29 +163,20 @@ def encode_stream(
     own = (family == "occupancy")[st.device]
     oi = np.flatnonzero(own)
     n_k = len(KINDS)
-    topics = [f"{topic_root}/{site.id}/{d}/{k}" for d in dev_ids for k in KINDS]
     # expected labels: kind:value, ble:<n beacons>, status:online|offline
     vmax = 1000
-    labels = [
-        f"status:{'online' if v else 'offline'}" if k == K_STATUS else f"{KINDS[k]}:{v}"
-        for k in range(n_k)
-        for v in range(vmax)
-    ]
-    # status labels repeat (any value > 0 is online): one code per label
-    label_code: dict[str, int] = {}
-    lut = np.array([label_code.setdefault(x, len(label_code)) for x in labels])
-    labels = list(label_code)
-    topic_code = {t: i for i, t in enumerate(topics)}
-
-    def code_of(table: dict[str, int], names: list[str], text: str) -> int:
-        c = table.get(text)
-        if c is None:
-            c = table[text] = len(names)
-            names.append(text)
-        return c
-
+    codes = _Codes(
+        [f"{topic_root}/{site.id}/{d}/{k}" for d in dev_ids for k in KINDS],
+        [
+            f"status:{'online' if v else 'offline'}"
+            if k == K_STATUS
+            else f"{KINDS[k]}:{v}"
+            for k in range(n_k)
+            for v in range(vmax)
+        ],
+    )
     clipped = np.clip(np.nan_to_num(st.value), 0, vmax - 1).astype(np.int64)
-    expected = lut[st.kind * vmax + clipped].astype(np.int32)
+    expected = codes.lut[st.kind * vmax + clipped].astype(np.int32)
     del clipped
     topic = (st.device * n_k + st.kind).astype(np.int32)
     retain = st.kind == K_STATUS
@@ -174,35 +186,8 @@ def encode_stream(
     for i, j in zip(bad.tolist(), pos_in_own.tolist(), strict=True):
         k, var = int(st.kind[i]), int(st.malformed[i])
         payload_own[j] = _malform(payload_own[j], k, var)
-        expected[i] = code_of(label_code, labels, malformed_expected(var, k))
-    # other families, row by row; they may give 0..n rows per message
-    outs: dict[int, list[tuple[str, bytes, bool, int]]] = {}
-    for i in np.flatnonzero(~own).tolist():
-        k = int(st.kind[i])
-        fam = family[st.device[i]]
-        enc = ROW_ENCODERS[fam]
-        out = enc(
-            dev_ids[st.device[i]],
-            KINDS[k],
-            int(st.ts_device[i]),
-            float(st.value[i]),
-            int(st.seq[i]),
-            str(st.bodies[st.beacons[i]]) if st.beacons[i] >= 0 else "",
-            ctx,
-        )
-        rows: list[tuple[str, bytes, bool, int]] = []
-        for t, p, r in out:
-            exp = "ble:1" if len(out) > 1 or k == K_BLE else labels[expected[i]]
-            if k == K_COUNT and fam in _PRESENCE_ONLY:
-                exp = f"presence:{int(st.value[i] > 0)}"
-            body = p
-            if st.malformed[i] >= 0:
-                is_json = p.startswith(b"{")
-                body = p[: max(len(p) // 2, 1)] if is_json else b"\xff"
-                exp = "reject:bad_json" if is_json else "reject:bad_value"
-            code_of(topic_code, topics, t)
-            rows.append((t, body, r, code_of(label_code, labels, exp)))
-        outs[i] = rows
+        expected[i] = codes.label(malformed_expected(var, k))
+    outs = _other_family_rows(st, ~own, family, dev_ids, expected, codes, ctx)
     # what only the payloads needed: free it before the frame is built
     empty = np.zeros(0, dtype=np.int64)
     st.ts_device = st.value = st.beacons = st.malformed = empty
@@ -232,11 +217,11 @@ def encode_stream(
     for i, rows_i in outs.items():
         for j, (t, _, r, e) in enumerate(rows_i):
             q = first_pos[i] + j
-            retain_o[q], topic_o[q], expected_o[q] = r, topic_code[t], e
+            retain_o[q], topic_o[q], expected_o[q] = r, codes.topic_code[t], e
     return pd.DataFrame(
         {
             "send_at": _utc_ms(take(st.send_at)),
-            "topic": _categorical(topic_o, topics),
+            "topic": _categorical(topic_o, codes.topics),
             "payload": payload,
             "retain": retain_o,
             "device_id": _categorical(take(st.device), dev_ids),
@@ -244,7 +229,58 @@ def encode_stream(
             "seq": take(st.seq),
             "ts_true": _utc_ms(take(st.ts_true)),
             "fault": _categorical(take(st.fault), list(FAULTS)),
-            "expected": _categorical(expected_o, labels),
+            "expected": _categorical(expected_o, codes.labels),
         },
         copy=False,
     )
+
+
+def _sort_by_send_time(st: Stream) -> None:
+    """Sort ``st`` in place by send time. Rows come per device in seq order: a
+    stable sort on (send_at, device) keeps seq order among ties."""
+    t_min = int(st.send_at.min()) if len(st.send_at) else 0
+    order = np.argsort(((st.send_at - t_min) << 20) | st.device, kind="stable")
+    for f in dataclasses.fields(Stream):
+        if f.name != "bodies":  # in place, one column at a time (peak memory)
+            setattr(st, f.name, getattr(st, f.name)[order])
+
+
+def _other_family_rows(
+    st: Stream,
+    other: np.ndarray,
+    family: np.ndarray,
+    dev_ids: list[str],
+    expected: np.ndarray,
+    codes: _Codes,
+    ctx: dict[str, Any],
+) -> dict[int, list[tuple[str, bytes, bool, int]]]:
+    """Rows of the messages of other families (``other``), row by row: each
+    gives 0..n (topic, payload, retain, expected code) rows."""
+    outs: dict[int, list[tuple[str, bytes, bool, int]]] = {}
+    for i in np.flatnonzero(other).tolist():
+        k = int(st.kind[i])
+        fam = family[st.device[i]]
+        enc = ROW_ENCODERS[fam]
+        out = enc(
+            dev_ids[st.device[i]],
+            KINDS[k],
+            int(st.ts_device[i]),
+            float(st.value[i]),
+            int(st.seq[i]),
+            str(st.bodies[st.beacons[i]]) if st.beacons[i] >= 0 else "",
+            ctx,
+        )
+        rows: list[tuple[str, bytes, bool, int]] = []
+        for t, p, r in out:
+            exp = "ble:1" if len(out) > 1 or k == K_BLE else codes.labels[expected[i]]
+            if k == K_COUNT and fam in _PRESENCE_ONLY:
+                exp = f"presence:{int(st.value[i] > 0)}"
+            body = p
+            if st.malformed[i] >= 0:
+                is_json = p.startswith(b"{")
+                body = p[: max(len(p) // 2, 1)] if is_json else b"\xff"
+                exp = "reject:bad_json" if is_json else "reject:bad_value"
+            codes.topic(t)
+            rows.append((t, body, r, codes.label(exp)))
+        outs[i] = rows
+    return outs

@@ -103,6 +103,22 @@ def _utc(seconds: np.ndarray) -> pd.Series:
     )
 
 
+@dataclass(frozen=True)
+class _World:
+    """What every stage of one simulation shares."""
+
+    site: Site
+    sc: Scenario
+    six: Any
+    cal: Any
+    people: pd.DataFrame
+    dept_ids: list[str]
+    dept_of_person: np.ndarray
+    space_ids: list[str]
+    zpos: dict[str, int]
+    rooms: list[Any]
+
+
 def simulate(
     site: Site,
     scenario: Scenario,
@@ -122,11 +138,21 @@ def simulate(
     plan = plan_days(people, cal, six, sc, rngs[1])
     dept_ids = [d.id for d in site.departments]
     dept_idx = people["department_id"].map({d: i for i, d in enumerate(dept_ids)})
-    dept_of_person = dept_idx.to_numpy(np.int64)
     rooms = list(site.rooms())
-    zpos = {z: i for i, z in enumerate(six.zone_ids)}
-    room_zone = np.array([zpos[r.zone_id] for r in rooms], dtype=np.int64)
-    mp = plan_meetings(site, plan, dept_of_person, sc, rngs[2])
+    w = _World(
+        site,
+        sc,
+        six,
+        cal,
+        people,
+        dept_ids,
+        dept_idx.to_numpy(np.int64),
+        [s.id for s in site.spaces()],
+        {z: i for i, z in enumerate(six.zone_ids)},
+        rooms,
+    )
+    room_zone = np.array([w.zpos[r.zone_id] for r in rooms], dtype=np.int64)
+    mp = plan_meetings(site, plan, w.dept_of_person, sc, rngs[2])
     iv = build_intervals(cal, six, room_zone, plan, mp, sc, rngs[3])
     logger.info(
         "%d person-days, %d meetings, %d intervals",
@@ -134,12 +160,34 @@ def simulate(
         len(mp.day),
         len(iv.start),
     )
+    truth = _truth_tables(w, iv, mp)
+    n_dev = len(site.devices)
+    rd = rngs[4]
+    kind = np.array([d.kind for d in site.devices], dtype=object)
+    stuck = (kind == "desk_sensor") & (rd.random(n_dev) < sc.faults.stuck)
+    drain = rd.random(n_dev) < sc.faults.battery_drain
+    t0 = int(cal.midnight_utc[0]) * 1000
+    # Hand each big intermediate over instead of keeping a reference here, so
+    # the stage that replaces it can free it (peak memory: one copy at a time).
+    held: list[Any] = [_raw_messages(w, iv, truth, stuck, drain, days, rngs)]
+    held.append(apply_faults(held.pop(), n_dev, stuck, drain, t0, days, sc, rngs[9]))
+    messages = encode_stream(held.pop(), site, topic_root)
+    # the truth table shares the columns' memory with ``messages``
+    truth["messages"] = pd.DataFrame(
+        {c: messages[c] for c in TRUTH_MESSAGE_COLUMNS}, copy=False
+    )
+    logger.info("%d messages", len(messages))
+    return SimResult(truth, messages)
 
-    space_ids = [s.id for s in site.spaces()]
+
+def _truth_tables(w: _World, iv: Any, mp: Any) -> dict[str, pd.DataFrame]:
+    """The ground-truth tables (all but ``messages``) of the intervals ``iv``
+    and meetings ``mp``."""
+    six, dept_ids, dept_of_person = w.six, w.dept_ids, w.dept_of_person
+    space_ids = w.space_ids
     floor_of_zone = np.array(six.zone_floor, dtype=object)
-    pid = people["person_id"].to_numpy(object)
-    n_desks = len(six.desk_ids)
-    truth: dict[str, pd.DataFrame] = {"people": people}
+    pid = w.people["person_id"].to_numpy(object)
+    truth: dict[str, pd.DataFrame] = {"people": w.people}
     truth["intervals"] = pd.DataFrame(
         {
             "person_id": pid[iv.person],
@@ -165,23 +213,12 @@ def simulate(
     truth["zone_counts"] = counts_frame(
         six.zone_ids, iv.zone, iv.start, iv.end, "zone_id"
     )
-    n_dep = len(dept_ids)
-    dz = counts_frame(
-        [f"{z}|{d}" for z in six.zone_ids for d in dept_ids],
-        iv.zone * n_dep + dept_of_person[iv.person],
-        iv.start,
-        iv.end,
-        "key",
-    )
-    parts = dz.pop("key").str.split("|", n=1, expand=True)
-    dz.insert(0, "department_id", parts[1] if len(dz) else [])
-    dz.insert(0, "zone_id", parts[0] if len(dz) else [])
-    truth["dept_zone"] = dz
-    mid = cal.midnight_utc[mp.day]
+    truth["dept_zone"] = _dept_zone(w, iv)
+    mid = w.cal.midnight_utc[mp.day]
     truth["meetings"] = pd.DataFrame(
         {
             "meeting_id": [f"m{i + 1:06d}" for i in range(len(mp.day))],
-            "room_id": np.asarray([r.id for r in rooms], dtype=object)[mp.room],
+            "room_id": np.asarray([r.id for r in w.rooms], dtype=object)[mp.room],
             "start": _utc(mid + mp.start),
             "end": _utc(mid + mp.end),
             "organiser_department": np.asarray(dept_ids, dtype=object)[
@@ -193,38 +230,78 @@ def simulate(
             "no_show": mp.no_show,
         }
     )
-    badges = people[people["has_badge"]]
+    badges = w.people[w.people["has_badge"]]
     truth["badges"] = badges[["badge_id", "department_id"]].reset_index(drop=True)
+    return truth
 
-    # ---- devices
-    devs = list(site.devices)
-    n_dev = len(devs)
-    t0 = int(cal.midnight_utc[0]) * 1000
-    t1 = t0 + days * 86_400_000
-    kind = np.array([d.kind for d in devs], dtype=object)
+
+def _dept_zone(w: _World, iv: Any) -> pd.DataFrame:
+    """True people of each department in each zone, run-length encoded."""
+    zone_ids, dept_ids = w.six.zone_ids, w.dept_ids
+    n_dep = len(dept_ids)
+    dz = counts_frame(
+        [f"{z}|{d}" for z in zone_ids for d in dept_ids],
+        iv.zone * n_dep + w.dept_of_person[iv.person],
+        iv.start,
+        iv.end,
+        "key",
+    )
+    parts = dz.pop("key").str.split("|", n=1, expand=True)
+    dz.insert(0, "department_id", parts[1] if len(dz) else [])
+    dz.insert(0, "zone_id", parts[0] if len(dz) else [])
+    return dz
+
+
+def _device_of(w: _World) -> dict[str, np.ndarray]:
+    """Device index (-1: none) per desk, space, zone counter and zone scanner."""
+    six, zpos = w.six, w.zpos
     desk_pos = {d: i for i, d in enumerate(six.desk_ids)}
-    space_pos = {s: i for i, s in enumerate(space_ids)}
-    dev_of_desk = np.full(n_desks, -1, dtype=np.int64)
-    dev_of_space = np.full(len(space_ids), -1, dtype=np.int64)
-    dev_of_zone_c = np.full(len(six.zone_ids), -1, dtype=np.int64)
-    dev_of_zone_b = np.full(len(six.zone_ids), -1, dtype=np.int64)
-    for i, d in enumerate(devs):
+    space_pos = {s: i for i, s in enumerate(w.space_ids)}
+    of = {
+        "desk": np.full(len(six.desk_ids), -1, dtype=np.int64),
+        "space": np.full(len(w.space_ids), -1, dtype=np.int64),
+        "zone_counter": np.full(len(six.zone_ids), -1, dtype=np.int64),
+        "zone_scanner": np.full(len(six.zone_ids), -1, dtype=np.int64),
+    }
+    for i, d in enumerate(w.site.devices):
         if d.kind == "desk_sensor" and d.space_id in desk_pos:
-            dev_of_desk[desk_pos[d.space_id]] = i
+            of["desk"][desk_pos[d.space_id]] = i
         elif d.kind == "room_counter" and d.space_id in space_pos:
-            dev_of_space[space_pos[d.space_id]] = i
+            of["space"][space_pos[d.space_id]] = i
         elif d.kind == "zone_counter" and d.zone_id in zpos:
-            dev_of_zone_c[zpos[d.zone_id]] = i
+            of["zone_counter"][zpos[d.zone_id]] = i
         elif d.kind == "ble_scanner" and d.zone_id in zpos:
-            dev_of_zone_b[zpos[d.zone_id]] = i
-    rd = rngs[4]
-    stuck = (kind == "desk_sensor") & (rd.random(n_dev) < sc.faults.stuck)
-    drain = rd.random(n_dev) < sc.faults.battery_drain
+            of["zone_scanner"][zpos[d.zone_id]] = i
+    return of
+
+
+def _ms(col: pd.Series) -> np.ndarray:
+    return np.asarray(col.to_numpy("datetime64[ms]").astype(np.int64))
+
+
+def _raw_messages(
+    w: _World,
+    iv: Any,
+    truth: dict[str, pd.DataFrame],
+    stuck: np.ndarray,
+    drain: np.ndarray,
+    days: int,
+    rngs: list[np.random.Generator],
+) -> Any:
+    """Every device's raw messages before faults and encoding."""
+    sc, six = w.sc, w.six
+    n_dev = len(w.site.devices)
+    n_desks = len(six.desk_ids)
+    t0 = int(w.cal.midnight_utc[0]) * 1000
+    t1 = t0 + days * 86_400_000
+    kind = np.array([d.kind for d in w.site.devices], dtype=object)
+    of = _device_of(w)
+    space_pos = {s: i for i, s in enumerate(w.space_ids)}
     desk_devices = np.flatnonzero(kind == "desk_sensor")
     on_desk = (iv.space >= 0) & (iv.space < n_desks)
     parts_raw = [
         dv.desk_messages(
-            dev_of_desk,
+            of["desk"],
             iv.start[on_desk] * 1000,
             iv.end[on_desk] * 1000,
             iv.space[on_desk],
@@ -236,34 +313,27 @@ def simulate(
             rngs[5],
         )
     ]
-    sc_k, sc_s, sc_e, sc_n = (
-        truth["space_counts"]["space_id"].map(space_pos).to_numpy(np.int64),
-        truth["space_counts"]["start"].to_numpy("datetime64[ms]").astype(np.int64),
-        truth["space_counts"]["end"].to_numpy("datetime64[ms]").astype(np.int64),
-        truth["space_counts"]["people"].to_numpy(np.int64),
-    )
-    zc = truth["zone_counts"]
-    zc_k = zc["zone_id"].map(zpos).to_numpy(np.int64)
-    c_dev = np.r_[dev_of_space[sc_k], dev_of_zone_c[zc_k]]
-    c_s = np.r_[sc_s, zc["start"].to_numpy("datetime64[ms]").astype(np.int64)]
-    c_e = np.r_[sc_e, zc["end"].to_numpy("datetime64[ms]").astype(np.int64)]
-    c_n = np.r_[sc_n, zc["people"].to_numpy(np.int64)]
+    scs, zc = truth["space_counts"], truth["zone_counts"]
+    sc_k = scs["space_id"].map(space_pos).to_numpy(np.int64)
+    zc_k = zc["zone_id"].map(w.zpos).to_numpy(np.int64)
+    c_dev = np.r_[of["space"][sc_k], of["zone_counter"][zc_k]]
+    c_s = np.r_[_ms(scs["start"]), _ms(zc["start"])]
+    c_e = np.r_[_ms(scs["end"]), _ms(zc["end"])]
+    c_n = np.r_[scs["people"].to_numpy(np.int64), zc["people"].to_numpy(np.int64)]
     has = c_dev >= 0
     parts_raw.append(
         dv.counter_messages(c_dev[has], c_s[has], c_e[has], c_n[has], sc, rngs[6])
     )
-    badge_of = people["badge_id"].to_numpy(object)
-    bmask = (dev_of_zone_b[iv.zone] >= 0) & people["has_badge"].to_numpy(bool)[
-        iv.person
-    ]
-    scanners = np.flatnonzero(kind == "ble_scanner")
+    badge_of = w.people["badge_id"].to_numpy(object)
+    scanner_of = of["zone_scanner"]
+    bmask = (scanner_of[iv.zone] >= 0) & w.people["has_badge"].to_numpy(bool)[iv.person]
     parts_raw.append(
         dv.ble_messages(
-            dev_of_zone_b[iv.zone[bmask]],
+            scanner_of[iv.zone[bmask]],
             iv.start[bmask] * 1000,
             iv.end[bmask] * 1000,
             badge_of[iv.person[bmask]],
-            scanners,
+            np.flatnonzero(kind == "ble_scanner"),
             t0,
             t1,
             sc,
@@ -271,15 +341,4 @@ def simulate(
         )
     )
     parts_raw.append(dv.battery_messages(np.arange(n_dev), drain, t0, t1, sc, rngs[8]))
-    # Hand each big intermediate over instead of keeping a reference here, so
-    # the stage that replaces it can free it (peak memory: one copy at a time).
-    held: list[Any] = [dv.concat_raw(parts_raw)]
-    del parts_raw
-    held.append(apply_faults(held.pop(), n_dev, stuck, drain, t0, days, sc, rngs[9]))
-    messages = encode_stream(held.pop(), site, topic_root)
-    # the truth table shares the columns' memory with ``messages``
-    truth["messages"] = pd.DataFrame(
-        {c: messages[c] for c in TRUTH_MESSAGE_COLUMNS}, copy=False
-    )
-    logger.info("%d messages", len(messages))
-    return SimResult(truth, messages)
+    return dv.concat_raw(parts_raw)

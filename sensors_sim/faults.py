@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .devices import K_STATUS, Raw, make_raw
-from .scenario import Scenario
+from .scenario import Faults, Scenario
 
 logger = logging.getLogger(__name__)
 
@@ -95,18 +95,7 @@ def apply_faults(
     # Offline periods: drop what the device would have said, add LWT + online.
     od, os_, oe = offline_periods(n_devices, t0, days, sc, rng)
     if len(od):
-        shift = np.int64(1) << 40
-        okey = od * shift + (os_ - t0)
-        o = np.argsort(okey)
-        okey, oe_s = okey[o], oe[o]
-        q = raw.device * shift + (raw.ts - t0)
-        i = np.searchsorted(okey, q, side="right") - 1
-        ii = np.maximum(i, 0)
-        inside = (i >= 0) & (od[o][ii] == raw.device) & (oe_s[ii] > raw.ts)
-        keep = ~inside
-        for c in ("device", "kind", "ts", "value", "beacons"):
-            setattr(raw, c, getattr(raw, c)[keep])  # frees each old column
-        del q, i, ii, inside, keep
+        _drop_offline(raw, od, os_, oe, t0)
     devs = np.arange(n_devices, dtype=np.int64)
     status = make_raw(
         np.r_[devs, od, od],
@@ -115,17 +104,16 @@ def apply_faults(
         np.r_[np.ones(n_devices), np.zeros(len(od)), np.ones(len(od))],
     )
     s_fault = np.r_[np.zeros(n_devices), np.full(2 * len(od), F["offline"])]
-    cols = ("device", "kind", "ts", "value", "beacons")
     n_raw = len(raw)
     bodies = raw.bodies
-    allr = Raw(*(np.concatenate([getattr(raw, c), getattr(status, c)]) for c in cols))
+    allr = Raw(*(np.concatenate([getattr(raw, c), getattr(status, c)]) for c in _COLS))
     del raw, status
     fault = np.r_[np.zeros(n_raw), s_fault].astype(np.int64)
     # one int64 key (device, ts, status last) sorts much faster than lexsort
     key = (allr.device << 40) | ((allr.ts - t0) << 1) | (allr.kind == K_STATUS)
     o = np.argsort(key, kind="stable")
     del key
-    for c in cols:
+    for c in _COLS:
         setattr(allr, c, getattr(allr, c)[o])
     fault = fault[o]
     del o
@@ -134,7 +122,67 @@ def apply_faults(
     starts = np.flatnonzero(first)
     seq = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
     data = allr.kind != K_STATUS
-    # Device-level faults.
+    ts_device = _device_faults(allr, fault, data, stuck, drain, n_devices, f, rng)
+    send_at, malformed, di = _message_faults(allr, fault, data, f, rng)
+    del data
+
+    def grow(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, a[di]])
+
+    for c in _COLS:  # one column at a time: the old one is freed right away
+        setattr(allr, c, grow(getattr(allr, c)))
+    extra = np.round(rng.uniform(50, 2_000, len(di))).astype(np.int64)
+    out_send = np.concatenate([send_at, send_at[di] + extra])
+    del send_at
+    out_fault = np.r_[fault, np.full(len(di), F["duplicate"])].astype(np.int8)
+    return Stream(
+        allr.device,
+        allr.kind,
+        allr.ts,
+        grow(ts_device),
+        out_send,
+        allr.value,
+        allr.beacons,
+        grow(seq),
+        out_fault,
+        grow(malformed).astype(np.int8),
+        bodies,
+    )
+
+
+_COLS = ("device", "kind", "ts", "value", "beacons")
+
+
+def _drop_offline(
+    raw: Raw, od: np.ndarray, os_: np.ndarray, oe: np.ndarray, t0: int
+) -> None:
+    """Remove (in place) the messages of ``raw`` inside a device's offline
+    period (device ``od``, from ``os_`` to ``oe`` [ms])."""
+    shift = np.int64(1) << 40
+    okey = od * shift + (os_ - t0)
+    o = np.argsort(okey)
+    okey, oe_s = okey[o], oe[o]
+    q = raw.device * shift + (raw.ts - t0)
+    i = np.searchsorted(okey, q, side="right") - 1
+    ii = np.maximum(i, 0)
+    inside = (i >= 0) & (od[o][ii] == raw.device) & (oe_s[ii] > raw.ts)
+    keep = ~inside
+    for c in _COLS:
+        setattr(raw, c, getattr(raw, c)[keep])  # frees each old column
+
+
+def _device_faults(
+    allr: Raw,
+    fault: np.ndarray,
+    data: np.ndarray,
+    stuck: np.ndarray,
+    drain: np.ndarray,
+    n_devices: int,
+    f: Faults,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Mark battery-drain, stuck and clock-skew messages in ``fault`` (in
+    place); the device clock's timestamps (skewed ones shifted) [ms]."""
     skew_dev = rng.random(n_devices) < f.clock_skew
     skew = (
         np.where(
@@ -150,10 +198,18 @@ def apply_faults(
     fault[data & drain[allr.device] & (allr.kind == 4)] = F["battery_drain"]
     fault[data & stuck[allr.device] & (allr.kind <= 1)] = F["stuck"]
     fault[data & (fault == 0) & skew_dev[allr.device]] = F["clock_skew"]
-    ts_device = allr.ts + np.where(data, skew[allr.device], 0)
+    ts_device: np.ndarray = allr.ts + np.where(data, skew[allr.device], 0)
+    return ts_device
+
+
+def _message_faults(
+    allr: Raw, fault: np.ndarray, data: np.ndarray, f: Faults, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-message faults among fault-free data messages, marked in ``fault``
+    (in place): (send times [ms], malformed variant or -1, rows duplicated)."""
+    n = len(allr)
     latency = np.round(rng.uniform(20, 400, n)).astype(np.int64)
     send_at = allr.ts + latency
-    # Per-message faults among fault-free data messages.
     eligible = data & (fault == 0)
     u = rng.random(n)
     mal = eligible & (u < f.malformed)
@@ -175,28 +231,4 @@ def apply_faults(
     send_at = np.where(ooo, np.where(same, nxt, send_at + 60_000) + bump, send_at)
     # Duplicate deliveries: an extra copy shortly after.
     dup = eligible & ~ooo & ~late & ~mal & (rng.random(n) < f.duplicate)
-    di = np.flatnonzero(dup)
-    del dup, eligible, u, mal, late, ooo, nxt, same, bump, data
-
-    def grow(a: np.ndarray) -> np.ndarray:
-        return np.concatenate([a, a[di]])
-
-    for c in cols:  # one column at a time: the old one is freed right away
-        setattr(allr, c, grow(getattr(allr, c)))
-    extra = np.round(rng.uniform(50, 2_000, len(di))).astype(np.int64)
-    out_send = np.concatenate([send_at, send_at[di] + extra])
-    del send_at
-    out_fault = np.r_[fault, np.full(len(di), F["duplicate"])].astype(np.int8)
-    return Stream(
-        allr.device,
-        allr.kind,
-        allr.ts,
-        grow(ts_device),
-        out_send,
-        allr.value,
-        allr.beacons,
-        grow(seq),
-        out_fault,
-        grow(malformed).astype(np.int8),
-        bodies,
-    )
+    return send_at, malformed, np.flatnonzero(dup)

@@ -95,21 +95,19 @@ def plan_meetings(
             cand = np.flatnonzero(~busy[:, s0:s1].any(axis=1))
             if not len(cand):
                 continue
-            org = cand[rng.integers(len(cand))]
-            pool = cand[cand != org]
-            if u[i, 0] >= sc.multi_department_share:
-                pool = pool[dept[pool] == dept[org]]
-            k = min(int(m_size[i]) - 1, len(pool))
-            att = np.r_[org, rng.choice(pool, k, replace=False)] if k else np.r_[org]
+            att = _invitees(
+                cand,
+                dept,
+                int(m_size[i]),
+                bool(u[i, 0] >= sc.multi_department_share),
+                rng,
+            )
+            org = att[0]
             n_inv = len(att)
             fits = np.flatnonzero((caps >= n_inv) & ~rbusy[:, s0:s1].any(axis=1))
             if not len(fits):
                 continue
-            if u[i, 1] < sc.oversize_room_share:
-                room = fits[rng.integers(len(fits))]
-            else:
-                best = fits[caps[fits] == caps[fits].min()]
-                room = best[rng.integers(len(best))]
+            room = _room(fits, caps, bool(u[i, 1] < sc.oversize_room_share), rng)
             booked = n_inv > 1 and u[i, 2] >= sc.walk_in_share
             no_show = booked and u[i, 3] < sc.no_show_share
             rbusy[room, s0:s1] = True
@@ -133,6 +131,46 @@ def plan_meetings(
                 ("no_show", int(no_show)),
             ):
                 m[key].append(val)
+    return _meeting_plan(m, a_pd, a_m, rng)
+
+
+def _invitees(
+    cand: np.ndarray,
+    dept: np.ndarray,
+    size: int,
+    own_department_only: bool,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The organiser (first) and the people invited, drawn from the free
+    candidates ``cand`` (of the organiser's department only when asked)."""
+    org = cand[rng.integers(len(cand))]
+    pool = cand[cand != org]
+    if own_department_only:
+        pool = pool[dept[pool] == dept[org]]
+    k = min(size - 1, len(pool))
+    att: np.ndarray = (
+        np.r_[org, rng.choice(pool, k, replace=False)] if k else np.r_[org]
+    )
+    return att
+
+
+def _room(
+    fits: np.ndarray, caps: np.ndarray, oversize: bool, rng: np.random.Generator
+) -> int:
+    """A free room that fits: any of them when ``oversize``, else one of the
+    smallest."""
+    if oversize:
+        return int(fits[rng.integers(len(fits))])
+    best = fits[caps[fits] == caps[fits].min()]
+    return int(best[rng.integers(len(best))])
+
+
+def _meeting_plan(
+    m: dict[str, list[int]],
+    a_pd: list[np.ndarray],
+    a_m: list[np.ndarray],
+    rng: np.random.Generator,
+) -> MeetingPlan:
     att_pd = np.concatenate(a_pd) if a_pd else np.zeros(0, np.int64)
     att_m = np.concatenate(a_m) if a_m else np.zeros(0, np.int64)
     start = np.array(m["start"], dtype=float)

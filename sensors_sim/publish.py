@@ -53,6 +53,75 @@ def _stderr_progress(done: int, total: int, rate: float, sim: pd.Timestamp) -> N
     )
 
 
+class _Session:
+    """A connected paho client driven from this thread: the acks counted by
+    its callbacks (run inside ``client.loop``) and a failure, if any."""
+
+    def __init__(self, url: MqttUrl, client_id: str) -> None:
+        self.url = url
+        self.acked = 0  # PUBACKs received
+        self.connected = False
+        self.failure: str | None = None
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv311,
+        )
+        # our window bounds what is in flight; paho unlimited skips its per-PUBACK
+        # scan of all in-flight messages (O(window) per ack when a limit is set)
+        client.max_inflight_messages_set(0)
+        client.max_queued_messages_set(0)
+        if url.username:
+            client.username_pw_set(url.username, url.password)
+        if url.tls:
+            client.tls_set()
+        client.on_connect = self._on_connect
+        client.on_publish = self._on_publish
+        self.client = client
+
+    def _on_connect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
+        if rc.is_failure:
+            self.failure = str(rc)
+        self.connected = True
+
+    def _on_disconnect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
+        self.failure = self.failure or f"disconnected: {rc}"
+
+    def _on_publish(self, c: Any, u: Any, mid: int, rc: Any, props: Any) -> None:
+        self.acked += 1
+
+    def connect(self) -> None:
+        """Connect and wait for the broker's CONNACK (10 s at most)."""
+        url = self.url
+        try:
+            self.client.connect(url.host, url.port, keepalive=30)
+        except OSError as exc:
+            raise PublishError(f"cannot connect to {url.url()}: {exc}") from exc
+        deadline = time.monotonic() + 10
+        while not self.connected and time.monotonic() < deadline:
+            self.client.loop(timeout=0.1)
+        if not self.connected or self.failure:
+            raise PublishError(
+                f"broker {url.url()} refused the connection: {self.failure}"
+            )
+        self.client.on_disconnect = self._on_disconnect
+
+    def wait_acked(
+        self, at_least: int, timeout_s: float, what: Callable[[], str]
+    ) -> None:
+        """Serve the socket until ``at_least`` PUBACKs arrived."""
+        limit = time.monotonic() + timeout_s
+        while self.acked < at_least:
+            self.client.loop(timeout=0.05)
+            if self.failure or time.monotonic() > limit:
+                raise PublishError(what())
+
+    def close(self) -> None:
+        self.client.on_disconnect = None
+        self.client.disconnect()
+        self.client.loop(timeout=0.1)
+
+
 def publish(
     messages: pd.DataFrame,
     mqtt_url: str | MqttUrl,
@@ -78,102 +147,87 @@ def publish(
         raise ValueError(f"window must be ≥ 1, got {window}")
     report: Callable[[int, int, float, pd.Timestamp], None] | None
     report = _stderr_progress if progress is True else (progress or None)
-    acked = [0]  # PUBACKs received (callbacks run inside client.loop)
-    state: dict[str, Any] = {"connected": False, "failure": None}
-
-    def on_connect(c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
-        if rc.is_failure:
-            state["failure"] = str(rc)
-        state["connected"] = True
-
-    def on_disconnect(c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
-        state["failure"] = state["failure"] or f"disconnected: {rc}"
-
-    def on_publish(c: Any, u: Any, mid: int, rc: Any, props: Any) -> None:
-        acked[0] += 1
-
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=mqtt.MQTTv311,
-    )
-    # our window bounds what is in flight; paho unlimited skips its per-PUBACK
-    # scan of all in-flight messages (O(window) per ack when a limit is set)
-    client.max_inflight_messages_set(0)
-    client.max_queued_messages_set(0)
-    if url.username:
-        client.username_pw_set(url.username, url.password)
-    if url.tls:
-        client.tls_set()
-    client.on_connect = on_connect
-    client.on_publish = on_publish
+    session = _Session(url, client_id)
     try:
-        client.connect(url.host, url.port, keepalive=30)
-    except OSError as exc:
-        raise PublishError(f"cannot connect to {url.url()}: {exc}") from exc
-    loop = client.loop
-    try:
-        deadline = time.monotonic() + 10
-        while not state["connected"] and time.monotonic() < deadline:
-            loop(timeout=0.1)
-        if not state["connected"] or state["failure"]:
-            raise PublishError(
-                f"broker {url.url()} refused the connection: {state['failure']}"
-            )
-        client.on_disconnect = on_disconnect
+        session.connect()
         send_ms = messages["send_at"].to_numpy("datetime64[ms]").astype(np.int64)
         total = len(send_ms)
-        pub = client.publish
-        ok = mqtt.MQTT_ERR_SUCCESS
         wall0 = time.monotonic()
-        next_report = wall0 + 0.5
-        for lo in range(0, total, CHUNK):
-            # plain lists per chunk: no pandas access per message, and the
-            # payloads are never all materialised as Python objects at once
-            part = messages.iloc[lo : lo + CHUNK]
-            topics = part["topic"].tolist()
-            payloads = part["payload"].tolist()
-            retains = part["retain"].tolist()
-            sim_s = ((send_ms[lo : lo + CHUNK] - send_ms[0]) / 1000.0).tolist()
-            for j in range(len(topics)):
-                i = lo + j
-                if not backfill:
-                    due = wall0 + sim_s[j] / speed
-                    while (wait := due - time.monotonic()) > 0:
-                        loop(timeout=min(wait, 0.5))  # pacing; serves PUBACKs
-                if i - acked[0] >= window:
-                    limit = time.monotonic() + timeout_s
-                    while i - acked[0] >= window:
-                        loop(timeout=0.05)
-                        if state["failure"] or time.monotonic() > limit:
-                            raise PublishError(
-                                f"no PUBACK from {url.url()} in {timeout_s} s "
-                                f"({state['failure'] or 'window full'})"
-                            )
-                rc = pub(topics[j], payloads[j], 1, retains[j]).rc
-                if rc != ok:
-                    raise PublishError(f"publish to {topics[j]!r} failed: rc={rc}")
-                if not i & 63:
-                    loop(timeout=0)  # read the PUBACKs that arrived meanwhile
-                    if report is not None and not i & 4095:
-                        now = time.monotonic()
-                        if now >= next_report:
-                            next_report = now + 0.5
-                            sim = pd.Timestamp(int(send_ms[i]), unit="ms", tz="UTC")
-                            report(i + 1, total, (i + 1) / (now - wall0), sim)
-        limit = time.monotonic() + timeout_s
-        while acked[0] < total:
-            loop(timeout=0.05)
-            if state["failure"] or time.monotonic() > limit:
-                raise PublishError(
-                    f"{total - acked[0]} messages not acknowledged in {timeout_s} s"
-                )
+        speed_or_none = None if backfill else speed
+        _send_all(
+            session,
+            messages,
+            send_ms,
+            (wall0, speed_or_none),
+            window,
+            timeout_s,
+            report,
+        )
+        session.wait_acked(
+            total,
+            timeout_s,
+            lambda: (
+                f"{total - session.acked} messages not acknowledged in {timeout_s} s"
+            ),
+        )
         seconds = time.monotonic() - wall0
         if report is not None and total:
             sim = pd.Timestamp(int(send_ms[-1]), unit="ms", tz="UTC")
             report(total, total, total / max(seconds, 1e-9), sim)
         return PublishStats(total, seconds)
     finally:
-        client.on_disconnect = None
-        client.disconnect()
-        client.loop(timeout=0.1)
+        session.close()
+
+
+def _send_all(
+    session: _Session,
+    messages: pd.DataFrame,
+    send_ms: np.ndarray,
+    pace: tuple[float, float | None],
+    window: int,
+    timeout_s: float,
+    report: Callable[[int, int, float, pd.Timestamp], None] | None,
+) -> None:
+    """Publish every message with at most ``window`` unacknowledged, paced by
+    ``pace`` = (wall start, speed; None: as fast as possible)."""
+    total = len(send_ms)
+    loop = session.client.loop
+    pub = session.client.publish
+    ok = mqtt.MQTT_ERR_SUCCESS
+    wall0, speed = pace
+    next_report = wall0 + 0.5
+    url = session.url
+    for lo in range(0, total, CHUNK):
+        # plain lists per chunk: no pandas access per message, and the
+        # payloads are never all materialised as Python objects at once
+        part = messages.iloc[lo : lo + CHUNK]
+        topics = part["topic"].tolist()
+        payloads = part["payload"].tolist()
+        retains = part["retain"].tolist()
+        sim_s = ((send_ms[lo : lo + CHUNK] - send_ms[0]) / 1000.0).tolist()
+        for j in range(len(topics)):
+            i = lo + j
+            if speed is not None:
+                due = wall0 + sim_s[j] / speed
+                while (wait := due - time.monotonic()) > 0:
+                    loop(timeout=min(wait, 0.5))  # pacing; serves PUBACKs
+            if i - session.acked >= window:
+                session.wait_acked(
+                    i - window + 1,
+                    timeout_s,
+                    lambda: (
+                        f"no PUBACK from {url.url()} in {timeout_s} s "
+                        f"({session.failure or 'window full'})"
+                    ),
+                )
+            rc = pub(topics[j], payloads[j], 1, retains[j]).rc
+            if rc != ok:
+                raise PublishError(f"publish to {topics[j]!r} failed: rc={rc}")
+            if not i & 63:
+                loop(timeout=0)  # read the PUBACKs that arrived meanwhile
+                if report is not None and not i & 4095:
+                    now = time.monotonic()
+                    if now >= next_report:
+                        next_report = now + 0.5
+                        sim = pd.Timestamp(int(send_ms[i]), unit="ms", tz="UTC")
+                        report(i + 1, total, (i + 1) / (now - wall0), sim)

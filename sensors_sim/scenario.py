@@ -183,24 +183,10 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
             if not isinstance(value, bool):
                 raise TypeError("must be true or false")
             return value
-        if isinstance(default, (int, float)) and not isinstance(default, bool):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError("must be a number")
-            if value < 0:
-                raise ValueError("must be ≥ 0")
-            return type(default)(value)
+        if isinstance(default, (int, float)):
+            return _number(value, default)
         if isinstance(default, tuple):
-            if not isinstance(value, (list, tuple)):
-                raise TypeError("must be a list")
-            if name == "working_days":
-                return tuple(_DAYS.index(str(d).lower()[:3]) for d in value)
-            if name == "closed_days":
-                return tuple(dt.date.fromisoformat(str(d)) for d in value)
-            if default and len(value) != len(default):
-                raise ValueError(f"must have {len(default)} items")
-            return tuple(
-                float(v) if isinstance(default[0], float) else str(v) for v in value
-            )
+            return _sequence(name, value, default)
         if isinstance(default, dict):
             if not isinstance(value, dict):
                 raise TypeError("must be a mapping")
@@ -214,6 +200,26 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     except (TypeError, ValueError) as exc:
         raise ScenarioError(f"{name}: {value!r} {exc}") from exc
     return value
+
+
+def _number(value: Any, default: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("must be a number")
+    if value < 0:
+        raise ValueError("must be ≥ 0")
+    return type(default)(value)
+
+
+def _sequence(name: str, value: Any, default: tuple[Any, ...]) -> tuple[Any, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise TypeError("must be a list")
+    if name == "working_days":
+        return tuple(_DAYS.index(str(d).lower()[:3]) for d in value)
+    if name == "closed_days":
+        return tuple(dt.date.fromisoformat(str(d)) for d in value)
+    if default and len(value) != len(default):
+        raise ValueError(f"must have {len(default)} items")
+    return tuple(float(v) if isinstance(default[0], float) else str(v) for v in value)
 
 
 def _build(cls: Any, data: Any, path: str) -> Any:

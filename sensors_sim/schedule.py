@@ -150,7 +150,40 @@ def plan_days(
     dep = np.minimum(arr + stay, hm("20:30"))
     arr, dep = np.round(arr), np.round(dep)
 
-    # Hot desking: a zone per person-day, then distinct desks within (day, zone).
+    desk, zone = _hot_desks(people, person, day, n_days, six, sc, rng)
+
+    has_lunch = rng.random(n) < sc.lunch_share
+    ls = np.round(
+        np.clip(
+            rng.normal(hm(sc.lunch), sc.lunch_sd_min * 60, n), hm("11:30"), hm("14:00")
+        )
+    )
+    le = ls + np.round(rng.uniform(*sc.lunch_min, n) * 60)
+    has_lunch &= (ls > arr + 900) & (le < dep - 900)
+    return DayPlan(
+        person,
+        day,
+        arr,
+        dep,
+        desk,
+        zone,
+        np.where(has_lunch, ls, np.nan),
+        np.where(has_lunch, le, np.nan),
+    )
+
+
+def _hot_desks(
+    people: pd.DataFrame,
+    person: np.ndarray,
+    day: np.ndarray,
+    n_days: int,
+    six: SiteIndex,
+    sc: Scenario,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hot desking: a zone per person-day, then distinct desks within (day,
+    zone); (desk or -1, zone: the overflow zone when no desk was free)."""
+    n = len(person)
     zone_of_home = {z: i for i, z in enumerate(six.zone_ids)}
     home = people["home_zone_id"].map(zone_of_home).to_numpy(np.int64)[person]
     away = rng.random(n) >= sc.home_desk_share
@@ -176,22 +209,4 @@ def plan_days(
         padded[z, : len(dz)] = dz
     desk = np.where(ok, padded[zone, slot], -1)
     zone = np.where(ok, zone, six.overflow_zone)
-
-    has_lunch = rng.random(n) < sc.lunch_share
-    ls = np.round(
-        np.clip(
-            rng.normal(hm(sc.lunch), sc.lunch_sd_min * 60, n), hm("11:30"), hm("14:00")
-        )
-    )
-    le = ls + np.round(rng.uniform(*sc.lunch_min, n) * 60)
-    has_lunch &= (ls > arr + 900) & (le < dep - 900)
-    return DayPlan(
-        person,
-        day,
-        arr,
-        dep,
-        desk,
-        zone,
-        np.where(has_lunch, ls, np.nan),
-        np.where(has_lunch, le, np.nan),
-    )
+    return desk, zone

@@ -46,45 +46,10 @@ def build_intervals(
     if n_pd == 0:
         e = np.zeros(0, dtype=np.int64)
         return Intervals(e, e, e, e, e, e)
-    # Fixed stays away from the desk: lunch and meetings (never overlapping).
-    lun = np.flatnonzero(~np.isnan(plan.lunch_start))
-    f_pd = np.r_[lun, mp.att_pd].astype(np.int64)
-    f_s = np.r_[plan.lunch_start[lun], mp.att_start]
-    f_e = np.r_[plan.lunch_end[lun], mp.att_end]
-    f_act = np.r_[np.full(len(lun), 2), np.full(len(mp.att_pd), 1)]
-    f_zone = np.r_[
-        np.full(len(lun), six.lunch_zone), room_zone[mp.room[mp.att_meeting]]
-    ]
-    f_space = np.r_[np.full(len(lun), -1), n_desks + mp.room[mp.att_meeting]]
-    order = np.lexsort((f_s, f_pd))
-    f_pd, f_s, f_e, f_act, f_zone, f_space = (
-        a[order] for a in (f_pd, f_s, f_e, f_act, f_zone, f_space)
+    f_pd, f_s, f_e, f_act, f_zone, f_space = _fixed_stays(
+        plan, mp, six, room_zone, n_desks
     )
-    # Coffee breaks, dropped where they would clash with lunch or a meeting.
-    nb = np.minimum(rng.poisson(sc.breaks_per_day, n_pd), 3)
-    b_pd = np.repeat(np.arange(n_pd), nb)
-    lo, hi = plan.arr[b_pd] + 1800, plan.dep[b_pd] - 1800
-    b_s = np.round(lo + rng.random(len(b_pd)) * np.maximum(hi - lo, 0))
-    b_e = b_s + np.round(rng.uniform(*sc.break_min, len(b_pd)) * 60)
-    ok = hi > lo
-    big = 200_000.0
-    fkey = f_pd * big + f_s
-    j = np.searchsorted(fkey, b_pd * big + b_e) - 1
-    jj = np.maximum(j, 0)
-    clash = (j >= 0) & (f_pd[jj] == b_pd) & (f_e[jj] > b_s)
-    ok &= ~clash
-    b_pd, b_s, b_e = b_pd[ok], b_s[ok], b_e[ok]
-    o = np.lexsort((b_s, b_pd))
-    b_pd, b_s, b_e = b_pd[o], b_s[o], b_e[o]
-    for _ in range(3):
-        clash_prev = (b_pd[1:] == b_pd[:-1]) & (b_s[1:] < b_e[:-1])
-        keep = ~np.r_[False, clash_prev] if len(b_pd) else np.zeros(0, bool)
-        b_pd, b_s, b_e = b_pd[keep], b_s[keep], b_e[keep]
-    floor_of_zone = np.array(six.zone_floor)
-    floor_zone = np.array(
-        [six.break_zone_by_floor.get(f, six.lunch_zone) for f in floor_of_zone]
-    )
-    b_zone = floor_zone[plan.zone[b_pd]]
+    b_pd, b_s, b_e, b_zone = _coffee_breaks(plan, f_pd, f_s, f_e, six, sc, rng)
     # All stays away from the desk, sorted; the desk gets the gaps in between.
     a_pd = np.r_[f_pd, b_pd]
     a_s, a_e = np.r_[f_s, b_s], np.r_[f_e, b_e]
@@ -121,6 +86,68 @@ def build_intervals(
         start[o],
         end[o],
     )
+
+
+def _fixed_stays(
+    plan: DayPlan,
+    mp: MeetingPlan,
+    six: SiteIndex,
+    room_zone: np.ndarray,
+    n_desks: int,
+) -> tuple[np.ndarray, ...]:
+    """Fixed stays away from the desk, lunch and meetings (never overlapping),
+    sorted by person-day and start: (person-day, start, end, activity, zone,
+    space)."""
+    lun = np.flatnonzero(~np.isnan(plan.lunch_start))
+    f_pd = np.r_[lun, mp.att_pd].astype(np.int64)
+    f_s = np.r_[plan.lunch_start[lun], mp.att_start]
+    f_e = np.r_[plan.lunch_end[lun], mp.att_end]
+    f_act = np.r_[np.full(len(lun), 2), np.full(len(mp.att_pd), 1)]
+    f_zone = np.r_[
+        np.full(len(lun), six.lunch_zone), room_zone[mp.room[mp.att_meeting]]
+    ]
+    f_space = np.r_[np.full(len(lun), -1), n_desks + mp.room[mp.att_meeting]]
+    order = np.lexsort((f_s, f_pd))
+    return tuple(a[order] for a in (f_pd, f_s, f_e, f_act, f_zone, f_space))
+
+
+def _coffee_breaks(
+    plan: DayPlan,
+    f_pd: np.ndarray,
+    f_s: np.ndarray,
+    f_e: np.ndarray,
+    six: SiteIndex,
+    sc: Scenario,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coffee breaks, dropped where they would clash with a fixed stay (or an
+    earlier break): (person-day, start, end, zone)."""
+    n_pd = len(plan.person)
+    nb = np.minimum(rng.poisson(sc.breaks_per_day, n_pd), 3)
+    b_pd = np.repeat(np.arange(n_pd), nb)
+    lo, hi = plan.arr[b_pd] + 1800, plan.dep[b_pd] - 1800
+    b_s = np.round(lo + rng.random(len(b_pd)) * np.maximum(hi - lo, 0))
+    b_e = b_s + np.round(rng.uniform(*sc.break_min, len(b_pd)) * 60)
+    ok = hi > lo
+    big = 200_000.0
+    fkey = f_pd * big + f_s
+    j = np.searchsorted(fkey, b_pd * big + b_e) - 1
+    jj = np.maximum(j, 0)
+    clash = (j >= 0) & (f_pd[jj] == b_pd) & (f_e[jj] > b_s)
+    ok &= ~clash
+    b_pd, b_s, b_e = b_pd[ok], b_s[ok], b_e[ok]
+    o = np.lexsort((b_s, b_pd))
+    b_pd, b_s, b_e = b_pd[o], b_s[o], b_e[o]
+    for _ in range(3):
+        clash_prev = (b_pd[1:] == b_pd[:-1]) & (b_s[1:] < b_e[:-1])
+        keep = ~np.r_[False, clash_prev] if len(b_pd) else np.zeros(0, bool)
+        b_pd, b_s, b_e = b_pd[keep], b_s[keep], b_e[keep]
+    floor_of_zone = np.array(six.zone_floor)
+    floor_zone = np.array(
+        [six.break_zone_by_floor.get(f, six.lunch_zone) for f in floor_of_zone]
+    )
+    b_zone = floor_zone[plan.zone[b_pd]]
+    return b_pd, b_s, b_e, b_zone
 
 
 def rle_counts(

@@ -184,7 +184,7 @@ def test_level_sums_without_gathering_equal_the_gathered_ones(
 ) -> None:
     """The simulated week's rollups with the group sums taken from slices
     (consecutive member rows) are bit-identical to gathering every member."""
-    from analytics import utilization
+    from analytics import levels  # level_buckets looks group_row_sums up here
     from analytics.calendar import local_days_utc_range
     from analytics.groupsum import group_row_sums
     from analytics.pipeline import CONTEXT, AnalyzeParams, compute_days
@@ -204,7 +204,7 @@ def test_level_sums_without_gathering_equal_the_gathered_ones(
     params = AnalyzeParams.from_settings(settings)
     sliced = compute_days(*args, params, START, last)
     monkeypatch.setattr(
-        utilization,
+        levels,
         "group_row_sums",
         lambda mat, members, firsts: group_row_sums(
             mat, members, firsts, gather_all=True

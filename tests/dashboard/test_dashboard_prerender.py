@@ -148,3 +148,18 @@ def test_an_untested_dash_falls_back_to_stock(
         app.server.extensions["occupancy_dashboard"].close()
     assert layout["_pages_content"].get("children") is None
     assert any("not a tested version" in r.getMessage() for r in caplog.records)
+
+
+def test_pyproject_pins_the_tested_dash_and_plotly() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from dashboard.prerender import TESTED_DASH
+
+    root = Path(__file__).resolve().parents[2]
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
+    (lo_major, lo_minor), (hi_major, hi_minor) = TESTED_DASH[0], TESTED_DASH[-1]
+    assert f"dash>={lo_major}.{lo_minor},<{hi_major}.{hi_minor + 1}" in deps
+    assert f"plotly=={plotly.__version__}" in deps

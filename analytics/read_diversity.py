@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,10 @@ from psycopg2 import sql
 
 from analytics.colocation import diversity_from_counts
 from analytics.filters import Filters
-from analytics.read_colocation import _shared_where, _week_table, release_window
+from analytics.read_colocation import release_window
 from analytics.read_common import settings_or_default
+from analytics.read_common import week_table as _week_table
+from analytics.read_common import zone_filter as _zone_filter
 from analytics.release import pool_small_groups
 from occupancy.db import Connection
 from occupancy.settings import Settings
@@ -30,6 +33,20 @@ logger = logging.getLogger(__name__)
 __all__ = ["read_diversity", "read_diversity_weekly"]
 
 _COLS = ["zone_id", "departments", "people", "simpson", "shannon"]
+
+
+def _shared_where(
+    conn: Connection, filters: Filters | None, start: dt.date, end: dt.date
+) -> tuple[sql.Composable, list[Any]]:
+    """WHERE clause and parameters for the shared-space rows of [start, end]
+    that the zone filters keep (department-mix reads)."""
+    zones = _zone_filter(conn, filters, start, end)
+    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s AND source = 'shared'")
+    params: list[Any] = [start, end]
+    if zones is not None:
+        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
+        params.append(zones)
+    return where, params
 
 
 def _empty(week: bool) -> pd.DataFrame:
