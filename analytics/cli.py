@@ -347,4 +347,8 @@ def bookings_import(cli: CliContext, file: Path) -> None:
     click.echo(f"imported {n} bookings from {file}")
 
 
+from analytics.bookings_cli import bookings_sync as _bookings_sync  # noqa: E402
+
+bookings.add_command(_bookings_sync)
+
 COMMANDS = [analyze, export, evaluate, bookings]

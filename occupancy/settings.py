@@ -282,6 +282,32 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Flask session secret of the dashboard (random per start when unset).",
         secret=True,
     ),
+    # Building area: calendars (bookings sync)
+    _S(
+        "caldav_username",
+        "str",
+        None,
+        "User name for `occupancy bookings sync --caldav` (unset: no authentication).",
+    ),
+    _S(
+        "caldav_password",
+        "str",
+        None,
+        "Password for `occupancy bookings sync --caldav`.",
+        secret=True,
+    ),
+    _S(
+        "bookings_sync_days_back",
+        "int",
+        90,
+        "Bookings sync: how many days before today to read room calendars [days].",
+    ),
+    _S(
+        "bookings_sync_days_ahead",
+        "int",
+        180,
+        "Bookings sync: how many days after today to read room calendars [days].",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
