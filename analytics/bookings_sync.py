@@ -105,7 +105,7 @@ def caldav_sources(
         timeout=30,
     )
     try:  # a calendar home lists its calendars; a calendar lists none
-        found = list(caldav.CalendarSet(client, url=url).calendars())
+        found = list(caldav.CalendarSet(client, url=url).calendars())  # type: ignore[operator]
     except DAVError:
         found = []
     calendars = found or [client.calendar(url=url)]
