@@ -154,6 +154,11 @@ def analyze(
     is_flag=True,
     help="Every hour of every day instead of working hours only (utilization and hour-of-week).",
 )
+@click.option(
+    "--rollup",
+    is_flag=True,
+    help="Departments one level up their hierarchy (team → department → division).",
+)
 @pass_ctx
 def export(
     cli: CliContext,
@@ -167,6 +172,7 @@ def export(
     zone: str | None,
     department: str | None,
     all_hours: bool,
+    rollup: bool,
 ) -> None:
     """Export REPORT over local days --from..--to (both included).
 
@@ -210,6 +216,7 @@ def export(
             level=level,
             filters=filters,
             settings=cli.settings,
+            rollup=rollup,
         )
     except (ReportError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
