@@ -164,12 +164,13 @@ def _one(
         SyncReport,
         expand_source,
         resolve_room,
+        room_from_attendees,
         sync_source,
     )
 
     frame, name, skipped = expand_source(source, *window, cli.settings.timezone)
     source.name = name
-    room_id = room or resolve_room(source, rooms)
+    room_id = room or resolve_room(source, rooms) or room_from_attendees(frame, rooms)
     if room_id is None:
         return SyncReport(
             source.key,

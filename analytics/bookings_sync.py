@@ -31,6 +31,7 @@ __all__ = [
     "caldav_sources",
     "ics_sources",
     "resolve_room",
+    "room_from_attendees",
     "sync_source",
 ]
 
@@ -147,6 +148,23 @@ def resolve_room(source: CalendarSource, rooms: pd.DataFrame) -> str | None:
         if key == r or key.endswith("/" + r.lstrip("/")) or r in segments or r == name:
             return str(space_id)
     return None
+
+
+def room_from_attendees(occurrences: pd.DataFrame, rooms: pd.DataFrame) -> str | None:
+    """The one room whose resource email is invited (ATTENDEE;CUTYPE=ROOM) to
+    the calendar's events, or None when none or several are."""
+    by_email = {
+        _norm(str(ref)): str(sid)
+        for sid, ref in zip(rooms["space_id"], rooms["calendar"], strict=True)
+        if isinstance(ref, str) and "@" in ref
+    }
+    found = {
+        by_email[_norm(a)]
+        for resources in occurrences["resources"]
+        for a in resources
+        if _norm(a) in by_email
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 # --------------------------------------------------------------------- sync

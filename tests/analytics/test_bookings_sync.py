@@ -366,6 +366,13 @@ def test_ics_file_sync_and_analytics_on_synced_bookings(
     ics.write_text(_vcal(SERIES.replace("weekly@test", "vw@test"), ALL_DAY))
     unknown = _sync(database_url, "--ics", str(ics))
     assert "no room names this calendar" in unknown.stdout
+    # A file whose events invite the room's resource mailbox finds the room.
+    invited = tmp_path / "invited.ics"
+    invited.write_text(
+        _vcal(SERIES.replace("amstel@rooms", "vecht@rooms").replace("weekly@", "inv@"))
+    )
+    found = _sync(database_url, "--ics", str(invited))
+    assert f"{invited} → vecht: 3 added" in found.stdout, found.stdout
     run = _sync(database_url, "--ics", str(ics), "--room", "ij")
     assert run.returncode == 0, run.stderr
     assert "3 added" in run.stdout
