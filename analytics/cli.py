@@ -137,6 +137,11 @@ def analyze(
     is_flag=True,
     help="Every hour of every day instead of working hours only (utilization and hour-of-week).",
 )
+@click.option(
+    "--rollup",
+    is_flag=True,
+    help="Departments one level up their hierarchy (team → department → division).",
+)
 @pass_ctx
 def export(
     cli: CliContext,
@@ -150,6 +155,7 @@ def export(
     zone: str | None,
     department: str | None,
     all_hours: bool,
+    rollup: bool,
 ) -> None:
     """Export REPORT over local days --from..--to (both included).
 
@@ -194,6 +200,7 @@ def export(
             level=level,
             filters=filters,
             settings=cli.settings,
+            rollup=rollup,
         )
     except (ReportError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -313,5 +320,9 @@ def bookings_import(cli: CliContext, file: Path) -> None:
         conn.close()
     click.echo(f"imported {n} bookings from {file}")
 
+
+from analytics.bookings_cli import bookings_sync as _bookings_sync  # noqa: E402
+
+bookings.add_command(_bookings_sync)
 
 COMMANDS = [analyze, export, evaluate, bookings]

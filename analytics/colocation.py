@@ -64,11 +64,22 @@ def department_presence(
 ) -> pd.DataFrame:
     """Per (zone, bucket, department): ``people`` (distinct badges) and
     ``badges`` (sorted list of pseudonyms). ``sightings``: ts, zone_id, badge;
-    ``badge_departments``: badge, department_id; ``zones``: zone_id, kind.
+    ``badge_departments``: badge, department_id[, valid_from, valid_to: UTC,
+    NaT = open; a sighting counts for the membership valid at its ts];
+    ``zones``: zone_id, kind.
     Badges not in the register are ignored. Columns: zone_id, bucket, source,
     department_id, people, badges."""
     s = sightings[["ts", "zone_id", "badge"]].dropna()
-    s = s.merge(badge_departments[["badge", "department_id"]], on="badge")
+    if "valid_from" in badge_departments.columns:
+        # Membership with history: the department each badge had at the time.
+        s = s.merge(badge_departments, on="badge")
+        ts = pd.to_datetime(s["ts"], utc=True)
+        s = s[
+            (s["valid_from"].isna() | (ts >= s["valid_from"]))
+            & (s["valid_to"].isna() | (ts < s["valid_to"]))
+        ]
+    else:
+        s = s.merge(badge_departments[["badge", "department_id"]], on="badge")
     if len(s) == 0:
         return pd.DataFrame(
             {

@@ -265,9 +265,23 @@ def read_sightings(
 
 
 def read_badge_departments(conn: Connection) -> pd.DataFrame:
+    """badge, department_id, valid_from, valid_to (UTC instants; NaT = open):
+    the memberships with history (``occupancy people import``; local dates of
+    the department's site, valid_to included), and for badges without history
+    the badge register (``occupancy badges import``), valid always."""
     frame: pd.DataFrame = read_frame(
-        conn, "SELECT badge, department_id FROM badge_departments"
+        conn,
+        """SELECT m.badge, m.department_id,
+                  (m.valid_from::timestamp AT TIME ZONE s.timezone) AS valid_from,
+                  ((m.valid_to + 1)::timestamp AT TIME ZONE s.timezone) AS valid_to
+             FROM badge_memberships m JOIN departments d USING (department_id)
+             JOIN sites s USING (site_id)
+           UNION ALL
+           SELECT b.badge, b.department_id, NULL, NULL FROM badge_departments b
+            WHERE NOT EXISTS (SELECT 1 FROM badge_memberships m WHERE m.badge = b.badge)""",
     )
+    for col in ("valid_from", "valid_to"):
+        frame[col] = pd.to_datetime(frame[col], utc=True)
     return frame
 
 

@@ -368,9 +368,11 @@ def build_report(
     level: str | None = None,
     filters: Filters | None = None,
     settings: Settings | None = None,
+    rollup: bool = False,
 ) -> pd.DataFrame:
     """The report ``name`` over local dates [start, end] (both included):
-    exactly the documented columns in order, stable row order, k-suppressed."""
+    exactly the documented columns in order, stable row order, k-suppressed.
+    ``rollup``: departments one level up their hierarchy (analytics.rollup)."""
     if name not in REPORTS:
         raise ReportError(f"unknown report {name!r}: use one of {', '.join(REPORTS)}")
     spec = REPORTS[name]
@@ -385,6 +387,11 @@ def build_report(
     lv = level or spec.default_level or ""
     settings = store.settings_or_default(settings)
     frame = _BUILDERS[name](conn, start, end, lv, filters, settings)
+    if rollup:
+        from analytics.rollup import read_department_parents, rollup_departments
+
+        k = int(settings.k_anonymity)
+        frame = rollup_departments(frame, read_department_parents(conn), k)
     cols = spec.names(lv)
     if "suppressed" in cols and "suppressed" not in frame.columns:
         frame["suppressed"] = False  # no row hidden by any rule

@@ -308,6 +308,55 @@ from occupancy.plans.cli import building_import as _building_import  # noqa: E40
 building_group.add_command(_building_import)
 
 
+# --------------------------------------------------------------------- people
+@main.group("people")
+def people_group() -> None:
+    """People and departments from HR (membership with history)."""
+
+
+@people_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--replace", is_flag=True, help="Forget every membership not in FILE first."
+)
+@pass_ctx
+def people_import(cli: CliContext, file: Path, replace: bool) -> None:
+    """Import FILE.csv with columns badge_id,department,valid_from,valid_to
+    (dates YYYY-MM-DD, both included; empty valid_to = still a member). A
+    badge's history in the file replaces what was stored for it, so a
+    reorganisation is one more row, and last year's co-location keeps the
+    departments people had then. Badge ids are pseudonymised as at ingest
+    (setting pseudonym_key) and never stored.
+
+    \b
+    Example (Finance's payables team moved to Operations on 1 March):
+      badge_id,department,valid_from,valid_to
+      45:E1:74:12:6E:00,finance,2025-01-01,2026-02-28
+      45:E1:74:12:6E:00,operations,2026-03-01,
+    """
+    from occupancy.people import PeopleImportError, parse_people_csv, store_memberships
+    from occupancy.pseudonym import PseudonymKeyError
+
+    try:
+        text = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: cannot read: {exc}") from exc
+    conn = _connect(cli)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT department_id FROM departments")
+            known = [r[0] for r in cur.fetchall()]
+        rows = parse_people_csv(text, known, str(file))
+        n, badges = store_memberships(
+            conn, cli.settings.pseudonym_key, rows, replace=replace
+        )
+    except (PeopleImportError, PseudonymKeyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        conn.close()
+    click.echo(f"imported {n} memberships of {badges} badges from {file}")
+
+
 # --------------------------------------------------------------------- services
 @main.group("services")
 def services_group() -> None:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -42,23 +42,10 @@ __all__ = [
     "parse_building",
 ]
 
-ZONE_KINDS = ("neighbourhood", "shared", "meeting", "other")
-ROOM_KINDS = ("meeting_room", "focus_room", "phone_booth")
-DEVICE_KINDS = ("desk_sensor", "room_counter", "zone_counter", "ble_scanner")
-DEVICE_FAMILIES = (
-    "occupancy",
-    "zigbee2mqtt",
-    "esphome",
-    "tasmota",
-    "ttn",
-    "openmqttgateway",
-    "shelly",
-    "pressac",
-    # devices (issue 12): the families added with the vendor catalogues
-    "homeassistant",
-    "espresense",
-    "chirpstack",
-)
+ZONE_KINDS: tuple[str, ...] = get_args(sch.ZoneKind)
+ROOM_KINDS: tuple[str, ...] = get_args(sch.RoomKind)
+DEVICE_KINDS: tuple[str, ...] = get_args(sch.DeviceKind)
+DEVICE_FAMILIES: tuple[str, ...] = get_args(sch.DeviceFamily)
 #: A polygon in floor coordinates [m]: (x, y) corners, x right, y down.
 PolygonT = tuple[tuple[float, float], ...]
 
@@ -344,42 +331,14 @@ def _zone(
         )
     rect, poly, geom = _shape(ctx, z, path)
     _inside(ctx, path, rect, poly, geom, floor, "the floor")
-    desks = []
-    for di, d in enumerate(z.desks):
-        dpath = f"{path}.desks[{di}]"
-        drect, dpoly, dgeom = _shape(ctx, d, dpath)
-        _inside(ctx, dpath, drect, dpoly, dgeom, geom, "its zone")
-        desks.append(
-            Space(
-                d.id,
-                "desk",
-                d.name or d.id,
-                1,
-                *drect,
-                z.id,
-                floor_id,
-                dpoly,
-                assigned=d.assigned,
-            )
-        )
-    rooms = []
-    for ri, r in enumerate(z.rooms):
-        rpath = f"{path}.rooms[{ri}]"
-        rrect, rpoly, rgeom = _shape(ctx, r, rpath)
-        _inside(ctx, rpath, rrect, rpoly, rgeom, geom, "its zone")
-        rooms.append(
-            Space(
-                r.id,
-                r.kind,
-                r.name or r.id,
-                r.capacity,
-                *rrect,
-                z.id,
-                floor_id,
-                rpoly,
-                calendar=r.calendar,
-            )
-        )
+    desks = [
+        _space(ctx, d, f"{path}.desks[{i}]", z.id, floor_id, geom)
+        for i, d in enumerate(z.desks)
+    ]
+    rooms = [
+        _space(ctx, r, f"{path}.rooms[{i}]", z.id, floor_id, geom)
+        for i, r in enumerate(z.rooms)
+    ]
     seats = len(desks) + sum(rm.capacity for rm in rooms)
     capacity = seats if z.capacity is None else z.capacity
     return Zone(
@@ -393,6 +352,42 @@ def _zone(
         tuple(desks),
         tuple(rooms),
         poly,
+    )
+
+
+def _space(
+    ctx: _Ctx,
+    s: sch.DeskIn | sch.RoomIn,
+    path: str,
+    zone_id: str,
+    floor_id: str,
+    zone: BaseGeometry,
+) -> Space:
+    """A desk or room, checked to lie inside its zone's shape."""
+    rect, poly, geom = _shape(ctx, s, path)
+    _inside(ctx, path, rect, poly, geom, zone, "its zone")
+    if isinstance(s, sch.DeskIn):
+        return Space(
+            s.id,
+            "desk",
+            s.name or s.id,
+            1,
+            *rect,
+            zone_id,
+            floor_id,
+            poly,
+            assigned=s.assigned,
+        )
+    return Space(
+        s.id,
+        s.kind,
+        s.name or s.id,
+        s.capacity,
+        *rect,
+        zone_id,
+        floor_id,
+        poly,
+        calendar=s.calendar,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from psycopg2.extras import Json, execute_values
 
-from occupancy.building import PolygonT, Site
+from occupancy.building import PolygonT, Site, Space, Zone
 from occupancy.db import Connection, read_frame
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,30 @@ def _write_site(cur: Any, site: Site) -> None:
     )
 
 
+_ZONE_COLS = ["zone_id", "floor_id", "name", "kind", "department_id", "capacity"]
+_SPACE_COLS = ["space_id", "zone_id", "kind", "name", "capacity"]
+_SHAPE_COLS = ["x", "y", "width", "height", "polygon"]
+
+
+def _zone_row(z: Zone) -> tuple[object, ...]:
+    head = (z.id, z.floor_id, z.name, z.kind, z.department_id, z.capacity)
+    return (*head, z.x, z.y, z.width, z.height, _poly(z.polygon))
+
+
+def _space_row(s: Space) -> tuple[object, ...]:
+    head = (s.id, s.zone_id, s.kind, s.name, s.capacity)
+    return (
+        *head,
+        s.x,
+        s.y,
+        s.width,
+        s.height,
+        _poly(s.polygon),
+        s.assigned,
+        s.calendar,
+    )
+
+
 def _write_spaces(cur: Any, site: Site) -> int:
     """Zones, desks and rooms; returns how many spaces no longer in the file
     were removed."""
@@ -144,72 +168,16 @@ def _write_spaces(cur: Any, site: Site) -> int:
     _upsert(
         cur,
         "zones",
-        [
-            "zone_id",
-            "floor_id",
-            "name",
-            "kind",
-            "department_id",
-            "capacity",
-            "x",
-            "y",
-            "width",
-            "height",
-            "polygon",
-        ],
+        _ZONE_COLS + _SHAPE_COLS,
         ["zone_id"],
-        [
-            (
-                z.id,
-                z.floor_id,
-                z.name,
-                z.kind,
-                z.department_id,
-                z.capacity,
-                z.x,
-                z.y,
-                z.width,
-                z.height,
-                _poly(z.polygon),
-            )
-            for z in zones
-        ],
+        [_zone_row(z) for z in zones],
     )
     _upsert(
         cur,
         "spaces",
-        [
-            "space_id",
-            "zone_id",
-            "kind",
-            "name",
-            "capacity",
-            "x",
-            "y",
-            "width",
-            "height",
-            "polygon",
-            "assigned",
-            "calendar",
-        ],
+        [*_SPACE_COLS, *_SHAPE_COLS, "assigned", "calendar"],
         ["space_id"],
-        [
-            (
-                s.id,
-                s.zone_id,
-                s.kind,
-                s.name,
-                s.capacity,
-                s.x,
-                s.y,
-                s.width,
-                s.height,
-                _poly(s.polygon),
-                s.assigned,
-                s.calendar,
-            )
-            for s in spaces
-        ],
+        [_space_row(s) for s in spaces],
     )
     building_ids = [b.id for b in site.buildings]
     cur.execute(

@@ -379,6 +379,25 @@ class Settings:
         secret=True,
     )
 
+    # Building area: calendars (bookings sync)
+    caldav_username: str | None = _S(
+        None,
+        "User name for `occupancy bookings sync --caldav` (unset: no authentication).",
+    )
+    caldav_password: str | None = _S(
+        None,
+        "Password for `occupancy bookings sync --caldav`.",
+        secret=True,
+    )
+    bookings_sync_days_back: int = _S(
+        90,
+        "Bookings sync: how many days before today to read room calendars [days].",
+    )
+    bookings_sync_days_ahead: int = _S(
+        180,
+        "Bookings sync: how many days after today to read room calendars [days].",
+    )
+
     # Derived values -----------------------------------------------------
     @property
     def values(self) -> dict[str, Any]:

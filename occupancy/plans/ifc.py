@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["read_ifc"]
 
+_TAG = re.compile(r":\d+$")
 _DESK_NAME = re.compile(r"desk|bureau|werkplek|workstation|werktafel", re.I)
 
 
@@ -102,7 +103,8 @@ def _storey(storey: Any, level: int, settings: Any) -> PlanFloor:
                 Shape("desk", outline, name=element.Name, source=element.is_a())
             )
         elif element.is_a("IfcFurnishingElement"):
-            skipped[f"{element.is_a()} {element.Name or ''} (not a desk)"] += 1
+            kind = _TAG.sub("", str(element.Name or ""))  # Revit appends ":<id>"
+            skipped[f"{element.is_a()} {kind} (not a desk)"] += 1
         elif element.is_a("IfcProduct") and not element.is_a("IfcSpatialElement"):
             skipped[f"{element.is_a()} (not a space or furniture)"] += 1
     floor.unclassified = [f"{n} × {what}" for what, n in sorted(skipped.items())]

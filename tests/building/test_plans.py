@@ -251,3 +251,30 @@ def test_example_imports_are_valid_building_files(name: str) -> None:
     site = load_building(ROOT / "examples" / f"{name}.yaml")
     assert all(z.polygon for z in site.zones())
     assert list(site.desks())
+
+
+def test_public_sample_ifc_duplex(tmp_path: Path) -> None:
+    """buildingSMART's Duplex Apartment (CC BY 4.0, tests/building/data)."""
+    import gzip
+
+    src = ROOT / "tests" / "building" / "data" / "duplex-apartment.ifc.gz"
+    path = tmp_path / "duplex.ifc"
+    path.write_bytes(gzip.decompress(src.read_bytes()))
+    site, doc, summary = _site(read_ifc(path, progress=lambda _m: None))
+    floors = doc["buildings"][0]["floors"]
+    # Four storeys by elevation; the foundation is below ground.
+    assert [(f["name"], f["level"]) for f in floors] == [
+        ("T/FDN", -1),
+        ("Level 1", 0),
+        ("Level 2", 1),
+        ("Roof", 2),
+    ]
+    kitchens = sorted(z.name for z in site.zones() if z.kind == "shared")
+    assert kitchens == ["Kitchen (A103)", "Kitchen (B103)"]
+    k = next(z for z in site.zones() if z.name == "Kitchen (A103)")
+    assert k.polygon is not None and 5 < k.width * k.height < 60
+    text = "\n".join(summary.unclassified)
+    # Dwelling rooms and furniture are listed, grouped, never dropped.
+    assert "Level 2: space Bedroom 1 (A202) (IfcSpace" in text
+    assert "Level 1: 4 × IfcFurnishingElement M_Sofa:1830mm:1830mm (not a desk)" in text
+    assert "Level 1: 21 × IfcWallStandardCase (not a space or furniture)" in text

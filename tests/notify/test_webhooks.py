@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from app.cli import main
+from app.services import free_port
 from notify.livewatch import state_changes
 from notify.service import Notifier
 from notify.webhooks import DeliveryPolicy, backoff_s, verify
-from app.cli import main
 from occupancy.db import connect
-from app.services import free_port
 from occupancy.settings import load_settings
 
 from .receiver import Receiver
