@@ -19,6 +19,7 @@ from typing import Any
 
 from ingest.context import DeviceInfo, Discovered
 from ingest.decoders.common import Decoded
+from ingest.observations import Observation, observe
 from occupancy.events import Event, Kind
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class Batch:
     rejected: list[Rejected] = field(default_factory=list)
     discovered: list[Discovered] = field(default_factory=list)
     health: Health = field(default_factory=dict)
+    #: Devices heard but not placed in the building (devices: observations.py).
+    observed: list[Observation] = field(default_factory=list)
 
 
 _NULL = r"\N"
@@ -158,10 +161,13 @@ def prepare(
     health: Health = {}
     # mid -> (position, digest, ISO arrival); the latest position wins
     arrivals: dict[int, tuple[int, int, str]] = {}
+    observed: dict[str, Observation] = {}
     for item in items:
         r = item.result
         for d in r.discovered:
             discovered.setdefault(d.device_id, d)
+        if r.kinds:  # events of a device not placed in the building
+            observe(observed, item.topic, item.payload, item.received_at, r)
         if r.rejection is not None:
             res.rejected += 1
             res.reasons[r.rejection.reason] = res.reasons.get(r.rejection.reason, 0) + 1
@@ -220,6 +226,7 @@ def prepare(
         rejected=rejected,
         discovered=sorted(discovered.values(), key=lambda d: d.device_id),
         health=health,
+        observed=sorted(observed.values()),
     )
 
 

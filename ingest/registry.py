@@ -156,10 +156,14 @@ def _check_device(topic: str, result: Decoded, ctx: DecodeContext) -> Decoded:
     unknown = sorted(
         {e.device_id for e in result.events if e.device_id not in ctx.devices}
     )
+    kinds = tuple(sorted({str(e.kind) for e in result.events}))
+    family = result.events[0].family
     if unknown:
         return dataclasses.replace(
             result,
             events=(),
+            kinds=kinds,
+            family=family,
             rejection=Rejection(
                 "unknown_device", f"device {unknown[0]!r} is not in the building"
             ),
@@ -172,6 +176,8 @@ def _check_device(topic: str, result: Decoded, ctx: DecodeContext) -> Decoded:
         return dataclasses.replace(
             result,
             events=(),
+            kinds=kinds,
+            family=family,
             rejection=Rejection(
                 "unassigned_device",
                 f"device {unassigned[0]!r} is not placed in the building",
