@@ -181,9 +181,22 @@ def decode_cmd(
     payload = sys.stdin.buffer.read()
     if payload.endswith(b"\n"):  # the newline that echo adds
         payload = payload[:-1]
+    from ingest.decoders import homeassistant
     from ingest.meaning import describe
 
+    # Home Assistant state topics need their discovery config: remember the
+    # configs decoded before (one file in data_dir), like the ingester does
+    remembered = settings.data_path / "decode-ha-discovery.json"
+    homeassistant.load_entities(remembered)
+    learnt = len(homeassistant.ENTITIES)
     result = decode_message(topic, payload, now, ctx)
+    if len(homeassistant.ENTITIES) != learnt or topic.startswith("homeassistant/"):
+        try:
+            homeassistant.save_entities(remembered)
+        except OSError as exc:
+            logger.warning(
+                "cannot remember discovery configs in %s: %s", remembered, exc
+            )
     if result.rejection is not None:
         who = f" (device {result.device_id!r})" if result.device_id else ""
         click.echo(f"rejected: {result.rejection}{who}", err=True)

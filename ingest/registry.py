@@ -18,6 +18,7 @@ from ingest.context import DecodeContext
 from ingest.decoders import (
     esphome,
     espresense,
+    generic,
     homeassistant,
     openmqttgateway,
     others,
@@ -70,6 +71,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("pressac", _m(others.matches_pressac), others.decode_pressac),
     Family("sparkplug", _m(others.matches_sparkplug), others.decode_sparkplug),
     Family("esphome", _m(esphome.matches), esphome.decode),
+    # last resort: a bare on/off state on a topic naming motion/occupancy
+    Family("mqtt", _m(generic.matches), generic.decode),
 )
 _BY_NAME = {f.name: f for f in FAMILIES}
 

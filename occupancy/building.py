@@ -56,6 +56,7 @@ DEVICE_FAMILIES = (
     "homeassistant",
     "espresense",
     "chirpstack",
+    "mqtt",
 )
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 

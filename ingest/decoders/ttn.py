@@ -190,8 +190,12 @@ def _decoded(st: Stamp, d: dict[str, Any], brand: str) -> Rejection | str | None
         errors = "; ".join(str(e) for e in d["errors"])[:200]
         return Rejection("decoder_error", f"the payload formatter failed: {errors}")
     fields = {F.norm(k): _unwrap(v) for k, v in d.items() if isinstance(k, str)}
+    if not brand and "elsys" in st.device_id.lower():
+        brand = "elsys"
     if not brand and F.BROWAN_SIGNATURE <= fields.keys():
         brand = "browan"  # TBMS100 without version_ids: status/count/time
+    if not brand and F.ELSYS_SIGNATURE & fields.keys() and "occupancy" in fields:
+        brand = "elsys"  # Elsys formatter keys beside an integer occupancy
     bad = _presence(st, fields, brand)
     if bad:
         return bad

@@ -65,6 +65,9 @@ BATTERY = ("battery", "batterylevel", "batterypercent", "batterypercentage")
 VOLT_BATTERY_BRANDS = ("browan", "tabs")
 #: Fields of a Browan/TABS motion sensor uplink (its ``status`` is presence).
 BROWAN_SIGNATURE = frozenset({"status", "count", "time"})
+#: Keys only Elsys' formatter writes beside ``occupancy`` (0/1/2): ``vdd``
+#: (battery mV), ``accmotion``, ``x``/``y``/``z`` (EMS), ``motion`` + ``light``.
+ELSYS_SIGNATURE = frozenset({"vdd", "accmotion", "x", "light", "irinternaltemperature"})
 #: A fractional ``battery`` below this is a voltage [V], not a percentage.
 MAX_VOLTS = 5.0
 #: Keys of responses to configuration commands (no measurement).
