@@ -19,7 +19,7 @@ from typing import Any
 
 from ingest.context import DeviceInfo, Discovered
 from ingest.decoders.common import Decoded
-from ingest.observations import Observation, observe
+from ingest.observations import Observation, announce, observe
 from occupancy.events import Event, Kind
 
 logger = logging.getLogger(__name__)
@@ -166,6 +166,7 @@ def prepare(
         r = item.result
         for d in r.discovered:
             discovered.setdefault(d.device_id, d)
+            announce(observed, d, item.received_at)
         if r.kinds:  # events of a device not placed in the building
             observe(observed, item.topic, item.payload, item.received_at, r)
         if r.rejection is not None:

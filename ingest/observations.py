@@ -10,12 +10,13 @@ import datetime as dt
 import logging
 from typing import NamedTuple
 
+from ingest.context import Discovered
 from ingest.decoders.common import Decoded
 from occupancy.events import Kind
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_PAYLOAD_CHARS", "Observation", "observe"]
+__all__ = ["MAX_PAYLOAD_CHARS", "Observation", "announce", "observe"]
 
 #: Longest payload kept [characters].
 MAX_PAYLOAD_CHARS = 2000
@@ -58,4 +59,23 @@ def observe(
         shown,
         received_at,
         1 if old is None else old.messages + 1,
+    )
+
+
+def announce(
+    into: dict[str, Observation], d: Discovered, received_at: dt.datetime
+) -> None:
+    """A device announced with its kinds (zigbee2mqtt ``bridge/devices``, Home
+    Assistant discovery) before any message of its own."""
+    old = into.get(d.device_id)
+    if old is not None or not d.kinds:
+        return
+    into[d.device_id] = Observation(
+        d.device_id,
+        d.family,
+        d.kinds,
+        d.topic.replace("\x00", ""),
+        "(announced by its bridge or discovery config; no message of its own yet)",
+        received_at,
+        0,
     )

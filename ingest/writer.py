@@ -81,8 +81,12 @@ _UPSERT_OBSERVED = (
     "last_payload, last_heard, messages) VALUES {} ON CONFLICT (device_id) DO "
     "UPDATE SET family = excluded.family, kinds = ARRAY(SELECT DISTINCT "
     "unnest(device_observations.kinds || excluded.kinds) ORDER BY 1), "
-    "last_topic = excluded.last_topic, last_payload = excluded.last_payload, "
-    "last_heard = excluded.last_heard, "
+    # an announcement (messages 0) never hides a message heard before
+    "last_topic = CASE WHEN excluded.messages = 0 THEN device_observations.last_topic "
+    "ELSE excluded.last_topic END, "
+    "last_payload = CASE WHEN excluded.messages = 0 "
+    "THEN device_observations.last_payload ELSE excluded.last_payload END, "
+    "last_heard = greatest(device_observations.last_heard, excluded.last_heard), "
     "messages = device_observations.messages + excluded.messages"
 )
 _UPSERT_HEALTH = (
