@@ -168,7 +168,9 @@ def _check_device(topic: str, result: Decoded, ctx: DecodeContext) -> Decoded:
             kinds=kinds,
             family=family,
             rejection=Rejection(
-                "unknown_device", f"device {unknown[0]!r} is not in the building"
+                "unknown_device",
+                f"device {unknown[0]!r} is not in the building file (add it "
+                "under devices:, see occupancy devices discover)",
             ),
             device_id=unknown[0],
         )
