@@ -375,4 +375,7 @@ SAMPLES: list[tuple[str, bytes, Any]] = [
         ),
         {(P, None)},
     ),
+    ("node1/sensor/room_occupancy/state", b"1", {(P, 1.0)}),
+    ("node1/binary_sensor/pir/state", b"off", {(P, 0.0)}),
+    ("node1/sensor/target_distance/state", b"120", set()),
 ]
