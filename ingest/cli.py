@@ -20,7 +20,10 @@ import click
 from occupancy.cli import CliContext, pass_ctx
 
 if TYPE_CHECKING:
+    from ingest.context import DecodeContext
+    from ingest.decoders.common import Decoded
     from ingest.discover import Proposal
+    from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +157,6 @@ def decode_cmd(
       echo OFF | occupancy decode esphome-ld2410/binary_sensor/presence/state
     """
     from ingest.context import DeviceInfo
-    from ingest.registry import decode_message
     from ingest.service import build_context
     from ingest.timestamps import parse_timestamp
 
@@ -181,11 +183,23 @@ def decode_cmd(
     payload = sys.stdin.buffer.read()
     if payload.endswith(b"\n"):  # the newline that echo adds
         payload = payload[:-1]
-    from ingest.decoders import homeassistant
-    from ingest.meaning import describe
+    result = _decode_remembering(settings, topic, payload, now, ctx)
+    _echo_decoded(result, ctx)
 
-    # Home Assistant state topics need their discovery config: remember the
-    # configs decoded before (one file in data_dir), like the ingester does
+
+def _decode_remembering(
+    settings: Settings,
+    topic: str,
+    payload: bytes,
+    now: dt.datetime,
+    ctx: DecodeContext,
+) -> Decoded:
+    """Decode; Home Assistant state topics need their discovery config, so the
+    configs decoded before are remembered (one file in data_dir), as the
+    ingester remembers them while it runs."""
+    from ingest.decoders import homeassistant
+    from ingest.registry import decode_message
+
     remembered = settings.data_path / "decode-ha-discovery.json"
     homeassistant.load_entities(remembered)
     learnt = len(homeassistant.ENTITIES)
@@ -197,6 +211,13 @@ def decode_cmd(
             logger.warning(
                 "cannot remember discovery configs in %s: %s", remembered, exc
             )
+    return result
+
+
+def _echo_decoded(result: Decoded, ctx: DecodeContext) -> None:
+    """Events as JSON lines with their meaning; refusal or note on stderr."""
+    from ingest.meaning import describe
+
     if result.rejection is not None:
         who = f" (device {result.device_id!r})" if result.device_id else ""
         click.echo(f"rejected: {result.rejection}{who}", err=True)

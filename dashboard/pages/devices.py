@@ -85,6 +85,18 @@ def unassigned_devices(
     return out.sort_values("device_id").reset_index(drop=True)
 
 
+def _headers(language: str) -> dict[str, str]:
+    return {
+        "device_id": "device",
+        "last_seen": t("dev_last_seen", language),
+        "battery_pct": t("dev_battery", language),
+        "silent_h": t("dev_gap", language),
+        "family": t("dev_family", language),
+        "kinds": t("dev_kinds", language),
+        "last_payload": t("dev_last_payload", language),
+    }
+
+
 def rejected_figure(rejected: pd.DataFrame, language: str) -> go.Figure:
     """Bar chart of rejected messages by reason."""
     if rejected.empty:
@@ -161,12 +173,7 @@ def update_devices(search: str | None) -> tuple[Any, ...]:
             str(int((~devices["assigned"].astype(bool)).sum())),
         ),
     ]
-    headers = {
-        "device_id": "device",
-        "last_seen": t("dev_last_seen", language),
-        "battery_pct": t("dev_battery", language),
-        "silent_h": t("dev_gap", language),
-    }
+    headers = _headers(language)
     offline = devices[devices["status"] != "online"].sort_values(
         "silent_h", ascending=False
     )
@@ -186,11 +193,6 @@ def update_devices(search: str | None) -> tuple[Any, ...]:
     unassigned = unassigned_devices(
         devices, data.device_observations(), t("dev_withheld", language)
     )
-    headers |= {
-        "family": t("dev_family", language),
-        "kinds": t("dev_kinds", language),
-        "last_payload": t("dev_last_payload", language),
-    }
     un_cols = ["device_id", "family", "kinds", "last_seen", "battery_pct"]
     un_view = (
         table(unassigned[[*un_cols, "last_payload"]], headers)
