@@ -208,6 +208,18 @@ class DashboardData:
             )
         return frame
 
+    def device_observations(self) -> pd.DataFrame:
+        """Devices heard but not placed in the building (devices, migration
+        0110): family, kinds, last topic and payload (NULL for BLE messages)."""
+        with self.connection() as conn:
+            frame: pd.DataFrame = read_frame(
+                conn,
+                """SELECT device_id, family, kinds, last_topic, last_payload,
+                          last_heard, messages
+                     FROM device_observations ORDER BY device_id""",
+            )
+        return frame
+
     def rejected_by_reason(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
         """Rejected messages received in [start, end) counted by reason."""
         with self.connection() as conn:

@@ -117,6 +117,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "dev_last_seen": ("Last seen", "Laatst gezien"),
     "dev_battery": ("Battery (%)", "Batterij (%)"),
     "dev_gap": ("Silent for (h)", "Stil sinds (u)"),
+    "dev_family": ("Family", "Familie"),
+    "dev_kinds": ("Reports", "Meldt"),
+    "dev_last_payload": ("Last message", "Laatste bericht"),
+    "dev_withheld": (
+        "(BLE: withheld, personal data)",
+        "(BLE: niet bewaard, persoonsgegevens)",
+    ),
     "dev_rejected": ("Rejected messages by reason", "Geweigerde berichten per reden"),
     "dev_reason": ("Reason", "Reden"),
     "dev_count": ("Messages", "Berichten"),

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from ingest.context import DeviceInfo, Discovered
 from ingest.decoders.common import Decoded
 from ingest.limits import NOT_STORED
+from ingest.observations import Observation, announce, observe
 from ingest.scrub import Scrubber
 from occupancy.events import Event, Kind
 
@@ -141,6 +142,8 @@ class Batch:
     rejected: list[RejectedRow] = field(default_factory=list)
     discovered: list[Discovered] = field(default_factory=list)
     health: Health = field(default_factory=dict)
+    #: Devices heard but not placed in the building (devices: observations.py).
+    observed: list[Observation] = field(default_factory=list)
 
 
 _NULL = r"\N"
@@ -229,10 +232,14 @@ def prepare(
     discovered: dict[str, Discovered] = {}
     health: Health = {}
     arrivals: dict[int, _Arrival] = {}  # by mid; the latest position wins
+    observed: dict[str, Observation] = {}
     for item in items:
         r = item.result
         for d in r.discovered:
             discovered.setdefault(d.device_id, d)
+            announce(observed, d, item.received_at)
+        if r.kinds:  # events of a device not placed in the building
+            observe(observed, item.topic, item.payload, item.received_at, r)
         if r.rejection is not None:
             reason = r.rejection.reason
             res.rejected += 1
@@ -284,6 +291,7 @@ def prepare(
         rejected=rejected,
         discovered=sorted(discovered.values(), key=lambda d: d.device_id),
         health=health,
+        observed=sorted(observed.values()),
     )
 
 

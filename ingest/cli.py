@@ -13,10 +13,17 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from occupancy.clictx import CliContext, pass_ctx
+
+if TYPE_CHECKING:
+    from ingest.context import DecodeContext
+    from ingest.decoders.common import Decoded
+    from ingest.discover import Proposal
+    from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +157,6 @@ def decode_cmd(
       echo OFF | occupancy decode esphome-ld2410/binary_sensor/presence/state
     """
     from ingest.context import DeviceInfo
-    from ingest.registry import decode_message
     from ingest.service import build_context
     from ingest.timestamps import parse_timestamp
 
@@ -177,9 +183,41 @@ def decode_cmd(
     payload = sys.stdin.buffer.read()
     if payload.endswith(b"\n"):  # the newline that echo adds
         payload = payload[:-1]
+    result = _decode_remembering(settings, topic, payload, now, ctx)
+    _echo_decoded(result, ctx)
+
+
+def _decode_remembering(
+    settings: Settings,
+    topic: str,
+    payload: bytes,
+    now: dt.datetime,
+    ctx: DecodeContext,
+) -> Decoded:
+    """Decode; Home Assistant state topics need their discovery config, so the
+    configs decoded before are remembered (one file in data_dir), as the
+    ingester remembers them while it runs."""
+    from ingest.decoders import homeassistant
+    from ingest.registry import decode_message
+
+    remembered = settings.data_path / "decode-ha-discovery.json"
+    homeassistant.load_entities(remembered)
+    learnt = len(homeassistant.ENTITIES)
+    result = decode_message(topic, payload, now, ctx)
+    if len(homeassistant.ENTITIES) != learnt or topic.startswith("homeassistant/"):
+        try:
+            homeassistant.save_entities(remembered)
+        except OSError as exc:
+            logger.warning(
+                "cannot remember discovery configs in %s: %s", remembered, exc
+            )
+    return result
+
+
+def _echo_decoded(result: Decoded, ctx: DecodeContext) -> None:
+    """Events as JSON lines with their meaning; refusal or note on stderr."""
     from ingest.meaning import describe
 
-    result = decode_message(topic, payload, now, ctx)
     if result.rejection is not None:
         who = f" (device {result.device_id!r})" if result.device_id else ""
         click.echo(f"rejected: {result.rejection}{who}", err=True)
@@ -264,4 +302,116 @@ def _read_badges(file: Path) -> list[tuple[str, str]]:
     return rows
 
 
-COMMANDS = [ingest_cmd, decode_cmd, badges_group]
+@click.group("devices")
+def devices_group() -> None:
+    """Onboard a building's devices: see what the broker carries."""
+
+
+@devices_group.command("discover")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(0.1),
+    default=60.0,
+    show_default=True,
+    help="How long to listen [s] (battery sensors report every few minutes).",
+)
+@click.option(
+    "--building",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Building file whose space names the guesses use [setting building_file].",
+)
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    help="Topic filter (repeatable) [default: #, everything].",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("devices-discovered.yaml"),
+    show_default=True,
+    help="Where to write the YAML fragment to merge into the building file.",
+)
+@click.option("--mqtt-url", help="mqtt://user:pass@host:port [setting mqtt_url].")
+@pass_ctx
+def discover_cmd(
+    cli: CliContext,
+    seconds: float,
+    building: Path | None,
+    topics: tuple[str, ...],
+    output: Path,
+    mqtt_url: str | None,
+) -> None:
+    """Listen to the broker and propose a building-file entry per device.
+
+    Read-only: its own client id, a clean session, QoS 0; it never publishes
+    and writes nothing to the database. Groups what it hears by family and
+    device and prints, per device, the family, the kinds it reports, its last
+    payload (BLE/badge payloads withheld: personal data) and the space it
+    probably covers (its name against the building file's space names). The
+    YAML fragment lists the devices the building file does not know yet.
+
+    \b
+    Examples:
+      occupancy devices discover --seconds 120
+      occupancy devices discover --topic 'zigbee2mqtt/#' --output z2m.yaml
+    """
+    from ingest.discover import Collector, listen, proposals, yaml_fragment
+    from occupancy.building import BuildingError, load_building
+    from occupancy.settings import parse_mqtt_url
+
+    settings = cli.settings
+    path = building or Path(settings.building_file)
+    site = None
+    try:
+        site = load_building(path) if path.exists() else None
+    except BuildingError as exc:
+        raise click.ClickException(f"invalid building file {exc}") from exc
+    if site is None:
+        click.echo(f"no building file {path}: no space guesses", err=True)
+    url = parse_mqtt_url(mqtt_url) if mqtt_url else settings.mqtt
+    collector = Collector(site.timezone if site else "UTC")
+    click.echo(f"listening {seconds:g} s on {url.url()} ...", err=True)
+    try:
+        listen(url, list(topics) or ["#"], seconds, collector)
+    except ConnectionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    props = proposals(collector, site)
+    _print_proposals(props, collector.messages, collector.unknown_topics)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    header = (
+        f"occupancy devices discover: {now}, {seconds:g} s on {url.url()}\n"
+        "merge the entries below into the building file's devices: list"
+    )
+    output.write_text(yaml_fragment(props, header), encoding="utf-8")
+    new = sum(not p.known for p in props)
+    click.echo(f"wrote {new} proposed device(s) to {output}")
+
+
+def _print_proposals(
+    props: list[Proposal], messages: int, unknown: dict[str, int]
+) -> None:
+    click.echo(f"{messages} messages heard, {len(props)} devices")
+    for p in props:
+        where = (
+            f"{p.space_kind} {p.space!r} (similarity {p.score})"
+            if p.space
+            else "no space guessed"
+        )
+        state = "in the building file" if p.known else "NEW"
+        click.echo(f"- {p.device_id!r} [{p.family}] {state}")
+        click.echo(
+            f"    reports: {', '.join(p.kinds) or 'nothing yet'}; {p.messages} msg"
+        )
+        click.echo(f"    probable space: {where}")
+        click.echo(f"    last: {p.last_topic}  {p.last_payload}")
+        if p.refused:
+            reasons = ", ".join(f"{k} x{v}" for k, v in sorted(p.refused.items()))
+            click.echo(f"    refused: {reasons}")
+    if unknown:
+        roots = ", ".join(f"{k}/... x{v}" for k, v in sorted(unknown.items()))
+        click.echo(f"topics no decoder knows: {roots}")
+
+
+COMMANDS = [ingest_cmd, decode_cmd, badges_group, devices_group]

@@ -18,6 +18,7 @@ from ingest.context import DecodeContext
 from ingest.decoders import (
     esphome,
     espresense,
+    generic,
     homeassistant,
     openmqttgateway,
     others,
@@ -70,6 +71,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("pressac", _m(others.matches_pressac), others.decode_pressac),
     Family("sparkplug", _m(others.matches_sparkplug), others.decode_sparkplug),
     Family("esphome", _m(esphome.matches), esphome.decode),
+    # last resort: a bare on/off state on a topic naming motion/occupancy
+    Family("mqtt", _m(generic.matches), generic.decode),
 )
 _BY_NAME = {f.name: f for f in FAMILIES}
 
@@ -156,12 +159,18 @@ def _check_device(topic: str, result: Decoded, ctx: DecodeContext) -> Decoded:
     unknown = sorted(
         {e.device_id for e in result.events if e.device_id not in ctx.devices}
     )
+    kinds = tuple(sorted({str(e.kind) for e in result.events}))
+    family = result.events[0].family
     if unknown:
         return dataclasses.replace(
             result,
             events=(),
+            kinds=kinds,
+            family=family,
             rejection=Rejection(
-                "unknown_device", f"device {unknown[0]!r} is not in the building"
+                "unknown_device",
+                f"device {unknown[0]!r} is not in the building file (add it "
+                "under devices:, see occupancy devices discover)",
             ),
             device_id=unknown[0],
         )
@@ -172,6 +181,8 @@ def _check_device(topic: str, result: Decoded, ctx: DecodeContext) -> Decoded:
         return dataclasses.replace(
             result,
             events=(),
+            kinds=kinds,
+            family=family,
             rejection=Rejection(
                 "unassigned_device",
                 f"device {unassigned[0]!r} is not placed in the building",

@@ -72,6 +72,20 @@ _INSERT_DISCOVERED = (
     "INSERT INTO devices (device_id, kind, family, topic, assigned) VALUES {} "
     "ON CONFLICT (device_id) DO NOTHING"
 )
+#: devices (issue 12): unplaced devices as last heard (migration 0110)
+_UPSERT_OBSERVED = (
+    "INSERT INTO device_observations (device_id, family, kinds, last_topic, "
+    "last_payload, last_heard, messages) VALUES {} ON CONFLICT (device_id) DO "
+    "UPDATE SET family = excluded.family, kinds = ARRAY(SELECT DISTINCT "
+    "unnest(device_observations.kinds || excluded.kinds) ORDER BY 1), "
+    # an announcement (messages 0) never hides a message heard before
+    "last_topic = CASE WHEN excluded.messages = 0 THEN device_observations.last_topic "
+    "ELSE excluded.last_topic END, "
+    "last_payload = CASE WHEN excluded.messages = 0 "
+    "THEN device_observations.last_payload ELSE excluded.last_payload END, "
+    "last_heard = greatest(device_observations.last_heard, excluded.last_heard), "
+    "messages = device_observations.messages + excluded.messages"
+)
 _UPSERT_HEALTH = (
     "INSERT INTO device_health (device_id, last_seen, battery_pct, online) VALUES {} "
     "ON CONFLICT (device_id) DO UPDATE SET "
@@ -383,6 +397,16 @@ class Writer:
                     ],
                 )
                 parts.append(_INSERT_DISCOVERED.encode().replace(b"{}", values))
+            if batch.observed:
+                values = _values(
+                    cur,
+                    "(%s,%s,%s::text[],%s,%s,%s,%s)",
+                    [
+                        (o.device_id, o.family, list(o.kinds), *o[3:])
+                        for o in batch.observed
+                    ],
+                )
+                parts.append(_UPSERT_OBSERVED.encode().replace(b"{}", values))
             if batch.health:
                 parts.append(self._health_sql(cur, batch.health))
             parts.append(

@@ -53,6 +53,7 @@ DeviceFamily = Literal[
     "homeassistant",
     "espresense",
     "chirpstack",
+    "mqtt",
 ]
 
 

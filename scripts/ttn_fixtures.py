@@ -76,6 +76,22 @@ MEANINGS: dict[tuple[str, int], dict[str, Any]] = {
     ("vendor/mclimate/pir-mini-codec.yaml", 2): {"events": [[P, 1.0]]},
     ("vendor/mclimate/ht-pir-lite-codec.yaml", 0): {"events": [[P, 0.0]]},
     ("vendor/mclimate/ht-pir-lite-codec.yaml", 1): {"events": [[P, 0.0]]},
+    ("vendor/mclimate/co2-pir-lite-codec.yaml", 0): {"events": [[P, 1.0]]},
+    ("vendor/mclimate/co2-pir-lite-codec.yaml", 1): {"events": [[P, 0.0]]},
+    # Elsys ERS CO2 / Sound / VOC: 6 PIR triggers since the last uplink.
+    ("vendor/elsys/ers-co2-codec.yaml", 0): {"events": [[M, 1.0]]},
+    ("vendor/elsys/ers-sound-codec.yaml", 0): {"events": [[M, 1.0]]},
+    ("vendor/elsys/ers-voc-codec.yaml", 0): {"events": [[M, 1.0]]},
+    # Milesight VS370 radar presence; VS373 regions 2 and 4 occupied (its
+    # detection_status is the bed/fall state); VS321 300 people, regions 1-2
+    # (the enabled ones) occupied.
+    ("vendor/milesight-iot/vs370-codec.yaml", 0): {"events": [[P, 1.0], [B, 100.0]]},
+    ("vendor/milesight-iot/vs373-codec.yaml", 0): {"events": [[P, 1.0]]},
+    ("vendor/milesight-iot/vs321-codec.yaml", 0): {
+        "events": [[P, 1.0], [C, 300.0], [B, 100.0]]
+    },
+    # Adeunis Motion: presence detected when sending (history in % per period).
+    ("vendor/adeunis/motion-codec.yaml", 0): {"events": [[P, 1.0]]},
 }
 
 

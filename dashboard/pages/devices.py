@@ -49,6 +49,54 @@ def device_status(
     return out
 
 
+#: Longest last payload shown [characters].
+PAYLOAD_CHARS = 160
+
+
+def unassigned_devices(
+    devices: pd.DataFrame, observed: pd.DataFrame, withheld: str
+) -> pd.DataFrame:
+    """Devices not placed in the building: the unassigned rows of ``devices``
+    and every observed device the building does not list, with family, kinds
+    and last payload (BLE payloads were never stored: ``withheld``)."""
+    un = devices.loc[
+        ~devices["assigned"].astype(bool),
+        ["device_id", "kind", "family", "last_seen", "battery_pct"],
+    ]
+    obs = observed.copy()
+    obs["kinds"] = obs["kinds"].map(
+        lambda k: ", ".join(k) if isinstance(k, list | tuple) else ""
+    )
+    payload = obs["last_payload"].astype("string")
+    obs["last_payload"] = payload.str.slice(0, PAYLOAD_CHARS).fillna(withheld)
+    placed = set(devices.loc[devices["assigned"].astype(bool), "device_id"])
+    obs = obs[~obs["device_id"].isin(placed)]
+    out = un.merge(
+        obs[["device_id", "family", "kinds", "last_payload", "last_heard"]],
+        on="device_id",
+        how="outer",
+        suffixes=("", "_heard"),
+    )
+    out["family"] = out["family"].combine_first(out.pop("family_heard"))
+    heard = pd.to_datetime(out.pop("last_heard"), utc=True)
+    out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True).combine_first(heard)
+    out["kinds"] = out["kinds"].fillna("")
+    out["last_payload"] = out["last_payload"].fillna("")
+    return out.sort_values("device_id").reset_index(drop=True)
+
+
+def _headers(language: str) -> dict[str, str]:
+    return {
+        "device_id": "device",
+        "last_seen": t("dev_last_seen", language),
+        "battery_pct": t("dev_battery", language),
+        "silent_h": t("dev_gap", language),
+        "family": t("dev_family", language),
+        "kinds": t("dev_kinds", language),
+        "last_payload": t("dev_last_payload", language),
+    }
+
+
 def rejected_figure(rejected: pd.DataFrame, language: str) -> go.Figure:
     """Bar chart of rejected messages by reason."""
     if rejected.empty:
@@ -125,12 +173,7 @@ def update_devices(search: str | None) -> tuple[Any, ...]:
             str(int((~devices["assigned"].astype(bool)).sum())),
         ),
     ]
-    headers = {
-        "device_id": "device",
-        "last_seen": t("dev_last_seen", language),
-        "battery_pct": t("dev_battery", language),
-        "silent_h": t("dev_gap", language),
-    }
+    headers = _headers(language)
     offline = devices[devices["status"] != "online"].sort_values(
         "silent_h", ascending=False
     )
@@ -147,9 +190,13 @@ def update_devices(search: str | None) -> tuple[Any, ...]:
     offline_view = (
         table(offline[off_cols], headers) if not offline.empty else empty("–")
     )
-    unassigned = devices[~devices["assigned"].astype(bool)]
-    un_cols = ["device_id", "kind", "family", "last_seen", "battery_pct"]
+    unassigned = unassigned_devices(
+        devices, data.device_observations(), t("dev_withheld", language)
+    )
+    un_cols = ["device_id", "family", "kinds", "last_seen", "battery_pct"]
     un_view = (
-        table(unassigned[un_cols], headers) if not unassigned.empty else empty("–")
+        table(unassigned[[*un_cols, "last_payload"]], headers)
+        if not unassigned.empty
+        else empty("–")
     )
     return kpis, rejected_figure(rejected, language), offline_view, un_view

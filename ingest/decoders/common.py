@@ -32,6 +32,11 @@ class Decoded:
     #: Why a message without events carries nothing to store (for people:
     #: ``occupancy decode``), e.g. "bridge log message".
     note: str = ""
+    #: Kinds and family of events dropped because the device is not placed in
+    #: the building (``unknown_device``/``unassigned_device``): shown to the
+    #: installer on the Devices page, never stored as events.
+    kinds: tuple[str, ...] = ()
+    family: str = ""
 
     @staticmethod
     def nothing(note: str, device_id: str | None = None) -> Decoded:

@@ -87,6 +87,10 @@ def decode(
         if _COUNT.search(obj_id)
         else None
     )
+    if kind is None and _PRESENCE.search(obj_id) and value in ("0", "1", "0.0", "1.0"):
+        # a presence state exposed as a numeric sensor (template sensors)
+        return _one(node, Kind.PRESENCE, "ON" if float(value) else "OFF", received_at,
+                    ctx, ("ON", "OFF"))  # fmt: skip
     if kind is None:
         return Decoded.nothing(f"sensor {obj_id!r} is not a count or battery", node)
     try:
@@ -117,6 +121,8 @@ def _one(
     ctx: DecodeContext,
     allowed: tuple[str, str],
 ) -> Decoded:
+    if value.upper() in allowed:
+        value = value.upper()  # ESPHome sends ON/OFF; look-alike firmware on/off
     if value not in allowed:
         return Decoded.refuse(
             "bad_value", f"expected {' or '.join(allowed)}, got {value[:30]!r}", node

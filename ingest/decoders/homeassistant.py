@@ -21,10 +21,13 @@ Empty config (entity deleted) and ``homeassistant/status`` (HA birth) are ignore
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ingest.context import DecodeContext, Discovered
@@ -77,6 +80,28 @@ class Entity:
 ENTITIES: dict[str, Entity] = {}
 
 
+def save_entities(path: Path) -> None:
+    """Write :data:`ENTITIES` to ``path`` (``occupancy decode`` remembers the
+    discovery configs it was shown between runs)."""
+    rows = [{"topic": t, **dataclasses.asdict(e)} for t, e in ENTITIES.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+
+
+def load_entities(path: Path) -> None:
+    """Add the entities saved by :func:`save_entities` (missing file: none)."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    for r in rows if isinstance(rows, list) else []:
+        try:
+            topic = r.pop("topic")
+            ENTITIES[topic] = Entity(**{**r, "kind": Kind(r["kind"])})
+        except (KeyError, TypeError, ValueError):
+            logger.warning("ignoring a bad saved discovery entity in %s", path)
+
+
 def matches(topic: str) -> bool:
     return topic.startswith("homeassistant/")
 
@@ -115,7 +140,7 @@ def decode(
     return Decoded(discovered=tuple(found), note="discovery config: device announced")
 
 
-_STATESTREAM = re.compile(r"^homeassistant/binary_sensor/([^/]+)/state$")
+_STATESTREAM = re.compile(r"^homeassistant/binary_sensor/(.+)/state$")
 _OCCUPANCY_NAME = re.compile(r"motion|occupan|presence|pir|radar|mmwave")
 
 

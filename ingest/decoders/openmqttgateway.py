@@ -22,7 +22,7 @@ from occupancy.events import Kind, Rejection
 logger = logging.getLogger(__name__)
 
 FAMILY = "openmqttgateway"
-_BT = re.compile(r"^home/([^/]+)/BTtoMQTT/([^/]+)$")
+_BT = re.compile(r"^home/([^/]+)/BTtoMQTT(?:/([^/]+))?$")
 _PRESENCE = re.compile(r"^home/presence/([^/]+)$")
 _LWT = re.compile(r"^home/([^/]+)/LWT$")
 _PIR = re.compile(r"^home/([^/]+)/HCSR501toMQTT$")
@@ -78,7 +78,7 @@ def decode(
         )
     m = _BT.match(topic) or _PRESENCE.match(topic) or _PIR.match(topic)
     if not m:
-        return Decoded()  # SYStoMQTT, commands, other modules
+        return Decoded.nothing("gateway system, command or other module message")
     gw = m.group(1)
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
     if isinstance(obj, Rejection):

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 FAMILY = "tasmota"
 _TOPIC = re.compile(r"^(tele|stat|cmnd)/([^/]+)/([^/]+)$")
+#: FullTopic ``%topic%/%prefix%/`` (the other documented order).
+_TOPIC_SWAPPED = re.compile(r"^([^/]+)/(tele|stat|cmnd)/([^/]+)$")
 _SWITCH = re.compile(r"^Switch\d{1,2}$")
 _BUTTON = re.compile(r"^Button\d{1,2}$")
 #: Detached switch actions (SetOption114 1): ON/OFF is the input's state,
@@ -34,15 +36,19 @@ _RULE_NAME = re.compile(r"pir|motion|presence|occupan|switch\d", re.IGNORECASE)
 
 
 def matches(topic: str) -> bool:
-    return bool(_TOPIC.match(topic))
+    return bool(_TOPIC.match(topic) or _TOPIC_SWAPPED.match(topic))
 
 
 def decode(
     topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
     m = _TOPIC.match(topic)
-    assert m is not None
-    prefix, device, leaf = m.groups()
+    if m is not None:
+        prefix, device, leaf = m.groups()
+    else:
+        swapped = _TOPIC_SWAPPED.match(topic)
+        assert swapped is not None  # matches() chose this decoder
+        device, prefix, leaf = swapped.groups()
     if prefix == "cmnd":
         return Decoded.nothing("a command to the device (cmnd/), not a report")
     if leaf == "LWT":
@@ -104,7 +110,10 @@ def _switches(st: Stamp, obj: dict[str, Any]) -> Rejection | None:
     """``SwitchN`` ``"ON"``/``"OFF"`` (a PIR on a switch input), or detached
     ``{"SwitchN":{"Action":"ON"}}`` (SetOption114); detached buttons
     ``{"ButtonN":{"Action":"SINGLE"}}`` (SetOption73) are a press: motion."""
-    for key in sorted(k for k in obj if _SWITCH.match(k) or _BUTTON.match(k)):
+    keys = [k for k in obj if _SWITCH.match(k) or _BUTTON.match(k)]
+    if not keys:  # SwitchText renames the key: {"PIR1":"ON"}, {"Motion":...}
+        keys = [k for k in obj if _RULE_NAME.search(k) and _switch_like(obj[k])]
+    for key in sorted(keys):
         value = obj[key]
         if isinstance(value, dict):
             action = str(value.get("Action", "")).upper()
@@ -122,6 +131,12 @@ def _switches(st: Stamp, obj: dict[str, Any]) -> Rejection | None:
         if bad:
             return bad
     return None
+
+
+def _switch_like(value: object) -> bool:
+    if isinstance(value, dict):
+        return "Action" in value
+    return isinstance(value, str) and value.upper() in ("ON", "OFF")
 
 
 def _zigbee(

@@ -189,9 +189,16 @@ def _decoded(st: Stamp, d: dict[str, Any], brand: str) -> Rejection | str | None
     if isinstance(d.get("errors"), list) and d["errors"]:
         errors = "; ".join(str(e) for e in d["errors"])[:200]
         return Rejection("decoder_error", f"the payload formatter failed: {errors}")
+    inner = d.get("bytes")
+    if len(d) == 1 and isinstance(inner, dict):
+        d = inner  # Adeunis formatters put their output under "bytes"
     fields = {F.norm(k): _unwrap(v) for k, v in d.items() if isinstance(k, str)}
+    if not brand and "elsys" in st.device_id.lower():
+        brand = "elsys"
     if not brand and F.BROWAN_SIGNATURE <= fields.keys():
         brand = "browan"  # TBMS100 without version_ids: status/count/time
+    if not brand and F.ELSYS_SIGNATURE & fields.keys() and "occupancy" in fields:
+        brand = "elsys"  # Elsys formatter keys beside an integer occupancy
     bad = _presence(st, fields, brand)
     if bad:
         return bad
@@ -248,9 +255,16 @@ def _unwrap(value: object) -> object:
 def _presence(st: Stamp, fields: dict[str, Any], brand: str) -> Rejection | None:
     if brand in F.VOLT_BATTERY_BRANDS and "status" in fields:
         return st.add_bool(Kind.PRESENCE, fields["status"], "status")
-    key = next((k for k in F.PRESENCE if k in fields), None)
+    key = next(
+        (
+            k
+            for k in F.PRESENCE
+            if k in fields and not isinstance(fields[k], dict | list)
+        ),
+        None,
+    )
     if key is None:
-        return None
+        return _regions(st, fields)
     occ = fields[key]
     if brand == "elsys" and isinstance(occ, int) and not isinstance(occ, bool):
         if occ not in (0, 1, 2):
@@ -262,6 +276,28 @@ def _presence(st: Stamp, fields: dict[str, Any], brand: str) -> Rejection | None
         st.add(Kind.PRESENCE, 1.0)  # vendor levels above "1": occupied
         return None
     return st.add_bool(Kind.PRESENCE, occ, key)
+
+
+def _regions(st: Stamp, fields: dict[str, Any]) -> Rejection | None:
+    """Presence from per-region states (any enabled region occupied), else
+    from an overall fallback state."""
+    states = []
+    for key, value in fields.items():
+        m = F.REGION.match(key)
+        if m and isinstance(value, str):
+            enabled = fields.get(f"region{m.group(1)}enable", "enable")
+            b = as_bool(value)
+            if enabled != "disable" and isinstance(b, bool):
+                states.append(b)
+    if states:
+        st.add(Kind.PRESENCE, float(any(states)))
+        return None
+    for key in F.PRESENCE_FALLBACK:
+        b = as_bool(fields.get(key))
+        if isinstance(b, bool):
+            st.add(Kind.PRESENCE, float(b))
+            return None
+    return None
 
 
 def _motion(st: Stamp, fields: dict[str, Any]) -> None:

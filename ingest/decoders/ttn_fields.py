@@ -23,6 +23,7 @@ def norm(key: str) -> str:
 
 #: Presence states (booleans, 0/1, "occupied"/"vacant"...), first found wins.
 PRESENCE = (
+    "presencedetectedwhensending",  # Adeunis Motion (its "presence" is a history)
     "occupancy",
     "occupied",
     "occupy",  # Netvox RB11E, R313...
@@ -38,6 +39,12 @@ PRESENCE = (
     "motiondetected",  # Pressac, Strega: PIR state
     "roomoccupied",
 )
+#: Per-region states (Milesight VS321 ``region_N`` with ``region_N_enable``,
+#: VS373 ``region_N_occupancy``): occupied when any enabled region is.
+REGION = re.compile(r"^region(\d+)(occupancy)?$")
+#: Overall state used only when no presence key or region says more
+#: (VS373: ``detection_status``; values that are not a state are skipped).
+PRESENCE_FALLBACK = ("detectionstatus",)
 #: Motion triggers: value that means "a trigger" per key.
 MOTION_STRINGS = frozenset({"trigger", "triggered", "motion", "detected"})
 MOTION = ("pir", "pirstatus", "motionstatus")
@@ -49,6 +56,7 @@ COUNT = (
     "peoplecountall",  # Milesight VS121 (older formatter)
     "peoplecount",
     "peoplecounter",
+    "peopletotalcounts",  # Milesight VS321: people in the detection area
     "people",
     "occupants",
     "personcount",
@@ -65,6 +73,9 @@ BATTERY = ("battery", "batterylevel", "batterypercent", "batterypercentage")
 VOLT_BATTERY_BRANDS = ("browan", "tabs")
 #: Fields of a Browan/TABS motion sensor uplink (its ``status`` is presence).
 BROWAN_SIGNATURE = frozenset({"status", "count", "time"})
+#: Keys only Elsys' formatter writes beside ``occupancy`` (0/1/2): ``vdd``
+#: (battery mV), ``accmotion``, ``x``/``y``/``z`` (EMS), ``motion`` + ``light``.
+ELSYS_SIGNATURE = frozenset({"vdd", "accmotion", "x", "light", "irinternaltemperature"})
 #: A fractional ``battery`` below this is a voltage [V], not a percentage.
 MAX_VOLTS = 5.0
 #: Keys of responses to configuration commands (no measurement).

@@ -69,8 +69,13 @@ _EXPOSE_KINDS = {
 }
 
 
+#: ``mqtt.base_topic``: the default, ``z2m``, or a variant such as
+#: ``zigbee2mqtt_floor2`` (one bridge per floor).
+_BASE = re.compile(r"^(zigbee2mqtt[A-Za-z0-9_-]*|z2m)/")
+
+
 def matches(topic: str) -> bool:
-    return topic.startswith(BASE + "/")
+    return bool(_BASE.match(topic))
 
 
 def _availability(
@@ -109,11 +114,11 @@ def _availability(
 def decode(
     topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
-    name = topic[len(BASE) + 1 :]
+    base, _, name = topic.partition("/")
     if name == "bridge/state":
-        return _availability(BASE + "-bridge", topic, payload, received_at, ctx)
+        return _availability(base + "-bridge", topic, payload, received_at, ctx)
     if name == "bridge/devices":
-        return _bridge_devices(payload, ctx)
+        return _bridge_devices(base, payload, ctx)
     if name == "bridge" or name.startswith("bridge/"):
         return Decoded.nothing(f"zigbee2mqtt bridge message ({name})")
     if _COMMAND.search(name):
@@ -190,7 +195,7 @@ def _presence(st: Stamp, obj: dict[str, Any]) -> Rejection | None:
     return None
 
 
-def _bridge_devices(payload: bytes, ctx: DecodeContext) -> Decoded:
+def _bridge_devices(base: str, payload: bytes, ctx: DecodeContext) -> Decoded:
     """``bridge/devices`` (retained list): every device exposing occupancy-like
     properties is announced, with the kinds it reports."""
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
@@ -209,7 +214,7 @@ def _bridge_devices(payload: bytes, ctx: DecodeContext) -> Decoded:
         props = _properties(definition.get("exposes"))
         kinds = sorted({_EXPOSE_KINDS[p] for p in props if p in _EXPOSE_KINDS})
         if "presence" in kinds or "count" in kinds:
-            found.append(Discovered(name, FAMILY, f"{BASE}/{name}", tuple(kinds)))
+            found.append(Discovered(name, FAMILY, f"{base}/{name}", tuple(kinds)))
     return Decoded(
         discovered=tuple(found),
         note=f"bridge device list: {len(found)} occupancy device(s) announced",

@@ -8,7 +8,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from . import esphome, openmqttgateway, tasmota, ttn, zigbee2mqtt
+from . import (
+    chirpstack,
+    esphome,
+    espresense,
+    homeassistant,
+    openmqttgateway,
+    pressac,
+    shelly,
+    tasmota,
+    ttn,
+    zigbee2mqtt,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,4 +36,9 @@ ROW_ENCODERS: dict[str, RowEncoder] = {
     "tasmota": tasmota.encode,
     "ttn": ttn.encode,
     "openmqttgateway": openmqttgateway.encode,
+    "shelly": shelly.encode,
+    "pressac": pressac.encode,
+    "espresense": espresense.encode,
+    "homeassistant": homeassistant.encode,
+    "chirpstack": chirpstack.encode,
 }

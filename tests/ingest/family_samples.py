@@ -335,4 +335,47 @@ SAMPLES: list[tuple[str, bytes, Any]] = [
     ),
     ("shellies/shellymotion2-8CF681/online", b"false", {(A, 0.0)}),
     ("shellies/announce", _j({"id": "shellymotion2-8CF681"}), set()),
+    # base topic variants, Tasmota SwitchText and FullTopic order, generic states
+    (
+        "z2m/Sonoff Presence Sensor",
+        _j({"occupancy": False, "illuminance": "dim"}),
+        {(P, 0.0)},
+    ),
+    ("zigbee2mqtt_floor2/Desk 4", _j({"occupancy": True}), {(P, 1.0)}),
+    (
+        "tele/tasmota_pir/SENSOR",
+        _j({"Time": "2026-03-02T09:00:00", "PIR1": "ON"}),
+        {(P, 1.0)},
+    ),
+    ("tasmota_pir/stat/RESULT", _j({"Switch1": {"Action": "OFF"}}), {(P, 0.0)}),
+    ("office/mr3/motion", b"ON", {(P, 1.0)}),
+    ("building/2/desk-14/occupancy", b"false", {(P, 0.0)}),
+    ("office/mr3/motion", _j({"lux": 3}), ("refused", "unknown_topic")),
+    (
+        "home/OMG_lobby/BTtoMQTT",
+        _j({"id": "AA:BB:CC:00:11:22", "rssi": -70}),
+        {(BADGE, None)},
+    ),
+    ("homeassistant/binary_sensor/office/pir_2/state", b"off", {(P, 0.0)}),
+    # Elsys without version_ids: occupancy 1 is "pending", not occupied
+    (
+        "v3/offices@acme/devices/ers-eye-3/up",
+        _j(
+            {
+                "uplink_message": {
+                    "decoded_payload": {
+                        "temperature": 22.6,
+                        "light": 39,
+                        "motion": 0,
+                        "occupancy": 1,
+                        "vdd": 3600,
+                    }
+                }
+            }
+        ),
+        {(P, None)},
+    ),
+    ("node1/sensor/room_occupancy/state", b"1", {(P, 1.0)}),
+    ("node1/binary_sensor/pir/state", b"off", {(P, 0.0)}),
+    ("node1/sensor/target_distance/state", b"120", set()),
 ]

@@ -189,3 +189,21 @@ def test_one_bad_row_is_isolated_and_the_rest_kept(database_url: str) -> None:
     assert stored == (6,)
     assert rejected == [("t/bad/3", "db_refused")]
     assert stats == (7, 6, 1)
+
+
+def test_decode_remembers_discovery_configs_between_runs(tmp_path: Path) -> None:
+    env = {"OCCUPANCY_DATA_DIR": str(tmp_path)}
+    config = json.dumps(
+        {"device_class": "motion", "state_topic": "lab/pir7", "payload_on": "yes"}
+    ).encode()
+    first = _run(
+        ["decode", "homeassistant/binary_sensor/pir7/motion/config"], env, config
+    )
+    assert first.returncode == 0 and b"discovered device 'pir7'" in first.stderr
+    state = _run(["decode", "lab/pir7"], env, b"yes")
+    assert state.returncode == 0, state.stderr
+    [line] = state.stdout.decode().splitlines()
+    assert (
+        json.loads(line)["meaning"]
+        == "presence occupied; device 'pir7' (homeassistant)"
+    )
