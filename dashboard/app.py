@@ -83,7 +83,12 @@ def _today(settings: Settings) -> dt.date:
 def current_filters(search: str | None) -> ViewFilters:
     """The filters of the URL ``search`` for the app serving this request."""
     settings = current().settings
-    return parse_query(search, _today(settings), site=settings.site)
+    return parse_query(
+        search,
+        _today(settings),
+        site=settings.site,
+        max_days=settings.dashboard_max_range_days,
+    )
 
 
 def lang() -> str:
@@ -308,7 +313,12 @@ def sync_filters(
     today = _today(data.settings)
     meta = data.metadata()
     if triggered in (None, "app-url"):
-        f = parse_query(search, today, site=data.settings.site)
+        f = parse_query(
+            search,
+            today,
+            site=data.settings.site,
+            max_days=data.settings.dashboard_max_range_days,
+        )
     else:
         f = ViewFilters(
             site=site or None,
@@ -321,7 +331,12 @@ def sync_filters(
             working_hours_only=bool(wh),
         )
         # Re-parse so defaults (dates) and ordering rules apply exactly as for links.
-        f = parse_query(to_query(f), today, site=data.settings.site)
+        f = parse_query(
+            to_query(f),
+            today,
+            site=data.settings.site,
+            max_days=data.settings.dashboard_max_range_days,
+        )
     opts = filter_options(meta, f, data.settings.language)
     # Keys of a page (space=...) stay; only the filters are rewritten.
     extras = extra_params(search)

@@ -20,6 +20,10 @@ __all__ = ["DEFAULT_DAYS", "Filters", "ViewFilters", "parse_query", "to_query"]
 
 #: Length of the default period, ending yesterday [days].
 DEFAULT_DAYS = 28
+#: Longest range a view may ask for unless the setting says otherwise [days]
+#: (setting dashboard_max_range_days): bounds what one request can make the
+#: database read.
+MAX_RANGE_DAYS = 400
 
 _TEXT_KEYS = ("site", "building", "floor", "zone", "department")
 
@@ -40,12 +44,17 @@ def _date(raw: str | None, key: str) -> dt.date | None:
 
 
 def parse_query(
-    search: str | None, today: dt.date, *, site: str | None = None
+    search: str | None,
+    today: dt.date,
+    *,
+    site: str | None = None,
+    max_days: int = MAX_RANGE_DAYS,
 ) -> ViewFilters:
     """Filters from a query string (with or without the leading ``?``).
 
     Missing dates give the :data:`DEFAULT_DAYS` days ending yesterday; a range
-    given backwards is swapped; ``site`` is the default site.
+    given backwards is swapped; a range longer than ``max_days`` is cut to the
+    ``max_days`` days ending at its last day; ``site`` is the default site.
     """
     text = (search or "").lstrip("?")
     qs = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
@@ -60,6 +69,9 @@ def parse_query(
         start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         start, end = end, start
+    if (end - start).days + 1 > max_days:
+        logger.info("date range %s..%s cut to %d days", start, end, max_days)
+        start = end - dt.timedelta(days=max(1, max_days) - 1)
     wh = (qs.get("wh") or "1").strip().lower() not in ("0", "false", "no", "off")
     return ViewFilters(**values, start=start, end=end, working_hours_only=wh)
 

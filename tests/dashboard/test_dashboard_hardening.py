@@ -150,3 +150,18 @@ def test_security_headers_and_no_store(database_url: str) -> None:
     assert css.headers["X-Content-Type-Options"] == "nosniff"
     # Even a refusal carries the headers.
     assert client.get("/").headers["X-Frame-Options"] == "DENY"
+
+
+def test_date_range_is_limited() -> None:
+    import datetime as dt
+
+    from dashboard.filters import MAX_RANGE_DAYS, parse_query
+
+    today = dt.date(2026, 11, 30)
+    f = parse_query("?from=1970-01-01&to=2026-11-29", today)
+    assert f.end == dt.date(2026, 11, 29) and f.days == MAX_RANGE_DAYS
+    f = parse_query("?from=2026-01-01&to=2026-11-29", today, max_days=31)
+    assert (f.start, f.end) == (dt.date(2026, 10, 30), dt.date(2026, 11, 29))
+    f = parse_query("?from=2026-11-01&to=2026-11-29", today, max_days=31)
+    assert f.days == 29  # within the limit: unchanged
+    assert load_settings({}).dashboard_max_range_days == 400

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import shutil
+import signal
 import ssl
 import threading
 import time
@@ -190,3 +192,134 @@ def test_analytics_and_retention_jobs_run(stack: Stack) -> None:
         assert time.monotonic() < deadline, stack.logs("retention")
         time.sleep(1.0)
     assert "retention failed" not in stack.logs("retention")
+
+
+class Publisher(threading.Thread):
+    """A device publishing presence events at a steady rate through TLS,
+    reconnecting by itself (paho), until stopped; remembers every seq sent."""
+
+    def __init__(self, s: Stack, first_seq: int, rate_per_s: float) -> None:
+        super().__init__(daemon=True)
+        self.s, self.seq, self.period = s, first_seq, 1.0 / rate_per_s
+        self.first = first_seq
+        self.stop = threading.Event()
+        self.infos: list[Any] = []
+        self.client = device_client(s)
+        self.client.reconnect_delay_set(0.2, 2.0)
+
+    def run(self) -> None:
+        next_at = time.monotonic()
+        while not self.stop.is_set():
+            if not self.client.is_connected():
+                # A device buffers while its broker is away; paho resends what
+                # was in flight when the connection comes back.
+                self.stop.wait(0.05)
+                next_at = time.monotonic()
+                continue
+            self.infos.append(self.client.publish(*event(self.s, self.seq), qos=1))
+            self.seq += 1
+            next_at += self.period
+            self.stop.wait(max(0.0, next_at - time.monotonic()))
+
+    @property
+    def last(self) -> int:
+        return self.seq - 1
+
+
+def _restart_and_wait(s: Stack, service: str, how: str) -> dict[str, Any]:
+    t0 = time.monotonic()
+    if how == "kill":
+        # SIGKILL to the container's process from the host, as the OOM killer
+        # does (`podman kill` counts as stopped by the user: no restart). The
+        # restart policy (unless-stopped) must bring it back.
+        pid = int(s.inspect(service, "{{.State.Pid}}"))
+        restarts = s.inspect(service, "{{.RestartCount}}")
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while (
+            s.inspect(service, "{{.RestartCount}}") == restarts
+            or s.inspect(service, "{{.State.Status}}") != "running"
+        ):
+            assert time.monotonic() < deadline, f"{service} was not restarted"
+            time.sleep(0.2)
+    else:
+        run_podman("restart", "-t", "10", s.container(service))
+    healthy = s.wait_healthy(service) if "healthcheck" in s.services()[service] else 0
+    return {"service": service, "fault": how, "back_s": round(time.monotonic() - t0, 1),
+            "healthy_after_s": round(healthy, 1)}  # fmt: skip
+
+
+def run_podman(*args: str) -> None:
+    from compose_stack import run
+
+    run(["podman", *args], timeout=120)
+
+
+def _fault_run(
+    stack: Stack, first_seq: int, faults: tuple[tuple[str, str], ...]
+) -> dict[str, Any]:
+    """Stream events at 200/s while ``faults`` hit the stack; the figures."""
+    pub = Publisher(stack, first_seq=first_seq, rate_per_s=200)
+    assert not connect(pub.client, stack).is_failure
+    pub.start()
+    done = []
+    try:
+        for service, how in faults:
+            time.sleep(
+                3.0
+            )  # let the stream run between faults (rate-driven, not a race)
+            done.append(_restart_and_wait(stack, service, how))
+            for ingester in ("ingest-1", "ingest-2"):
+                stack.wait_healthy(ingester)
+        time.sleep(3.0)
+    finally:
+        pub.stop.set()
+        pub.join(10)
+    for info in pub.infos:
+        info.wait_for_publish(120)  # every event acknowledged by the broker
+    pub.client.disconnect()
+    pub.client.loop_stop()
+    sent = pub.last - pub.first + 1
+    t0 = time.monotonic()
+    try:
+        wait_stored(stack, pub.first, pub.last, timeout_s=90)
+    except AssertionError:
+        pass  # the figures below say what is missing
+    rows, distinct = stored(stack, pub.first, pub.last)
+    dup = stack.psql("SELECT COALESCE(sum(events_duplicate), 0) FROM ingest_stats")[0]
+    figures = {
+        "sent": sent,
+        "rows": rows,
+        "distinct_seq": distinct,
+        "duplicates_discarded_total": int(dup[0]),
+        "catch_up_s": round(time.monotonic() - t0, 1),
+        "faults": done,
+        "ingester_restarts": {
+            n: stack.inspect(n, "{{.RestartCount}}") for n in ("ingest-1", "ingest-2")
+        },
+    }
+    print(f"\nfault run: {json.dumps(figures)}")
+    return figures
+
+
+def test_fault_run_ingester_killed_and_database_restarted(stack: Stack) -> None:
+    """Every event stored exactly once (by device and seq)."""
+    f = _fault_run(stack, 10_001, (("ingest-1", "kill"), ("timescaledb", "restart")))
+    assert f["rows"] == f["distinct_seq"] == f["sent"], f
+
+
+def test_fault_run_broker_restarted(stack: Stack) -> None:
+    """Never a duplicate; a loss is reported as the known Mosquitto 2.0.11 fault:
+    messages published after the broker restarts and before the members of a
+    shared subscription ($share/ingest/...) reconnect match no subscriber and
+    are dropped, although the device got its PUBACK (reproduced with
+    mosquitto_sub alone; a plain persistent subscription keeps them).
+    docs/deploy.md, "Fault run"."""
+    f = _fault_run(stack, 100_001, (("mosquitto", "restart"),))
+    assert f["rows"] == f["distinct_seq"], f"duplicates stored: {f}"
+    if f["distinct_seq"] < f["sent"]:
+        pytest.xfail(
+            f"Mosquitto 2.0.11 dropped {f['sent'] - f['distinct_seq']} of "
+            f"{f['sent']} events published while the shared subscribers reconnected"
+        )
+    assert f["distinct_seq"] == f["sent"], f
