@@ -291,6 +291,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "run` (live state read, alert rules, webhook deliveries).",
     ),
     _S(
+        "notify_health_file",
+        "str",
+        "",
+        "File the notifier touches after every successful round (a container "
+        "health check reads its age); empty: none.",
+    ),
+    _S(
         "webhook_debounce_s",
         "float",
         30.0,
