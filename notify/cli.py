@@ -254,7 +254,10 @@ def report_weekly(cli: CliContext, building: str, week: str | None, output: Path
 
     s = cli.settings
     lang = language or s.language
-    for noisy in ("weasyprint", "fontTools"):  # per-step INFO lines; we say what happens
+    for noisy in (
+        "weasyprint",
+        "fontTools",
+    ):  # per-step INFO lines; we say what happens
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         monday = parse_week(week)
