@@ -10,6 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venv/bin:$PATH
 
 WORKDIR /app
+# Pango and a font for the weekly PDF report (WeasyPrint; docs/integrations.md).
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 # Exact versions from the lock file (scripts/lock.sh), in their own layer.
 # PIP_OPTIONS: e.g. "--no-index --find-links /wheels" with a wheel folder mounted
 # at build time (scripts/build-images.sh does, for machines whose TLS to PyPI is
@@ -24,6 +28,8 @@ COPY ingest ./ingest
 COPY analytics ./analytics
 COPY dashboard ./dashboard
 COPY sensors_sim ./sensors_sim
+COPY api ./api
+COPY notify ./notify
 COPY examples ./examples
 RUN pip install -q $PIP_OPTIONS --no-deps . && useradd --system --uid 10001 --home /app occupancy
 USER occupancy

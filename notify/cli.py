@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -215,4 +216,81 @@ def alerts_list(cli: CliContext, show_all: bool) -> None:
     click.echo(frame.to_string(index=False) if len(frame) else "no alerts")
 
 
-COMMANDS = [webhooks, alerts]
+# -------------------------------------------------------------------- report
+@click.group("report")
+def report() -> None:
+    """Reports as PDF for people who do not open the dashboard."""
+
+
+@report.command("weekly")
+@click.option("--building", required=True, help="Building id (from the building file).")
+@click.option(
+    "--week", help="ISO week (2026-W45) or any date in it [default: last week]."
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="PDF file to write.")  # fmt: skip
+@click.option("--language", type=click.Choice(["en", "nl"]),
+              help="English or Dutch [setting language].")  # fmt: skip
+@click.option("--mail-to", help="Also email the PDF to these addresses (comma separated; "
+              "through setting smtp_url).")  # fmt: skip
+@pass_ctx
+def report_weekly(cli: CliContext, building: str, week: str | None, output: Path,
+                  language: str | None, mail_to: str | None) -> None:  # fmt: skip
+    """The facility manager's Monday page for BUILDING and WEEK as PDF:
+    headline figures against last week and the target band, busiest and
+    emptiest spaces, room right-sizing, co-location highlights, device health,
+    charts. Every figure is the one `occupancy export` gives for that week.
+
+    \b
+    Examples:
+      occupancy report weekly --building main --week 2026-W45 -o week45.pdf
+      occupancy report weekly --building main --language nl -o week.pdf --mail-to fm@example.org
+    Schedule it (cron, Monday 07:00):
+      0 7 * * 1  occupancy report weekly --building main -o /srv/reports/last-week.pdf --mail-to fm@example.org
+    """
+    from notify.mail import MailError, send_mail
+    from notify.report import render_html, write_pdf
+    from notify.report_data import ReportDataError, gather, parse_week
+
+    s = cli.settings
+    lang = language or s.language
+    for noisy in (
+        "weasyprint",
+        "fontTools",
+    ):  # per-step INFO lines; we say what happens
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        monday = parse_week(week)
+    except ReportDataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"week of {monday}: reading the figures ...", err=True)
+    conn = cli.connect()
+    try:
+        data = gather(conn, building, monday, s)
+    except ReportDataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        conn.close()
+    click.echo("rendering the PDF ...", err=True)
+    page = render_html(
+        data, lang, k=int(s.k_anonymity), battery_pct=float(s.alert_battery_pct)
+    )
+    write_pdf(page, output)
+    click.echo(f"weekly report {building} {monday} ({lang}) → {output}", err=True)
+    if mail_to:
+        if not s.smtp_url:
+            raise click.ClickException(
+                "--mail-to needs setting smtp_url (OCCUPANCY_SMTP_URL)"
+            )
+        to = tuple(a.strip() for a in mail_to.split(",") if a.strip())
+        iso = monday.isocalendar()
+        try:
+            send_mail(s.smtp_url, s.smtp_from, to,
+                      f"[occupancy] {data.building_name} week {iso.year}-W{iso.week:02d}",
+                      "The weekly occupancy report is attached.\n", attachment=output)  # fmt: skip
+        except MailError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"mailed to {', '.join(to)}", err=True)
+
+
+COMMANDS = [webhooks, alerts, report]

@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from notify.alerts import Alert, firing, read_inputs, sync_alerts
@@ -110,6 +111,8 @@ class Notifier:
             self.run_alerts(conn, now)
         self.stats.delivered += deliver_pending(conn, self.policy)
         self.stats.rounds += 1
+        if self.settings.notify_health_file:
+            Path(self.settings.notify_health_file).touch()
 
     def run(self, stop: threading.Event) -> None:
         interval = float(self.settings.notify_interval_s)

@@ -285,6 +285,11 @@ class Settings:
         "Seconds between two rounds of `occupancy webhooks run` / `occupancy "
         "alerts run` (live state read, alert rules, webhook deliveries).",
     )
+    notify_health_file: str = _S(
+        "",
+        "File the notifier touches after every successful round (a container "
+        "health check reads its age); empty: none.",
+    )
     webhook_debounce_s: float = _S(
         30.0,
         "A space's new live state must hold this long before a space.state "

@@ -26,6 +26,11 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 for p in mosquitto mosquitto-clients postgresql postgresql-contrib python3-venv docker-compose; do
   have_pkg "$p" || need+=("$p")
 done
+# Integrations: promtool (prometheus) checks the alert rules; WeasyPrint needs
+# Pango; pdftotext (poppler-utils) reads the weekly report back in the tests.
+for p in prometheus poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do
+  have_pkg "$p" || need+=("$p")
+done
 if [ "$WITH_BROWSER" = 1 ]; then
   for p in chromium chromium-driver; do have_pkg "$p" || need+=("$p"); done
 fi
@@ -56,6 +61,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # The packaged services are not used: the project runs its own instances.
 systemctl disable --now mosquitto >/dev/null 2>&1 || true
+systemctl disable --now prometheus >/dev/null 2>&1 || true
 
 if [ "$WITH_CONTAINERS" = 1 ]; then
   # crun's setrlimit fails here and it refuses the hybrid cgroup layout: runc,
