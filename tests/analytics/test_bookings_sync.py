@@ -26,7 +26,7 @@ from analytics.rooms import booking_stats
 from occupancy.building import parse_building
 from occupancy.db import connect
 from occupancy.metadata import load_site
-from occupancy.services import free_port
+from app.services import free_port
 from occupancy.settings import load_settings
 
 UTC = dt.UTC

@@ -21,7 +21,7 @@ from ingest.context import DecodeContext
 from ingest.discover import WITHHELD, Collector, listen, proposals, yaml_fragment
 from ingest.registry import decode_message
 from occupancy.building import Device, Site, parse_building
-from occupancy.cli import main
+from app.cli import main
 from occupancy.settings import parse_mqtt_url
 from sensors_sim import Scenario, simulate
 from sensors_sim.publish import publish

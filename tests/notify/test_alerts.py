@@ -16,9 +16,9 @@ from click.testing import CliRunner
 
 from notify.service import Notifier
 from notify.webhooks import add_subscription
-from occupancy.cli import main
+from app.cli import main
 from occupancy.db import connect
-from occupancy.services import free_port
+from app.services import free_port
 from occupancy.settings import load_settings
 
 from .receiver import Receiver

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from notify.report_data import parse_week
-from occupancy.cli import main
-from occupancy.services import free_port
+from app.cli import main
+from app.services import free_port
 
 from .conftest import WEEK
 
