@@ -23,10 +23,10 @@ compile() { # output, extra args
   [ -f "$out" ] && tail -n +2 "$out" > "$tmp"
   # Resolve against PyPI only: a machine's own pip configuration (local wheel
   # folders, mirrors) must not leak into the lock.
-  # Resolved for the images' and CI's platform (Linux x86_64, Python 3.11).
+  # Resolved for the images' and CI's platform (Linux x86_64, glibc 2.36 = Debian 12, Python 3.11).
   UV_NO_CONFIG=1 UV_CUSTOM_COMPILE_COMMAND="bash scripts/lock.sh" \
     "$tool" pip compile -q --index-url https://pypi.org/simple --no-emit-index-url \
-      --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+      --python-version 3.11 --python-platform x86_64-manylinux_2_36 \
       --output-file "$tmp" "$@" pyproject.toml
   { echo "# pyproject-deps-sha256: $hash (scripts/lockhash.py; setup refuses a stale lock)"
     cat "$tmp"; } > "$out"
