@@ -81,7 +81,14 @@ _FORMATS = {
     K_BATTERY: b'{"ts":"%s","seq":%d,"battery":%d}',
 }
 #: families without a people-count convention: a count reads as presence
-_PRESENCE_ONLY = ("zigbee2mqtt", "tasmota", "shelly", "pressac", "homeassistant")
+_PRESENCE_ONLY = (
+    "zigbee2mqtt",
+    "tasmota",
+    "shelly",
+    "pressac",
+    "homeassistant",
+    "mqtt",
+)
 
 _FIELD = {K_PRESENCE: "occupied", K_HEARTBEAT: "occupied", K_COUNT: "count"}
 _FIELD |= {K_BLE: "beacons", K_BATTERY: "battery"}

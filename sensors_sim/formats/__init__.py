@@ -13,6 +13,7 @@ from . import (
     esphome,
     espresense,
     homeassistant,
+    mqtt,
     openmqttgateway,
     pressac,
     shelly,
@@ -41,4 +42,5 @@ ROW_ENCODERS: dict[str, RowEncoder] = {
     "espresense": espresense.encode,
     "homeassistant": homeassistant.encode,
     "chirpstack": chirpstack.encode,
+    "mqtt": mqtt.encode,
 }

@@ -80,6 +80,7 @@ FLEET = [
         "f0-operations-d007",
         {"heartbeat", "availability"},
     ),
+    ("f0-operations-d008", "mqtt", "desk_sensor", "f0-operations-d008", {"presence"}),
     ("rc-f0-r01", "ttn", "room_counter", "f0-r01", {"count"}),
     ("f0-r02 people counter", "chirpstack", "room_counter", "f0-r02", {"count"}),
     (
