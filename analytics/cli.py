@@ -10,6 +10,13 @@ from typing import Any
 
 import click
 
+from analytics.plan_cli import (
+    PLAN_REPORTS,
+    PlanOptionError,
+    parse_plan_options,
+    plan,
+    run_report,
+)
 from occupancy.cli import CliContext, pass_ctx
 
 logger = logging.getLogger(__name__)
@@ -112,7 +119,15 @@ def analyze(
 @click.argument(
     "report",
     type=click.Choice(
-        ["sessions", "utilization", "hour-of-week", "rooms", "colocation", "devices"]
+        [
+            "sessions",
+            "utilization",
+            "hour-of-week",
+            "rooms",
+            "colocation",
+            "devices",
+            *PLAN_REPORTS,
+        ]
     ),
 )
 @click.option(
@@ -154,6 +169,13 @@ def analyze(
     is_flag=True,
     help="Every hour of every day instead of working hours only (utilization and hour-of-week).",
 )
+@click.option(
+    "--plan",
+    "plan_opts",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Options of the plan reports (forecast, whatif, stack, intervention, scorecard); see `occupancy plan COMMAND --help` and docs/metrics.md, e.g. horizon=8, close=f2:fri.",
+)
 @pass_ctx
 def export(
     cli: CliContext,
@@ -167,6 +189,7 @@ def export(
     zone: str | None,
     department: str | None,
     all_hours: bool,
+    plan_opts: tuple[str, ...],
 ) -> None:
     """Export REPORT over local days --from..--to (both included).
 
@@ -183,10 +206,19 @@ def export(
       occupancy export rooms --from 2026-03-02 --to 2026-03-31 --level department
       occupancy export hour-of-week --from 2026-03-02 --to 2026-03-29 --level space --zone f0-finance
       occupancy export hour-of-week --from 2026-03-02 --to 2026-03-29 --level floor --all-hours
+      occupancy export forecast --from 2026-01-05 --to 2026-12-27 --plan horizon=8 -o fc.csv
+      occupancy export whatif --from 2026-09-07 --to 2026-11-27 --plan close=f2:fri
     """
     from analytics.reports import Filters, ReportError, build_report, write_report
     from analytics.store import StoreError
 
+    if report in PLAN_REPORTS:
+        try:
+            options = parse_plan_options(plan_opts)
+        except PlanOptionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        run_report(cli, report, first, last, options, fmt, output, table=False)
+        return
     if last < first:
         raise click.ClickException(
             f"--to {last.date()} is before --from {first.date()}"
@@ -347,4 +379,4 @@ def bookings_import(cli: CliContext, file: Path) -> None:
     click.echo(f"imported {n} bookings from {file}")
 
 
-COMMANDS = [analyze, export, evaluate, bookings]
+COMMANDS = [analyze, export, evaluate, bookings, plan]

@@ -282,6 +282,33 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Flask session secret of the dashboard (random per start when unset).",
         secret=True,
     ),
+    # Plan: forecast, what-if, stacking plan, intervention (analytics/plan_*.py)
+    _S(
+        "country",
+        "str",
+        "NL",
+        "ISO country code of the site: its public holidays (the holidays package) "
+        "are closed days in the forecast.",
+    ),
+    _S(
+        "school_holiday_region",
+        "str",
+        "middle",
+        "Dutch school-holiday region (none, north, middle, south): a regressor of "
+        "the forecast known in advance.",
+    ),
+    _S(
+        "forecast_history_weeks",
+        "int",
+        26,
+        "Weeks of history the forecast model is fitted on (the latest ones).",
+    ),
+    _S(
+        "forecast_half_life_weeks",
+        "float",
+        6.0,
+        "Half-life of the forecast's discounted least squares weights [weeks].",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,0 +1,345 @@
+"""``occupancy plan ...``: forecast, what-if, stacking plan, intervention
+analysis and the neutral-ground scorecard, from the rollups. Each command
+prints a table, or writes it with ``-o FILE`` (csv or parquet), as
+``occupancy export <report> --plan KEY=VALUE ...`` does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from occupancy.cli import CliContext, pass_ctx
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["COMMANDS", "PLAN_REPORTS", "plan_report"]
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class PlanOptionError(ValueError):
+    """A --plan option or scenario string is malformed; the message names it."""
+
+
+def weekdays(text: str) -> tuple[int, ...]:
+    """``mon,fri`` → (0, 4)."""
+    out = []
+    for part in text.split(","):
+        p = part.strip().lower()[:3]
+        if p not in _DAYS:
+            raise PlanOptionError(f"weekday {part!r}: use mon..sun")
+        out.append(_DAYS.index(p))
+    return tuple(out)
+
+
+def _pair(text: str, what: str) -> tuple[str, str]:
+    if ":" not in text:
+        raise PlanOptionError(f"{what} {text!r}: expected A:B")
+    a, b = text.split(":", 1)
+    if not a or not b:
+        raise PlanOptionError(f"{what} {text!r}: expected A:B")
+    return a, b
+
+
+def scenarios_from(opts: dict[str, list[str]], floors: set[str]) -> list[Any]:
+    """What-if scenarios from options: sharing=RATIO, close=SPACE:DAYS,
+    move=DEPT:SPACE, anchor=DEPT:DAYS (SPACE a floor or zone id, DAYS mon,fri)."""
+    from analytics.whatif import Scenario
+
+    out: list[Any] = []
+    for text in opts.get("sharing", []):
+        try:
+            ratio = float(text)
+        except ValueError as exc:
+            raise PlanOptionError(f"sharing {text!r}: expected a ratio") from exc
+        out.append(Scenario(f"sharing {ratio:g}", "sharing", ratio=ratio))
+    for text in opts.get("close", []):
+        space, days = _pair(text, "close")
+        fl, zo = ((space,), ()) if space in floors else ((), (space,))
+        out.append(
+            Scenario(
+                f"close {text}", "close", weekdays=weekdays(days), floors=fl, zones=zo
+            )
+        )
+    for text in opts.get("move", []):
+        dept, space = _pair(text, "move")
+        fl, zo = ((space,), ()) if space in floors else ((), (space,))
+        out.append(
+            Scenario(f"move {text}", "move", department=dept, floors=fl, zones=zo)
+        )
+    anchors = {}
+    for text in opts.get("anchor", []):
+        dept, days = _pair(text, "anchor")
+        anchors[dept] = weekdays(days)
+    if anchors:
+        label = "; ".join(opts["anchor"])
+        out.append(Scenario(f"anchor {label}", "anchor", anchors=anchors))
+    return out
+
+
+def _one(opts: dict[str, list[str]], key: str, default: str | None = None) -> str:
+    vals = opts.get(key) or ([default] if default is not None else [])
+    if not vals:
+        raise PlanOptionError(f"missing --plan {key}=...")
+    return vals[-1]
+
+
+def _int(opts: dict[str, list[str]], key: str, default: int) -> int:
+    text = _one(opts, key, str(default))
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise PlanOptionError(f"{key} {text!r}: expected a whole number") from exc
+
+
+def _forecast(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
+    from analytics.plan_io import FORECAST_LEVELS, read_forecast
+
+    levels = _one(opts, "levels", ",".join(FORECAST_LEVELS)).split(",")
+    fc, scores = read_forecast(
+        conn, a, b, horizon_weeks=_int(opts, "horizon", 4), levels=levels, settings=s
+    )
+    if _one(opts, "show", "forecast") == "scores":
+        return scores
+    return fc
+
+
+def _whatif(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
+    from analytics.plan_io import read_desks, read_whatif
+
+    floors = set(read_desks(conn)["floor_id"])
+    summary, sharing = read_whatif(conn, a, b, scenarios_from(opts, floors), settings=s)
+    if _one(opts, "show", "scenarios") == "desk-sharing":
+        return sharing
+    return summary
+
+
+#: report name → builder(conn, first, last, options, settings)
+PLAN_REPORTS: dict[str, Callable[..., pd.DataFrame]] = {
+    "forecast": _forecast,
+    "whatif": _whatif,
+}
+
+
+def parse_plan_options(items: tuple[str, ...]) -> dict[str, list[str]]:
+    """``KEY=VALUE`` items → key → values (a key may repeat)."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        if "=" not in item:
+            raise PlanOptionError(f"--plan {item!r}: expected KEY=VALUE")
+        k, v = item.split("=", 1)
+        out.setdefault(k.strip(), []).append(v.strip())
+    return out
+
+
+def plan_report(
+    conn: Any,
+    name: str,
+    first: dt.date,
+    last: dt.date,
+    options: dict[str, list[str]],
+    settings: Any,
+) -> pd.DataFrame:
+    """The plan report ``name`` (a key of :data:`PLAN_REPORTS`)."""
+    return PLAN_REPORTS[name](conn, first, last, options, settings)
+
+
+def run_report(
+    cli: CliContext,
+    name: str,
+    first: dt.datetime,
+    last: dt.datetime,
+    options: dict[str, list[str]],
+    fmt: str,
+    output: Path | None,
+    *,
+    table: bool,
+) -> None:
+    """Build ``name`` and print it (``table``) or write it as an export."""
+    from analytics.reports import write_report
+    from analytics.store import StoreError
+
+    if last < first:
+        raise click.ClickException(
+            f"--to {last.date()} is before --from {first.date()}"
+        )
+    if fmt == "parquet" and output is None:
+        raise click.ClickException("--format parquet needs -o FILE")
+    conn = cli.connect()
+    try:
+        frame = plan_report(
+            conn, name, first.date(), last.date(), options, cli.settings
+        )
+    except (StoreError, PlanOptionError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        conn.close()
+    if output is None and table:
+        with pd.option_context("display.width", 200, "display.max_columns", 30):
+            click.echo(frame.to_string(index=False) if len(frame) else "(no rows)")
+        return
+    write_report(frame, fmt, output if output is not None else sys.stdout.buffer)
+    if output is not None:
+        click.echo(f"{name}: {len(frame)} rows → {output}", err=True)
+
+
+def _common(f: Callable[..., Any]) -> Callable[..., Any]:
+    for opt in reversed(
+        [
+            click.option(
+                "--from",
+                "first",
+                type=click.DateTime(["%Y-%m-%d"]),
+                required=True,
+                help="First local day of the measured period (history).",
+            ),
+            click.option(
+                "--to",
+                "last",
+                type=click.DateTime(["%Y-%m-%d"]),
+                required=True,
+                help="Last local day, included.",
+            ),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["csv", "parquet"]),
+                default="csv",
+                show_default=True,
+                help="Format of -o FILE.",
+            ),
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(path_type=Path),
+                help="Write the table to FILE instead of printing it.",
+            ),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+@click.group("plan")
+def plan() -> None:
+    """Decisions from the measured rollups: forecast, what-if, stacking plan,
+    intervention analysis ("did it work?") and the neutral-ground scorecard.
+    Rules: docs/metrics.md ("Plan"). Every table is also an export:
+    ``occupancy export <name> --plan KEY=VALUE``."""
+
+
+@plan.command("forecast")
+@_common
+@click.option(
+    "--horizon",
+    type=click.IntRange(1, 8),
+    default=4,
+    show_default=True,
+    help="Weeks to forecast after --to.",
+)
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    type=click.Choice(["building", "floor", "zone", "department"]),
+    help="Levels to forecast (repeat; default all four).",
+)
+@click.option(
+    "--scores",
+    is_flag=True,
+    help="Print the backtest scores (MAE, MASE, interval coverage per model).",
+)
+@pass_ctx
+def forecast_cmd(
+    cli: CliContext,
+    first: dt.datetime,
+    last: dt.datetime,
+    fmt: str,
+    output: Path | None,
+    horizon: int,
+    levels: tuple[str, ...],
+    scores: bool,
+) -> None:
+    """Hourly people and utilization for the --horizon weeks after --to, per
+    building, floor, zone and department, with 80 % and 95 % prediction
+    intervals, from the history --from..--to. Each group's model (seasonal
+    naive or discounted least squares, with or without trend) is chosen by a
+    rolling-origin backtest on that history.
+
+    \b
+    Examples:
+      occupancy plan forecast --from 2026-01-05 --to 2026-12-27 --horizon 8
+      occupancy plan forecast --from 2026-01-05 --to 2026-12-27 --scores
+      occupancy plan forecast --from 2026-06-01 --to 2026-12-27 --level floor -o fc.csv
+    """
+    opts = {"horizon": [str(horizon)], "show": ["scores" if scores else "forecast"]}
+    if levels:
+        opts["levels"] = [",".join(levels)]
+    run_report(cli, "forecast", first, last, opts, fmt, output, table=True)
+
+
+@plan.command("whatif")
+@_common
+@click.option(
+    "--sharing", multiple=True, help="Desk-sharing ratio (desks per member), e.g. 0.7."
+)
+@click.option(
+    "--close",
+    multiple=True,
+    help="Close a floor or zone on weekdays: SPACE:DAYS, e.g. f2:fri or f1-project:mon,fri.",
+)
+@click.option(
+    "--move", multiple=True, help="Move a department: DEPT:SPACE, e.g. finance:f2."
+)
+@click.option(
+    "--anchor",
+    multiple=True,
+    help="Anchor days: DEPT:DAYS, e.g. sales:tue,thu (repeat: all together).",
+)
+@click.option(
+    "--desk-sharing",
+    is_flag=True,
+    help="Print the measured desks needed per department (p90 daily peak) instead.",
+)
+@pass_ctx
+def whatif_cmd(
+    cli: CliContext,
+    first: dt.datetime,
+    last: dt.datetime,
+    fmt: str,
+    output: Path | None,
+    sharing: tuple[str, ...],
+    close: tuple[str, ...],
+    move: tuple[str, ...],
+    anchor: tuple[str, ...],
+    desk_sharing: bool,
+) -> None:
+    """Scenarios against the measured desk demand of --from..--to (p50, p90
+    and max day): does the p90 day fit, overflow people per hour, desks and
+    rooms freed, and the days that break it. A baseline row (today) first.
+
+    \b
+    Examples:
+      occupancy plan whatif --from 2026-09-07 --to 2026-11-27 --close f2:fri
+      occupancy plan whatif --from 2026-09-07 --to 2026-11-27 --sharing 0.6 --sharing 0.8
+      occupancy plan whatif --from 2026-09-07 --to 2026-11-27 --move finance:f2-it
+      occupancy plan whatif --from 2026-09-07 --to 2026-11-27 --anchor sales:tue,thu --anchor it:mon,wed
+    """
+    opts: dict[str, list[str]] = {
+        "sharing": list(sharing),
+        "close": list(close),
+        "move": list(move),
+        "anchor": list(anchor),
+        "show": ["desk-sharing" if desk_sharing else "scenarios"],
+    }
+    run_report(cli, "whatif", first, last, opts, fmt, output, table=True)
+
+
+COMMANDS = [plan]
