@@ -121,10 +121,32 @@ def _whatif(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFram
     return summary
 
 
+def _stack(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
+    from analytics.plan_io import read_stack
+    from analytics.stacking import StackParams
+
+    pairs = [_pair(t, "pair") for t in opts.get("pair", [])]
+    p = StackParams(
+        floor_value=_int(opts, "floor-value", 20),
+        neutral_value=_int(opts, "neutral-value", 10),
+        move_cost=_int(opts, "move-cost", 1),
+        time_limit_s=float(_int(opts, "time-limit", 10)),
+    )
+    r = read_stack(
+        conn, a, b, pairs=pairs, lowest=_int(opts, "lowest", 3), params=p, settings=s
+    )
+    if _one(opts, "show", "plan") == "pairs":
+        return r.pairs
+    return r.assignment.assign(
+        solver_status=r.status, objective=r.objective, objective_today=r.objective_today
+    )
+
+
 #: report name → builder(conn, first, last, options, settings)
 PLAN_REPORTS: dict[str, Callable[..., pd.DataFrame]] = {
     "forecast": _forecast,
     "whatif": _whatif,
+    "stack": _stack,
 }
 
 
@@ -340,6 +362,92 @@ def whatif_cmd(
         "show": ["desk-sharing" if desk_sharing else "scenarios"],
     }
     run_report(cli, "whatif", first, last, opts, fmt, output, table=True)
+
+
+@plan.command("stack")
+@_common
+@click.option(
+    "--pair",
+    multiple=True,
+    help="A department pair to bring together: A:B (repeat). Default: the --lowest pairs by measured co-location lift.",
+)
+@click.option(
+    "--lowest",
+    type=click.IntRange(1, 50),
+    default=3,
+    show_default=True,
+    help="Without --pair: this many pairs with the lowest lift.",
+)
+@click.option(
+    "--floor-value",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="Objective value of a wanted pair on one floor [people moved].",
+)
+@click.option(
+    "--neutral-value",
+    type=click.IntRange(0),
+    default=10,
+    show_default=True,
+    help="Objective value of a wanted pair beside one neutral zone [people moved].",
+)
+@click.option(
+    "--move-cost",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Cost of moving one person of demand.",
+)
+@click.option(
+    "--time-limit",
+    type=click.IntRange(1, 600),
+    default=10,
+    show_default=True,
+    help="Solver time limit [s].",
+)
+@click.option(
+    "--pairs",
+    "show_pairs",
+    is_flag=True,
+    help="Print the wanted pairs (met today / in the plan) instead.",
+)
+@pass_ctx
+def stack_cmd(
+    cli: CliContext,
+    first: dt.datetime,
+    last: dt.datetime,
+    fmt: str,
+    output: Path | None,
+    pair: tuple[str, ...],
+    lowest: int,
+    floor_value: int,
+    neutral_value: int,
+    move_cost: int,
+    time_limit: int,
+    show_pairs: bool,
+) -> None:
+    """Propose a neighbourhood per department (OR-Tools CP-SAT, time-limited)
+    so its p90 demand of --from..--to fits and wanted pairs share a floor or a
+    neutral zone, against the people moved from today's plan. Objective:
+    docs/metrics.md ("Stacking plan").
+
+    \b
+    Examples:
+      occupancy plan stack --from 2026-09-07 --to 2026-11-27
+      occupancy plan stack --from 2026-09-07 --to 2026-11-27 --pair finance:rnd --pair hr:it
+      occupancy plan stack --from 2026-09-07 --to 2026-11-27 --move-cost 2 --pairs
+    """
+    opts = {
+        "pair": list(pair),
+        "lowest": [str(lowest)],
+        "floor-value": [str(floor_value)],
+        "neutral-value": [str(neutral_value)],
+        "move-cost": [str(move_cost)],
+        "time-limit": [str(time_limit)],
+        "show": ["pairs" if show_pairs else "plan"],
+    }
+    run_report(cli, "stack", first, last, opts, fmt, output, table=True)
 
 
 COMMANDS = [plan]

@@ -21,8 +21,16 @@ from analytics.forecast import (
     hour_grid,
     hourly_series,
 )
+from analytics.read_colocation import read_colocation
 from analytics.read_common import calendar_for, read_level_agg, settings_or_default
 from analytics.read_rooms import read_desk_sharing
+from analytics.stacking import (
+    StackingError,
+    StackParams,
+    StackResult,
+    adjacent_neutral,
+    solve,
+)
 from analytics.whatif import Scenario, evaluate_all
 from occupancy.schoolholidays import school_holidays
 
@@ -36,6 +44,7 @@ __all__ = [
     "read_forecast",
     "read_forecast_input",
     "read_headcount",
+    "read_stack",
     "read_whatif",
 ]
 
@@ -191,3 +200,107 @@ def read_whatif(
     except ValueError as exc:
         raise StoreError(str(exc)) from exc
     return summary, read_desk_sharing(conn, start, end, settings=settings)
+
+
+# ------------------------------------------------------------------ stacking plan
+def read_zone_geometry(conn: Any) -> pd.DataFrame:
+    """zone_id, floor_id, kind, department_id, x, y, width, height [m]."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT zone_id, floor_id, kind, department_id, x, y, width, height"
+            " FROM zones ORDER BY zone_id"
+        )
+        rows = cur.fetchall()
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "zone_id",
+            "floor_id",
+            "kind",
+            "department_id",
+            "x",
+            "y",
+            "width",
+            "height",
+        ],
+    )
+
+
+def p90_demand(demand: pd.DataFrame) -> pd.DataFrame:
+    """Per department: the p90 over days of its daily peak (linear
+    interpolation). department_id, demand."""
+    peak = demand.groupby(["department_id", "day"])["people"].max()
+    p90 = peak.groupby(level="department_id").quantile(0.9)
+    return pd.DataFrame(
+        {"department_id": p90.index.astype(str), "demand": p90.to_numpy()}
+    )
+
+
+def lowest_lift_pairs(coloc: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` department pairs (a < b) with the lowest measured lift of the
+    combined (``all``) co-location matrix; suppressed cells left out."""
+    c = coloc[
+        (coloc["source"] == "all")
+        & (coloc["department_a"] < coloc["department_b"])
+        & ~coloc["suppressed"].astype(bool)
+        & coloc["lift"].notna()
+    ]
+    c = c.sort_values(["lift", "department_a", "department_b"]).head(n)
+    return pd.DataFrame(
+        {
+            "department_a": c["department_a"].astype(str).to_numpy(),
+            "department_b": c["department_b"].astype(str).to_numpy(),
+            "weight": 1,
+            "lift": c["lift"].to_numpy(float),
+        }
+    )
+
+
+def read_stack(
+    conn: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    pairs: list[tuple[str, str]] | None = None,
+    lowest: int = 3,
+    params: StackParams | None = None,
+    settings: Any = None,
+) -> StackResult:
+    """The stacking plan from the measured demand of [start, end]: wanted
+    ``pairs`` (or the ``lowest`` lift pairs of the co-location matrix)."""
+    settings = settings_or_default(settings)
+    demand = read_demand(conn, start, end)
+    if demand.empty:
+        raise StoreError(f"no measured demand between {start} and {end}: run analyze")
+    geo = read_zone_geometry(conn)
+    desks = read_desks(conn)
+    hoods = desks[
+        desks["zone_id"].isin(geo.loc[geo["kind"] == "neighbourhood", "zone_id"])
+        & (desks["desks"] > 0)
+    ][["zone_id", "floor_id", "desks"]]
+    if pairs:
+        wanted = pd.DataFrame(
+            {
+                "department_a": [a for a, _ in pairs],
+                "department_b": [b for _, b in pairs],
+            }
+        ).assign(weight=1)
+    else:
+        wanted = lowest_lift_pairs(
+            read_colocation(conn, start, end, settings=settings), lowest
+        )
+    current: dict[str, set[str]] = {}
+    for z, d in zip(geo["zone_id"], geo["department_id"], strict=True):
+        if d is not None and z in set(hoods["zone_id"]):
+            current.setdefault(str(d), set()).add(str(z))
+    try:
+        return solve(
+            hoods.reset_index(drop=True),
+            p90_demand(demand),
+            wanted,
+            current,
+            adjacent_neutral(geo),
+            params or StackParams(),
+        )
+    except StackingError as exc:
+        raise StoreError(str(exc)) from exc

@@ -254,3 +254,50 @@ def test_plan_whatif(url: str) -> None:
         url, "plan", "whatif", "--from", str(FIRST), "--to", str(LAST), "--desk-sharing"
     )
     assert ds.exit_code == 0, ds.output
+
+
+def test_plan_stack(url: str) -> None:
+    res = _run(
+        url,
+        "export",
+        "stack",
+        "--from",
+        str(FIRST),
+        "--to",
+        str(LAST),
+        "--plan",
+        "pair=finance:it",
+        "--plan",
+        "time-limit=5",
+    )
+    assert res.exit_code == 0, res.output
+    st = pd.read_csv(io.StringIO(res.output)).set_index("department_id")
+    assert len(st) == 8 and st["solver_status"].iloc[0] == "OPTIMAL"
+    # finance (f1) and it (f2) end on one floor; every department fits
+    assert st.loc["finance", "floor_id"] == st.loc["it", "floor_id"]
+    assert (st["demand"] <= st["desks"]).all()
+    res = _run(
+        url,
+        "plan",
+        "stack",
+        "--from",
+        str(FIRST),
+        "--to",
+        str(LAST),
+        "--pair",
+        "finance:it",
+        "--pairs",
+    )
+    assert res.exit_code == 0 and "same_floor_today" in res.output
+    bad = _run(
+        url,
+        "plan",
+        "stack",
+        "--from",
+        str(FIRST),
+        "--to",
+        str(LAST),
+        "--pair",
+        "finance:nobody",
+    )
+    assert bad.exit_code != 0 and "nobody" in bad.output
