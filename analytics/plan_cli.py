@@ -15,162 +15,24 @@ from typing import Any
 import click
 import pandas as pd
 
+from analytics.plan_reports import (
+    PLAN_REPORTS,
+    PlanOptionError,
+    parse_plan_options,
+    plan_report,
+)
 from occupancy.cli import CliContext, pass_ctx
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COMMANDS", "PLAN_REPORTS", "plan_report"]
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class PlanOptionError(ValueError):
-    """A --plan option or scenario string is malformed; the message names it."""
-
-
-def weekdays(text: str) -> tuple[int, ...]:
-    """``mon,fri`` → (0, 4)."""
-    out = []
-    for part in text.split(","):
-        p = part.strip().lower()[:3]
-        if p not in _DAYS:
-            raise PlanOptionError(f"weekday {part!r}: use mon..sun")
-        out.append(_DAYS.index(p))
-    return tuple(out)
-
-
-def _pair(text: str, what: str) -> tuple[str, str]:
-    if ":" not in text:
-        raise PlanOptionError(f"{what} {text!r}: expected A:B")
-    a, b = text.split(":", 1)
-    if not a or not b:
-        raise PlanOptionError(f"{what} {text!r}: expected A:B")
-    return a, b
-
-
-def scenarios_from(opts: dict[str, list[str]], floors: set[str]) -> list[Any]:
-    """What-if scenarios from options: sharing=RATIO, close=SPACE:DAYS,
-    move=DEPT:SPACE, anchor=DEPT:DAYS (SPACE a floor or zone id, DAYS mon,fri)."""
-    from analytics.whatif import Scenario
-
-    out: list[Any] = []
-    for text in opts.get("sharing", []):
-        try:
-            ratio = float(text)
-        except ValueError as exc:
-            raise PlanOptionError(f"sharing {text!r}: expected a ratio") from exc
-        out.append(Scenario(f"sharing {ratio:g}", "sharing", ratio=ratio))
-    for text in opts.get("close", []):
-        space, days = _pair(text, "close")
-        fl, zo = ((space,), ()) if space in floors else ((), (space,))
-        out.append(
-            Scenario(
-                f"close {text}", "close", weekdays=weekdays(days), floors=fl, zones=zo
-            )
-        )
-    for text in opts.get("move", []):
-        dept, space = _pair(text, "move")
-        fl, zo = ((space,), ()) if space in floors else ((), (space,))
-        out.append(
-            Scenario(f"move {text}", "move", department=dept, floors=fl, zones=zo)
-        )
-    anchors = {}
-    for text in opts.get("anchor", []):
-        dept, days = _pair(text, "anchor")
-        anchors[dept] = weekdays(days)
-    if anchors:
-        label = "; ".join(opts["anchor"])
-        out.append(Scenario(f"anchor {label}", "anchor", anchors=anchors))
-    return out
-
-
-def _one(opts: dict[str, list[str]], key: str, default: str | None = None) -> str:
-    vals = opts.get(key) or ([default] if default is not None else [])
-    if not vals:
-        raise PlanOptionError(f"missing --plan {key}=...")
-    return vals[-1]
-
-
-def _int(opts: dict[str, list[str]], key: str, default: int) -> int:
-    text = _one(opts, key, str(default))
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise PlanOptionError(f"{key} {text!r}: expected a whole number") from exc
-
-
-def _forecast(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
-    from analytics.plan_io import FORECAST_LEVELS, read_forecast
-
-    levels = _one(opts, "levels", ",".join(FORECAST_LEVELS)).split(",")
-    fc, scores = read_forecast(
-        conn, a, b, horizon_weeks=_int(opts, "horizon", 4), levels=levels, settings=s
-    )
-    if _one(opts, "show", "forecast") == "scores":
-        return scores
-    return fc
-
-
-def _whatif(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
-    from analytics.plan_io import read_desks, read_whatif
-
-    floors = set(read_desks(conn)["floor_id"])
-    summary, sharing = read_whatif(conn, a, b, scenarios_from(opts, floors), settings=s)
-    if _one(opts, "show", "scenarios") == "desk-sharing":
-        return sharing
-    return summary
-
-
-def _stack(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
-    from analytics.plan_io import read_stack
-    from analytics.stacking import StackParams
-
-    pairs = [_pair(t, "pair") for t in opts.get("pair", [])]
-    p = StackParams(
-        floor_value=_int(opts, "floor-value", 20),
-        neutral_value=_int(opts, "neutral-value", 10),
-        move_cost=_int(opts, "move-cost", 1),
-        time_limit_s=float(_int(opts, "time-limit", 10)),
-    )
-    r = read_stack(
-        conn, a, b, pairs=pairs, lowest=_int(opts, "lowest", 3), params=p, settings=s
-    )
-    if _one(opts, "show", "plan") == "pairs":
-        return r.pairs
-    return r.assignment.assign(
-        solver_status=r.status, objective=r.objective, objective_today=r.objective_today
-    )
-
-
-#: report name → builder(conn, first, last, options, settings)
-PLAN_REPORTS: dict[str, Callable[..., pd.DataFrame]] = {
-    "forecast": _forecast,
-    "whatif": _whatif,
-    "stack": _stack,
-}
-
-
-def parse_plan_options(items: tuple[str, ...]) -> dict[str, list[str]]:
-    """``KEY=VALUE`` items → key → values (a key may repeat)."""
-    out: dict[str, list[str]] = {}
-    for item in items:
-        if "=" not in item:
-            raise PlanOptionError(f"--plan {item!r}: expected KEY=VALUE")
-        k, v = item.split("=", 1)
-        out.setdefault(k.strip(), []).append(v.strip())
-    return out
-
-
-def plan_report(
-    conn: Any,
-    name: str,
-    first: dt.date,
-    last: dt.date,
-    options: dict[str, list[str]],
-    settings: Any,
-) -> pd.DataFrame:
-    """The plan report ``name`` (a key of :data:`PLAN_REPORTS`)."""
-    return PLAN_REPORTS[name](conn, first, last, options, settings)
+__all__ = [
+    "COMMANDS",
+    "PLAN_REPORTS",
+    "PlanOptionError",
+    "parse_plan_options",
+    "plan_report",
+    "run_report",
+]
 
 
 def run_report(
@@ -448,6 +310,85 @@ def stack_cmd(
         "show": ["pairs" if show_pairs else "plan"],
     }
     run_report(cli, "stack", first, last, opts, fmt, output, table=True)
+
+
+@plan.command("intervention")
+@_common
+@click.option(
+    "--change",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Day the change took effect (its week counts as after).",
+)
+@click.option(
+    "--zone",
+    "zones",
+    multiple=True,
+    required=True,
+    help="A zone the change touched (repeat).",
+)
+@click.option(
+    "--control",
+    multiple=True,
+    help="An untouched zone to compare with (repeat; default: every other zone of the same kind).",
+)
+@pass_ctx
+def intervention_cmd(
+    cli: CliContext,
+    first: dt.datetime,
+    last: dt.datetime,
+    fmt: str,
+    output: Path | None,
+    change: dt.datetime,
+    zones: tuple[str, ...],
+    control: tuple[str, ...],
+) -> None:
+    """Did it work? The effect of a change (café moved, project space opened,
+    policy changed) on cross-department co-location, diversity and
+    utilization of the touched zones: before/after the change with a 95 %
+    bootstrap interval over weeks, and difference-in-differences against
+    untouched zones. Zone-weeks of fewer than k people are left out.
+
+    \b
+    Examples:
+      occupancy plan intervention --from 2026-08-03 --to 2026-11-29 --change 2026-10-05 --zone f1-project
+      occupancy plan intervention --from 2026-08-03 --to 2026-11-29 --change 2026-10-05 --zone f1-project --control f2-lounge
+    """
+    opts = {
+        "change": [change.date().isoformat()],
+        "zones": list(zones),
+        "control": list(control),
+    }
+    run_report(cli, "intervention", first, last, opts, fmt, output, table=True)
+
+
+@plan.command("scorecard")
+@_common
+@click.option(
+    "--weekly",
+    is_flag=True,
+    help="Print the weekly metrics per shared zone (the trend) instead.",
+)
+@pass_ctx
+def scorecard_cmd(
+    cli: CliContext,
+    first: dt.datetime,
+    last: dt.datetime,
+    fmt: str,
+    output: Path | None,
+    weekly: bool,
+) -> None:
+    """The neutral-ground scorecard: shared zones ranked by cross-department
+    mixing over --from..--to (share of department pairs that meet there, then
+    lift), with diversity and the weekly trend. k-suppressed.
+
+    \b
+    Examples:
+      occupancy plan scorecard --from 2026-09-07 --to 2026-11-29
+      occupancy plan scorecard --from 2026-09-07 --to 2026-11-29 --weekly -o trend.csv
+    """
+    opts = {"show": ["weekly" if weekly else "scorecard"]}
+    run_report(cli, "scorecard", first, last, opts, fmt, output, table=True)
 
 
 COMMANDS = [plan]

@@ -11,7 +11,7 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["level_hourly_from_counts"]
+__all__ = ["coloc_weekly_from_dept_zone", "level_hourly_from_counts"]
 
 _LEVEL_COLS = {
     "building": "building_id",
@@ -82,3 +82,57 @@ def level_hourly_from_counts(
     out["n"] = 3600 // bucket_s
     cols = ["level", "level_id", "day", "hour", "n", "capacity_s", "people_s"]
     return out[cols].sort_values(cols[:4]).reset_index(drop=True)
+
+
+def coloc_weekly_from_dept_zone(
+    dept_zone: pd.DataFrame, *, timezone: str, bucket_s: int = 900
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """True ``dept_zone`` (zone_id, department_id, start, end, people) →
+    the weekly co-location counts of :mod:`analytics.intervention`: (pairs,
+    zone, dept), week = the local Monday. A department is present in a
+    bucket when one of its people is there at any time in it (as a sighting
+    in the bucket makes it present); people_buckets sums the bucket's largest
+    count."""
+    s = pd.to_datetime(dept_zone["start"], utc=True).astype("int64").to_numpy() // 10**9
+    e = pd.to_datetime(dept_zone["end"], utc=True).astype("int64").to_numpy() // 10**9
+    b0, b1 = s // bucket_s, (e - 1) // bucket_s
+    n = (b1 - b0 + 1).astype(np.int64)
+    idx = np.repeat(np.arange(len(dept_zone)), n)
+    bucket = b0[idx] + (np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n))
+    p = pd.DataFrame(
+        {
+            "zone_id": dept_zone["zone_id"].to_numpy(object)[idx],
+            "department_id": dept_zone["department_id"].to_numpy(object)[idx],
+            "bucket": bucket,
+            "people": dept_zone["people"].to_numpy(np.int64)[idx],
+        }
+    )
+    p = p.groupby(["zone_id", "bucket", "department_id"])["people"].max().reset_index()
+    ub = np.unique(p["bucket"].to_numpy())
+    local = pd.to_datetime(ub * bucket_s, unit="s", utc=True).tz_convert(timezone)
+    monday = (local.normalize() - pd.to_timedelta(local.weekday, unit="D")).date
+    p["week"] = pd.Series(monday, index=ub).reindex(p["bucket"]).to_numpy()
+    zone = (
+        p.groupby(["week", "zone_id"]).agg(buckets=("bucket", "nunique")).reset_index()
+    )
+    dept = (
+        p.groupby(["week", "zone_id", "department_id"])
+        .agg(buckets=("bucket", "size"), people_buckets=("people", "sum"))
+        .reset_index()
+    )
+    d = p[["week", "zone_id", "bucket", "department_id"]]
+    j = d.merge(d, on=["week", "zone_id", "bucket"], suffixes=("_a", "_b"))
+    j = j[j["department_id_a"] < j["department_id_b"]]
+    pairs = (
+        j.groupby(["week", "zone_id", "department_id_a", "department_id_b"])
+        .size()
+        .rename("buckets")
+        .reset_index()
+        .rename(
+            columns={
+                "department_id_a": "department_a",
+                "department_id_b": "department_b",
+            }
+        )
+    )
+    return pairs, zone, dept

@@ -301,3 +301,132 @@ def test_plan_stack(url: str) -> None:
         "finance:nobody",
     )
     assert bad.exit_code != 0 and "nobody" in bad.output
+
+
+CHANGE = FIRST + dt.timedelta(days=7 * 7)  # the Monday of week 8 of 14
+
+
+@pytest.fixture(scope="module")
+def coloc_url(url: str) -> str:
+    """finance and it in the three shared zones every working day, 20
+    occupied buckets a zone; together 2 buckets, in f1-project 6 from the
+    change on; 6 badges of each in each zone."""
+    pair_rows, zone_rows, dept_rows, badge_rows = [], [], [], []
+    for i in range(7 * WEEKS):
+        day = FIRST + dt.timedelta(days=i)
+        if day.weekday() > 4:
+            continue
+        for zone in ("f0-cafe", "f1-project", "f2-lounge"):
+            both = 6 if zone == "f1-project" and day >= CHANGE else 2
+            zone_rows.append((day, zone, "shared", 20))
+            for a, b in (("finance", "it"), ("it", "finance")):
+                pair_rows.append((day, zone, "shared", a, b, both))
+            for d in ("finance", "it"):
+                pair_rows.append((day, zone, "shared", d, d, 10))
+                dept_rows.append((day, zone, "shared", d, 10, 30))
+                other = "it" if d == "finance" else "finance"
+                for n in range(6):
+                    for b in (d, other):
+                        badge_rows.append((day, zone, "shared", d, b, f"{d}-{n}"))
+    conn = connect(url)
+    with conn, conn.cursor() as cur:
+        src = ["day", "zone_id", "source"]
+        copy_rows(
+            cur,
+            "analytics_coloc_pairs",
+            [*src, "department_a", "department_b", "buckets"],
+            pair_rows,
+        )
+        copy_rows(cur, "analytics_coloc_zone", [*src, "buckets"], zone_rows)
+        copy_rows(
+            cur,
+            "analytics_coloc_dept",
+            [*src, "department_id", "buckets", "people_buckets"],
+            dept_rows,
+        )
+        copy_rows(
+            cur,
+            "analytics_coloc_badges",
+            [*src, "department_a", "department_b", "badge"],
+            badge_rows,
+        )
+    conn.close()
+    return url
+
+
+def test_plan_intervention_recovers_the_step(coloc_url: str) -> None:
+    res = _run(
+        coloc_url,
+        "export",
+        "intervention",
+        "--from",
+        str(FIRST),
+        "--to",
+        str(LAST),
+        "--plan",
+        f"change={CHANGE}",
+        "--plan",
+        "zones=f1-project",
+    )
+    assert res.exit_code == 0, res.output
+    r = pd.read_csv(io.StringIO(res.output)).set_index("outcome")
+    # cross pairs per occupied bucket: 2/20 -> 6/20 in f1-project, 2/20 elsewhere
+    assert r.loc["cross_pairs", "before"] == pytest.approx(0.1)
+    assert r.loc["cross_pairs", "after"] == pytest.approx(0.3)
+    assert r.loc["cross_pairs", "did"] == pytest.approx(0.2)
+    assert r.loc["cross_pairs", "did_lo95"] == pytest.approx(0.2)
+    assert r.loc["cross_pairs", "control"] == "f0-cafe,f2-lounge"
+    assert r.loc["simpson", "did"] == pytest.approx(0.0)
+    res = _run(
+        coloc_url,
+        "plan",
+        "intervention",
+        "--from",
+        str(FIRST),
+        "--to",
+        str(LAST),
+        "--change",
+        str(CHANGE),
+        "--zone",
+        "f9-nowhere",
+    )
+    assert res.exit_code != 0 and "f9-nowhere" in res.output
+    res = _run(
+        coloc_url,
+        "plan",
+        "intervention",
+        "--from",
+        str(FIRST),
+        "--to",
+        str(LAST),
+        "--change",
+        str(LAST + dt.timedelta(days=3)),
+        "--zone",
+        "f1-project",
+    )
+    assert res.exit_code != 0 and "change date" in res.output
+
+
+def test_plan_scorecard_ranks_the_project_space(coloc_url: str) -> None:
+    res = _run(
+        coloc_url, "export", "scorecard", "--from", str(CHANGE), "--to", str(LAST)
+    )
+    assert res.exit_code == 0, res.output
+    c = pd.read_csv(io.StringIO(res.output)).set_index("zone_id")
+    # after the change: together 6 of 20 buckets, each present 10 -> lift 6 ÷ 5
+    assert c.loc["f1-project", "rank"] == 1
+    assert c.loc["f1-project", "lift"] == pytest.approx(1.2)
+    assert c.loc["f0-cafe", "lift"] == pytest.approx(0.4)
+    # finance-it is 1 of the 28 pairs of the 8 departments
+    assert c.loc["f1-project", "pairs_met_pct"] == pytest.approx(100 / 28)
+    res = _run(
+        coloc_url,
+        "plan",
+        "scorecard",
+        "--from",
+        str(FIRST),
+        "--to",
+        str(LAST),
+        "--weekly",
+    )
+    assert res.exit_code == 0 and "cross_pairs" in res.output
