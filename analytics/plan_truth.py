@@ -11,7 +11,11 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["coloc_weekly_from_dept_zone", "level_hourly_from_counts"]
+__all__ = [
+    "coloc_weekly_from_dept_zone",
+    "level_hourly_from_counts",
+    "level_hourly_peaks",
+]
 
 _LEVEL_COLS = {
     "building": "building_id",
@@ -136,3 +140,50 @@ def coloc_weekly_from_dept_zone(
         )
     )
     return pairs, zone, dept
+
+
+def level_hourly_peaks(
+    space_counts: pd.DataFrame, spaces: pd.DataFrame, *, timezone: str
+) -> pd.DataFrame:
+    """The largest simultaneous true head count per (level, level_id, local
+    day, hour), by a sweep over the start and end instants of the counts
+    (hours without a change are left out: their peak is the count carried
+    in). Columns: level, level_id, day, hour, peak_people."""
+    sp = spaces.set_index("space_id")
+    s = (
+        pd.to_datetime(space_counts["start"], utc=True).astype("int64").to_numpy()
+        // 10**9
+    )
+    e = (
+        pd.to_datetime(space_counts["end"], utc=True).astype("int64").to_numpy()
+        // 10**9
+    )
+    ppl = space_counts["people"].to_numpy(float)
+    parts = []
+    for level, col in _LEVEL_COLS.items():
+        members = sp[col].dropna()
+        if level == "department":
+            members = sp.loc[sp["kind"] == "desk", col].dropna()
+        grp = members.reindex(space_counts["space_id"]).to_numpy(object)
+        ok = pd.notna(grp)
+        ev = pd.DataFrame(
+            {
+                "level_id": np.r_[grp[ok], grp[ok]],
+                "t": np.r_[s[ok], e[ok]],
+                "d": np.r_[ppl[ok], -ppl[ok]],
+            }
+        ).sort_values(["level_id", "t", "d"], kind="stable")
+        ev = ev.groupby(["level_id", "t"], sort=False)["d"].sum().reset_index()
+        ev["total"] = ev.groupby("level_id")["d"].cumsum()
+        ev["carry"] = ev.groupby("level_id")["total"].shift(1).fillna(0.0)
+        ev["h"] = ev["t"] // 3600
+        pk = ev.groupby(["level_id", "h"]).agg(a=("total", "max"), b=("carry", "first"))
+        pk["peak_people"] = pk[["a", "b"]].max(axis=1)
+        pk = pk.reset_index()
+        pk["level"] = level
+        parts.append(pk[["level", "level_id", "h", "peak_people"]])
+    out = pd.concat(parts, ignore_index=True)
+    t = pd.to_datetime(out["h"] * 3600, unit="s", utc=True).dt.tz_convert(timezone)
+    out["day"] = t.dt.date
+    out["hour"] = t.dt.hour.astype(np.int64)
+    return out[["level", "level_id", "day", "hour", "peak_people"]]

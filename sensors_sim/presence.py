@@ -26,11 +26,19 @@ __all__ = ["simulate_presence"]
 
 
 def simulate_presence(
-    site: Site, scenario: Scenario, start: dt.date, days: int, seed: int
+    site: Site,
+    scenario: Scenario,
+    start: dt.date,
+    days: int,
+    seed: int,
+    *,
+    stays: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Truth tables ``people``, ``space_counts``, ``zone_counts`` and
     ``dept_zone`` (columns as in docs/architecture.md) of ``days`` days from
-    ``start``; identical to those of ``simulate`` with the same arguments."""
+    ``start``; identical to those of ``simulate`` with the same arguments.
+    ``stays``: also ``stays`` (person_id, department_id, zone_id, start,
+    end), the intervals without their space and activity."""
     if days < 1:
         raise ValueError(f"days must be ≥ 1, got {days}")
     sc = scenario
@@ -62,7 +70,7 @@ def simulate_presence(
     parts = dz.pop("key").str.split("|", n=1, expand=True)
     dz.insert(0, "department_id", parts[1] if len(dz) else [])
     dz.insert(0, "zone_id", parts[0] if len(dz) else [])
-    return {
+    out = {
         "people": people,
         "space_counts": counts_frame(
             space_ids, iv.space[sp], iv.start[sp], iv.end[sp], "space_id"
@@ -70,3 +78,16 @@ def simulate_presence(
         "zone_counts": counts_frame(six.zone_ids, iv.zone, iv.start, iv.end, "zone_id"),
         "dept_zone": dz,
     }
+    if stays:
+        out["stays"] = pd.DataFrame(
+            {
+                "person_id": people["person_id"].to_numpy(object)[iv.person],
+                "department_id": np.asarray(dept_ids, dtype=object)[
+                    dept_of_person[iv.person]
+                ],
+                "zone_id": np.asarray(six.zone_ids, dtype=object)[iv.zone],
+                "start": pd.to_datetime(iv.start, unit="s", utc=True),
+                "end": pd.to_datetime(iv.end, unit="s", utc=True),
+            }
+        )
+    return out
