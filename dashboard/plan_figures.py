@@ -57,6 +57,10 @@ L: dict[str, tuple[str, str]] = {
         "de laagste co-locatie-lift een verdieping of neutrale zone delen, tegen het "
         "aantal verhuisde personen (OR-Tools CP-SAT, 10 s).",
     ),
+    "st_result": (
+        "Solver: {status}; objective {obj:g} (today's plan: {today:g}).",
+        "Solver: {status}; doelfunctie {obj:g} (huidige indeling: {today:g}).",
+    ),
     "iv": ("Did it work?", "Heeft het gewerkt?"),
     "iv_note": (
         "Effect of a change on the touched zones: before/after with a 95 % bootstrap "

@@ -14,7 +14,13 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from analytics.db_io import StoreError
-from analytics.plan_io import read_desks, read_forecast, read_stack, read_whatif
+from analytics.plan_io import (
+    read_desks,
+    read_forecast,
+    read_forecast_input,
+    read_stack,
+    read_whatif,
+)
 from analytics.plan_io_coloc import read_intervention, read_scorecard
 from analytics.plan_reports import scenarios_from
 from dashboard.app import (
@@ -102,10 +108,11 @@ def layout(**query: Any) -> html.Div:
         update_whatif, search, close0, ["fri"], 0.7, None, None, None, []
     )
     sc_out = initial_outputs(update_scorecard, search)
+    st_out = initial_outputs(update_stack, 0, search)
     iv_out = initial_outputs(
         update_intervention, search, mid.isoformat() if mid else None, shared[1:2]
     )
-    ok = all(o is not None for o in (fc_out, wi_out, sc_out, iv_out))
+    ok = all(o is not None for o in (fc_out, wi_out, sc_out, iv_out, st_out))
     fc_fig, fc_tab = fc_out or (None, None)
     sc_tab, sc_fig = sc_out or (None, None)
     iv_tab, iv_fig = iv_out or (None, None)
@@ -165,7 +172,7 @@ def layout(**query: Any) -> html.Div:
             html.H3(_t("st", language)),
             h("st_note"),
             html.Button(_t("st", language), id="plan-st-run", n_clicks=0),
-            dcc.Loading(html.Div(id="plan-st-table")),
+            dcc.Loading(html.Div(st_out[0] if st_out else None, id="plan-st-table")),
             html.H3(_t("iv", language)),
             h("iv_note"),
             html.Div(
@@ -207,9 +214,9 @@ def update_forecast(
     level = level or "building"
     weeks = int(horizon or 4)
 
-    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         with data.connection() as conn:
-            return read_forecast(
+            fc, scores = read_forecast(
                 conn,
                 start,
                 end,
@@ -217,9 +224,15 @@ def update_forecast(
                 levels=[level],
                 settings=data.settings,
             )
+            past = read_forecast_input(
+                conn, end - dt.timedelta(days=13), end, levels=[level]
+            )
+        return fc, scores, past
 
     try:
-        fc, scores = data.cached(("plan-forecast", start, end, level, weeks), compute)
+        fc, scores, past = data.cached(
+            ("plan-forecast", start, end, level, weeks), compute
+        )
     except StoreError as exc:
         return empty_figure(str(exc)), empty(str(exc))
     if fc.empty:
@@ -230,7 +243,16 @@ def update_forecast(
     sc = scores[scores["level_id"] == group][
         ["model", "points", "mae", "mase", "coverage80", "coverage95", "chosen"]
     ]
-    return forecast_figure(part, pd.DataFrame(), language), table(sc)
+    mine = past[past["level_id"] == group]
+    local = pd.to_datetime(mine["day"].astype(str)) + pd.to_timedelta(
+        mine["hour"], unit="h"
+    )
+    mine = mine.assign(
+        ts=local.dt.tz_localize(
+            str(data.settings.timezone), ambiguous=True, nonexistent="shift_forward"
+        ).dt.tz_convert("UTC")
+    )
+    return forecast_figure(part, mine, language), table(sc)
 
 
 def _pick_group(fc: pd.DataFrame, f: Any) -> str:
@@ -309,16 +331,24 @@ def update_whatif(
     State("app-url", "search"),
     prevent_initial_call=True,
 )
-def update_stack(n_clicks: int, search: str | None) -> Any:
+def update_stack(n_clicks: int, search: str | None) -> tuple[Any]:
     data = current()
     start, end = _history(current_filters(search).end)
     try:
         with data.connection() as conn:
             r = read_stack(conn, start, end, settings=data.settings)
     except StoreError as exc:
-        return empty(str(exc))
-    head = html.P(f"{r.status}: {r.objective:g} (today {r.objective_today:g})")
-    return html.Div([head, table(r.assignment), table(r.pairs)])
+        return (empty(str(exc)),)
+    head = html.P(
+        _t(
+            "st_result",
+            lang(),
+            status=r.status,
+            obj=r.objective,
+            today=r.objective_today,
+        )
+    )
+    return (html.Div([head, table(r.assignment), table(r.pairs)]),)
 
 
 @callback(
