@@ -290,6 +290,9 @@ def update_whatif(
     data = current()
     f = current_filters(search)
     opts: dict[str, list[str]] = {}
+    order = [en for en, _ in DAYS]
+    close_days = sorted(close_days or [], key=order.index)
+    anchor_days = sorted(anchor_days or [], key=order.index)
     if close and close_days:
         opts["close"] = [f"{close}:{','.join(close_days)}"]
     if sharing:
