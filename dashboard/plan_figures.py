@@ -13,7 +13,16 @@ from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DAYS", "L", "cross_figure", "forecast_figure", "iv_figure", "t"]
+__all__ = [
+    "DAYS",
+    "HEADERS",
+    "L",
+    "cross_figure",
+    "forecast_figure",
+    "headers",
+    "iv_figure",
+    "t",
+]
 
 DAYS = [("mon", "ma"), ("tue", "di"), ("wed", "wo"), ("thu", "do"), ("fri", "vr")]
 
@@ -88,6 +97,69 @@ L: dict[str, tuple[str, str]] = {
         "Geen gegevens voor deze weergave: draai occupancy analyze.",
     ),
 }
+
+#: Table column → (English, Dutch) header.
+HEADERS: dict[str, tuple[str, str]] = {
+    "model": ("model", "model"),
+    "points": ("points", "punten"),
+    "mae": ("MAE [people]", "MAE [personen]"),
+    "mase": ("MASE", "MASE"),
+    "coverage80": ("80 % coverage", "dekking 80 %"),
+    "coverage95": ("95 % coverage", "dekking 95 %"),
+    "chosen": ("chosen", "gekozen"),
+    "scenario": ("scenario", "scenario"),
+    "space": ("space", "ruimte"),
+    "desks": ("desks", "bureaus"),
+    "p90_day_people": ("p90 day [people]", "p90-dag [personen]"),
+    "max_day_people": ("max day [people]", "max. dag [personen]"),
+    "fits_p90": ("p90 day fits", "p90-dag past"),
+    "overflow_hours": ("hours over", "uren te vol"),
+    "overflow_max_people": ("max over [people]", "max. te veel [personen]"),
+    "desks_freed": ("desks freed", "bureaus vrij"),
+    "rooms_freed": ("rooms freed", "ruimtes vrij"),
+    "days_over": ("days over", "dagen te vol"),
+    "department_id": ("department", "afdeling"),
+    "demand": ("p90 demand", "p90-vraag"),
+    "current": ("today", "nu"),
+    "proposed": ("proposed", "voorstel"),
+    "floor_id": ("floor", "verdieping"),
+    "moved": ("moves", "verhuist"),
+    "department_a": ("department A", "afdeling A"),
+    "department_b": ("department B", "afdeling B"),
+    "weight": ("weight", "gewicht"),
+    "same_floor": ("same floor", "zelfde verdieping"),
+    "shared_neutral": ("shared neutral zone", "gedeelde neutrale zone"),
+    "same_floor_today": ("same floor today", "nu zelfde verdieping"),
+    "shared_neutral_today": ("neutral zone today", "nu neutrale zone"),
+    "outcome": ("outcome", "uitkomst"),
+    "weeks_before": ("weeks before", "weken voor"),
+    "weeks_after": ("weeks after", "weken na"),
+    "before": ("before", "voor"),
+    "after": ("after", "na"),
+    "change": ("change", "verandering"),
+    "change_lo95": ("95 % low", "95 % laag"),
+    "change_hi95": ("95 % high", "95 % hoog"),
+    "control_before": ("untouched before", "onaangeroerd voor"),
+    "control_after": ("untouched after", "onaangeroerd na"),
+    "did": ("DiD", "ViV"),
+    "did_lo95": ("DiD 95 % low", "ViV 95 % laag"),
+    "did_hi95": ("DiD 95 % high", "ViV 95 % hoog"),
+    "zone_id": ("zone", "zone"),
+    "people": ("people", "personen"),
+    "departments_seen": ("departments", "afdelingen"),
+    "lift": ("lift", "lift"),
+    "simpson": ("diversity (Simpson)", "diversiteit (Simpson)"),
+    "pairs_met": ("pairs meeting", "paren die elkaar treffen"),
+    "pairs_met_pct": ("pairs meeting %", "paren %"),
+    "trend_per_week": ("trend per week", "trend per week"),
+    "suppressed": ("suppressed (< k)", "verborgen (< k)"),
+    "rank": ("rank", "rang"),
+}
+
+
+def headers(language: str) -> dict[str, str]:
+    """Column → header in ``language``."""
+    return {c: (nl if language == "nl" else en) for c, (en, nl) in HEADERS.items()}
 
 
 def t(key: str, language: str, **fmt: Any) -> str:

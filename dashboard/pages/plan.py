@@ -32,7 +32,13 @@ from dashboard.app import (
 )
 from dashboard.components import empty, graph, table
 from dashboard.data import current
-from dashboard.plan_figures import DAYS, cross_figure, forecast_figure, iv_figure
+from dashboard.plan_figures import (
+    DAYS,
+    cross_figure,
+    forecast_figure,
+    headers,
+    iv_figure,
+)
 from dashboard.plan_figures import t as _t
 from dashboard.theme import empty_figure
 
@@ -252,7 +258,7 @@ def update_forecast(
             str(data.settings.timezone), ambiguous=True, nonexistent="shift_forward"
         ).dt.tz_convert("UTC")
     )
-    return forecast_figure(part, mine, language), table(sc)
+    return forecast_figure(part, mine, language), table(sc, headers=headers(lang()))
 
 
 def _pick_group(fc: pd.DataFrame, f: Any) -> str:
@@ -325,7 +331,7 @@ def update_whatif(
         "rooms_freed",
         "days_over",
     ]
-    return (table(summary[cols]),)
+    return (table(summary[cols], headers=headers(lang())),)
 
 
 @callback(
@@ -351,7 +357,15 @@ def update_stack(n_clicks: int, search: str | None) -> tuple[Any]:
             today=r.objective_today,
         )
     )
-    return (html.Div([head, table(r.assignment), table(r.pairs)]),)
+    return (
+        html.Div(
+            [
+                head,
+                table(r.assignment, headers=headers(lang())),
+                table(r.pairs, headers=headers(lang())),
+            ]
+        ),
+    )
 
 
 @callback(
@@ -392,9 +406,9 @@ def update_intervention(
         if eff["control"].notna().any()
         else []
     )
-    return table(eff.drop(columns=["treated", "control", "note"])), iv_figure(
-        weeks, list(zones), control, day, language
-    )
+    return table(
+        eff.drop(columns=["treated", "control", "note"]), headers=headers(lang())
+    ), iv_figure(weeks, list(zones), control, day, language)
 
 
 @callback(
@@ -416,4 +430,4 @@ def update_scorecard(search: str | None) -> tuple[Any, Any]:
         msg = _t("no_data", language)
         return empty(msg), empty_figure(msg)
     fig = cross_figure(weekly, language)
-    return table(card), fig
+    return table(card, headers=headers(lang())), fig

@@ -96,6 +96,7 @@ def test_plan_page_in_dutch(new_page: Any, plan_db: str, serve_app: Any) -> None
         body = page.locator(".app-main").inner_text()
         assert "Plannen" in body and "Prognose" in body and "Wat-als" in body
         assert "Heeft het gewerkt?" in body and "Scorekaart neutrale plekken" in body
+        assert "uitkomst" in body and "bureaus vrij" in body
         assert log.errors == [], log.errors
     finally:
         s.stop()
