@@ -153,7 +153,8 @@ def test_forecast_all_leaves_out_groups_under_k_seats_and_chooses() -> None:
     grid = _grid(32)
     hist_days = set(s["day"])
     rows = []
-    for level_id, cap in (("big", 40.0), ("tiny", 4.0)):
+    # seats: 40, exactly k = 5 (kept), k − 1 = 4 (left out)
+    for level_id, cap in (("big", 40.0), ("five", 5.0), ("tiny", 4.0)):
         rows.append(
             s.assign(level="zone", level_id=level_id, capacity=cap)[
                 ["level", "level_id", "day", "hour", "people", "capacity"]
@@ -168,7 +169,10 @@ def test_forecast_all_leaves_out_groups_under_k_seats_and_chooses() -> None:
         k=5,
         timezone="Europe/Amsterdam",
     )
-    assert set(fc["level_id"]) == {"big"}
+    assert set(fc["level_id"]) == {"big", "five"}
+    assert set(scores["level_id"]) == {"big", "five"}
+    fc = fc[fc["level_id"] == "big"]
+    scores = scores[scores["level_id"] == "big"]
     assert len(fc) == 2 * 4
     chosen = scores[scores["chosen"]]
     assert len(chosen) == 1

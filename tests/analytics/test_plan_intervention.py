@@ -44,13 +44,14 @@ def test_zone_week_metrics_by_hand() -> None:
             "people_buckets": [10, 6, 4, 4],
         }
     )
-    people = pd.DataFrame({"week": [W1, W2], "zone_id": "z", "people": [7, 3]})
+    # exactly k = 5 people in week 1 (shown), k − 1 in week 2 (suppressed)
+    people = pd.DataFrame({"week": [W1, W2], "zone_id": "z", "people": [5, 4]})
     m = zone_week_metrics(pairs, zone, dept, people, k=5).set_index("week")
     # (6 + 2) cross pair-buckets (A<B, A<C) ÷ 10 occupied buckets
     assert m.loc[W1, "cross_pairs"] == pytest.approx(0.8)
     # shares 0.5, 0.3, 0.2 -> 1 − (0.25 + 0.09 + 0.04)
     assert m.loc[W1, "simpson"] == pytest.approx(0.62)
-    # week 2 has 3 people < k: suppressed, no values
+    # week 2 has k − 1 people: suppressed, no values
     assert bool(m.loc[W2, "suppressed"]) and np.isnan(m.loc[W2, "cross_pairs"])
 
 
@@ -164,7 +165,7 @@ def test_scorecard_by_hand() -> None:
             "people_b": [5],
         }
     )
-    people = pd.DataFrame({"zone_id": ["s", "t"], "people": [11, 4]})
+    people = pd.DataFrame({"zone_id": ["s", "t"], "people": [5, 4]})  # k, k − 1
     weekly = pd.DataFrame(
         {
             "zone_id": "s",
