@@ -27,7 +27,7 @@ from analytics.colocation import colocation_daily, source_of_zone_kind  # noqa: 
 from analytics.plan_truth import level_hourly_from_counts, level_hourly_peaks  # noqa: E402
 from benchmarks.forecast import effects_scenario, spaces_of  # noqa: E402
 from occupancy.building import load_building  # noqa: E402
-from occupancy.db import connect, copy_rows, migrate  # noqa: E402
+from occupancy.db import connect, copy_rows, migrate, read_frame  # noqa: E402
 from occupancy.metadata import load_site  # noqa: E402
 from sensors_sim.presence import simulate_presence  # noqa: E402
 
@@ -135,7 +135,7 @@ def main() -> int:
     conn = connect(args.database_url)
     migrate(conn)
     load_site(conn, site)
-    zones = pd.read_sql("SELECT zone_id, kind FROM zones", conn)
+    zones = read_frame(conn, "SELECT zone_id, kind FROM zones")
     pres = presence(truth["stays"], truth["people"], zones, tz)
     tables = colocation_daily(pres)
     with conn, conn.cursor() as cur:
