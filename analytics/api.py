@@ -10,7 +10,18 @@ removed function here is an import or type error in CI, not an empty panel.
 
 from __future__ import annotations
 
+from analytics.db_io import StoreError, read_metadata, site_timezone
 from analytics.filters import Filters
+from analytics.live import LIVE_COLUMNS, read_live
+from analytics.plan_io import (
+    read_desks,
+    read_forecast,
+    read_forecast_input,
+    read_stack,
+    read_whatif,
+)
+from analytics.plan_io_coloc import read_intervention, read_scorecard, read_zone_weeks
+from analytics.plan_reports import scenarios_from
 from analytics.read_colocation import read_colocation, read_colocation_trend
 from analytics.read_diversity import read_diversity, read_diversity_weekly
 from analytics.read_levels import (
@@ -41,12 +52,14 @@ from analytics.reports import (
 from occupancy.db import Connection
 
 __all__ = [
+    "LIVE_COLUMNS",
     "REPORTS",
     "Column",
     "Connection",
     "Filters",
     "ReportError",
     "ReportSpec",
+    "StoreError",
     "build_report",
     "live_state",
     "read_colocation",
@@ -55,15 +68,27 @@ __all__ = [
     "read_department_no_show",
     "read_dept_presence",
     "read_desk_sharing",
+    "read_desks",
     "read_devices_report",
     "read_diversity",
     "read_diversity_weekly",
+    "read_forecast",
+    "read_forecast_input",
     "read_hour_of_week",
+    "read_intervention",
+    "read_live",
+    "read_metadata",
     "read_room_sizing",
+    "read_scorecard",
     "read_sessions",
     "read_space_agg",
     "read_space_hourly",
+    "read_stack",
     "read_utilization",
     "read_weekly_trend",
+    "read_whatif",
+    "read_zone_weeks",
+    "scenarios_from",
+    "site_timezone",
     "write_report",
 ]

@@ -9,6 +9,13 @@ from pathlib import Path
 
 import click
 
+from analytics.plan_cli import (
+    PLAN_REPORTS,
+    PlanOptionError,
+    parse_plan_options,
+    plan,
+    run_report,
+)
 from occupancy.clictx import CliContext, pass_ctx
 from occupancy.db import Connection
 
@@ -95,6 +102,7 @@ def analyze(
             "colocation",
             "devices",
             "intervals",
+            *PLAN_REPORTS,
         ]
     ),
 )
@@ -142,6 +150,13 @@ def analyze(
     is_flag=True,
     help="Departments one level up their hierarchy (team → department → division).",
 )
+@click.option(
+    "--plan",
+    "plan_opts",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Options of the plan reports (forecast, whatif, stack, intervention, scorecard); see `occupancy plan COMMAND --help` and docs/metrics.md, e.g. horizon=8, close=f2:fri.",
+)
 @pass_ctx
 def export(
     cli: CliContext,
@@ -156,6 +171,7 @@ def export(
     department: str | None,
     all_hours: bool,
     rollup: bool,
+    plan_opts: tuple[str, ...],
 ) -> None:
     """Export REPORT over local days --from..--to (both included).
 
@@ -173,10 +189,19 @@ def export(
       occupancy export hour-of-week --from 2026-03-02 --to 2026-03-29 --level space --zone f0-finance
       occupancy export hour-of-week --from 2026-03-02 --to 2026-03-29 --level floor --all-hours
       occupancy export intervals --from 2026-03-02 --to 2026-03-06 --floor f1 --format parquet -o iv.parquet
+      occupancy export forecast --from 2026-01-05 --to 2026-12-27 --plan horizon=8 -o fc.csv
+      occupancy export whatif --from 2026-09-07 --to 2026-11-27 --plan close=f2:fri
     """
     from analytics.reports import Filters, ReportError, build_report, write_report
     from analytics.store import StoreError
 
+    if report in PLAN_REPORTS:
+        try:
+            options = parse_plan_options(plan_opts)
+        except PlanOptionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        run_report(cli, report, first, last, options, fmt, output, table=False)
+        return
     if last < first:
         raise click.ClickException(
             f"--to {last.date()} is before --from {first.date()}"
@@ -325,4 +350,4 @@ from analytics.bookings_cli import bookings_sync as _bookings_sync  # noqa: E402
 
 bookings.add_command(_bookings_sync)
 
-COMMANDS = [analyze, export, evaluate, bookings]
+COMMANDS = [analyze, export, evaluate, bookings, plan]

@@ -19,9 +19,8 @@ from psycopg2.pool import ThreadedConnectionPool
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from analytics import store
-from analytics.live import read_live
-from analytics.reports import REPORTS, Filters, ReportError, build_report
+from analytics import api as analytics_api
+from analytics.api import REPORTS, Filters, ReportError, build_report, read_live
 from api.jsonout import dumps, etag_of, frame_records, page_of
 from api.openapi import MAX_DAYS, MAX_PER_PAGE, openapi_document
 from api.tokens import verify_token
@@ -221,7 +220,7 @@ def sites() -> flask.Response:
 def spaces() -> flask.Response:
     _require(None)
     with _db().conn() as conn:
-        frame, _ = store.read_metadata(conn)
+        frame, _ = analytics_api.read_metadata(conn)
         names = read_frame(conn, "SELECT space_id, name FROM spaces")
     frame = frame.merge(names, on="space_id", how="left")
     cols = ["space_id", "name", "kind", "capacity", "zone_id", "zone_kind",
@@ -257,7 +256,7 @@ def _report_view(name: str) -> Callable[[], flask.Response]:
             try:
                 frame = build_report(conn, name, first, last, level=level,
                                      filters=filters, settings=settings)  # fmt: skip
-            except (ReportError, store.StoreError) as exc:
+            except (ReportError, analytics_api.StoreError) as exc:
                 raise ApiError(400, "bad_parameter", str(exc)) from exc
         lv = level or spec.default_level
         extra = {"report": name, "level": lv, "columns": list(frame.columns)}

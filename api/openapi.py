@@ -7,8 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from analytics.live import LIVE_COLUMNS
-from analytics.reports import REPORTS, Column, ReportSpec
+from analytics.api import LIVE_COLUMNS, REPORTS, Column, ReportSpec
 
 logger = logging.getLogger(__name__)
 

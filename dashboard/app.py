@@ -61,6 +61,7 @@ NAV = (
     ("/collaboration", "nav_collaboration"),
     ("/devices", "nav_devices"),
     ("/export", "nav_export"),
+    ("/plan", "nav_plan"),
 )
 
 

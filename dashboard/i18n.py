@@ -25,6 +25,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "nav_collaboration": ("Collaboration", "Samenwerking"),
     "nav_devices": ("Devices", "Apparaten"),
     "nav_export": ("Export", "Exporteren"),
+    "nav_plan": ("Plan", "Plannen"),
     "nav_space": ("Space history", "Historie van een ruimte"),
     # filters
     "f_site": ("Site", "Locatie"),

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.live import read_live
+from analytics.api import read_live
 from occupancy.db import read_frame
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def firing(inp: AlertInputs, s: Any, now: dt.datetime) -> pd.DataFrame:
 def _working(conn: Any, s: Any, now: dt.datetime) -> bool:
     from zoneinfo import ZoneInfo
 
-    from analytics.db_io import site_timezone
+    from analytics.api import site_timezone
 
     local = now.astimezone(ZoneInfo(site_timezone(conn, s)))
     lo, hi = s.working_hours_range

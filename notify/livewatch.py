@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.live import read_live
+from analytics.api import read_live
 from notify.webhooks import enqueue
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.reports import Filters, build_report
+from analytics.api import Filters, build_report
 
 logger = logging.getLogger(__name__)
 

@@ -403,6 +403,26 @@ class Settings:
         "Bookings sync: how many days after today to read room calendars [days].",
     )
 
+    # Plan: forecast, what-if, stacking plan, intervention (analytics/plan_*.py)
+    country: str = _S(
+        "NL",
+        "ISO country code of the site: its public holidays (the holidays "
+        "package) are closed days in the forecast.",
+    )
+    school_holiday_region: str = _S(
+        "middle",
+        "Dutch school-holiday region (none, north, middle, south): a regressor "
+        "of the forecast known in advance.",
+    )
+    forecast_history_weeks: int = _S(
+        26,
+        "Weeks of history the forecast model is fitted on (the latest ones).",
+    )
+    forecast_half_life_weeks: float = _S(
+        6.0,
+        "Half-life of the forecast's discounted least squares weights [weeks].",
+    )
+
     # Derived values -----------------------------------------------------
     @property
     def values(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ PAGES = [
     "/devices",
     "/export",
     "/space",
+    "/plan",
 ]
 
 
@@ -45,6 +46,10 @@ def main() -> int:
         "--space", default="f1-finance-d001", help="Space for the /space page."
     )
     p.add_argument("--out", type=Path, default=Path("docs/img"))
+    p.add_argument(
+        "--page", action="append", help="Only this page path (repeat), e.g. /plan."
+    )
+    p.add_argument("--language", default="", help="Suffix of the file names, e.g. nl.")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     query = f"?site=hq&from={args.start}&to={args.end}&wh=1"
@@ -52,7 +57,7 @@ def main() -> int:
         browser = pw.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        for path in PAGES:
+        for path in args.page or PAGES:
             ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = ctx.new_page()
             errors: list[str] = []
@@ -70,7 +75,8 @@ def main() -> int:
                 timeout=120_000,
             )
             name = "overview" if path == "/" else path.strip("/").replace("-", "_")
-            shot = args.out / f"dashboard_{name}.png"
+            suffix = f"_{args.language}" if args.language else ""
+            shot = args.out / f"dashboard_{name}{suffix}.png"
             page.screenshot(path=str(shot), full_page=True)
             print(
                 f"{shot}{'  console errors: ' + '; '.join(errors) if errors else ''}",

@@ -117,6 +117,18 @@ class Scenario:
     walk_in_share: float = 0.15  # unbooked meetings
     attendee_absent_share: float = 0.08  # invited people who do not come
     badge_share: float = 0.6  # share of people carrying a BLE badge beacon
+    # Demand effects (sensors_sim/effects.py; all off by default)
+    headcount_growth_pct: float = 0.0  # staff growth over the simulated period [%]
+    policy_change_date: str | None = None  # ISO date a hybrid-policy change starts
+    policy_office_days_factor: float = 1.0  # attendance factor from that date
+    school_holidays: str = "none"  # none | north | middle | south (Dutch regions)
+    school_holiday_factor: float = 0.75  # attendance factor in school holidays
+    winter_sickness_dip: float = 0.0  # attendance lost at the 1 Feb peak (0-1)
+    events: dict[str, float] = field(default_factory=dict)  # ISO date -> factor
+    intervention_date: str | None = None  # ISO date the planted effect starts
+    intervention_zones: tuple[str, ...] = ()  # zones that get the extra visits
+    intervention_visit_share: float = 0.0  # person-days with one extra visit (0-1)
+    intervention_visit_min: tuple[float, float] = (15.0, 30.0)  # visit length [min]
     sensors: Sensors = field(default_factory=Sensors)
     faults: Faults = field(default_factory=Faults)
 
@@ -196,6 +208,8 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if isinstance(default, str) or default is None:
             if name in ("arrival", "lunch"):
                 dt.time.fromisoformat(str(value))
+            if name in ("policy_change_date", "intervention_date") and value:
+                value = dt.date.fromisoformat(str(value)).isoformat()
             return None if value is None else str(value)
     except (TypeError, ValueError) as exc:
         raise ScenarioError(f"{name}: {value!r} {exc}") from exc
@@ -217,6 +231,8 @@ def _sequence(name: str, value: Any, default: tuple[Any, ...]) -> tuple[Any, ...
         return tuple(_DAYS.index(str(d).lower()[:3]) for d in value)
     if name == "closed_days":
         return tuple(dt.date.fromisoformat(str(d)) for d in value)
+    if name == "intervention_zones":
+        return tuple(str(v) for v in value)
     if default and len(value) != len(default):
         raise ValueError(f"must have {len(default)} items")
     return tuple(float(v) if isinstance(default[0], float) else str(v) for v in value)
@@ -250,7 +266,32 @@ def parse_scenario(data: Any) -> Scenario:
         raise ScenarioError(f"holidays: {sc.holidays!r} must be dutch or none")
     if len(sc.weekday_weights) != 5:
         raise ScenarioError("weekday_weights: must list 5 weights (Mon..Fri)")
+    _check_effects(sc)
     return sc
+
+
+def _check_effects(sc: Scenario) -> None:
+    """The demand-effect fields (sensors_sim/effects.py) make sense."""
+    from occupancy.schoolholidays import REGIONS
+
+    if sc.school_holidays not in REGIONS:
+        raise ScenarioError(
+            f"school_holidays: {sc.school_holidays!r} must be one of {', '.join(REGIONS)}"
+        )
+    for name in ("winter_sickness_dip", "intervention_visit_share"):
+        if not 0.0 <= getattr(sc, name) <= 1.0:
+            raise ScenarioError(f"{name}: {getattr(sc, name)!r} must be in 0..1")
+    for day in sc.events:
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError as exc:
+            raise ScenarioError(f"events: {day!r} is not an ISO date") from exc
+    if sc.intervention_visit_share > 0 and not (
+        sc.intervention_date and sc.intervention_zones
+    ):
+        raise ScenarioError(
+            "intervention_visit_share needs intervention_date and intervention_zones"
+        )
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:

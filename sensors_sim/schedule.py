@@ -14,6 +14,7 @@ import pandas as pd
 
 from occupancy.building import Site
 
+from .effects import attendance_factor, join_day
 from .scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,10 @@ def plan_days(
     n_work = max(len(open_wd), 1)
     p = np.clip(odpw[:, None] / n_work * w[weekday][None, :], 0.0, 1.0)
     p[:, ~cal.open_] = 0.0
+    # Demand effects (all 1 / day 0 by default): policy, school, winter, events.
+    p = np.clip(p * attendance_factor(cal.dates, sc)[None, :], 0.0, 1.0)
+    joined = join_day(n_people, n_days, sc)
+    p[np.arange(n_days)[None, :] < joined[:, None]] = 0.0
     week = np.array([(d - cal.dates[0]).days // 7 for d in cal.dates])
     vacation = rng.random((n_people, week.max() + 1)) < sc.vacation_share
     present = (rng.random((n_people, n_days)) < p) & ~vacation[:, week]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .effects import visit_mask
 from .meetings import MeetingPlan
 from .scenario import Scenario
 from .schedule import Calendar, DayPlan, SiteIndex
@@ -49,7 +50,7 @@ def build_intervals(
     f_pd, f_s, f_e, f_act, f_zone, f_space = _fixed_stays(
         plan, mp, six, room_zone, n_desks
     )
-    b_pd, b_s, b_e, b_zone = _coffee_breaks(plan, f_pd, f_s, f_e, six, sc, rng)
+    b_pd, b_s, b_e, b_zone = _coffee_breaks(cal, plan, f_pd, f_s, f_e, six, sc, rng)
     # All stays away from the desk, sorted; the desk gets the gaps in between.
     a_pd = np.r_[f_pd, b_pd]
     a_s, a_e = np.r_[f_s, b_s], np.r_[f_e, b_e]
@@ -112,6 +113,7 @@ def _fixed_stays(
 
 
 def _coffee_breaks(
+    cal: Calendar,
     plan: DayPlan,
     f_pd: np.ndarray,
     f_s: np.ndarray,
@@ -120,14 +122,22 @@ def _coffee_breaks(
     sc: Scenario,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Coffee breaks, dropped where they would clash with a fixed stay (or an
-    earlier break): (person-day, start, end, zone)."""
+    """Coffee breaks (and the planted intervention's visits), dropped where
+    they would clash with a fixed stay (or an earlier break): (person-day,
+    start, end, zone)."""
     n_pd = len(plan.person)
     nb = np.minimum(rng.poisson(sc.breaks_per_day, n_pd), 3)
     b_pd = np.repeat(np.arange(n_pd), nb)
     lo, hi = plan.arr[b_pd] + 1800, plan.dep[b_pd] - 1800
     b_s = np.round(lo + rng.random(len(b_pd)) * np.maximum(hi - lo, 0))
     b_e = b_s + np.round(rng.uniform(*sc.break_min, len(b_pd)) * 60)
+    b_target = np.full(len(b_pd), -1, dtype=np.int64)
+    if sc.intervention_visit_share > 0:
+        # Drawn after every other draw of this stage: the rest stays the same.
+        v_pd, v_s, v_e, v_zone = _intervention_visits(cal, six, plan, sc, rng)
+        b_pd, b_s, b_e = np.r_[b_pd, v_pd], np.r_[b_s, v_s], np.r_[b_e, v_e]
+        b_target = np.r_[b_target, v_zone]
+        lo, hi = plan.arr[b_pd] + 1800, plan.dep[b_pd] - 1800
     ok = hi > lo
     big = 200_000.0
     fkey = f_pd * big + f_s
@@ -135,19 +145,48 @@ def _coffee_breaks(
     jj = np.maximum(j, 0)
     clash = (j >= 0) & (f_pd[jj] == b_pd) & (f_e[jj] > b_s)
     ok &= ~clash
-    b_pd, b_s, b_e = b_pd[ok], b_s[ok], b_e[ok]
+    b_pd, b_s, b_e, b_target = b_pd[ok], b_s[ok], b_e[ok], b_target[ok]
     o = np.lexsort((b_s, b_pd))
-    b_pd, b_s, b_e = b_pd[o], b_s[o], b_e[o]
+    b_pd, b_s, b_e, b_target = b_pd[o], b_s[o], b_e[o], b_target[o]
     for _ in range(3):
         clash_prev = (b_pd[1:] == b_pd[:-1]) & (b_s[1:] < b_e[:-1])
         keep = ~np.r_[False, clash_prev] if len(b_pd) else np.zeros(0, bool)
-        b_pd, b_s, b_e = b_pd[keep], b_s[keep], b_e[keep]
+        b_pd, b_s, b_e, b_target = b_pd[keep], b_s[keep], b_e[keep], b_target[keep]
     floor_of_zone = np.array(six.zone_floor)
     floor_zone = np.array(
         [six.break_zone_by_floor.get(f, six.lunch_zone) for f in floor_of_zone]
     )
-    b_zone = floor_zone[plan.zone[b_pd]]
+    b_zone = np.where(b_target >= 0, b_target, floor_zone[plan.zone[b_pd]])
     return b_pd, b_s, b_e, b_zone
+
+
+def _intervention_visits(
+    cal: Calendar,
+    six: SiteIndex,
+    plan: DayPlan,
+    sc: Scenario,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The planted effect: from ``intervention_date`` a share
+    ``intervention_visit_share`` of person-days makes one extra visit to one of
+    ``intervention_zones`` (uniform), at a uniform time of the stay, of
+    ``intervention_visit_min`` minutes. (pd, start, end [s since local
+    midnight], zone index)."""
+    zpos = {z: i for i, z in enumerate(six.zone_ids)}
+    unknown = [z for z in sc.intervention_zones if z not in zpos]
+    if unknown:
+        raise ValueError(f"intervention_zones: unknown zone(s) {unknown}")
+    targets = np.array([zpos[z] for z in sc.intervention_zones], dtype=np.int64)
+    n_pd = len(plan.person)
+    u = rng.random(n_pd)
+    pick = rng.integers(0, len(targets), n_pd)
+    when = rng.random(n_pd)
+    length = np.round(rng.uniform(*sc.intervention_visit_min, n_pd) * 60)
+    chosen = visit_mask(plan.day, cal.dates, sc) & (u < sc.intervention_visit_share)
+    v_pd = np.flatnonzero(chosen)
+    lo, hi = plan.arr[v_pd] + 1800, plan.dep[v_pd] - 1800
+    v_s = np.round(lo + when[v_pd] * np.maximum(hi - lo, 0))
+    return v_pd, v_s, v_s + length[v_pd], targets[pick[v_pd]]
 
 
 def rle_counts(

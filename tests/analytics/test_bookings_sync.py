@@ -23,10 +23,10 @@ from analytics.bookings_ics import expand_calendar
 from analytics.calendar import Calendar
 from analytics.read_rooms import _bookings
 from analytics.rooms import booking_stats
+from app.services import free_port
 from occupancy.building import parse_building
 from occupancy.db import connect
 from occupancy.metadata import load_site
-from app.services import free_port
 from occupancy.settings import load_settings
 
 UTC = dt.UTC

@@ -17,11 +17,11 @@ import yaml
 from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
+from app.cli import main
 from ingest.context import DecodeContext
 from ingest.discover import WITHHELD, Collector, listen, proposals, yaml_fragment
 from ingest.registry import decode_message
 from occupancy.building import Device, Site, parse_building
-from app.cli import main
 from occupancy.settings import parse_mqtt_url
 from sensors_sim import Scenario, simulate
 from sensors_sim.publish import publish

@@ -14,11 +14,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
+from app.cli import main
+from app.services import free_port
 from notify.service import Notifier
 from notify.webhooks import add_subscription
-from app.cli import main
 from occupancy.db import connect
-from app.services import free_port
 from occupancy.settings import load_settings
 
 from .receiver import Receiver

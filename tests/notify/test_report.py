@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from notify.report_data import parse_week
 from app.cli import main
 from app.services import free_port
+from notify.report_data import parse_week
 
 from .conftest import WEEK
 

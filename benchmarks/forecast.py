@@ -1,0 +1,217 @@
+"""Benchmark of the forecast (analytics/forecast.py) on a simulated year.
+
+Simulates the example building (examples/office.yaml) for a year plus the
+forecast horizon with every demand effect on (headcount growth, a hybrid-policy
+change, Dutch school holidays, a winter sickness dip, a one-off event, a
+planted intervention), turns the true head counts into the hourly level
+aggregates the forecast reads (``analytics.plan_truth``), then:
+
+- times ``forecast_all`` (rolling-origin backtest + model choice + forecast)
+  for every level (building, floors, zones, departments) on the year;
+- scores that forecast against the truth of the following weeks: MAE, MASE
+  (scaled by the in-sample one-week seasonal-naive MAE, Hyndman & Koehler
+  2006, m = one week), and the share of true values inside the 80 % and 95 %
+  intervals; per level and model, with the seasonal-naive baseline beside;
+- prints the load average beside every figure.
+
+    .venv/bin/python benchmarks/forecast.py [--weeks 8] [--seed 11]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path[:] = [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
+]
+
+from analytics.forecast import (  # noqa: E402
+    ForecastParams,
+    fit_predict,
+    forecast_all,
+    hour_grid,
+    hourly_series,
+    mase_scale,
+)
+from analytics.plan_io import closed_days  # noqa: E402
+from analytics.plan_truth import level_hourly_from_counts  # noqa: E402
+from occupancy.building import load_building  # noqa: E402
+from occupancy.schoolholidays import school_holidays  # noqa: E402
+from sensors_sim.presence import simulate_presence  # noqa: E402
+from sensors_sim.scenario import load_scenario  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+START = dt.date(2025, 12, 29)  # a Monday
+HISTORY_DAYS = 364
+
+
+def effects_scenario() -> object:
+    sc = load_scenario(None)
+    return sc.replace(
+        headcount_growth_pct=15.0,
+        policy_change_date="2026-09-07",
+        policy_office_days_factor=1.2,
+        school_holidays="middle",
+        school_holiday_factor=0.75,
+        winter_sickness_dip=0.15,
+        events={"2026-06-18": 1.8},
+        intervention_date="2026-10-05",
+        intervention_zones=("f1-project",),
+        intervention_visit_share=0.3,
+    )
+
+
+def spaces_of(site: object) -> pd.DataFrame:
+    rows = []
+    for b in site.buildings:  # type: ignore[attr-defined]
+        for f in b.floors:
+            for z in f.zones:
+                for s in (*z.desks, *z.rooms):
+                    dept = z.department_id if z.kind == "neighbourhood" else None
+                    rows.append((s.id, s.kind, s.capacity, z.id, f.id, b.id, dept))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "space_id",
+            "kind",
+            "capacity",
+            "zone_id",
+            "floor_id",
+            "building_id",
+            "department_id",
+        ],
+    )
+
+
+def load() -> str:
+    a, b, c = os.getloadavg()
+    return f"load average {a:.2f} {b:.2f} {c:.2f}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weeks", type=int, default=8, help="forecast horizon [weeks]")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument(
+        "--origins", type=int, default=6, help="evaluation origins, 4 weeks apart"
+    )
+    args = ap.parse_args()
+    site = load_building(ROOT / "examples" / "office.yaml")
+    sc = effects_scenario()
+    days = HISTORY_DAYS + 7 * args.weeks
+    t = time.perf_counter()
+    truth = simulate_presence(site, sc, START, days, args.seed)  # type: ignore[arg-type]
+    print(f"simulated {days} days: {time.perf_counter() - t:.1f} s ({load()})")
+    hourly = level_hourly_from_counts(
+        truth["space_counts"],
+        spaces_of(site),
+        timezone=site.tz.key,  # type: ignore[attr-defined]
+        work_hours=(8, 18),
+        weekdays=(0, 1, 2, 3, 4),
+    )
+    series = hourly_series(hourly, 900)
+    end = START + dt.timedelta(days=days - 1)
+    closed = closed_days("NL", (), START, end)
+    school = school_holidays("middle", START, end)
+    grid = hour_grid(
+        START, end, work_hours=(8, 18), weekdays=range(5), closed=closed, school=school
+    )
+    p = ForecastParams(horizon_weeks=args.weeks)
+    tz = site.tz.key  # type: ignore[attr-defined]
+    rows = []
+    # Rolling evaluation origins: the last is the end of the simulated year;
+    # each forecast sees only the history before its origin.
+    for i in reversed(range(args.origins)):
+        last_hist = START + dt.timedelta(days=HISTORY_DAYS - 1 - 28 * i)
+        history = grid[grid["day"] <= last_hist].reset_index(drop=True)
+        future = grid[
+            (grid["day"] > last_hist)
+            & (grid["day"] <= last_hist + dt.timedelta(days=7 * args.weeks))
+        ].reset_index(drop=True)
+        past = series[series["day"] <= last_hist]
+        t, c = time.perf_counter(), time.process_time()
+        fc, _scores = forecast_all(past, history, future, p, k=5, timezone=tz)
+        took, cpu = time.perf_counter() - t, time.process_time() - c
+        n_groups = fc.groupby(["level", "level_id"]).ngroups
+        weeks_hist = history["week"].nunique()
+        print(
+            f"origin {last_hist + dt.timedelta(days=1)}: forecast_all of {n_groups}"
+            f" groups from {weeks_hist} weeks of history, {args.weeks} weeks ahead"
+            f" (backtest {p.origins} origins × 4 models): {took:.2f} s wall,"
+            f" {cpu:.2f} s CPU ({load()})"
+        )
+        r = report(series, history, future, fc, p)
+        r.insert(0, "origin", last_hist + dt.timedelta(days=1))
+        rows.append(r)
+    r = pd.concat(rows, ignore_index=True)
+    pd.set_option("display.width", 200)
+    print("\nper origin and level (mean over groups):")
+    cols = ["mae", "mase", "mase_naive", "cov80", "cov95"]
+    print(r.groupby(["origin", "level"])[cols].mean().round(3).to_string())
+    print(
+        "\nper level over all origins (bar: MASE < 1 at building and floor,"
+        " 80 % intervals covering 75-85 %):"
+    )
+    print(r.groupby("level")[cols].mean().round(3).to_string())
+    print("\nmodels chosen:", r["model"].value_counts().to_dict())
+    return 0
+
+
+def report(
+    series: pd.DataFrame,
+    history: pd.DataFrame,
+    future: pd.DataFrame,
+    fc: pd.DataFrame,
+    p: ForecastParams,
+) -> pd.DataFrame:
+    """Out-of-sample score of the forecast (and of the seasonal naive) against
+    the truth of the horizon, per level."""
+    rows = []
+    for (level, level_id), grp in fc.groupby(["level", "level_id"]):
+        s = series[(series["level"] == level) & (series["level_id"] == level_id)]
+        hist = history.merge(s[["day", "hour", "people"]], on=["day", "hour"])
+        scale = mase_scale(hist[hist["week"] > hist["week"].max() - p.history_weeks])
+        fut = future.merge(s[["day", "hour", "people"]], on=["day", "hour"])
+        g = grp.merge(
+            fut[["day", "hour", "people"]], on=["day", "hour"], suffixes=("", "_true")
+        )
+        g = g[~g["closed"]]
+        naive = fit_predict(hist, fut[~fut["closed"]], "seasonal_naive", p)
+        y = g["people_true"].to_numpy()
+        rows.append(
+            {
+                "level": level,
+                "level_id": level_id,
+                "model": g["model"].iloc[0],
+                "mae": np.mean(np.abs(y - g["people"])),
+                "mase": np.mean(np.abs(y - g["people"])) / scale,
+                "mase_naive": np.mean(
+                    np.abs(
+                        fut[~fut["closed"]]["people"].to_numpy()
+                        - naive["people"].to_numpy()
+                    )
+                )
+                / scale,
+                "cov80": 100
+                * np.mean(
+                    (y >= g["people_lo80"] - 1e-9) & (y <= g["people_hi80"] + 1e-9)
+                ),
+                "cov95": 100
+                * np.mean(
+                    (y >= g["people_lo95"] - 1e-9) & (y <= g["people_hi95"] + 1e-9)
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
