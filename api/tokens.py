@@ -125,6 +125,11 @@ def verify_token(conn: Any, token: str) -> tuple[str, ...] | None:
         if row is None or not hmac.compare_digest(bytes(row[1]), hash_token(token)):
             conn.rollback()
             return None
+    conn.commit()
+    with conn.cursor() as cur:
+        # The API's database role reads in read-only transactions by default;
+        # this one stamp is the only write its grants allow (occupancy/grants.py).
+        cur.execute("SET TRANSACTION READ WRITE")
         cur.execute(
             "UPDATE api_tokens SET last_used_at = now() WHERE token_id = %s"
             " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",

@@ -64,7 +64,10 @@ TABLE_GRANTS: dict[str, Access] = {
     # (LIKE sensor_events), which PostgreSQL allows only with SELECT on the table.
     "sensor_events": Access("SELECT, INSERT", R, LIVE),
     "badge_sightings": Access("SELECT, INSERT", R),
-    "rejected_messages": Access("INSERT", "", "SELECT (received_at, reason)"),
+    # analytics: the notifier's rejected-rate alert counts them
+    "rejected_messages": Access(
+        "INSERT", "SELECT (received_at, reason)", "SELECT (received_at, reason)"
+    ),
     "device_health": Access("SELECT, INSERT, UPDATE", R, R),
     "ingest_stats": Access("SELECT, INSERT, UPDATE", "", R),
     "ingest_arrival_batches": Access("SELECT, INSERT, DELETE"),
@@ -84,6 +87,22 @@ TABLE_GRANTS: dict[str, Access] = {
     "analytics_coloc_dept": Access("", RW, R),
     "analytics_coloc_badges": Access("", RW, R),
     "analytics_coloc_badges_site": Access("", RW, R),
+    # devices heard but not placed (the ingester upserts; the Devices page reads)
+    "device_observations": Access("SELECT, INSERT, UPDATE", "", R),
+    # HR memberships with history (`people import`, as the owner)
+    "badge_memberships": Access("", R),
+    # bookings synced from calendars (`bookings sync`, as analytics)
+    "calendar_booking_events": Access("", RW, R),
+    "calendar_sync_state": Access("", RW),
+    # JSON API tokens: created and revoked by the owner (`api token ...`); the
+    # API (dashboard role) checks them and stamps last_used_at
+    "api_tokens": Access("", "", "SELECT, UPDATE (last_used_at)"),
+    # notifier (`alerts run`, `webhooks run`, as the analytics role)
+    "webhook_subscriptions": Access("", RW),
+    "webhook_outbox": Access("", RW),
+    "webhook_deliveries": Access("", RW),
+    "notify_space_state": Access("", RW),
+    "alerts": Access("", RW),
 }
 
 _PRIV = re.compile(
