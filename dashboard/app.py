@@ -23,6 +23,7 @@ from dash import Input, Output, dcc, html
 from dash._callback import GLOBAL_CALLBACK_LIST, GLOBAL_CALLBACK_MAP
 
 from dashboard.auth import install_auth
+from dashboard.components import register_grid_callbacks
 from dashboard.data import EXTENSION_KEY, DashboardData, current
 from dashboard.filters import (
     ViewFilters,
@@ -455,4 +456,5 @@ def create_app(settings: Settings) -> dash.Dash:
 
     app.layout = _layout
     _register_app_callbacks(app)
+    register_grid_callbacks(app)
     return app

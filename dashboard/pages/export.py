@@ -12,14 +12,20 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 
 from dashboard.analytics_api import build_report, report_csv, report_levels
 from dashboard.app import current_filters, lang
-from dashboard.components import empty
+from dashboard.components import empty, page_title
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/export", name="Export", order=6)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/export",
+    name="Export",
+    order=6,
+    title=lambda **_: page_title("nav_export"),
+)
 
 
 def export_filename(name: str, level: str | None, f: ViewFilters) -> str:

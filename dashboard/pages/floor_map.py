@@ -22,7 +22,7 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import graph
+from dashboard.components import graph, page_title
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters, with_query
 from dashboard.i18n import t
@@ -31,7 +31,13 @@ from dashboard.theme import LIVE_COLORS, SEQUENTIAL, base_layout, empty_figure
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/floor-map", name="Floor map", order=1)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/floor-map",
+    name="Floor map",
+    order=1,
+    title=lambda **_: page_title("nav_floor_map"),
+)
 
 MEASURES = ("time_used_pct", "utilization_pct", "live")
 DEFAULT_MEASURE = "time_used_pct"
@@ -120,7 +126,7 @@ def floor_figure(
         ok = clipped.notna()
         if ok.any():
             colors[ok] = sample_colorscale(SEQUENTIAL, clipped[ok].tolist())
-        labels = num.map(lambda v: "–" if pd.isna(v) else f"{v:.0f} %")
+        labels = num.map(lambda v: "–" if pd.isna(v) else f"{v:.1f} %")
     space_rows: list[dict[Any, Any]] = list(
         sp[["x", "width", "top", "height"]].to_dict("records")
     )

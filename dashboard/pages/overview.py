@@ -20,16 +20,22 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import empty, fmt_pct, graph, kpi, table
+from dashboard.components import Col, empty, fmt_pct, graph, grid, kpi, page_title
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
-from dashboard.i18n import t
+from dashboard.i18n import t, tv
 from dashboard.selection import live_states, select_spaces
 from dashboard.theme import BAND_COLORS, LIVE_COLORS, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/", name="Overview", order=0)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/",
+    name="Overview",
+    order=0,
+    title=lambda **_: page_title("nav_overview"),
+)
 
 #: Period measures shown as KPI cards: (column, label key).
 PERIOD_KPIS = (
@@ -287,16 +293,19 @@ def update_period(search: str | None) -> tuple[Any, ...]:
         .dropna(subset=[col])
         .sort_values(col)
     )
-    cols = ["name", "kind", col]
-    headers = {col: t(f"m_{col}", language), "name": t("space", language)}
-    under = (
-        table(ranked[cols].head(10), headers)
-        if not ranked.empty
-        else empty(t("empty_no_data", language))
-    )
-    over = (
-        table(ranked[cols].iloc[::-1].head(10), headers)
-        if not ranked.empty
-        else empty(t("empty_no_data", language))
-    )
+    ranked = ranked.assign(kind_label=[tv("k", k, language) for k in ranked["kind"]])
+    cols = [
+        Col("name", "col_space"),
+        Col("kind_label", "col_kind"),
+        Col(
+            col,
+            "col_utilization" if col == "utilization_pct" else "col_time_used",
+            "pct",
+        ),
+    ]
+    if ranked.empty:
+        nothing = empty(t("empty_no_data", language))
+        return cards, fig, nothing, nothing
+    under = grid("overview-under-table", ranked.head(10), cols, language)
+    over = grid("overview-over-table", ranked.iloc[::-1].head(10), cols, language)
     return cards, fig, under, over
