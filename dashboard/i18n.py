@@ -63,6 +63,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "now_people": ("People in the building", "Personen in het gebouw"),
     "now_free_desks": ("Free desks", "Vrije bureaus"),
     "now_free_rooms": ("Free rooms", "Vrije ruimtes"),
+    "now_of_measured": ("of those with live data", "van die met actuele data"),
+    "now_no_recent": ("Spaces without recent data", "Ruimtes zonder recente data"),
+    "now_stale": (
+        "No live data: the last message arrived {when} (site time).",
+        "Geen actuele data: het laatste bericht kwam op {when} (lokale tijd).",
+    ),
+    "now_never": (
+        "No live data: no device has sent anything yet.",
+        "Geen actuele data: nog geen enkel apparaat heeft iets gestuurd.",
+    ),
     "period_kpis": ("Chosen period", "Gekozen periode"),
     "under_used": ("Under-used", "Onderbenut"),
     "optimal": ("Optimal", "Optimaal"),
@@ -75,6 +85,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "free": ("Free", "Vrij"),
     "unknown": ("Unknown (no recent data)", "Onbekend (geen recente data)"),
     "online": ("Online", "Online"),
+    "live_occupied": ("Occupied", "Bezet"),
+    "live_free": ("Vacant", "Vrij"),
+    "live_unknown": ("Unknown (no recent data)", "Onbekend (geen recente data)"),
+    "live_offline": ("Sensor offline", "Sensor offline"),
     "offline": ("Offline", "Offline"),
     # empty states
     "empty_no_data": (

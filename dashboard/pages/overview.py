@@ -99,8 +99,9 @@ def band_counts(
 
 
 def live_by_floor(live: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
-    """Free desks and free rooms per floor from the live state of each space
-    (state: occupied, free, unknown; unknown is not counted as free)."""
+    """Free, measured (state known) and all desks and rooms per floor from the
+    live state of each space (state: occupied, free, unknown; unknown is not
+    counted as free)."""
     merged = spaces[["space_id", "kind", "floor_id"]].merge(
         live[["space_id", "state"]], on="space_id", how="left"
     )
@@ -109,17 +110,58 @@ def live_by_floor(live: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
     merged["free_room"] = (merged["kind"] != "desk") & (merged["state"] == "free")
     merged["desk"] = merged["kind"] == "desk"
     merged["room"] = merged["kind"] != "desk"
-    out = merged.groupby("floor_id", as_index=False)[
-        ["free_desk", "desk", "free_room", "room"]
-    ].sum()
-    return out.rename(
-        columns={
-            "free_desk": "free_desks",
-            "desk": "desks",
-            "free_room": "free_rooms",
-            "room": "rooms",
-        }
-    )
+    known = merged["state"] != "unknown"
+    merged["measured_desk"] = merged["desk"] & known
+    merged["measured_room"] = merged["room"] & known
+    cols = ["free_desk", "desk", "measured_desk", "free_room", "room", "measured_room"]
+    out = merged.groupby("floor_id", as_index=False)[cols].sum()
+    return out.rename(columns={c: c + "s" for c in cols})
+
+
+def no_live_message(devices: pd.DataFrame, tz: str, language: str) -> str:
+    """What "Now" says when no space has recent data: since when (the last
+    message of any device, in the site's time), never a count of zero."""
+    if "last_seen" not in devices.columns:
+        return t("now_never", language)
+    last = pd.to_datetime(devices["last_seen"], utc=True).dropna()
+    if last.empty:
+        return t("now_never", language)
+    when = last.max().tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+    return t("now_stale", language, when=when)
+
+
+def now_cards(
+    live: pd.DataFrame, per_floor: pd.DataFrame, language: str
+) -> list[html.Div]:
+    """People and free desks/rooms of the spaces with recent data; spaces
+    without recent data are counted apart, never as free."""
+    known = live[live["state"] != "unknown"]
+    unknown = int(per_floor["desks"].sum() + per_floor["rooms"].sum()) - len(known)
+    desks = int(per_floor["measured_desks"].sum())
+    rooms = int(per_floor["measured_rooms"].sum())
+    cards = [
+        kpi(
+            t("now_people", language),
+            str(int(known["people"].clip(lower=0).sum())),
+            id_="overview-now-people",
+        ),
+        kpi(
+            t("now_free_desks", language),
+            f"{int(per_floor['free_desks'].sum())} / {desks}",
+            t("now_of_measured", language),
+            id_="overview-now-free-desks",
+        ),
+        kpi(
+            t("now_free_rooms", language),
+            f"{int(per_floor['free_rooms'].sum())} / {rooms}",
+            t("now_of_measured", language),
+        ),
+    ]
+    if unknown > 0:
+        cards.append(
+            kpi(t("now_no_recent", language), str(unknown), id_="overview-now-unknown")
+        )
+    return cards
 
 
 def bands_figure(
@@ -204,25 +246,14 @@ def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
         msg = t("empty_no_analytics", language, why=str(exc))
         return [empty(msg)], empty_figure(msg)
     live = live[live["space_id"].isin(spaces["space_id"])]
+    if not (live["state"] != "unknown").any():
+        msg = no_live_message(data.devices(), data.settings.timezone, language)
+        return [empty(msg, id_="overview-now-none")], empty_figure(msg)
     per_floor = live_by_floor(live, spaces).merge(
         floors[["floor_id", "name", "level"]], on="floor_id"
     )
     per_floor = per_floor.sort_values("level")
-    cards = [
-        kpi(
-            t("now_people", language),
-            str(int(live["people"].clip(lower=0).sum())),
-            id_="overview-now-people",
-        ),
-        kpi(
-            t("now_free_desks", language),
-            f"{int(per_floor['free_desks'].sum())} / {int(per_floor['desks'].sum())}",
-        ),
-        kpi(
-            t("now_free_rooms", language),
-            f"{int(per_floor['free_rooms'].sum())} / {int(per_floor['rooms'].sum())}",
-        ),
-    ]
+    cards = now_cards(live, per_floor, language)
     fig = go.Figure(
         [
             go.Bar(
