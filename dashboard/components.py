@@ -39,32 +39,16 @@ __all__ = [
 #: Rows per page of a table.
 GRID_PAGE_SIZE = 15
 
-#: Column kinds and their cell formatter (JavaScript, ``params.value``).
-_LOCALE = {"en": "en-GB", "nl": "nl-NL"}
-_NULL = "params.value == null || Number.isNaN(params.value) ? '–' : "
-
 
 def _formatter(kind: str, language: str) -> dict[str, str] | None:
-    loc = _LOCALE.get(language, "en-GB")
-    hour = "u" if language == "nl" else "h"
-    num = "Number(params.value).toLocaleString('{loc}', {{{opts}}})"
-    if kind == "int":
-        body = num.format(loc=loc, opts="maximumFractionDigits: 0")
-    elif kind in ("pct", "num1"):
-        body = num.format(
-            loc=loc, opts="minimumFractionDigits: 1, maximumFractionDigits: 1"
-        )
-        if kind == "pct":
-            body += " + ' %'"
-    elif kind == "dur":
-        # seconds -> "18 h 05 min" (rounded to the minute)
-        body = (
-            f"Math.floor(Math.round(params.value / 60) / 60) + ' {hour} ' + "
-            "String(Math.round(params.value / 60) % 60).padStart(2, '0') + ' min'"
-        )
-    else:
-        return None
-    return {"function": _NULL + body}
+    """The cell formatter of a column kind (``assets/dashAgGridFunctions.js``)."""
+    call = {
+        "int": f"occNumber(params.value, '{language}', 0)",
+        "num1": f"occNumber(params.value, '{language}', 1)",
+        "pct": f"occPct(params.value, '{language}')",
+        "dur": f"occDuration(params.value, '{language}')",
+    }.get(kind)
+    return None if call is None else {"function": call}
 
 
 @dataclass(frozen=True)
@@ -192,7 +176,14 @@ def grid(
         id={"type": "grid", "index": id_},
         rowData=rows,
         columnDefs=defs,
-        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 90},
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "flex": 1,
+            "minWidth": 90,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
         dashGridOptions=options,
         csvExportParams={"fileName": f"{id_}.csv"},
         className="ag-theme-quartz",

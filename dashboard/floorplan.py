@@ -3,8 +3,8 @@
 Every zone, desk and room is a polygon in floor coordinates (metres, y down):
 its ``polygon`` when the building file gives one, else its rectangle. Floors
 are stacked top to bottom. Neighbourhoods are tinted by their department's
-colour (with a legend), zones and rooms are named, desks get their names when
-zoomed in (``assets/floormap.js``), and each space is filled by the chosen
+colour (with a legend), zones are named, desks and rooms get their names
+when zoomed in (``assets/floormap.js``), and each space is filled by the chosen
 measure (0-100 %, Cividis) or by its live state.
 """
 
@@ -199,17 +199,6 @@ def floor_figure(
         x, y = _centroid(pts)
         cx.append(round(x, 2))
         cy.append(round(y + off, 2))
-        if rec["kind"] != "desk":
-            notes.append(
-                {
-                    "x": x,
-                    "y": y + off,
-                    "text": str(rec["name"]),
-                    "showarrow": False,
-                    "font": {"size": 9, "color": "#111"},
-                    "bgcolor": "rgba(255,255,255,0.75)",
-                }
-            )
     data = _traces(sp, cx, cy, vals, labels, measure, language)
     data += _legend_traces(departments, zones, measure, language)
     width = float(floors["width_m"].max())
@@ -236,8 +225,8 @@ def _traces(
     measure: str,
     language: str,
 ) -> list[dict[str, Any]]:
-    """The hover/click markers of the spaces, and the desk labels (hidden
-    until zoomed in: :data:`LABEL_TRACE`)."""
+    """The hover/click markers of the spaces, and the desk and room names
+    (hidden until zoomed in: :data:`LABEL_TRACE`)."""
     kinds = [tv("k", k, language) for k in sp["kind"]]
     head = t("m_live" if measure == "live" else f"m_{measure}", language)
     hover = [
@@ -258,7 +247,6 @@ def _traces(
             showscale=True,
             colorbar={"title": {"text": head}, "thickness": 12},
         )
-    desks = sp["kind"] == "desk"
     return [
         {
             "type": "scatter",
@@ -276,14 +264,14 @@ def _traces(
         },
         {
             "type": "scatter",
-            "x": [x for x, d in zip(cx, desks, strict=True) if d],
-            "y": [y for y, d in zip(cy, desks, strict=True) if d],
+            "x": cx,
+            "y": cy,
             "mode": "text",
-            "text": sp.loc[desks, "name"].astype(str).tolist(),
-            "textfont": {"size": 8, "color": "#111"},
+            "text": sp["name"].astype(str).tolist(),
+            "textfont": {"size": 9, "color": "#111"},
             "hoverinfo": "skip",
             "visible": False,
-            "name": "desk labels",
+            "name": "space names",
             "showlegend": False,
         },
     ]

@@ -27,6 +27,9 @@ for p in mosquitto mosquitto-clients postgresql postgresql-contrib python3-venv 
 done
 if [ "$WITH_BROWSER" = 1 ]; then
   for p in chromium chromium-driver; do have_pkg "$p" || need+=("$p"); done
+  # npm: axe-core for the dashboard's accessibility tests (tests/dashboard/axe);
+  # a Node.js that brings its own npm is fine.
+  command -v npm >/dev/null || have_pkg npm || need+=(npm)
 fi
 
 timescale_so() {

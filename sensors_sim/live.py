@@ -58,7 +58,8 @@ class LiveStats:
 class LivePublisher:
     """Publishes ``pending`` (columns send_at, topic, payload, retain) in real
     time on its own thread; ``next_day`` is the first local day not simulated
-    yet. ``clock`` returns the current UTC time (tests pass a fast one)."""
+    yet (``refill=False``: publish ``pending`` only). ``clock`` returns the
+    current UTC time."""
 
     def __init__(
         self,
@@ -73,6 +74,7 @@ class LivePublisher:
         client_id: str = "occupancy-live-sim",
         clock: Callable[[], pd.Timestamp] | None = None,
         tick_s: float = 0.5,
+        refill: bool = True,
     ) -> None:
         self._site, self._scenario, self._seed = site, scenario, seed
         self._topic_root = topic_root
@@ -81,6 +83,7 @@ class LivePublisher:
         self._next_day = next_day
         self._clock = clock or (lambda: pd.Timestamp.now(tz="UTC"))
         self._tick_s = tick_s
+        self._refill_on = refill
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client = mqtt.Client(

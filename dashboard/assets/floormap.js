@@ -1,5 +1,5 @@
 // Floor map: desk names (trace 1, see dashboard/floorplan.py) are shown only
-// when zoomed in far enough to read them.
+// and rooms when zoomed in far enough to read them (less than 30 m across).
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   floormap: {
     labels: function (relayout) {
@@ -8,7 +8,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         return window.dash_clientside.no_update;
       }
       const range = gd._fullLayout.xaxis.range;
-      const zoomed = Math.abs(range[1] - range[0]) < 40;
+      const zoomed = Math.abs(range[1] - range[0]) < 30;
       if (gd.data[1].visible !== zoomed) {
         Plotly.restyle(gd, { visible: zoomed }, [1]);
       }

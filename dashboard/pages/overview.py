@@ -37,6 +37,9 @@ dash.register_page(  # type: ignore[no-untyped-call]
     title=lambda **_: page_title("nav_overview"),
 )
 
+#: How often "Now" is refreshed [ms].
+NOW_REFRESH_MS = 30_000
+
 #: Period measures shown as KPI cards: (column, label key).
 PERIOD_KPIS = (
     ("time_used_pct", "m_time_used_pct"),
@@ -201,7 +204,7 @@ def layout(**query: Any) -> html.Div:
             html.H2(t("now", language)),
             html.Div(cards, id="overview-now", className="kpis"),
             graph("overview-now-floors", floors),
-            dcc.Interval(id="overview-tick", interval=30_000),
+            dcc.Interval(id="overview-tick", interval=NOW_REFRESH_MS),
             html.H2(t("period_kpis", language)),
             html.Div(kpis, id="overview-kpis", className="kpis"),
             html.Div(
