@@ -454,6 +454,9 @@ def create_app(settings: Settings) -> dash.Dash:
         logger.error("dashboard request failed: %s", exc, exc_info=exc)
         return "Internal error; see the dashboard log.\n", 500
 
+    app.index_string = app.index_string.replace(
+        "<html>", f'<html lang="{settings.language}">', 1
+    )
     app.layout = _layout
     _register_app_callbacks(app)
     register_grid_callbacks(app)

@@ -69,6 +69,9 @@ def layout(**_query: Any) -> html.Div:
                         className="export-button",
                     ),
                     html.Code(name, style={"width": "120px"}),
+                    html.Label(
+                        f"{t('f_level', language)}: {name}", className="visually-hidden"
+                    ),
                     level_picker,
                 ],
                 className="export-row",
