@@ -85,6 +85,7 @@ def _bench_analytics() -> Any:
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_analytics"] = module  # its dataclasses look it up
     spec.loader.exec_module(module)
     return module
 

@@ -194,6 +194,7 @@ def floor_figure(
                 "path": svg_path(pts, off),
                 "line": {"color": "#333", "width": 0.6},
                 "fillcolor": fill,
+                "layer": "below",  # under the names and the hover markers
             }
         )
         x, y = _centroid(pts)

@@ -61,15 +61,17 @@ def space_live_states(
     live: pd.DataFrame, devices: pd.DataFrame, now: dt.datetime, timeout_min: float
 ) -> pd.Series:
     """space_id -> occupied, free, unknown (no recent reading) or offline (every
-    sensor of the space is offline or silent for longer than ``timeout_min``).
-    ``devices``: space_id, online, last_seen (device health)."""
+    sensor of the space that was ever heard reports itself offline in device
+    health). Silence alone is not offline: a room counter is silent while its
+    count stays 0 (its zero holds), and a silent presence sensor is already
+    unknown. ``devices``: space_id, online, last_seen (device health);
+    ``now`` and ``timeout_min`` are kept for callers that judge silence."""
+    del now, timeout_min
     states = live_states(live).set_index("space_id")["state"].copy()
-    dev = devices[devices["space_id"].notna()]
+    dev = devices[devices["space_id"].notna() & devices["online"].notna()]
     if dev.empty:
         return states
-    last = pd.to_datetime(dev["last_seen"], utc=True)
-    fresh = (pd.Timestamp(now) - last) <= pd.Timedelta(minutes=timeout_min)
-    online = dev["online"].astype("boolean").fillna(False).astype(bool) & fresh
+    online = dev["online"].astype(bool)
     any_online = online.groupby(dev["space_id"].astype(str)).any()
     offline = any_online.index[~any_online.to_numpy()]
     states.loc[states.index.isin(offline)] = "offline"

@@ -120,17 +120,18 @@ def test_live_layer_four_states(app: Any) -> None:
     )
     devices = pd.DataFrame(
         {
-            "space_id": ["a", "b", "c", "d", None],
-            "online": [True, True, True, False, True],
-            "last_seen": [now, now, now - dt.timedelta(hours=5), now, now],
+            "space_id": ["a", "b", "c", "d", "e", None],
+            "online": [True, True, True, False, None, True],
+            "last_seen": [now, now, now - dt.timedelta(hours=5), now, None, now],
         }
     )
     states = space_live_states(live, devices, now, timeout_min=30.0)
-    # c: online flag but silent 5 h > 30 min -> offline; d: reported offline.
+    # c: silent 5 h but not reported offline: unknown (no recent data);
+    # d: reported offline; e: never heard: not a state of its own.
     assert states.to_dict() == {
         "a": "occupied",
         "b": "free",
-        "c": "offline",
+        "c": "unknown",
         "d": "offline",
     }
     values = pd.Series(
