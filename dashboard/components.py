@@ -61,11 +61,12 @@ class Col:
     kind: str = "text"
 
 
-def fmt_pct(value: float | None, digits: int = 1) -> str:
-    """``42.34`` -> ``"42.3 %"``; missing -> ``"–"``."""
+def fmt_pct(value: float | None, digits: int = 1, language: str = "en") -> str:
+    """``42.34`` -> ``"42.3 %"`` (Dutch ``"42,3 %"``); missing -> ``"–"``."""
     if value is None or pd.isna(value):
         return "–"
-    return f"{value:.{digits}f} %"
+    text = f"{value:.{digits}f} %"
+    return text.replace(".", ",") if language == "nl" else text
 
 
 def fmt_duration(seconds: float | None, language: str = "en") -> str:

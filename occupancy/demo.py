@@ -294,6 +294,7 @@ def run_live(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     url = f"http://{settings.dashboard_host}:{settings.dashboard_port}/"
     figures: dict[str, Any] = {"analyses": 0}
+    _stop_on_sigterm()
     conn = connect(settings.effective_database_url)
     try:
         live.start()
@@ -330,6 +331,18 @@ def run_live(
         parts.ingester.stop()
         conn.close()
     return figures
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a service manager, ``kill``) stops the live demo as Ctrl-C does:
+    publisher, dashboard and ingester shut down in order."""
+    import signal
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
 
 
 def serve_dashboard(settings: Settings, *, seconds: float | None = None) -> None:

@@ -311,9 +311,18 @@ def update_period(search: str | None) -> tuple[Any, ...]:
     cards = []
     for col, value, delta in period_summary(whole, before):
         label = dict(PERIOD_KPIS)[col]
-        trend = None if delta is None else f"{delta:+.1f} pp {t('m_trend', language)}"
+        trend = None
+        if delta is not None:
+            points = f"{delta:+.1f}"
+            points = points.replace(".", ",") if language == "nl" else points
+            trend = f"{points} pp {t('m_trend', language)}"
         cards.append(
-            kpi(t(label, language), fmt_pct(value), trend, id_=f"overview-kpi-{col}")
+            kpi(
+                t(label, language),
+                fmt_pct(value, language=language),
+                trend,
+                id_=f"overview-kpi-{col}",
+            )
         )
     low, high = (
         float(data.settings.target_low_pct),

@@ -170,7 +170,7 @@ def update_rooms(search: str | None) -> tuple[Any, ...]:
         "unbooked_use_pct": "m_unbooked_pct",
     }
     cards = [
-        kpi(t(labels[k], language), fmt_pct(v), id_=f"rooms-kpi-{k}")
+        kpi(t(labels[k], language), fmt_pct(v, language=language), id_=f"rooms-kpi-{k}")
         for k, v in summary.items()
     ]
     ordered = sizing.assign(
