@@ -92,6 +92,8 @@ def test_now_panel_moves_with_the_live_building(
     assert "No live data" in _people(page)
     assert "0 / " not in _people(page)
     start = pd.Timestamp.now(tz="UTC")
+    # The publisher's clock is the test's: each step releases what is due.
+    clock = [start]
     live = LivePublisher(
         example_site,
         load_scenario(None),
@@ -103,25 +105,28 @@ def test_now_panel_moves_with_the_live_building(
         client_id="dashboard-live-test-sim",
         refill=False,
         tick_s=0.2,
+        clock=lambda: clock[0],
     )
     live.start()
     try:
         seen: list[str] = []
-        # Without a reload, the panel goes 1 -> 2 -> 3 people as they arrive.
+        # Without a reload, the panel goes 1 -> 2 -> 3 people as they arrive
+        # (one desk released at a time).
         for n in (1, 2, 3):
+            clock[0] = start + pd.Timedelta(seconds=2 * n)
             page.wait_for_function(
                 "(n) => { const e = document.querySelector('#overview-now-people"
-                " .kpi-value'); return e && Number(e.innerText) >= n; }",
+                " .kpi-value'); return e && Number(e.innerText) === n; }",
                 arg=n,
                 timeout=30_000,
             )
             seen.append(page.locator("#overview-now-people .kpi-value").inner_text())
-        assert seen[-1] == "3"
-        assert len(set(seen)) >= 2, seen  # it moved while we watched
+        assert seen == ["1", "2", "3"]
         free = page.locator("#overview-now-free-desks .kpi-value").inner_text()
         free_n, measured = (int(x) for x in free.split(" / "))
         # Only the three desks have live data, and all three are occupied.
         assert (free_n, measured) == (0, 3)
+        clock[0] = start + pd.Timedelta(seconds=10)  # the malformed ones
         deadline = time.monotonic() + 20
         while live.stats.published < len(DESKS) + BAD and time.monotonic() < deadline:
             time.sleep(0.1)
