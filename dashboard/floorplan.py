@@ -49,8 +49,9 @@ def svg_path(points: list[tuple[float, float]], dy: float = 0.0) -> str:
     return "M " + " L ".join(f"{x:.2f},{y + dy:.2f}" for x, y in points) + " Z"
 
 
-def _rgba(color: str, alpha: float) -> str:
-    c = color.lstrip("#")
+def _rgba(color: object, alpha: float) -> str:
+    """``#RRGGBB`` at ``alpha``; a missing or malformed colour is grey."""
+    c = color.lstrip("#") if isinstance(color, str) else ""
     if len(c) != 6:
         return f"rgba(150,150,150,{alpha})"
     r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
@@ -298,7 +299,7 @@ def _legend_traces(
                 "legendgroup": "departments",
                 "legendgrouptitle": {"text": t("f_department", language)},
                 "marker": {
-                    "color": _rgba(str(d["color"]), 0.5),
+                    "color": _rgba(d["color"], 0.5),
                     "symbol": "square",
                     "size": 14,
                     "line": {"color": "#777", "width": 1},

@@ -147,3 +147,10 @@ def test_live_layer_four_states(app: Any) -> None:
         assert LIVE_COLORS[state] in fills, state
     legend = [d["name"] for d in fig["data"] if d.get("legendgroup") == "live"]
     assert legend == ["Bezet", "Vrij", "Onbekend (geen recente data)", "Sensor offline"]
+
+
+def test_a_department_without_colour_is_grey() -> None:
+    from dashboard.floorplan import _rgba
+
+    assert _rgba("#E69F00", 0.22) == "rgba(230,159,0,0.22)"
+    assert _rgba(None, 0.5) == _rgba("nope", 0.5) == "rgba(150,150,150,0.5)"
