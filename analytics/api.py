@@ -49,11 +49,14 @@ from analytics.reports import (
     build_report,
     write_report,
 )
+from analytics.rooms import SIZING_MARGIN_PCT, SIZING_SPARE_SEATS
 from occupancy.db import Connection
 
 __all__ = [
     "LIVE_COLUMNS",
     "REPORTS",
+    "SIZING_MARGIN_PCT",
+    "SIZING_SPARE_SEATS",
     "Column",
     "Connection",
     "Filters",

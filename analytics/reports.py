@@ -183,7 +183,7 @@ REPORTS: dict[str, ReportSpec] = {
                 "%",
             ),
             C("single_person_pct", "occupied time with one person", "%"),
-            C("recommended_seats", "max(1, p90_people)", "seats"),
+            C("recommended_seats", "ceil(p90_people × 1.2), at least 1", "seats"),
             C("seats_change", "recommended_seats − seats", "seats"),
             C("verdict", "too_big, right or too_small"),
             C("bookings", "imported bookings in range", "bookings"),

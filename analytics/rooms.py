@@ -1,9 +1,12 @@
 """Meeting rooms: head count while occupied vs seats, right-sizing, bookings.
 
 Right-sizing rule (docs/metrics.md): the recommended size of a room is the
-90th percentile of its head count while occupied (time-weighted), at least 1.
-A room is ``too_big`` when that is at most half its seats, ``too_small`` when it
-exceeds its seats, else ``right``. ``seats_change`` = recommended − seats.
+90th percentile of its head count while occupied (time-weighted) plus a
+:data:`SIZING_MARGIN_PCT` margin, rounded up, at least 1. A room is
+``too_small`` when its seats are fewer than that p90 (people stand more than a
+tenth of the occupied time), ``too_big`` when it has :data:`SIZING_SPARE_SEATS`
+or more seats beyond the recommendation, else ``right``.
+``seats_change`` = recommended − seats.
 No-show rate = booked time with no sensed presence ÷ booked (measured) time;
 unbooked use = occupied time outside any booking ÷ occupied time; both at
 bucket resolution.
@@ -23,12 +26,41 @@ from analytics.privacy import suppress
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "SIZING_MARGIN_PCT",
+    "SIZING_SPARE_SEATS",
     "booking_stats",
     "department_no_show",
     "room_headcount",
     "room_sizing",
+    "sizing_verdict",
     "weighted_quantile",
 ]
+
+
+#: Head room on top of the p90 head count in the recommended seats [%].
+SIZING_MARGIN_PCT = 20.0
+#: Seats beyond the recommendation from which a room is too big [seats].
+SIZING_SPARE_SEATS = 2
+
+
+def sizing_verdict(
+    p90_people: pd.Series | np.ndarray,
+    seats: pd.Series | np.ndarray,
+    *,
+    margin_pct: float = SIZING_MARGIN_PCT,
+    spare_seats: int = SIZING_SPARE_SEATS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(recommended seats, verdict) per room: recommended = ceil(p90 x (1 +
+    margin)), at least 1; ``too_small`` when seats < p90, ``too_big`` when seats
+    - recommended >= ``spare_seats``, else ``right``."""
+    p90 = np.asarray(p90_people, dtype=float)
+    cap = np.asarray(seats, dtype=float)
+    # Round away float noise first (10 x 1.2 is 12.000000000000002).
+    rec = np.maximum(np.ceil(np.round(p90 * (1.0 + margin_pct / 100.0), 6)), 1.0)
+    verdict = np.where(
+        cap < p90, "too_small", np.where(cap - rec >= spare_seats, "too_big", "right")
+    )
+    return rec.astype(np.int64), verdict
 
 
 def room_headcount(
@@ -88,13 +120,10 @@ def room_sizing(headcount: pd.DataFrame, rooms: pd.DataFrame) -> pd.DataFrame:
     out["single_person_pct"] = (
         100.0 * out["space_id"].map(single).fillna(0.0) / out["occupied_s"]
     )
-    out["recommended_seats"] = np.maximum(out["p90_people"].to_numpy(), 1).astype(int)
+    rec, verdict = sizing_verdict(out["p90_people"], out["seats"])
+    out["recommended_seats"] = rec
     out["seats_change"] = out["recommended_seats"] - out["seats"]
-    out["verdict"] = np.where(
-        out["p90_people"] > out["seats"],
-        "too_small",
-        np.where(out["recommended_seats"] <= out["seats"] / 2.0, "too_big", "right"),
-    )
+    out["verdict"] = verdict
     out = out.drop(columns="people_s").sort_values("space_id").reset_index(drop=True)
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -30,10 +31,35 @@ def _say(msg: str) -> None:
     click.echo(f"[demo] {msg}", err=True)
 
 
-def default_start(today: dt.date | None = None) -> dt.date:
-    """The Monday two weeks before ``today``: a full past working week."""
-    today = today or dt.date.today()
-    return today - dt.timedelta(days=today.weekday() + 14)
+#: Incremental ``analyze`` in the live demo every this long [s].
+LIVE_ANALYZE_S = 300.0
+#: The live demo prints what it published this often [s].
+LIVE_REPORT_S = 60.0
+
+
+def site_today(tz: str) -> dt.date:
+    """Today in the site's local time."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(tz)).date()
+
+
+def default_start(days: int, today: dt.date) -> dt.date:
+    """The first of ``days`` backfilled days that end ``today`` (local)."""
+    return today - dt.timedelta(days=days - 1)
+
+
+class LiveParts:
+    """What the live phase takes over from :func:`run_demo`: the running
+    ingester, the simulated messages not due yet, the site and scenario."""
+
+    def __init__(self, **parts: Any) -> None:
+        self.ingester = parts["ingester"]
+        self.pending = parts["pending"]
+        self.next_day: dt.date = parts["next_day"]
+        self.site = parts["site"]
+        self.scenario = parts["scenario"]
+        self.seed: int = parts["seed"]
 
 
 def _demo_key(settings: Settings) -> str:
@@ -62,9 +88,14 @@ def run_demo(
     speed: float | None = None,
     scenario_file: Path | None = None,
     start_services: bool = True,
+    live: bool = False,
 ) -> tuple[Settings, DemoResult]:
     """Run every stage up to computed analytics; return the settings in effect
-    (with the demo key) and the figures. Raises on any stage failure."""
+    (with the demo key) and the figures. Raises on any stage failure.
+
+    The backfill ends now: messages due later today are not published. With
+    ``live`` the ingester keeps running and ``out["live"]`` holds the
+    :class:`LiveParts` for :func:`run_live` (the caller stops the ingester)."""
     from analytics.pipeline import run_analyze
     from ingest.badges import import_badges
     from ingest.service import Ingester
@@ -94,18 +125,22 @@ def run_demo(
         load_site(conn, site)
         _say(f"building {settings.building_file} loaded")
 
-        start = start or default_start()
+        import pandas as pd
+
+        from sensors_sim.live import split_due
+
+        today = site_today(site.timezone)
+        start = start or default_start(days, today)
+        scenario = load_scenario(scenario_file)
+        # Live: one day more (tomorrow), queued for real-time publishing.
+        sim_days = max(days, (today - start).days + 2) if live else days
         t0 = time.perf_counter()
         result = simulate(
-            site,
-            load_scenario(scenario_file),
-            start,
-            days,
-            seed,
-            topic_root=settings.topic_root,
+            site, scenario, start, sim_days, seed, topic_root=settings.topic_root
         )
         out["simulated_s"] = round(time.perf_counter() - t0, 1)
-        out["messages"] = len(result.messages)
+        backfill, pending = split_due(result.messages, pd.Timestamp.now(tz="UTC"))
+        out["messages"] = len(backfill)
         _say(
             f"simulated {days} days from {start}: {len(result.messages):,} messages "
             f"in {out['simulated_s']} s"
@@ -138,11 +173,12 @@ def run_demo(
             settings.replace(ingest_client_id="occupancy-demo-ingest"), metrics_port=0
         )
         ingester.start()
+        handed_over = False
         try:
             _wait_subscribed(ingester)
             t0 = time.perf_counter()
             stats = publish(
-                result.messages,
+                backfill,
                 settings.mqtt,
                 speed=speed or 3600.0,
                 backfill=speed is None,
@@ -153,8 +189,20 @@ def run_demo(
                 raise click.ClickException(
                     "the ingester did not settle within 5 minutes"
                 )
+            snap = ingester.stats.snapshot()
+            if live:
+                out["live"] = LiveParts(
+                    ingester=ingester,
+                    pending=pending,
+                    next_day=start + dt.timedelta(days=sim_days),
+                    site=site,
+                    scenario=scenario,
+                    seed=seed,
+                )
+                handed_over = True
         finally:
-            snap = ingester.stop()
+            if not handed_over:
+                snap = ingester.stop()
         out["publish_s"] = round(time.perf_counter() - t0, 1)
         out["published"] = stats.messages
         out["ingest"] = snap
@@ -178,6 +226,10 @@ def run_demo(
             f"analytics done in {out['analyze_s']} s: {out['desk_days']} desk-days, "
             f"mean desk time used {out['desk_time_used_pct']} %"
         )
+    except BaseException:
+        if "live" in out:
+            out.pop("live").ingester.stop()
+        raise
     finally:
         conn.close()
     out["total_s"] = round(time.perf_counter() - t_all, 1)
@@ -198,6 +250,90 @@ def _wait_subscribed(ingester: Any, timeout_s: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise click.ClickException("the ingester could not connect to the broker")
+
+
+def run_live(
+    settings: Settings,
+    parts: LiveParts,
+    *,
+    seconds: float | None = None,
+    analyze_every_s: float = LIVE_ANALYZE_S,
+) -> dict[str, Any]:
+    """The live phase: the simulated building publishes in real time (people
+    arrive, meet and leave at the site's local time) through the running
+    ingester, the dashboard is served, and an incremental ``analyze`` runs
+    every ``analyze_every_s`` so the period views keep up (the "Now" panel and
+    the floor map's live layer read the raw events and device health
+    directly). Until Ctrl-C, or ``seconds``. Stops the ingester at the end."""
+    from analytics.pipeline import run_analyze
+    from dashboard.app import create_app
+    from dashboard.serve import DashboardServer
+    from occupancy.db import connect
+    from sensors_sim.live import LivePublisher
+
+    live = LivePublisher(
+        parts.site,
+        parts.scenario,
+        settings.mqtt,
+        pending=parts.pending,
+        next_day=parts.next_day,
+        seed=parts.seed,
+        topic_root=settings.topic_root,
+    )
+    server = DashboardServer(
+        create_app(settings), settings.dashboard_host, settings.dashboard_port
+    )
+    url = server.url
+    figures: dict[str, Any] = {"analyses": 0}
+    _stop_on_sigterm()
+    conn = connect(settings.effective_database_url)
+    try:
+        live.start()
+        server.start()
+        _say(f"live: the building publishes in real time; dashboard on {url}")
+        _say("Ctrl-C to stop")
+        t_end = None if seconds is None else time.monotonic() + seconds
+        next_analyze = time.monotonic() + analyze_every_s
+        next_report = time.monotonic() + LIVE_REPORT_S
+        while t_end is None or time.monotonic() < t_end:
+            time.sleep(0.5)
+            if live.error is not None:
+                raise click.ClickException(f"live publishing failed: {live.error}")
+            now = time.monotonic()
+            if now >= next_analyze:
+                run_analyze(conn, settings, progress=lambda _m: None)
+                figures["analyses"] += 1
+                next_analyze = now + analyze_every_s
+            if now >= next_report:
+                st = live.stats
+                _say(
+                    f"live: {st.published:,} messages published, last at "
+                    f"{st.last_send_at:%H:%M:%S} UTC; {figures['analyses']} "
+                    "incremental analyses"
+                    if st.last_send_at is not None
+                    else "live: waiting for the next simulated message"
+                )
+                next_report = now + LIVE_REPORT_S
+    except KeyboardInterrupt:
+        _say("stopping")
+    finally:
+        figures["published"] = live.stop().published
+        server.close()
+        parts.ingester.stop()
+        conn.close()
+    return figures
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a service manager, ``kill``) stops the live demo as Ctrl-C does:
+    publisher, dashboard and ingester shut down in order."""
+    import signal
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
 
 
 def serve_dashboard(settings: Settings, *, seconds: float | None = None) -> None:
@@ -251,7 +387,7 @@ def serve_dashboard(settings: Settings, *, seconds: float | None = None) -> None
     "--start",
     "start",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="First simulated day [the Monday two weeks ago].",
+    help="First simulated day [DAYS days ending today].",
 )
 @click.option(
     "--seed", type=int, default=42, show_default=True, help="Simulation seed."
@@ -271,6 +407,13 @@ def serve_dashboard(settings: Settings, *, seconds: float | None = None) -> None
 @click.option(
     "--no-serve", is_flag=True, help="Check the dashboard answers, then exit."
 )
+@click.option(
+    "--live/--no-live",
+    default=True,
+    show_default=True,
+    help="After the backfill, keep the building publishing in real time while "
+    "serving (not with --no-serve).",
+)
 @click.option("--port", type=int, help="Dashboard port [setting dashboard_port, 8050].")
 @pass_ctx
 def demo(
@@ -281,6 +424,7 @@ def demo(
     speed: float | None,
     scenario_file: Path | None,
     no_serve: bool,
+    live: bool,
     port: int | None,
 ) -> None:
     """Run the whole pipeline on this machine and serve the dashboard.
@@ -289,14 +433,18 @@ def demo(
     1. start private Mosquitto and PostgreSQL + TimescaleDB (unless
        OCCUPANCY_DATABASE_URL / OCCUPANCY_MQTT_URL are set),
     2. migrate the schema and load the building file,
-    3. simulate DAYS days of the example office,
+    3. simulate DAYS days of the example office, ending now (site time),
     4. publish them through MQTT to the ingester (TimescaleDB),
-    5. compute the analytics, 6. serve the dashboard on http://127.0.0.1:8050.
+    5. compute the analytics, 6. serve the dashboard on http://127.0.0.1:8050,
+    7. live: the building goes on publishing in real time (people arrive,
+       meet, leave at the site's local time) and the analytics are updated
+       incrementally every 5 minutes.
 
     \b
     Examples:
       occupancy demo                      # a week, then serve
-      occupancy demo --no-serve           # the same, check the dashboard, exit
+      occupancy demo --no-serve           # backfill, check the dashboard, exit
+      occupancy demo --no-live            # serve the backfilled days only
       occupancy demo --days 28 --speed 86400
     """
     settings = cli.settings
@@ -310,6 +458,7 @@ def demo(
             seed=seed,
             speed=speed,
             scenario_file=scenario_file,
+            live=live and not no_serve,
         )
     except click.ClickException:
         raise
@@ -317,4 +466,7 @@ def demo(
         logger.debug("demo failed", exc_info=True)
         raise click.ClickException(f"demo failed: {type(exc).__name__}: {exc}") from exc
     _say(f"pipeline done in {figures['total_s']} s")
-    serve_dashboard(settings, seconds=0.0 if no_serve else None)
+    if "live" in figures:
+        run_live(settings, figures["live"])
+    else:
+        serve_dashboard(settings, seconds=0.0 if no_serve else None)

@@ -1,7 +1,9 @@
-"""Dashboard speed on a year of data for the example building.
+"""Dashboard speed on a year of data: the example building, or
+(``--building big``) the 2,000-desk, 10-floor building of
+``benchmarks/analytics.py`` (its generator, imported, not copied).
 
-Writes a year (52 weeks of working days) of synthetic rollups for
-examples/office.yaml through analytics' own ``write_rollups``, then measures
+Writes a year (52 weeks of working days) of synthetic rollups for the building
+through analytics' own ``write_rollups``, then measures
 
 - every page callback, called as Dash calls it (inside a request, output
   serialised to JSON): p50 / p95 over ``--runs`` calls, for the default period
@@ -14,6 +16,7 @@ examples/office.yaml through analytics' own ``write_rollups``, then measures
 Targets: callback p95 < 300 ms, first render < 2 s.
 
     .venv/bin/python benchmarks/dashboard.py                 # private PostgreSQL
+    .venv/bin/python benchmarks/dashboard.py --building big  # 2,000 desks
     .venv/bin/python benchmarks/dashboard.py --database-url postgresql://...  # existing, gets overwritten
 """
 
@@ -55,6 +58,65 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+#: The space the /space page shows, and the filtered view (floor + department;
+#: the co-location page also with a zone): set for the building in use.
+VIEW = {
+    "space": "f1-it-d001",
+    "filter": "&floor=f1&department=it",
+    "zone": "&floor=f1&zone=f1-it",
+    "own_zones_only": "",
+}
+
+
+def use_big_building() -> None:
+    """Switch :data:`VIEW` to the 2,000-desk building's ids."""
+    VIEW.update(
+        space="f1-d0001",
+        filter="&floor=f1&department=it",
+        zone="&floor=f1&zone=f1-it",
+        own_zones_only="yes",
+    )
+
+
+def _bench_analytics() -> Any:
+    """benchmarks/analytics.py as a module (its folder is off sys.path)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_analytics", Path(__file__).resolve().parent / "analytics.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_analytics"] = module  # its dataclasses look it up
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_big_building(conn: Any, desks: int = 2000) -> None:
+    """The 2,000-desk building of benchmarks/analytics.py (10 floors, 6 rooms
+    each), with its spaces laid out on a grid so the floor map draws them
+    apart (2 m pitch, 30 per row) and one sensor per space."""
+    bench = _bench_analytics()
+    spaces = bench.make_spaces(desks)
+    bench._load_metadata(conn, spaces, "hq")
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """UPDATE spaces s SET x = 2 * ((n - 1) % 30) + 1,
+                      y = 3 * ((n - 1) / 30) + 1, width = 1.6, height = 1.6
+                 FROM (SELECT space_id, row_number() OVER (PARTITION BY z.floor_id
+                              ORDER BY space_id) AS n
+                         FROM spaces JOIN zones z USING (zone_id)) r
+                WHERE s.space_id = r.space_id"""
+        )
+        cur.execute("UPDATE floors SET width_m = 62, height_m = 222")
+        cur.execute(
+            "INSERT INTO devices (device_id, site_id, kind, family, space_id, assigned) "
+            "SELECT 'ds-' || space_id, 'hq', CASE WHEN kind = 'desk' THEN "
+            "'desk_sensor' ELSE 'room_counter' END, 'generic', space_id, true "
+            "FROM spaces"
+        )
 
 
 def say(msg: str) -> None:
@@ -188,8 +250,16 @@ def synthetic_rollups(
         [],
     )
     lam = shape[np.tile(np.arange(40), nd)] * 6
+    zdept = dict(zip(zones["zone_id"], zones["department_id"], strict=True))
     for z in zids:
         for d in depts:
+            # Big building: a department is seen in its own neighbourhood and
+            # in the zones of no department (meeting rooms, shared), not at
+            # other departments' desks (keeps its year in memory: ~4x fewer
+            # rows). The example building keeps every department everywhere.
+            own = zdept.get(z)
+            if VIEW["own_zones_only"] and isinstance(own, str) and own != d:
+                continue
             n = rng.poisson(lam)
             keep = n > 0
             idx = np.nonzero(keep)[0]
@@ -236,7 +306,7 @@ def synthetic_rollups(
     }
 
 
-def prepare(url: str, seed: int) -> None:
+def prepare(url: str, seed: int, big: bool = False) -> None:
     from analytics.store import read_metadata, write_rollups
     from occupancy.building import load_building
     from occupancy.db import connect, migrate
@@ -245,7 +315,10 @@ def prepare(url: str, seed: int) -> None:
     conn = connect(url)
     try:
         migrate(conn)
-        load_site(conn, load_building(ROOT / "examples" / "office.yaml"))
+        if big:
+            load_big_building(conn)
+        else:
+            load_site(conn, load_building(ROOT / "examples" / "office.yaml"))
         spaces, zones = read_metadata(conn)
         with conn.cursor() as cur:
             cur.execute("SELECT department_id FROM departments ORDER BY 1")
@@ -293,7 +366,7 @@ def callback_cases(app: Any) -> list[tuple[str, Callable[[], Any]]]:
     from dashboard.app import page_module, sync_filters
 
     base = f"?site=hq&from={(LAST_DAY - dt.timedelta(days=27)).isoformat()}&to={LAST_DAY.isoformat()}&wh=1"
-    filt = base + "&floor=f1&department=it"
+    filt = base + VIEW["filter"]
     year = f"?site=hq&from={FIRST_DAY.isoformat()}&to={LAST_DAY.isoformat()}&wh=1"
     ov, fm, pa = (
         page_module("overview"),
@@ -307,6 +380,10 @@ def callback_cases(app: Any) -> list[tuple[str, Callable[[], Any]]]:
     )
     sp = page_module("space")
     cases: list[tuple[str, Callable[[], Any]]] = []
+    zone = base + VIEW["zone"]
+    cases.append(
+        ("collaboration [28d+zone]", lambda q=zone: co.update_collaboration(q))
+    )
     for label, q in (("28d", base), ("28d+filter", filt), ("year", year)):
         cases += [
             (
@@ -331,7 +408,10 @@ def callback_cases(app: Any) -> list[tuple[str, Callable[[], Any]]]:
             (f"rooms [{label}]", lambda q=q: ro.update_rooms(q)),
             (f"collaboration [{label}]", lambda q=q: co.update_collaboration(q)),
             (f"devices [{label}]", lambda q=q: de.update_devices(q)),
-            (f"space [{label}]", lambda q=q: sp.update_space(q + "&space=f1-it-d001")),
+            (
+                f"space [{label}]",
+                lambda q=q: sp.update_space(q + "&space=" + VIEW["space"]),
+            ),
         ]
         for report, level in (
             ("utilization", "floor"),
@@ -447,7 +527,7 @@ def measure_first_render(
                         viewport={"width": 1400, "height": 1000}
                     )
                     page = context.new_page()
-                    extra = "&space=f1-it-d001" if path == "/space" else ""
+                    extra = "&space=" + VIEW["space"] if path == "/space" else ""
                     t0 = time.perf_counter()
                     page.goto(base + path + query + extra)
                     page.wait_for_selector(
@@ -517,6 +597,13 @@ def main() -> int:
         "--loads", type=int, default=5, help="Browser loads per page [5]."
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--building",
+        choices=("example", "big"),
+        default="example",
+        help="examples/office.yaml (298 desks) or the 2,000-desk building of "
+        "benchmarks/analytics.py [example].",
+    )
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-callbacks", action="store_true")
     args = parser.parse_args()
@@ -539,8 +626,10 @@ def main() -> int:
         say(
             f"a year of rollups: {FIRST_DAY} .. {LAST_DAY} ({len(working_days())} working days)"
         )
+        if args.building == "big":
+            use_big_building()
         if not args.skip_generate:
-            prepare(url, args.seed)
+            prepare(url, args.seed, big=args.building == "big")
         from dashboard.app import create_app
         from occupancy.settings import load_settings
 

@@ -22,6 +22,7 @@ import flask
 from dash import Input, Output, dcc, html
 
 from dashboard.auth import install_auth
+from dashboard.components import register_grid_callbacks
 from dashboard.data import EXTENSION_KEY, DashboardData, current
 from dashboard.filters import (
     ViewFilters,
@@ -434,8 +435,12 @@ def create_app(settings: Settings) -> dash.Dash:
         logger.error("dashboard request failed: %s", exc, exc_info=exc)
         return "Internal error; see the dashboard log.\n", 500
 
+    app.index_string = app.index_string.replace(
+        "<html>", f'<html lang="{settings.language}">', 1
+    )
     app.layout = _layout
     _register_app_callbacks(app)
+    register_grid_callbacks(app)
     _take_page_callbacks(app)
     server.extensions[PRERENDER_KEY] = _prerender_wanted(settings)
     return app

@@ -1,23 +1,91 @@
-"""Small layout pieces shared by the pages: KPI cards, tables, empty states."""
+"""Small layout pieces shared by the pages: KPI cards, tables, empty states.
+
+Tables are AG Grid (dash-ag-grid): sortable, paged, with a CSV download of
+what is shown. Cells keep their raw numbers (so sorting is numeric) and a
+formatter per column kind shows them: integers as integers, percentages with
+one decimal, durations in hours and minutes, in the app's language.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
+import dash
+import dash_ag_grid as dag
 import pandas as pd
-from dash import dcc, html
+from dash import MATCH, Input, Output, dcc, html
+
+from dashboard.data import current
+from dashboard.i18n import t
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["empty", "fmt_pct", "graph", "kpi", "table"]
+__all__ = [
+    "GRID_PAGE_SIZE",
+    "Col",
+    "empty",
+    "fmt_duration",
+    "fmt_pct",
+    "graph",
+    "grid",
+    "kpi",
+    "page_title",
+    "register_grid_callbacks",
+    "table",
+]
+
+#: Rows per page of a table.
+GRID_PAGE_SIZE = 15
 
 
-def fmt_pct(value: float | None, digits: int = 0) -> str:
-    """``42.3`` -> ``"42 %"``; missing -> ``"–"``."""
+def _formatter(kind: str, language: str) -> dict[str, str] | None:
+    """The cell formatter of a column kind (``assets/dashAgGridFunctions.js``)."""
+    call = {
+        "int": f"occNumber(params.value, '{language}', 0)",
+        "num1": f"occNumber(params.value, '{language}', 1)",
+        "pct": f"occPct(params.value, '{language}')",
+        "dur": f"occDuration(params.value, '{language}')",
+    }.get(kind)
+    return None if call is None else {"function": call}
+
+
+@dataclass(frozen=True)
+class Col:
+    """A table column: ``field`` of the frame, its header label key (see
+    :mod:`dashboard.i18n`) and its kind: text, int, pct, num1 or dur (seconds)."""
+
+    field: str
+    label: str
+    kind: str = "text"
+
+
+def fmt_pct(value: float | None, digits: int = 1, language: str = "en") -> str:
+    """``42.34`` -> ``"42.3 %"`` (Dutch ``"42,3 %"``); missing -> ``"–"``."""
     if value is None or pd.isna(value):
         return "–"
-    return f"{value:.{digits}f} %"
+    text = f"{value:.{digits}f} %"
+    return text.replace(".", ",") if language == "nl" else text
+
+
+def fmt_duration(seconds: float | None, language: str = "en") -> str:
+    """``3900`` -> ``"1 h 05 min"`` (Dutch ``"1 u 05 min"``); missing -> ``"–"``."""
+    if seconds is None or pd.isna(seconds):
+        return "–"
+    minutes = round(float(seconds) / 60.0)
+    hour = "u" if language == "nl" else "h"
+    return f"{minutes // 60} {hour} {minutes % 60:02d} min"
+
+
+def page_title(key: str) -> str:
+    """The browser-tab title of a page: its name, then the app's (for Dash
+    pages' ``title``, called per request in the app's language)."""
+    try:
+        language = str(current().settings.language)
+    except RuntimeError:  # outside a request (Dash validating the registry)
+        language = "en"
+    return f"{t(key, language)} · {t('app_title', language)}"
 
 
 def kpi(
@@ -49,10 +117,103 @@ def empty(message: str, *, id_: str | None = None) -> html.Div:
     return html.Div(message, className="empty", **kwargs)
 
 
+_GRID_TEXT = {
+    "nl": {
+        "page": "Pagina",
+        "of": "van",
+        "to": "tot",
+        "more": "meer",
+        "firstPage": "Eerste pagina",
+        "lastPage": "Laatste pagina",
+        "nextPage": "Volgende pagina",
+        "previousPage": "Vorige pagina",
+        "pageSizeSelectorLabel": "Rijen per pagina:",
+        "noRowsToShow": "Geen rijen",
+        "loadingOoo": "Laden...",
+        "ariaPageSizeSelectorLabel": "Rijen per pagina",
+    }
+}
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dicts (missing values as null)."""
+    out = frame.astype(object).where(frame.notna(), None)
+    return [{str(k): v for k, v in r.items()} for r in out.to_dict("records")]
+
+
+def grid(
+    id_: str,
+    frame: pd.DataFrame,
+    columns: list[Col],
+    language: str,
+    *,
+    page_size: int = GRID_PAGE_SIZE,
+) -> html.Div:
+    """An AG Grid of ``frame``'s ``columns`` with human headers (label and
+    unit) in ``language``, sortable and paged, and a button that downloads the
+    rows as shown (sorted, formatted) as CSV."""
+    defs: list[dict[str, Any]] = []
+    for i, col in enumerate(columns):
+        d: dict[str, Any] = {"field": col.field, "headerName": t(col.label, language)}
+        fmt = _formatter(col.kind, language)
+        if fmt is not None:
+            d["valueFormatter"] = fmt
+            d["type"] = "rightAligned"
+        if i == 0:
+            d["pinned"] = "left"
+        defs.append(d)
+    rows = _records(frame[[c.field for c in columns]])
+    options: dict[str, Any] = {
+        "pagination": len(rows) > page_size,
+        "paginationPageSize": page_size,
+        "paginationPageSizeSelector": False,
+        "domLayout": "autoHeight",
+        "ensureDomOrder": True,
+        "suppressColumnVirtualisation": True,
+    }
+    if language in _GRID_TEXT:
+        options["localeText"] = _GRID_TEXT[language]
+    table_ = dag.AgGrid(
+        id={"type": "grid", "index": id_},
+        rowData=rows,
+        columnDefs=defs,
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "flex": 1,
+            "minWidth": 90,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
+        dashGridOptions=options,
+        csvExportParams={"fileName": f"{id_}.csv"},
+        className="ag-theme-quartz",
+        style={"width": "100%"},
+    )
+    button = html.Button(
+        t("csv_download", language),
+        id={"type": "grid-csv", "index": id_},
+        className="csv-button",
+        n_clicks=0,
+    )
+    return html.Div([table_, button], className="grid", id=id_)
+
+
+def register_grid_callbacks(app: dash.Dash) -> None:
+    """The CSV button of every :func:`grid` (client side: no round trip)."""
+    app.clientside_callback(  # type: ignore[no-untyped-call]
+        "function(n) { return n > 0 ? true : window.dash_clientside.no_update; }",
+        Output({"type": "grid", "index": MATCH}, "exportDataAsCsv"),
+        Input({"type": "grid-csv", "index": MATCH}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+
+
 def table(
     frame: pd.DataFrame, headers: dict[str, str] | None = None, *, max_rows: int = 200
 ) -> html.Table:
-    """A plain HTML table of ``frame`` (first ``max_rows`` rows)."""
+    """A plain HTML table of ``frame`` (first ``max_rows`` rows); small
+    read-only lists only, data tables are :func:`grid`."""
     headers = headers or {}
     cols = list(frame.columns)
     head = html.Thead(html.Tr([html.Th(headers.get(c, c)) for c in cols]))

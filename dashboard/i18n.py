@@ -10,7 +10,7 @@ import logging
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LABELS", "LANGUAGES", "t"]
+__all__ = ["LABELS", "LANGUAGES", "t", "tv", "weekdays"]
 
 LANGUAGES = ("en", "nl")
 
@@ -64,6 +64,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "now_people": ("People in the building", "Personen in het gebouw"),
     "now_free_desks": ("Free desks", "Vrije bureaus"),
     "now_free_rooms": ("Free rooms", "Vrije ruimtes"),
+    "now_of_measured": ("of those with live data", "van die met actuele data"),
+    "now_no_recent": ("Spaces without recent data", "Ruimtes zonder recente data"),
+    "now_stale": (
+        "No live data: the last message arrived {when} (site time).",
+        "Geen actuele data: het laatste bericht kwam op {when} (lokale tijd).",
+    ),
+    "now_never": (
+        "No live data: no device has sent anything yet.",
+        "Geen actuele data: nog geen enkel apparaat heeft iets gestuurd.",
+    ),
     "period_kpis": ("Chosen period", "Gekozen periode"),
     "under_used": ("Under-used", "Onderbenut"),
     "optimal": ("Optimal", "Optimaal"),
@@ -76,6 +86,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "free": ("Free", "Vrij"),
     "unknown": ("Unknown (no recent data)", "Onbekend (geen recente data)"),
     "online": ("Online", "Online"),
+    "live_occupied": ("Occupied", "Bezet"),
+    "live_free": ("Vacant", "Vrij"),
+    "live_unknown": ("Unknown (no recent data)", "Onbekend (geen recente data)"),
+    "live_offline": ("Sensor offline", "Sensor offline"),
+    "live_private": (
+        "Assigned desk (not shown: personal data)",
+        "Vaste werkplek (niet getoond: persoonsgegevens)",
+    ),
     "offline": ("Offline", "Offline"),
     # empty states
     "empty_no_data": (
@@ -127,6 +145,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "dev_rejected": ("Rejected messages by reason", "Geweigerde berichten per reden"),
     "dev_reason": ("Reason", "Reden"),
+    "dev_rejected_total": ("Rejected messages", "Geweigerde berichten"),
+    "dev_since": ("received since {date}", "ontvangen sinds {date}"),
     "dev_count": ("Messages", "Berichten"),
     # export
     "exp_intro": (
@@ -169,6 +189,53 @@ LABELS: dict[str, tuple[str, str]] = {
         "personen zijn grijs, gemarkeerd met ×, en hun waarde wordt nooit getoond.",
     ),
     "space": ("Space", "Ruimte"),
+    # table columns (units in brackets)
+    "csv_download": ("Download CSV of this table", "CSV van deze tabel downloaden"),
+    "col_space": ("Space", "Ruimte"),
+    "col_room": ("Room", "Ruimte"),
+    "col_kind": ("Type", "Soort"),
+    "col_seats": ("Seats", "Zitplaatsen"),
+    "col_mean_people": ("Mean people while occupied", "Gem. personen bij gebruik"),
+    "col_p90_people": ("90th percentile people", "90e percentiel personen"),
+    "col_recommended": ("Recommended seats", "Aanbevolen zitplaatsen"),
+    "col_seats_change": ("Seats to add (−: remove)", "Stoelen erbij (−: eraf)"),
+    "col_verdict": ("Verdict", "Oordeel"),
+    "col_occupied": ("Occupied (h min)", "Bezet (u min)"),
+    "col_bookings": ("Bookings", "Boekingen"),
+    "col_booked": ("Booked (h min)", "Geboekt (u min)"),
+    "col_no_show": ("No-show rate (%)", "No-show percentage (%)"),
+    "col_unbooked": ("Unbooked use (%)", "Ongeboekt gebruik (%)"),
+    "col_device": ("Device", "Apparaat"),
+    "col_status": ("Status", "Status"),
+    "col_zone": ("Zone", "Zone"),
+    "col_family": ("Message format", "Berichtformaat"),
+    "col_last_seen": ("Last seen (local time)", "Laatst gezien (lokale tijd)"),
+    "col_silent": ("Silent for (h min)", "Stil sinds (u min)"),
+    "col_battery": ("Battery (%)", "Batterij (%)"),
+    "col_time_used": ("Time used (%)", "Tijd in gebruik (%)"),
+    "col_utilization": ("Utilization (%)", "Benutting (%)"),
+    # values shown in tables
+    "v_too_big": ("Too big", "Te groot"),
+    "v_right": ("Right size", "Juiste maat"),
+    "v_too_small": ("Too small", "Te klein"),
+    "k_desk": ("Desk", "Bureau"),
+    "k_meeting_room": ("Meeting room", "Vergaderruimte"),
+    "k_focus_room": ("Focus room", "Stilteruimte"),
+    "k_phone_booth": ("Phone booth", "Belcel"),
+    "k_desk_sensor": ("Desk sensor", "Bureausensor"),
+    "k_room_counter": ("Room counter", "Ruimteteller"),
+    "k_zone_counter": ("Zone counter", "Zoneteller"),
+    "k_ble_scanner": ("BLE scanner", "BLE-scanner"),
+    "s_never": ("Never heard", "Nooit gehoord"),
+    "rooms_rule": (
+        "Recommended seats = 90th percentile of the people while occupied + "
+        "{margin:.0f} %, rounded up. Too small: fewer seats than that 90th "
+        "percentile; too big: {spare} or more seats beyond the recommendation.",
+        "Aanbevolen zitplaatsen = 90e percentiel van het aantal personen bij "
+        "gebruik + {margin:.0f} %, naar boven afgerond. Te klein: minder stoelen "
+        "dan dat 90e percentiel; te groot: {spare} of meer stoelen boven het advies.",
+    ),
+    "rooms_verdicts": ("Right-sizing per room", "Juiste maat per ruimte"),
     "floor_map_hint": (
         "Click a desk or room to open its history.",
         "Klik op een bureau of ruimte voor de historie.",
@@ -194,3 +261,10 @@ def t(key: str, lang: str = "en", **fmt: object) -> str:
 def weekdays(lang: str = "en") -> tuple[str, ...]:
     """Short weekday names, Monday first."""
     return _WEEKDAYS.get(lang, _WEEKDAYS["en"])
+
+
+def tv(prefix: str, value: object, lang: str = "en") -> str:
+    """A value shown in a table (``verdict`` ``too_big`` -> ``"Too big"``):
+    the label ``<prefix>_<value>`` when there is one, else the value itself."""
+    key = f"{prefix}_{value}"
+    return t(key, lang) if key in LABELS else str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pandas as pd
@@ -10,7 +11,7 @@ from dashboard.filters import ViewFilters
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["live_states", "select_spaces"]
+__all__ = ["live_states", "select_spaces", "space_live_states"]
 
 
 def select_spaces(
@@ -54,3 +55,27 @@ def live_states(live: pd.DataFrame) -> pd.DataFrame:
     if "people" not in out.columns:
         out["people"] = (out["state"] == "occupied").astype(int)
     return out[["space_id", "state", "people"]]
+
+
+def space_live_states(
+    live: pd.DataFrame, devices: pd.DataFrame, now: dt.datetime, timeout_min: float
+) -> pd.Series:
+    """space_id -> occupied, free, unknown (no recent reading) or offline (every
+    sensor of the space that was ever heard reports itself offline in device
+    health). Silence alone is not offline: a room counter is silent while its
+    count stays 0 (its zero holds), and a silent presence sensor is already
+    unknown. ``devices``: space_id, online, last_seen (device health);
+    ``now`` and ``timeout_min`` are kept for callers that judge silence."""
+    del now, timeout_min
+    states = live_states(live).set_index("space_id")["state"].copy()
+    dev = devices[devices["space_id"].notna() & devices["online"].notna()]
+    if dev.empty:
+        return states
+    online = dev["online"].astype(bool)
+    any_online = online.groupby(dev["space_id"].astype(str)).any()
+    offline = any_online.index[~any_online.to_numpy()]
+    states.loc[states.index.isin(offline)] = "offline"
+    missing = offline.difference(states.index)
+    if len(missing):
+        states = pd.concat([states, pd.Series("offline", index=missing)])
+    return states

@@ -39,8 +39,17 @@ OKABE_ITO = (
     "#CC79A7",
     "#000000",
 )
-#: Live state of a space; "unknown" is grey with a hatch on the map.
-LIVE_COLORS = {"occupied": "#D55E00", "free": "#009E73", "unknown": "#BBBBBB"}
+#: Live state of a space (Okabe-Ito vermillion and bluish green, told apart
+#: with every common colour-vision deficiency; unknown light and offline dark
+#: grey, told apart by lightness).
+LIVE_COLORS = {
+    "occupied": "#D55E00",
+    "free": "#009E73",
+    "unknown": "#D9D9D9",
+    "offline": "#4D4D4D",
+    # a desk assigned to one person: never shown alone (docs/privacy.md)
+    "private": "#FFFFFF",
+}
 #: Target bands: under-used, optimal, over-used.
 BAND_COLORS = {"under": "#56B4E9", "optimal": "#009E73", "over": "#D55E00"}
 #: Suppressed (< k people) cells: grey, never a value.

@@ -33,6 +33,9 @@ for p in prometheus poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-
 done
 if [ "$WITH_BROWSER" = 1 ]; then
   for p in chromium chromium-driver; do have_pkg "$p" || need+=("$p"); done
+  # npm: axe-core for the dashboard's accessibility tests (tests/dashboard/axe);
+  # a Node.js that brings its own npm is fine.
+  command -v npm >/dev/null || have_pkg npm || need+=(npm)
 fi
 # The compose-stack test (tests/deploy): podman builds and runs the images of
 # docker-compose.yml locally (scripts/build-images.sh), no Docker engine.

@@ -1,13 +1,19 @@
 """Screenshots of every dashboard page, taken by headless Chromium (Debian's),
-from a running dashboard: ``python scripts/screenshots.py --url http://127.0.0.1:8050
---from 2026-11-09 --to 2026-11-15 --out docs/img``. The README and docs show them.
+from a running dashboard (the live demo: ``occupancy demo``):
+``python scripts/screenshots.py --url http://127.0.0.1:8050 --out docs/img``
+(period: the 7 days ending today, as the demo backfills them; or --from/--to).
+Besides every page: the floor map's live layer, zoomed in, and a Dutch page
+when ``--url-nl`` points at a dashboard started with ``--language nl``.
+The README and docs show them.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -38,10 +44,17 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--url", default="http://127.0.0.1:8050")
+    today = dt.date.today()
     p.add_argument(
-        "--from", dest="start", required=True, help="First day (YYYY-MM-DD)."
+        "--from",
+        dest="start",
+        default=(today - dt.timedelta(days=6)).isoformat(),
+        help="First day (YYYY-MM-DD) [6 days ago].",
     )
-    p.add_argument("--to", dest="end", required=True, help="Last day (YYYY-MM-DD).")
+    p.add_argument(
+        "--to", dest="end", default=today.isoformat(), help="Last day [today]."
+    )
+    p.add_argument("--url-nl", help="A dashboard in Dutch: its rooms page too.")
     p.add_argument(
         "--space", default="f1-finance-d001", help="Space for the /space page."
     )
@@ -83,8 +96,61 @@ def main() -> int:
                 file=sys.stderr,
             )
             ctx.close()
+        _live_map(browser, args.url + "/floor-map" + query, args.out)
+        if args.url_nl:
+            _shot(
+                browser,
+                args.url_nl + "/rooms" + query,
+                args.out / "dashboard_rooms_nl.png",
+            )
         browser.close()
     return 0
+
+
+def _ready(page: Any) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')",
+        timeout=120_000,
+    )
+
+
+def _shot(browser: Any, url: str, path: Path) -> None:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.goto(url)
+    _ready(page)
+    page.screenshot(path=str(path), full_page=True)
+    print(path, file=sys.stderr)
+    ctx.close()
+
+
+def _live_map(browser: Any, url: str, out: Path) -> None:
+    """The floor map's live layer, whole and zoomed in on the top floor's
+    first neighbourhood (desk names appear)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.goto(url)
+    _ready(page)
+    page.locator("#floormap-measure label").last.click(timeout=120_000)
+    _ready(page)
+    page.screenshot(path=str(out / "dashboard_floor_map_live.png"), full_page=True)
+    print(out / "dashboard_floor_map_live.png", file=sys.stderr)
+    page.evaluate(
+        """() => { const g = document.querySelector('#floormap-graph .js-plotly-plot');
+        return Plotly.relayout(g, {'xaxis.range': [0, 24], 'yaxis.range': [14, 0]}); }"""
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#floormap-graph .js-plotly-plot')"
+        ".data[1].visible === true",
+        timeout=60_000,
+    )
+    _ready(page)
+    page.locator("#floormap-graph").screenshot(
+        path=str(out / "dashboard_floor_map_zoom.png")
+    )
+    print(out / "dashboard_floor_map_zoom.png", file=sys.stderr)
+    ctx.close()
 
 
 if __name__ == "__main__":

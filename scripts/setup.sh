@@ -38,4 +38,14 @@ if [ ! -f "$stamp" ]; then
 else
   log ".venv is up to date"
 fi
+# axe-core for the accessibility tests (npm, pinned by its lock file).
+axe=tests/dashboard/axe
+if [ "${WITH_BROWSER:-1}" = 1 ] && command -v npm >/dev/null; then
+  axe_stamp=$axe/node_modules/.installed-$(sha256sum $axe/package-lock.json | cut -c1-16)
+  if [ ! -f "$axe_stamp" ]; then
+    log "installing axe-core (npm ci in $axe)"
+    npm ci --prefix "$axe" --no-audit --no-fund --silent
+    touch "$axe_stamp"
+  fi
+fi
 log "ready: .venv/bin/occupancy --help"

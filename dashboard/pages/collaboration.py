@@ -24,7 +24,7 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import graph
+from dashboard.components import graph, page_title
 from dashboard.data import AnalyticsUnavailable, DashboardData, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t
@@ -39,7 +39,13 @@ from dashboard.theme import (
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/collaboration", name="Collaboration", order=4)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/collaboration",
+    name="Collaboration",
+    order=4,
+    title=lambda **_: page_title("nav_collaboration"),
+)
 
 
 def lift_matrices(

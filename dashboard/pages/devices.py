@@ -19,36 +19,43 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import empty, graph, kpi, table
+from dashboard.components import Col, empty, graph, grid, kpi, page_title
 from dashboard.data import current
-from dashboard.i18n import t
+from dashboard.filters import ViewFilters
+from dashboard.i18n import t, tv
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/devices", name="Devices", order=5)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/devices",
+    name="Devices",
+    order=5,
+    title=lambda **_: page_title("nav_devices"),
+)
 
 LOW_BATTERY_PCT = 20.0
 
-
-def device_status(
-    devices: pd.DataFrame, now: dt.datetime, timeout_min: float
-) -> pd.DataFrame:
-    """Add ``silent_h`` (hours since last seen) and ``status``: online when the
-    device says so and was heard within ``timeout_min`` minutes, else offline;
-    ``never`` when it was never heard."""
-    out = devices.copy()
-    last = pd.to_datetime(out["last_seen"], utc=True)
-    silent_h = (pd.Timestamp(now) - last).dt.total_seconds() / 3600.0
-    out["silent_h"] = silent_h.round(2)
-    fresh = silent_h <= timeout_min / 60.0
-    online = out["online"].astype("boolean").fillna(False).astype(bool) & fresh
-    out["status"] = "offline"
-    out.loc[online, "status"] = "online"
-    out.loc[last.isna(), "status"] = "never"
-    return out
-
-
+OFFLINE_COLUMNS = [
+    Col("device_id", "col_device"),
+    Col("kind_label", "col_kind"),
+    Col("space_id", "col_space"),
+    Col("zone_id", "col_zone"),
+    Col("status_label", "col_status"),
+    Col("last_seen_local", "col_last_seen"),
+    Col("silent_s", "col_silent", "dur"),
+    Col("battery_pct", "col_battery", "int"),
+]
+UNASSIGNED_COLUMNS = [
+    Col("device_id", "col_device"),
+    Col("kind_label", "col_kind"),
+    Col("family", "col_family"),
+    Col("kinds", "dev_kinds"),
+    Col("last_seen_local", "col_last_seen"),
+    Col("battery_pct", "col_battery", "int"),
+    Col("last_payload", "dev_last_payload"),
+]
 #: Longest last payload shown [characters].
 PAYLOAD_CHARS = 160
 
@@ -85,16 +92,69 @@ def unassigned_devices(
     return out.sort_values("device_id").reset_index(drop=True)
 
 
-def _headers(language: str) -> dict[str, str]:
-    return {
-        "device_id": "device",
-        "last_seen": t("dev_last_seen", language),
-        "battery_pct": t("dev_battery", language),
-        "silent_h": t("dev_gap", language),
-        "family": t("dev_family", language),
-        "kinds": t("dev_kinds", language),
-        "last_payload": t("dev_last_payload", language),
-    }
+def unassigned_view(un: pd.DataFrame, tz: str, language: str) -> pd.DataFrame:
+    """The unassigned devices as the table shows them: kind in words (empty
+    for a device only heard), last seen in the site's local time."""
+    last = pd.to_datetime(un["last_seen"], utc=True).dt.tz_convert(tz)
+    return un.assign(
+        kind_label=[
+            tv("k", k, language) if isinstance(k, str) else "" for k in un["kind"]
+        ],
+        last_seen_local=last.dt.strftime("%Y-%m-%d %H:%M").where(last.notna(), None),
+    )
+
+
+def device_view(devices: pd.DataFrame, tz: str, language: str) -> pd.DataFrame:
+    """What the device tables show: kind and status in words, last seen in the
+    site's local time, silence in seconds (shown as hours and minutes)."""
+    last = pd.to_datetime(devices["last_seen"], utc=True).dt.tz_convert(tz)
+    return devices.assign(
+        kind_label=[tv("k", k, language) for k in devices["kind"]],
+        status_label=[
+            t("s_never", language) if s == "never" else t(str(s), language)
+            for s in devices["status"]
+        ],
+        last_seen_local=last.dt.strftime("%Y-%m-%d %H:%M").where(last.notna(), None),
+        silent_s=devices["silent_h"] * 3600.0,
+    )
+
+
+def device_status(
+    devices: pd.DataFrame, now: dt.datetime, timeout_min: float
+) -> pd.DataFrame:
+    """Add ``silent_h`` (hours since last seen) and ``status``: online when the
+    device says so and was heard within ``timeout_min`` minutes, else offline;
+    ``never`` when it was never heard."""
+    out = devices.copy()
+    last = pd.to_datetime(out["last_seen"], utc=True)
+    silent_h = (pd.Timestamp(now) - last).dt.total_seconds() / 3600.0
+    out["silent_h"] = silent_h.round(2)
+    fresh = silent_h <= timeout_min / 60.0
+    online = out["online"].astype("boolean").fillna(False).astype(bool) & fresh
+    out["status"] = "offline"
+    out.loc[online, "status"] = "online"
+    out.loc[last.isna(), "status"] = "never"
+    return out
+
+
+def rejected_window(
+    f: ViewFilters, now: dt.datetime, tz: str
+) -> tuple[dt.datetime, dt.datetime]:
+    """[lo, hi) in UTC of the rejected messages to count for the view.
+
+    The ingester stamps a rejection with its arrival time (a malformed message
+    has no trustworthy device time), so the rejections of data backfilled today
+    carry today's date. A period that reaches yesterday (the default, which
+    ends with the last complete day) is therefore counted up to ``now``, so the
+    page agrees with what the ingester reported; an older period keeps its own
+    end."""
+    from zoneinfo import ZoneInfo
+
+    lo, hi = f.utc_range(tz)
+    today = now.astimezone(ZoneInfo(tz)).date()
+    if f.end is not None and f.end >= today - dt.timedelta(days=1):
+        hi = max(hi, now + dt.timedelta(seconds=1))
+    return lo, hi
 
 
 def rejected_figure(rejected: pd.DataFrame, language: str) -> go.Figure:
@@ -153,8 +213,9 @@ def update_devices(search: str | None) -> tuple[Any, ...]:
     f = current_filters(search)
     now = dt.datetime.now(dt.UTC)
     devices = device_status(data.devices(), now, data.settings.heartbeat_timeout_min)
-    lo, hi = f.utc_range(data.settings.timezone)
+    lo, hi = rejected_window(f, now, data.settings.timezone)
     rejected = data.rejected_by_reason(lo, hi)
+    n_rejected = int(rejected["messages"].sum()) if not rejected.empty else 0
     if devices.empty:
         msg = t("empty_no_devices", language)
         return [empty(msg)], rejected_figure(rejected, language), empty(msg), empty(msg)
@@ -169,33 +230,32 @@ def update_devices(search: str | None) -> tuple[Any, ...]:
         ),
         kpi(t("dev_low_battery", language), str(int(low.sum()))),
         kpi(
+            t("dev_rejected_total", language),
+            str(n_rejected),
+            t("dev_since", language, date=f.start.isoformat() if f.start else "–"),
+            id_="devices-kpi-rejected",
+        ),
+        kpi(
             t("dev_unassigned", language),
             str(int((~devices["assigned"].astype(bool)).sum())),
         ),
     ]
-    headers = _headers(language)
-    offline = devices[devices["status"] != "online"].sort_values(
-        "silent_h", ascending=False
-    )
-    off_cols = [
-        "device_id",
-        "kind",
-        "space_id",
-        "zone_id",
-        "status",
-        "last_seen",
-        "silent_h",
-        "battery_pct",
-    ]
+    view = device_view(devices, data.settings.timezone, language)
+    offline = view[view["status"] != "online"].sort_values("silent_s", ascending=False)
     offline_view = (
-        table(offline[off_cols], headers) if not offline.empty else empty("–")
+        grid("devices-offline-table", offline, OFFLINE_COLUMNS, language)
+        if not offline.empty
+        else empty("–")
     )
-    unassigned = unassigned_devices(
-        devices, data.device_observations(), t("dev_withheld", language)
+    unassigned = unassigned_view(
+        unassigned_devices(
+            devices, data.device_observations(), t("dev_withheld", language)
+        ),
+        data.settings.timezone,
+        language,
     )
-    un_cols = ["device_id", "family", "kinds", "last_seen", "battery_pct"]
     un_view = (
-        table(unassigned[[*un_cols, "last_payload"]], headers)
+        grid("devices-unassigned-table", unassigned, UNASSIGNED_COLUMNS, language)
         if not unassigned.empty
         else empty("–")
     )

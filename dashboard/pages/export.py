@@ -11,13 +11,20 @@ import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
 from dashboard.app import current_filters, lang
+from dashboard.components import page_title
 from dashboard.data import current, report_csv, report_levels
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/export", name="Export", order=6)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/export",
+    name="Export",
+    order=6,
+    title=lambda **_: page_title("nav_export"),
+)
 
 
 def export_filename(name: str, level: str | None, f: ViewFilters) -> str:
@@ -50,6 +57,9 @@ def layout(**_query: Any) -> html.Div:
                         className="export-button",
                     ),
                     html.Code(name, style={"width": "120px"}),
+                    html.Label(
+                        f"{t('f_level', language)}: {name}", className="visually-hidden"
+                    ),
                     level_picker,
                 ],
                 className="export-row",

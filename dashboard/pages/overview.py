@@ -20,16 +20,25 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import empty, fmt_pct, graph, kpi, table
+from dashboard.components import Col, empty, fmt_pct, graph, grid, kpi, page_title
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
-from dashboard.i18n import t
+from dashboard.i18n import t, tv
 from dashboard.selection import live_states, select_spaces
 from dashboard.theme import BAND_COLORS, LIVE_COLORS, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/", name="Overview", order=0)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/",
+    name="Overview",
+    order=0,
+    title=lambda **_: page_title("nav_overview"),
+)
+
+#: How often "Now" is refreshed [ms].
+NOW_REFRESH_MS = 30_000
 
 #: Period measures shown as KPI cards: (column, label key).
 PERIOD_KPIS = (
@@ -93,8 +102,9 @@ def band_counts(
 
 
 def live_by_floor(live: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
-    """Free desks and free rooms per floor from the live state of each space
-    (state: occupied, free, unknown; unknown is not counted as free)."""
+    """Free, measured (state known) and all desks and rooms per floor from the
+    live state of each space (state: occupied, free, unknown; unknown is not
+    counted as free)."""
     merged = spaces[["space_id", "kind", "floor_id"]].merge(
         live[["space_id", "state"]], on="space_id", how="left"
     )
@@ -103,17 +113,59 @@ def live_by_floor(live: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
     merged["free_room"] = (merged["kind"] != "desk") & (merged["state"] == "free")
     merged["desk"] = merged["kind"] == "desk"
     merged["room"] = merged["kind"] != "desk"
-    out = merged.groupby("floor_id", as_index=False)[
-        ["free_desk", "desk", "free_room", "room"]
-    ].sum()
-    return out.rename(
-        columns={
-            "free_desk": "free_desks",
-            "desk": "desks",
-            "free_room": "free_rooms",
-            "room": "rooms",
-        }
-    )
+    # An assigned desk's live state is private: neither free nor measured.
+    known = ~merged["state"].isin(["unknown", "private"])
+    merged["measured_desk"] = merged["desk"] & known
+    merged["measured_room"] = merged["room"] & known
+    cols = ["free_desk", "desk", "measured_desk", "free_room", "room", "measured_room"]
+    out = merged.groupby("floor_id", as_index=False)[cols].sum()
+    return out.rename(columns={c: c + "s" for c in cols})
+
+
+def no_live_message(devices: pd.DataFrame, tz: str, language: str) -> str:
+    """What "Now" says when no space has recent data: since when (the last
+    message of any device, in the site's time), never a count of zero."""
+    if "last_seen" not in devices.columns:
+        return t("now_never", language)
+    last = pd.to_datetime(devices["last_seen"], utc=True).dropna()
+    if last.empty:
+        return t("now_never", language)
+    when = last.max().tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+    return t("now_stale", language, when=when)
+
+
+def now_cards(
+    live: pd.DataFrame, per_floor: pd.DataFrame, language: str
+) -> list[html.Div]:
+    """People and free desks/rooms of the spaces with recent data; spaces
+    without recent data are counted apart, never as free."""
+    known = live[live["state"] != "unknown"]
+    unknown = int(per_floor["desks"].sum() + per_floor["rooms"].sum()) - len(known)
+    desks = int(per_floor["measured_desks"].sum())
+    rooms = int(per_floor["measured_rooms"].sum())
+    cards = [
+        kpi(
+            t("now_people", language),
+            str(int(known["people"].clip(lower=0).sum())),
+            id_="overview-now-people",
+        ),
+        kpi(
+            t("now_free_desks", language),
+            f"{int(per_floor['free_desks'].sum())} / {desks}",
+            t("now_of_measured", language),
+            id_="overview-now-free-desks",
+        ),
+        kpi(
+            t("now_free_rooms", language),
+            f"{int(per_floor['free_rooms'].sum())} / {rooms}",
+            t("now_of_measured", language),
+        ),
+    ]
+    if unknown > 0:
+        cards.append(
+            kpi(t("now_no_recent", language), str(unknown), id_="overview-now-unknown")
+        )
+    return cards
 
 
 def bands_figure(
@@ -153,7 +205,7 @@ def layout(**query: Any) -> html.Div:
             html.H2(t("now", language)),
             html.Div(cards, id="overview-now", className="kpis"),
             graph("overview-now-floors", floors),
-            dcc.Interval(id="overview-tick", interval=30_000),
+            dcc.Interval(id="overview-tick", interval=NOW_REFRESH_MS),
             html.H2(t("period_kpis", language)),
             html.Div(kpis, id="overview-kpis", className="kpis"),
             html.Div(
@@ -198,25 +250,14 @@ def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
         msg = t("empty_no_analytics", language, why=str(exc))
         return [empty(msg)], empty_figure(msg)
     live = live[live["space_id"].isin(spaces["space_id"])]
+    if not (live["state"] != "unknown").any():
+        msg = no_live_message(data.devices(), data.settings.timezone, language)
+        return [empty(msg, id_="overview-now-none")], empty_figure(msg)
     per_floor = live_by_floor(live, spaces).merge(
         floors[["floor_id", "name", "level"]], on="floor_id"
     )
     per_floor = per_floor.sort_values("level")
-    cards = [
-        kpi(
-            t("now_people", language),
-            str(int(live["people"].clip(lower=0).sum())),
-            id_="overview-now-people",
-        ),
-        kpi(
-            t("now_free_desks", language),
-            f"{int(per_floor['free_desks'].sum())} / {int(per_floor['desks'].sum())}",
-        ),
-        kpi(
-            t("now_free_rooms", language),
-            f"{int(per_floor['free_rooms'].sum())} / {int(per_floor['rooms'].sum())}",
-        ),
-    ]
+    cards = now_cards(live, per_floor, language)
     fig = go.Figure(
         [
             go.Bar(
@@ -271,9 +312,18 @@ def update_period(search: str | None) -> tuple[Any, ...]:
     cards = []
     for col, value, delta in period_summary(whole, before):
         label = dict(PERIOD_KPIS)[col]
-        trend = None if delta is None else f"{delta:+.1f} pp {t('m_trend', language)}"
+        trend = None
+        if delta is not None:
+            points = f"{delta:+.1f}"
+            points = points.replace(".", ",") if language == "nl" else points
+            trend = f"{points} pp {t('m_trend', language)}"
         cards.append(
-            kpi(t(label, language), fmt_pct(value), trend, id_=f"overview-kpi-{col}")
+            kpi(
+                t(label, language),
+                fmt_pct(value, language=language),
+                trend,
+                id_=f"overview-kpi-{col}",
+            )
         )
     low, high = (
         float(data.settings.target_low_pct),
@@ -287,16 +337,19 @@ def update_period(search: str | None) -> tuple[Any, ...]:
         .dropna(subset=[col])
         .sort_values(col)
     )
-    cols = ["name", "kind", col]
-    headers = {col: t(f"m_{col}", language), "name": t("space", language)}
-    under = (
-        table(ranked[cols].head(10), headers)
-        if not ranked.empty
-        else empty(t("empty_no_data", language))
-    )
-    over = (
-        table(ranked[cols].iloc[::-1].head(10), headers)
-        if not ranked.empty
-        else empty(t("empty_no_data", language))
-    )
+    ranked = ranked.assign(kind_label=[tv("k", k, language) for k in ranked["kind"]])
+    cols = [
+        Col("name", "col_space"),
+        Col("kind_label", "col_kind"),
+        Col(
+            col,
+            "col_utilization" if col == "utilization_pct" else "col_time_used",
+            "pct",
+        ),
+    ]
+    if ranked.empty:
+        nothing = empty(t("empty_no_data", language))
+        return cards, fig, nothing, nothing
+    under = grid("overview-under-table", ranked.head(10), cols, language)
+    over = grid("overview-over-table", ranked.iloc[::-1].head(10), cols, language)
     return cards, fig, under, over

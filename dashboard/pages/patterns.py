@@ -19,7 +19,7 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import graph
+from dashboard.components import graph, page_title
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters
 from dashboard.i18n import t, weekdays
@@ -27,7 +27,13 @@ from dashboard.theme import OKABE_ITO, SEQUENTIAL, base_layout, empty_figure, st
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/patterns", name="Patterns", order=2)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/patterns",
+    name="Patterns",
+    order=2,
+    title=lambda **_: page_title("nav_patterns"),
+)
 
 LEVELS = ("building", "floor", "zone", "department")
 DEFAULT_LEVEL = "building"

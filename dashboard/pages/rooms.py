@@ -19,14 +19,40 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import empty, fmt_pct, graph, kpi, table
+from dashboard.components import Col, empty, fmt_pct, graph, grid, kpi, page_title
 from dashboard.data import AnalyticsUnavailable, current
-from dashboard.i18n import t
+from dashboard.i18n import t, tv
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/rooms", name="Meeting rooms", order=3)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/rooms",
+    name="Meeting rooms",
+    order=3,
+    title=lambda **_: page_title("nav_rooms"),
+)
+
+VERDICT_COLUMNS = [
+    Col("name", "col_room"),
+    Col("verdict_label", "col_verdict"),
+    Col("seats", "col_seats", "int"),
+    Col("p90_people", "col_p90_people", "int"),
+    Col("recommended_seats", "col_recommended", "int"),
+    Col("seats_change", "col_seats_change", "int"),
+    Col("mean_people", "col_mean_people", "num1"),
+    Col("occupied_s", "col_occupied", "dur"),
+]
+BOOKING_COLUMNS = [
+    Col("name", "col_room"),
+    Col("bookings", "col_bookings", "int"),
+    Col("booked_s", "col_booked", "dur"),
+    Col("no_show_pct", "col_no_show", "pct"),
+    Col("unbooked_use_pct", "col_unbooked", "pct"),
+]
+#: Verdicts in the order a facility manager acts on them.
+VERDICT_ORDER = {"too_small": 0, "too_big": 1, "right": 2}
 
 
 def sizing_figure(sizing: pd.DataFrame, language: str) -> go.Figure:
@@ -96,13 +122,22 @@ def layout(**query: Any) -> html.Div:
     """The page with its figure, for the URL's filters (``query``)."""
     language = lang()
     out = initial_outputs(update_rooms, query_search(query))
-    kpis, sizing, bookings = out or (None, None, None)
+    kpis, sizing, verdicts, bookings = out or (None, None, None, None)
+    rule = t(
+        "rooms_rule",
+        language,
+        margin=api.SIZING_MARGIN_PCT,
+        spare=api.SIZING_SPARE_SEATS,
+    )
     return html.Div(
         [
             *([] if out else [error_banner(language)]),
             html.H2(t("nav_rooms", language)),
             html.Div(kpis, id="rooms-kpis", className="kpis"),
             graph("rooms-sizing", sizing),
+            html.H3(t("rooms_verdicts", language)),
+            html.P(rule, className="note", id="rooms-rule"),
+            html.Div(verdicts, id="rooms-verdicts"),
             html.H3(t("rooms_bookings", language)),
             html.Div(bookings, id="rooms-bookings"),
         ]
@@ -112,6 +147,7 @@ def layout(**query: Any) -> html.Div:
 @callback(
     Output("rooms-kpis", "children"),
     Output("rooms-sizing", "figure"),
+    Output("rooms-verdicts", "children"),
     Output("rooms-bookings", "children"),
     Input("app-url", "search"),
     prevent_initial_call=True,  # the layout has them
@@ -124,10 +160,10 @@ def update_rooms(search: str | None) -> tuple[Any, ...]:
         sizing = data.read(api.read_room_sizing, f)
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))
-        return [empty(msg)], empty_figure(msg), empty(msg)
+        return [empty(msg)], empty_figure(msg), empty(msg), empty(msg)
     if sizing.empty:
         msg = t("empty_no_data", language)
-        return [empty(msg)], empty_figure(msg), empty(msg)
+        return [empty(msg)], empty_figure(msg), empty(msg), empty(msg)
     names = data.metadata()["spaces"][["space_id", "name"]]
     if "name" not in sizing.columns:
         sizing = sizing.merge(names, on="space_id", how="left")
@@ -138,22 +174,21 @@ def update_rooms(search: str | None) -> tuple[Any, ...]:
         "unbooked_use_pct": "m_unbooked_pct",
     }
     cards = [
-        kpi(t(labels[k], language), fmt_pct(v), id_=f"rooms-kpi-{k}")
+        kpi(t(labels[k], language), fmt_pct(v, language=language), id_=f"rooms-kpi-{k}")
         for k, v in summary.items()
     ]
-    verdicts = sizing[
-        ["name", "seats", "mean_people", "p90_people", "recommended_seats", "verdict"]
-    ]
-    cards.append(
-        html.Div(table(verdicts.sort_values("verdict")), style={"flex": "1 1 100%"})
-    )
+    ordered = sizing.assign(
+        verdict_label=[tv("v", v, language) for v in sizing["verdict"]],
+        _order=sizing["verdict"].map(VERDICT_ORDER),
+    ).sort_values(["_order", "seats_change", "name"])
+    verdicts = grid("rooms-verdict-table", ordered, VERDICT_COLUMNS, language)
     has_bookings = (
         "booked_s" in sizing.columns
         and pd.to_numeric(sizing["booked_s"], errors="coerce").fillna(0).sum() > 0
     )
     if has_bookings:
-        cols = ["name", "bookings", "booked_s", "no_show_pct", "unbooked_use_pct"]
-        bookings: Any = table(sizing[cols].dropna(subset=["bookings"]))
+        booked = sizing.dropna(subset=["bookings"]).sort_values("name")
+        bookings: Any = grid("rooms-booking-table", booked, BOOKING_COLUMNS, language)
     else:
         bookings = empty(t("empty_no_bookings", language), id_="rooms-no-bookings")
-    return cards, sizing_figure(sizing, language), bookings
+    return cards, sizing_figure(sizing, language), verdicts, bookings

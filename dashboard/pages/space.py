@@ -19,14 +19,20 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import graph
+from dashboard.components import graph, page_title
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.i18n import t
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/space", name="Space", order=7)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/space",
+    name="Space",
+    order=7,
+    title=lambda **_: page_title("nav_space"),
+)
 
 
 def space_id_of(search: str | None) -> str | None:

@@ -322,7 +322,7 @@ def test_bookings_import_and_no_show(
         conn.close()
     r = rooms.loc[ROOM]
     assert r["seats"] == 6 and r["mean_people"] == 3.0 and r["p90_people"] == 3
-    assert r["verdict"] == "too_big" and r["recommended_seats"] == 3
+    assert r["verdict"] == "too_big" and r["recommended_seats"] == 4  # ceil(3 x 1.2)
     assert r["no_show_pct"] == 50.0 and r["unbooked_use_pct"] == 0.0
     bad = tmp_path / "bad.csv"
     bad.write_text(

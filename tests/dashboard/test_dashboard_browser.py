@@ -121,14 +121,14 @@ def test_overview_kpis_follow_a_filter_change_and_the_url(
     # Building: 12 desks × 3 h + the room 1 h, over 13 spaces × 10 h, both days:
     # 37 / 130 = 28.5 %.
     kpi.wait_for(timeout=15_000)
-    assert kpi.inner_text() == "28 %"
+    assert kpi.inner_text() == "28.5 %"
     _choose(page, "filters-department", "Operations")
     page.wait_for_function(
         "() => location.search.includes('department=operations')", timeout=10_000
     )
     # Operations: only its 12 desks, 3 h of 10 h = 30 %.
     page.wait_for_function(
-        "() => document.querySelector('#overview-kpi-time_used_pct .kpi-value').innerText === '30 %'",
+        "() => document.querySelector('#overview-kpi-time_used_pct .kpi-value').innerText === '30.0 %'",
         timeout=10_000,
     )
     assert "from=2026-11-02" in page.url
@@ -149,7 +149,7 @@ def test_floor_map_shows_every_desk_and_a_filter_updates_it_and_the_url(
         const i = g.data[0].customdata.findIndex(c => c[0] === 'f0-operations-d001');
         return g._fullData[0].hovertext[i]; }"""
     )
-    assert "Time used (%): 30 %" in value
+    assert "Time used (%): 30.0 %" in value
     _choose(page, "filters-floor", "First floor")
     page.wait_for_function("() => location.search.includes('floor=f1')", timeout=10_000)
     page.wait_for_function(

@@ -97,6 +97,40 @@ def test_live_by_floor_counts_free_desks_and_rooms(app: Any) -> None:
     ]
 
 
+def test_now_counts_only_spaces_with_live_data(app: Any) -> None:
+    ov = page("overview")
+    spaces = pd.DataFrame(
+        {
+            "space_id": ["d1", "d2", "d3", "r1"],
+            "kind": ["desk", "desk", "desk", "meeting_room"],
+            "floor_id": ["f0", "f0", "f0", "f0"],
+        }
+    )
+    live = pd.DataFrame(
+        {
+            "space_id": ["d1", "d2", "d3", "r1"],
+            "state": ["free", "occupied", "unknown", "occupied"],
+            "people": [0.0, 1.0, np.nan, 3.0],
+        }
+    )
+    per_floor = ov.live_by_floor(live, spaces)
+    assert per_floor[["measured_desks", "measured_rooms"]].iloc[0].tolist() == [2, 1]
+    cards = ov.now_cards(live, per_floor, "en")
+    values = [c.children[0].children for c in cards]
+    # 1 + 3 people; 1 free of the 2 desks with data (d3 is not free); 0 / 1 rooms;
+    # 1 space without recent data.
+    assert values == ["4", "1 / 2", "0 / 1", "1"]
+
+
+def test_now_without_live_data_says_since_when(app: Any) -> None:
+    ov = page("overview")
+    devices = pd.DataFrame({"last_seen": [pd.Timestamp("2026-11-08T16:55Z"), pd.NaT]})
+    msg = ov.no_live_message(devices, "Europe/Amsterdam", "en")
+    assert msg == "No live data: the last message arrived 2026-11-08 17:55 (site time)."
+    nl = ov.no_live_message(devices.iloc[1:], "Europe/Amsterdam", "nl")
+    assert nl == "Geen actuele data: nog geen enkel apparaat heeft iets gestuurd."
+
+
 def test_period_summary_trend_in_points(app: Any) -> None:
     now = pd.DataFrame({"time_used_pct": [45.0], "utilization_pct": [30.0]})
     before = pd.DataFrame({"time_used_pct": [40.0], "utilization_pct": [np.nan]})
@@ -167,29 +201,6 @@ def test_rooms_summary_weights_by_the_right_time(app: Any) -> None:
         "no_show_pct": 40.0,
         "unbooked_use_pct": 15.0,
     }
-
-
-def test_floor_figure_draws_every_desk_of_the_building(app: Any, ctx: None) -> None:
-    from dashboard.data import current
-    from dashboard.filters import ViewFilters
-    from dashboard.selection import select_spaces
-
-    fm = page("floor_map")
-    data = current()
-    spaces, zones, floors = select_spaces(data.metadata(), ViewFilters(site="hq"))
-    values = pd.Series({"f0-operations-d001": 100.0, "f0-operations-d002": 0.0})
-    fig = fm.floor_figure(
-        spaces, zones, floors, fm.zone_geometry(data), values, "time_used_pct", "en"
-    )
-    kinds = [c[1] for c in fig["data"][0]["customdata"]]
-    assert kinds.count("desk") == 298 and len(kinds) == 298 + 25
-    fills = {s["fillcolor"] for s in fig["layout"]["shapes"]}
-    # Cividis ends: 0 % dark blue, 100 % yellow; unknown spaces hollow.
-    assert (
-        "rgb(0, 34, 78)" in fills
-        and "rgb(254, 232, 56)" in fills
-        and "rgba(0,0,0,0)" in fills
-    )
 
 
 def test_floor_map_click_opens_space_history_with_filters(app: Any) -> None:

@@ -76,6 +76,7 @@ PAGES: dict[str, tuple[str, str, tuple[Any, ...], list[tuple[str, str]]]] = {
         [
             ("rooms-kpis", "children"),
             ("rooms-sizing", "figure"),
+            ("rooms-verdicts", "children"),
             ("rooms-bookings", "children"),
         ],
     ),

@@ -1,0 +1,156 @@
+"""The floor map's figure on the example building: every desk, department
+tints with a legend, zone names (desk and room names on zoom), polygons where the building has
+them (the columns are added here when the schema does not have them yet),
+and the live layer's four states."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ZONE_POLY = [[1.0, 1.0], [9.0, 1.0], [12.0, 6.0], [1.0, 8.0]]
+ROOM_POLY = [[2.0, 2.0], [6.0, 2.0], [5.0, 5.0]]
+
+
+@pytest.fixture(scope="module")
+def app(database_url: str) -> Iterator[Any]:
+    from dashboard.app import create_app
+    from occupancy.db import connect
+    from occupancy.settings import load_settings
+
+    conn = connect(database_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("ALTER TABLE zones ADD COLUMN IF NOT EXISTS polygon jsonb NULL")
+            cur.execute(
+                "ALTER TABLE spaces ADD COLUMN IF NOT EXISTS polygon jsonb NULL"
+            )
+            cur.execute(
+                "UPDATE zones SET polygon = %s WHERE zone_id = 'f0-operations'",
+                (json.dumps(ZONE_POLY),),
+            )
+            cur.execute(
+                "SELECT space_id FROM spaces WHERE kind = 'meeting_room' "
+                "ORDER BY space_id LIMIT 1"
+            )
+            row = cur.fetchone()
+            assert row is not None
+            cur.execute(
+                "UPDATE spaces SET polygon = %s WHERE space_id = %s",
+                (json.dumps(ROOM_POLY), row[0]),
+            )
+    finally:
+        conn.close()
+    app = create_app(load_settings({"database_url": database_url}))
+    with app.server.test_request_context("/"):
+        yield app
+    app.server.extensions["occupancy_dashboard"].close()
+
+
+def _figure(values: pd.Series, measure: str, language: str = "en") -> dict[str, Any]:
+    from dashboard.app import page_module
+    from dashboard.data import current
+    from dashboard.filters import ViewFilters
+
+    fm = page_module("floor_map")
+    data = current()
+    meta = data.metadata()
+    spaces, zones, floors = fm.select_spaces(meta, ViewFilters(site="hq"))
+    zone_geo, space_geo = fm.geometry(data)
+    fig: dict[str, Any] = fm.floor_figure(
+        spaces.merge(space_geo, on="space_id"),
+        zones.merge(zone_geo, on="zone_id"),
+        floors,
+        meta["departments"],
+        values,
+        measure,
+        language,
+    )
+    return fig
+
+
+def test_every_space_polygons_tints_names_and_legend(app: Any) -> None:
+    values = pd.Series({"f0-operations-d001": 100.0, "f0-operations-d002": 0.0})
+    fig = _figure(values, "time_used_pct")
+    kinds = [c[1] for c in fig["data"][0]["customdata"]]
+    assert kinds.count("desk") == 298 and len(kinds) == 298 + 25
+    paths = [s["path"] for s in fig["layout"]["shapes"] if s["type"] == "path"]
+    # The polygon zone (ground floor: offset 0 only if it is the top floor) and
+    # the triangle room are drawn as their polygons, not rectangles.
+    assert any(p.startswith("M 1.00,") and p.count(" L ") == 3 for p in paths)
+    assert sum(p.count(" L ") == 2 for p in paths) == 1  # the triangle
+    fills = {s["fillcolor"] for s in fig["layout"]["shapes"]}
+    # Cividis ends: 0 % dark blue, 100 % yellow.
+    assert "rgb(0, 34, 78)" in fills and "rgb(254, 232, 56)" in fills
+    # Operations' neighbourhood tinted with its colour (#E69F00 in office.yaml).
+    assert "rgba(230,159,0,0.22)" in fills
+    texts = {a["text"] for a in fig["layout"]["annotations"]}
+    from dashboard.data import current
+
+    meta = current().metadata()
+    assert set(meta["zones"]["name"]) <= texts
+    legend = [d["name"] for d in fig["data"] if d.get("legendgroup") == "departments"]
+    depts = meta["departments"]
+    shown = set(meta["zones"]["department_id"].dropna())
+    assert sorted(legend) == sorted(depts[depts["department_id"].isin(shown)]["name"])
+    # Desk and room names exist but wait for the zoom.
+    labels = fig["data"][1]
+    assert labels["mode"] == "text" and labels["visible"] is False
+    assert sorted(labels["text"]) == sorted(meta["spaces"]["name"])
+
+
+def test_live_layer_four_states(app: Any) -> None:
+    from dashboard.selection import space_live_states
+    from dashboard.theme import LIVE_COLORS
+
+    now = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
+    live = pd.DataFrame(
+        {
+            "space_id": ["a", "b", "c", "d"],
+            "state": ["occupied", "free", "unknown", "unknown"],
+            "people": [1.0, 0.0, None, None],
+        }
+    )
+    devices = pd.DataFrame(
+        {
+            "space_id": ["a", "b", "c", "d", "e", None],
+            "online": [True, True, True, False, None, True],
+            "last_seen": [now, now, now - dt.timedelta(hours=5), now, None, now],
+        }
+    )
+    states = space_live_states(live, devices, now, timeout_min=30.0)
+    # c: silent 5 h but not reported offline: unknown (no recent data);
+    # d: reported offline; e: never heard: not a state of its own.
+    assert states.to_dict() == {
+        "a": "occupied",
+        "b": "free",
+        "c": "unknown",
+        "d": "offline",
+    }
+    values = pd.Series(
+        {
+            "f0-operations-d001": "occupied",
+            "f0-operations-d002": "free",
+            "f0-operations-d003": "offline",
+        }
+    )
+    fig = _figure(values, "live", "nl")
+    fills = [s["fillcolor"] for s in fig["layout"]["shapes"]]
+    for state in ("occupied", "free", "unknown", "offline"):
+        assert LIVE_COLORS[state] in fills, state
+    legend = [d["name"] for d in fig["data"] if d.get("legendgroup") == "live"]
+    assert legend == ["Bezet", "Vrij", "Onbekend (geen recente data)", "Sensor offline"]
+
+
+def test_a_department_without_colour_is_grey() -> None:
+    from dashboard.floorplan import _rgba
+
+    assert _rgba("#E69F00", 0.22) == "rgba(230,159,0,0.22)"
+    assert _rgba(None, 0.5) == _rgba("nope", 0.5) == "rgba(150,150,150,0.5)"
