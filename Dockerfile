@@ -20,7 +20,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 # intercepted); empty: from PyPI.
 ARG PIP_OPTIONS=""
 COPY requirements.lock ./
-RUN python3 -m venv /opt/venv && pip install -q $PIP_OPTIONS -r requirements.lock
+# urllib3-future (via caldav -> niquests) would copy itself over urllib3 at every
+# start and break requests: drop its hook and keep the locked urllib3.
+RUN python3 -m venv /opt/venv && pip install -q $PIP_OPTIONS -r requirements.lock \
+    && rm -f /opt/venv/lib/python3*/site-packages/urllib3_future.pth \
+    && pip install -q $PIP_OPTIONS --force-reinstall --no-deps \
+       "$(grep -E '^urllib3==' requirements.lock)"
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY occupancy ./occupancy

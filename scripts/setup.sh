@@ -28,12 +28,25 @@ for lock in requirements.lock requirements-test.lock; do
     exit 3
   fi
 done
+# caldav pulls niquests, whose urllib3-future installs a .pth file that copies
+# itself over urllib3 at every interpreter start; requests (webhooks,
+# schemathesis) then breaks. Remove that hook and put the locked urllib3 back:
+# niquests uses its own urllib3_future namespace when urllib3 is the real one.
+keep_real_urllib3() {
+  local venv=$1 pth
+  pth=$(ls "$venv"/lib/python3*/site-packages/urllib3_future.pth 2>/dev/null || true)
+  [ -n "$pth" ] || return 0
+  rm -f "$pth"
+  "$venv/bin/python" -m pip install -q --force-reinstall --no-deps \
+    "$(grep -E '^urllib3==' requirements-test.lock)"
+}
 stamp=.venv/.installed-$(sha256sum requirements-test.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   log "installing the locked packages and the project into .venv (pip, ~1-2 min the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q --progress-bar on -r requirements-test.lock
   .venv/bin/python -m pip install -q --no-deps -e .
+  keep_real_urllib3 .venv
   rm -f .venv/.installed-*; touch "$stamp"
 else
   log ".venv is up to date"
