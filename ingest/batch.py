@@ -193,6 +193,10 @@ def _no_nul(text: str) -> str:
 MAX_STORED_PAYLOAD = 65536
 
 
+#: Without a pseudonym key identifiers are replaced by ``<id>``.
+_ANONYMOUS = Scrubber(None)
+
+
 def _rejected_row(item: Item, scrub: Scrubber | None) -> RejectedRow:
     """The ``rejected_messages`` row of a refused ``item``: NUL characters
     written as ``\\0``, identifiers pseudonymised by ``scrub``."""
@@ -239,7 +243,14 @@ def prepare(
             discovered.setdefault(d.device_id, d)
             announce(observed, d, item.received_at)
         if r.kinds:  # events of a device not placed in the building
-            observe(observed, item.topic, item.payload, item.received_at, r)
+            observe(
+                observed,
+                item.topic,
+                item.payload,
+                item.received_at,
+                r,
+                (scrub or _ANONYMOUS).text,
+            )
         if r.rejection is not None:
             reason = r.rejection.reason
             res.rejected += 1

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import NamedTuple
 
 from ingest.context import Discovered
 from ingest.decoders.common import Decoded
+from ingest.scrub import is_badge_topic
 from occupancy.events import Kind
 
 logger = logging.getLogger(__name__)
@@ -38,14 +40,21 @@ def observe(
     payload: bytes,
     received_at: dt.datetime,
     result: Decoded,
+    scrub: Callable[[str], str],
 ) -> None:
     """Fold one message of an unplaced device (``result.kinds`` set) into
-    ``into``; the latest message wins, kinds accumulate."""
+    ``into``; the latest message wins, kinds accumulate. For a badge/BLE
+    message the payload is not kept and the device id and topic (which can
+    carry a beacon's MAC, e.g. ``espresense/devices/<mac>/...``) go through
+    ``scrub`` (identifiers pseudonymised as at ingest)."""
     device = result.device_id
     if device is None:
         return
     shown: str | None = None
-    if str(Kind.BADGE) not in result.kinds:
+    topic_shown = topic.replace("\x00", "")
+    if str(Kind.BADGE) in result.kinds or is_badge_topic(topic):
+        device, topic_shown = scrub(device), scrub(topic_shown)
+    else:
         shown = (
             payload[:MAX_PAYLOAD_CHARS].decode("utf-8", "replace").replace("\x00", "")
         )
@@ -55,7 +64,7 @@ def observe(
         device,
         result.family,
         kinds,
-        topic.replace("\x00", ""),
+        topic_shown,
         shown,
         received_at,
         1 if old is None else old.messages + 1,
