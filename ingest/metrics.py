@@ -45,14 +45,15 @@ class Snapshot:
     badges_duplicate: int
     buffer_depth: int
     reasons: dict[str, int]
+    #: Received, then let go unacknowledged: copies from a previous connection
+    #: that the broker sends again on this one (persistent session).
+    released: int = 0
 
     @property
     def balanced(self) -> bool:
         """True when every received message is accounted for."""
-        return (
-            self.received
-            == self.accepted + self.rejected + self.ignored + self.in_flight
-        )
+        done = self.accepted + self.rejected + self.ignored
+        return self.received == done + self.in_flight + self.released
 
     def line(self) -> str:
         return (
@@ -83,6 +84,18 @@ class IngestStats:
     #: at ``unhealthy_after``.
     consecutive_failures: int = 0
     unhealthy_after: int = 3
+    #: Messages that came with the broker's DUP flag (redeliveries); written
+    #: by the network thread only, like ``received``.
+    redelivered: int = 0
+    #: Connections made to the broker, and lost or closed.
+    connects: int = 0
+    disconnects: int = 0
+    #: Times the ingester disconnected on purpose (session kept) because the
+    #: broker sent more than Receive Maximum; and database outages.
+    pauses: int = 0
+    db_outages: int = 0
+    #: Written by the worker: see :attr:`Snapshot.released`.
+    released: int = 0
     started_at: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -106,13 +119,14 @@ class IngestStats:
                 accepted=t.accepted,
                 rejected=t.rejected,
                 ignored=t.ignored,
-                in_flight=self.received - done,
+                in_flight=self.received - done - self.released,
                 inserted=t.events_inserted,
                 duplicates=t.events_duplicate,
                 badges_inserted=t.badges_inserted,
                 badges_duplicate=t.badges_duplicate,
                 buffer_depth=self.buffer_depth,
                 reasons=dict(t.reasons),
+                released=self.released,
             )
 
     def prometheus(self) -> str:
@@ -147,6 +161,25 @@ class IngestCollector(Collector):
             ("events_duplicate", "Events already stored (redeliveries).", s.duplicates),
             ("badges_inserted", "Badge sightings newly stored.", s.badges_inserted),
             ("batches", "Committed batches.", batches),
+            (
+                "messages_redelivered",
+                "Messages the broker sent again (DUP flag).",
+                st.redelivered,
+            ),
+            ("mqtt_connects", "Connections made to the broker.", st.connects),
+            ("mqtt_disconnects", "Connections lost or closed.", st.disconnects),
+            (
+                "pauses",
+                "Clean disconnects (session kept): the broker sent beyond Receive "
+                "Maximum.",
+                st.pauses,
+            ),
+            ("db_outages", "Times the database became unreachable.", st.db_outages),
+            (
+                "messages_released",
+                "Received copies let go for the broker's redelivery on a new connection.",
+                st.released,
+            ),
         )
         for name, help_, value in counters:
             yield CounterMetricFamily(_P + name, help_, value=value)

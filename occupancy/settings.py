@@ -284,6 +284,22 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     # Ingest limits
     _S(
+        "mqtt_fast_path",
+        "bool",
+        False,
+        "Opt in to the ingester's lean paho path (PUBLISH without properties "
+        "skips paho's message objects; buffered reads; one write per batch of "
+        "acks). Used only with the tested paho-mqtt release, else stock paho.",
+    ),
+    _S(
+        "batch_size_max",
+        "int",
+        0,
+        "Largest batch the ingester writes in one transaction when a backlog is "
+        "queued (the batch grows with it; a lone message is written alone); "
+        "0: 5 × batch_size. Receive Maximum is 3 × this (capped by buffer_max).",
+    ),
+    _S(
         "device_rate_limit_per_s",
         "float",
         200.0,
