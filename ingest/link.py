@@ -54,8 +54,16 @@ class MqttLink:
         self.stats = stats
         self.receive_maximum = receive_maximum
         self.queue: queue.SimpleQueue[Msg] = queue.SimpleQueue()
+        #: Beyond this the network thread waits for the worker (TCP holds the
+        #: broker back), but at most ``max_block_s`` per episode, so that
+        #: keepalive pings still go out when the worker is stuck (database
+        #: down); beyond ``hard_limit`` the link pauses (clean disconnect).
         self.queue_limit = queue_limit
+        self.hard_limit = 2 * queue_limit
         self.keepalive_s = keepalive_s
+        self.max_block_s = max(0.5, min(5.0, keepalive_s / 3))
+        self.room = threading.Event()
+        self._overfull = False
         self.accepting = True
         #: Counts connections; a message remembers the one it came on.
         self.generation = 0
@@ -202,9 +210,15 @@ class MqttLink:
         (keepalive pings go out while the database is down)."""
         if not self.accepting or self.paused:
             return  # not acknowledged: the broker redelivers it next session
-        if self.queue.qsize() >= self.queue_limit:
-            self._pause()
-            return
+        depth = self.queue.qsize()
+        if depth >= self.queue_limit:
+            if depth >= self.hard_limit:
+                self._pause()
+                return
+            if not self._overfull:
+                self._wait_for_room()
+        elif self._overfull:
+            self._overfull = False
         now = time.time()
         stats = self.stats
         stats.received += 1  # only this thread writes it
@@ -212,6 +226,27 @@ class MqttLink:
         if dup:
             stats.redelivered += 1
         self.queue.put(Msg(topic, payload, now, mid, qos, self.generation, dup))
+
+    def _wait_for_room(self) -> None:
+        """Block the network thread (it stops reading the socket, TCP holds the
+        broker back: Mosquitto sends a resumed session's backlog beyond Receive
+        Maximum) until the worker has taken a batch, for ``max_block_s`` at
+        most: then the thread goes on (pings, reading) and stops blocking
+        until the queue was below the limit again."""
+        deadline = time.monotonic() + self.max_block_s
+        while self.queue.qsize() >= self.queue_limit and not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._overfull = True
+                logger.warning(
+                    "the worker took nothing for %.1f s; reading on (keepalive)",
+                    self.max_block_s,
+                )
+                return
+            self.room.clear()
+            if self.queue.qsize() < self.queue_limit:
+                return
+            self.room.wait(min(0.5, left))
 
     def _pause(self) -> None:
         """The broker sent more than Receive Maximum allows: disconnect cleanly

@@ -31,14 +31,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ingest.batch import Batch, BatchResult, Health, HealthBuffer
-from ingest.context import DecodeContext, DeviceInfo
+from ingest.context import DeviceInfo
 from ingest.fastclient import FastClient, StockClient
-from ingest.limits import Admission
 from ingest.link import SESSION_EXPIRY_S, MqttLink
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
+from ingest.parts import IngestError, admission, build_context, scrubber, sizes
 from ingest.redelivery import ARRIVAL_SOURCES, Msg, digest_of, recall
 from ingest.registry import decode_message
-from ingest.scrub import Scrubber
 from ingest.writer import DatabaseDown, Item, Writer
 from occupancy.settings import Settings
 
@@ -50,27 +49,6 @@ _digest = digest_of  # the name the tests know
 
 #: Reload the device table this often [s] (new devices in the building file).
 DEVICE_REFRESH_S = 60.0
-
-
-class IngestError(RuntimeError):
-    """The ingester cannot start; the message says why and what to do."""
-
-
-def build_context(
-    settings: Settings, devices: list[DeviceInfo] | None
-) -> DecodeContext:
-    """The decode context from settings and the known devices (``None``: any)."""
-    from zoneinfo import ZoneInfo
-
-    return DecodeContext.from_devices(
-        devices,
-        tz=ZoneInfo(settings.timezone),
-        max_clock_skew_s=float(settings.max_clock_skew_s),
-        pseudonym_key=settings.pseudonym_key,
-        topic_root=settings.topic_root,
-        site=settings.site,
-        max_payload_bytes=int(settings.max_payload_bytes),
-    )
 
 
 class Ingester:
@@ -89,30 +67,10 @@ class Ingester:
         connect_timeout_s: float = 5.0,
         keepalive_s: int = 15,
     ) -> None:
-        if not settings.pseudonym_key:
-            raise IngestError(
-                "no pseudonymisation key: set OCCUPANCY_PSEUDONYM_KEY to a long random "
-                "secret (badge ids are hashed with it at ingest; see docs/privacy.md)"
-            )
-        try:
-            scrub = Scrubber(
-                settings.pseudonym_key, str(settings.badge_payloads_stored)
-            )
-        except ValueError as exc:
-            raise IngestError(str(exc)) from exc
+        scrub = scrubber(settings)
         self.settings = settings
         self.stats = IngestStats(unhealthy_after=int(settings.unhealthy_after_failures))
-        self.batch_size = max(1, int(settings.batch_size))
-        # The batch grows with the backlog: whatever is queued, up to this
-        # (a lone message is still written at once, alone).
-        most = int(settings.batch_size_max) or 5 * self.batch_size
-        self.batch_max = max(self.batch_size, min(most, int(settings.buffer_max)))
-        # Three batches: one committing, the next being prepared, a third
-        # arriving (with fewer the broker would stall during every commit).
-        # buffer_max caps it.
-        self.receive_maximum = max(
-            1, min(3 * self.batch_max, int(settings.buffer_max), 65535)
-        )
+        self.batch_size, self.batch_max, self.receive_maximum = sizes(settings)
         self._stop = threading.Event()
         # Backpressure: Receive Maximum should keep what the broker sends below
         # RM; Mosquitto 2.0 sends more at times (800 queued at RM 600 here,
@@ -124,9 +82,7 @@ class Ingester:
             settings,
             self.stats,
             receive_maximum=self.receive_maximum,
-            queue_limit=max(
-                int(settings.buffer_max), self.receive_maximum + self.batch_max
-            ),
+            queue_limit=self.receive_maximum + self.batch_max,
             keepalive_s=keepalive_s,
             connect_timeout_s=connect_timeout_s,
             stop=self._stop,
@@ -140,11 +96,7 @@ class Ingester:
             scrub=scrub,
         )
         self._health = HealthBuffer(float(settings.device_health_interval_s))
-        self._admission = Admission(
-            float(settings.device_rate_limit_per_s),
-            int(settings.device_rate_burst),
-            float(settings.max_event_age_days) * 86400.0,
-        )
+        self._admission = admission(settings)
         self._devices: dict[str, DeviceInfo] = {}
         self._ctx = build_context(settings, [])
         self._devices_loaded_at = 0.0
@@ -254,6 +206,7 @@ class Ingester:
                 batch.append(q.get_nowait())
             except queue.Empty:
                 break
+        self._link.room.set()
         return batch
 
     def _run(self) -> None:

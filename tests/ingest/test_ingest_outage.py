@@ -170,7 +170,7 @@ def test_overflow_disconnects_cleanly_and_resumes(
     db = own_pg.url()
     settings = make_settings(db, mqtt_server.url, topic_root, batch_size=200)
     ing = Ingester(settings, keepalive_s=KEEPALIVE_S)
-    ing._link.queue_limit = 100  # Receive Maximum is 600
+    ing._link.queue_limit, ing._link.hard_limit = 100, 200  # Receive Maximum: 600
     ing.start()
     wait_for(lambda: ing.stats.subscribed, 20, "SUBACK")
     base = 4_000_000_000 + int(time.time()) % 1_000_000 * 1000
