@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "benchmark-key"
 TICK = os.sysconf("SC_CLK_TCK")
+#: The ingester's opt-in paho fast path, on unless --stock-paho.
+FAST_PATH = ["true"]
 
 
 def _client(cid: str, manual: bool = False) -> mqtt.Client:
@@ -345,6 +347,7 @@ def run_ingest(
             "OCCUPANCY_BATCH_SIZE": "1000",
             # 20 synthetic devices carry thousands of messages/s each here
             "OCCUPANCY_DEVICE_RATE_LIMIT_PER_S": "0",
+            "OCCUPANCY_MQTT_FAST_PATH": FAST_PATH[0],
         }
         procs.append(
             subprocess.Popen(
@@ -460,12 +463,140 @@ def _drop_sessions(host: str, port: int, client_ids: list[str]) -> None:
         c.loop_stop()
 
 
+def reference_ingester() -> None:
+    """The minimal reference ingester (``--reference-ingester``, settings from
+    the same environment as ``occupancy ingest``): paho's stock client, QoS 1
+    acknowledged on receipt, no validation, no idempotency (a plain table
+    without unique keys, like ``sensor_events``), 5000-row COPY; it counts what
+    it committed in ``ingest_stats`` as the ingester does."""
+    import json
+    import queue
+
+    env = os.environ
+    db = env["OCCUPANCY_DATABASE_URL"]
+    cid = env["OCCUPANCY_INGEST_CLIENT_ID"]
+    topics = env["OCCUPANCY_INGEST_TOPICS"].split(",")
+    hostport = env["OCCUPANCY_MQTT_URL"].split("//", 1)[1]
+    host, port = hostport.rsplit(":", 1)
+    conn = psycopg2.connect(db)
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS bench_reference_events "
+            "(LIKE sensor_events INCLUDING DEFAULTS)"
+        )
+        cur.execute(
+            "INSERT INTO ingest_stats (client_id) VALUES (%s) ON CONFLICT DO NOTHING",
+            (cid,),
+        )
+    q: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    c = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=cid,
+        protocol=MQTTProtocolVersion.MQTTv5,
+    )
+    c.on_connect = lambda cl, u, f, rc, p: cl.subscribe([(t, 1) for t in topics])
+    c.on_message = lambda cl, u, m: q.put((m.topic, bytes(m.payload)))
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 3600
+    c.connect(host, int(port), clean_start=False, properties=props)
+    c.loop_start()
+    cols = "ts, device_id, space_id, kind, value, seq, ts_source, family, received_at"
+    while True:
+        batch = [q.get()]
+        while len(batch) < 5000:
+            try:
+                batch.append(q.get_nowait())
+            except queue.Empty:
+                break
+        now = dt.datetime.now(dt.UTC).isoformat()
+        lines = []
+        for topic, payload in batch:
+            o = json.loads(payload)
+            lines.append(
+                f"{o['ts']}\t{topic.rsplit('/', 2)[-2]}\t\\N\tpresence\t"
+                f"{1 if o['occupied'] else 0}\t{o['seq']}\tdevice\tref\t{now}\n"
+            )
+        with conn, conn.cursor() as cur:
+            cur.copy_expert(
+                f"COPY bench_reference_events ({cols}) FROM STDIN",
+                io.StringIO("".join(lines)),
+            )
+            cur.execute(
+                "UPDATE ingest_stats SET received = received + %s, "
+                "accepted = accepted + %s WHERE client_id = %s",
+                (len(batch), len(batch), cid),
+            )
+
+
+def lone_latency(db_url: str, host: str, port: int, n: int = 10) -> list[float]:
+    """Seconds from a lone message's PUBACK to its row committed, ``n`` times
+    with a pause between (the ingester idle), default settings."""
+    root = f"bench/{uuid.uuid4().hex[:6]}/occupancy"
+    cid = f"bench-lone-{uuid.uuid4().hex[:4]}"
+    env = {
+        **os.environ,
+        "OCCUPANCY_DATABASE_URL": db_url,
+        "OCCUPANCY_MQTT_URL": f"mqtt://{host}:{port}",
+        "OCCUPANCY_TOPIC_ROOT": root,
+        "OCCUPANCY_INGEST_TOPICS": ",".join(_topics(root, "ours")),
+        "OCCUPANCY_INGEST_CLIENT_ID": cid,
+        "OCCUPANCY_PSEUDONYM_KEY": KEY,
+        "OCCUPANCY_METRICS_PORT": "0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--group", ""],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    out: list[float] = []
+    p = _client(f"lone-{uuid.uuid4().hex[:4]}")
+    p.connect(host, port)
+    p.loop_start()
+    try:
+        deadline = time.monotonic() + 60
+        i = 0
+        while len(out) < n:
+            if time.monotonic() > deadline:
+                raise RuntimeError("lone messages not committed")
+            before = _stats(db_url, [cid])[cid]
+            i += 1
+            p.publish(
+                *_ours(root, 2 * 10**9 + i, dt.datetime.now(dt.UTC).isoformat()),
+                qos=1,
+            ).wait_for_publish(5)
+            t0 = time.perf_counter()
+            while _stats(db_url, [cid])[cid] == before and time.perf_counter() - t0 < 5:
+                time.sleep(0.005)
+            if _stats(db_url, [cid])[cid] > before and i > 1:  # first: start-up
+                out.append(time.perf_counter() - t0)
+            time.sleep(0.5)
+    finally:
+        p.disconnect()
+        p.loop_stop()
+        proc.terminate()
+        proc.wait(timeout=30)
+        _drop_sessions(host, port, [cid])
+    return out
+
+
 def run_drain(
-    db_url: str, host: str, port: int, n: int, kind: str = "ours"
+    db_url: str,
+    host: str,
+    port: int,
+    n: int,
+    kind: str = "ours",
+    extra_env: dict[str, str] | None = None,
+    reference: bool = False,
 ) -> dict[str, float]:
     """The ingester's own capacity, without a publisher competing: ``n`` messages
     (``kind``: our format or the mix) are queued in its persistent session while
-    it is stopped, then it is started and timed until all are committed."""
+    it is stopped, then it is started and timed until all are committed.
+    ``reference``: the minimal reference ingester instead (our format only)."""
     root = f"bench/{uuid.uuid4().hex[:6]}/occupancy"
     cid = f"bench-drain-{kind}-{uuid.uuid4().hex[:4]}"
     env = {
@@ -478,11 +609,17 @@ def run_drain(
         "OCCUPANCY_PSEUDONYM_KEY": KEY,
         "OCCUPANCY_METRICS_PORT": "0",
         "OCCUPANCY_BATCH_SIZE": "1000",
+        "OCCUPANCY_DEVICE_RATE_LIMIT_PER_S": "0",
+        "OCCUPANCY_MQTT_FAST_PATH": FAST_PATH[0],
+        **(extra_env or {}),
     }
+    cmd = [sys.executable, "-m", "ingest", "--group", ""]
+    if reference:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--reference-ingester"]
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "ingest", "--group", ""],
+            cmd,
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -498,8 +635,9 @@ def run_drain(
             p = _client(f"probe-{uuid.uuid4().hex[:4]}")
             p.connect(host, port)
             p.loop_start()
+            probe = 10**9 + int(time.monotonic() * 1000) % 10**6
             p.publish(
-                *_ours(root, 10**9, dt.datetime.now(dt.UTC).isoformat()), qos=1
+                *_ours(root, probe, dt.datetime.now(dt.UTC).isoformat()), qos=1
             ).wait_for_publish(5)
             p.disconnect()
             p.loop_stop()
@@ -526,6 +664,37 @@ def run_drain(
         proc.wait(timeout=30)
         _drop_sessions(host, port, [cid])
     return {"rate": n / seconds, "seconds": seconds, "us_per_msg": 1e6 * cpu / n}
+
+
+def batch_compare(db_url: str, port: int, n: int) -> None:
+    """The minimal reference ingester and ours with fixed and adaptive batches,
+    each draining the same backlog, back to back; ratios to the reference."""
+    runs: tuple[tuple[str, dict[str, str], bool], ...] = (
+        ("reference (no validation, acks on receipt, 5000-row COPY)", {}, True),
+        ("ours, batch_size 1000 fixed", {"OCCUPANCY_BATCH_SIZE_MAX": "1000"}, False),
+        ("ours, batch_size 1000 adaptive (default)", {}, False),
+        (
+            "ours, batch_size 5000 fixed",
+            {"OCCUPANCY_BATCH_SIZE": "5000", "OCCUPANCY_BATCH_SIZE_MAX": "5000"},
+            False,
+        ),
+    )
+    ref = 0.0
+    for label, env, reference in runs:
+        d = run_drain(db_url, "127.0.0.1", port, n, "ours", env, reference)
+        ref = ref or d["rate"]
+        print(
+            f"drain {n:,} ({label}): {d['rate']:,.0f} msg/s = "
+            f"{100 * d['rate'] / ref:.0f} % of the reference; "
+            f"{d['us_per_msg']:.0f} µs CPU/message; load {os.getloadavg()[0]:.1f}"
+        )
+    lat = sorted(lone_latency(db_url, "127.0.0.1", port))
+    print(
+        f"lone message, PUBACK to commit (default settings): median "
+        f"{1000 * lat[len(lat) // 2]:.0f} ms, max {1000 * lat[-1]:.0f} ms "
+        f"over {len(lat)}"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
 
 
 def main() -> None:
@@ -565,7 +734,26 @@ def main() -> None:
         help="Run N ingester processes on one shared subscription ($share/<group>/...) "
         "against the same load, for each N given (e.g. --ingesters 1 2 3).",
     )
+    ap.add_argument(
+        "--batch-compare",
+        action="store_true",
+        help="Only the batch comparison: drain --drain messages with the minimal "
+        "reference ingester, ours at batch_size 1000 fixed, 1000 adaptive (the "
+        "default) and 5000 fixed, in turn, plus the latency of a lone message.",
+    )
+    ap.add_argument(
+        "--stock-paho",
+        action="store_true",
+        help="Run our ingester with stock paho (setting mqtt_fast_path off).",
+    )
+    ap.add_argument("--reference-ingester", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.reference_ingester:
+        reference_ingester()
+        return
+    if args.stock_paho:
+        FAST_PATH[0] = "false"
+    print(f"ingester: mqtt_fast_path={FAST_PATH[0]}")
 
     sys.path.insert(0, str(ROOT))
     from app.services import MosquittoServer, PostgresServer, free_port
@@ -605,6 +793,9 @@ def main() -> None:
                 f"(publisher {pub_rate:,.0f} msg/s)"
             )
         broker = max(rates.values())
+        if args.batch_compare:
+            batch_compare(pg.url(), mq.port, args.drain)
+            return
         print(f"broker-alone ceiling (the higher): {broker:,.0f} msg/s")
         copy = copy_ceiling(pg.url(), args.copy_rows)
         print(f"COPY alone into the hypertable:               {copy:,.0f} rows/s")

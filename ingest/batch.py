@@ -219,6 +219,22 @@ def _rejected_row(item: Item, scrub: Scrubber | None) -> RejectedRow:
     )
 
 
+def _note_health(health: Health, e: Event, received_at: dt.datetime) -> None:
+    """Fold event ``e`` into its device's health row, as the upsert would."""
+    h = health.get(e.device_id)
+    if h is None:
+        h = health[e.device_id] = HealthRow(received_at)
+    elif received_at > h.last_seen:
+        h.last_seen = received_at
+    kind = e.kind
+    if kind is Kind.BATTERY:
+        h.battery_pct = e.value
+    elif kind is Kind.AVAILABILITY:
+        h.online = None if e.value is None else e.value > 0
+    else:
+        h.online = True
+
+
 def prepare(
     items: Sequence[Item],
     devices: dict[str, DeviceInfo],
@@ -279,17 +295,7 @@ def prepare(
                 events.append(
                     _event_line(e, ts_iso, received_iso, info.covers if info else None)
                 )
-            h = health.get(e.device_id)
-            if h is None:
-                h = health[e.device_id] = HealthRow(received_at)
-            elif received_at > h.last_seen:
-                h.last_seen = received_at
-            if kind is Kind.BATTERY:
-                h.battery_pct = e.value
-            elif kind is Kind.AVAILABILITY:
-                h.online = None if e.value is None else e.value > 0
-            else:
-                h.online = True
+            _note_health(health, e, received_at)
     return Batch(
         items=items,
         received=received,

@@ -21,8 +21,12 @@ adds two shortcuts:
   after reading, so the loop is bounded.
 
 All rely on paho 2.x internals (``_in_packet``, ``_packet_queue``); they are
-checked at construction (:data:`SUPPORTED`) and the plain paho path is used when
-they are missing.
+used only with the paho releases they were tested with (:data:`TESTED_PAHO`)
+and when those internals exist (:data:`SUPPORTED`); otherwise paho's plain path
+runs. The fast path is opt-in (setting ``mqtt_fast_path``): the default is
+:class:`StockClient`, paho through its public API, behind the same small
+interface (:class:`IngestClient`: ``sink`` and ``ack_many``).
+``tests/ingest/test_ingest_fastclient.py`` checks both against the same inputs.
 """
 
 from __future__ import annotations
@@ -30,14 +34,23 @@ from __future__ import annotations
 import logging
 import struct
 from collections.abc import Callable, Sequence
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SUPPORTED", "FastClient", "Sink"]
+__all__ = [
+    "SUPPORTED",
+    "TESTED_PAHO",
+    "FastClient",
+    "IngestClient",
+    "Sink",
+    "StockClient",
+    "make_client",
+]
 
 #: ``(topic bytes, payload bytes, mid, qos, dup)``; must be cheap and never
 #: raise. ``dup``: the broker's DUP flag (a redelivery of a message it sent us).
@@ -50,8 +63,21 @@ RECV_CHUNK = 1 << 16
 MAX_READ_PACKETS = 1 << 17
 _PUBACK_PACKET = struct.Struct("!BBH")
 
-#: The paho internals the shortcuts use are present.
-SUPPORTED = all(
+#: paho-mqtt releases the fast path was tested with (major, minor); the same
+#: range is pinned in pyproject.toml.
+TESTED_PAHO = ((2, 2),)
+
+
+def _paho_version() -> tuple[int, int]:
+    try:
+        major, minor = version("paho-mqtt").split(".")[:2]
+        return int(major), int(minor)
+    except (PackageNotFoundError, ValueError):
+        return (0, 0)
+
+
+#: The paho internals the shortcuts use are present, in a tested release.
+SUPPORTED = _paho_version() in TESTED_PAHO and all(
     hasattr(mqtt.Client, name)
     for name in (
         "_handle_publish",
@@ -62,6 +88,39 @@ SUPPORTED = all(
         "_loop_rc_handle",
     )
 )
+
+
+class IngestClient(Protocol):
+    """What the ingester needs of its MQTT client beyond paho's public API."""
+
+    sink: Sink | None
+
+    def ack_many(self, mids: Sequence[int]) -> None: ...
+
+
+class StockClient(mqtt.Client):
+    """paho's client as it is: every message through ``on_message``, one
+    ``ack()`` per message (``sink`` is never called)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sink: Sink | None = None
+
+    def ack_many(self, mids: Sequence[int]) -> None:
+        for mid in mids:
+            self.ack(mid, 1)
+
+
+def make_client(fast: bool, **kwargs: Any) -> StockClient | FastClient:
+    """The fast-path client when asked for and supported, else stock paho."""
+    if fast and not SUPPORTED:
+        logger.warning(
+            "mqtt_fast_path: paho-mqtt %s is not a tested release (%s); using "
+            "stock paho",
+            ".".join(map(str, _paho_version())),
+            ", ".join(".".join(map(str, v)) for v in TESTED_PAHO),
+        )
+    return FastClient(**kwargs) if fast and SUPPORTED else StockClient(**kwargs)
 
 
 class FastClient(mqtt.Client):

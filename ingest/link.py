@@ -21,7 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from ingest.fastclient import FastClient
+from ingest.fastclient import FastClient, StockClient, make_client
 from ingest.metrics import IngestStats
 from ingest.redelivery import Msg
 from occupancy.settings import Settings
@@ -54,20 +54,32 @@ class MqttLink:
         self.stats = stats
         self.receive_maximum = receive_maximum
         self.queue: queue.SimpleQueue[Msg] = queue.SimpleQueue()
+        #: Beyond this the network thread waits for the worker (TCP holds the
+        #: broker back), but at most ``max_block_s`` per episode, so that
+        #: keepalive pings still go out when the worker is stuck (database
+        #: down); beyond ``hard_limit`` the link pauses (clean disconnect).
         self.queue_limit = queue_limit
+        self.hard_limit = 2 * queue_limit
         self.keepalive_s = keepalive_s
-        #: Set by the worker whenever it took a batch (room in the queue).
+        self.max_block_s = max(0.5, min(5.0, keepalive_s / 3))
         self.room = threading.Event()
+        self._overfull = False
         self.accepting = True
         #: Counts connections; a message remembers the one it came on.
         self.generation = 0
+        #: The broker kept our session for this connection: it redelivers what
+        #: an earlier one did not acknowledge.
+        self.session_present = False
+        #: Disconnected on purpose (the queue overflowed); see :meth:`resume`.
+        self.paused = False
         self._stop = stop
         self._disconnected = threading.Event()
         self.client = self._make_client(connect_timeout_s)
 
-    def _make_client(self, connect_timeout_s: float) -> FastClient:
+    def _make_client(self, connect_timeout_s: float) -> StockClient | FastClient:
         s = self.settings
-        client = FastClient(
+        client = make_client(
+            bool(s.mqtt_fast_path),
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=s.ingest_client_id,
             protocol=MQTTProtocolVersion.MQTTv5,
@@ -109,6 +121,21 @@ class MqttLink:
         )
         self.client.loop_start()
 
+    def drained(self) -> bool:
+        """Paused, and the queue is down to half its limit."""
+        return self.paused and self.queue.qsize() <= self.queue_limit // 2
+
+    def resume(self) -> bool:
+        """Connect again after a pause once the queue is half drained (worker
+        thread); True when it did."""
+        if not self.drained():
+            return False
+        self.client.loop_stop()  # paho's thread ends with a DISCONNECT
+        self.paused = False
+        logger.info("queue drained; connecting again")
+        self.start()
+        return True
+
     def stop(self) -> None:
         """Disconnect, after the DISCONNECT (and the last acknowledgements
         before it) went out."""
@@ -136,7 +163,9 @@ class MqttLink:
             if reason.is_failure:
                 logger.error("broker refused the connection: %s", reason)
                 return
+            self.session_present = bool(flags.session_present)
             self.generation += 1
+            self.stats.connects += 1
             self.stats.mqtt_connected = True
             logger.info(
                 "connected to %s (session present: %s); subscribing %s",
@@ -165,8 +194,11 @@ class MqttLink:
     ) -> None:
         self.stats.mqtt_connected = False
         self.stats.subscribed = False
+        self.stats.disconnects += 1
         self._disconnected.set()
-        if not self._stop.is_set():
+        if self.paused:
+            logger.info("disconnected on purpose; the broker keeps the session")
+        elif not self._stop.is_set():
             logger.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _enqueue(
@@ -174,25 +206,63 @@ class MqttLink:
     ) -> None:
         """The hot path on paho's network thread: count and queue, nothing else.
         ``received`` is counted before the message is queued, so the worker
-        never accounts for more than was received."""
-        if not self.accepting:
+        never accounts for more than was received. The thread never blocks
+        (keepalive pings go out while the database is down)."""
+        if not self.accepting or self.paused:
             return  # not acknowledged: the broker redelivers it next session
+        depth = self.queue.qsize()
+        if depth >= self.queue_limit:
+            if depth >= self.hard_limit:
+                self._pause()
+                return
+            if not self._overfull:
+                self._wait_for_room()
+        elif self._overfull:
+            self._overfull = False
         now = time.time()
         stats = self.stats
         stats.received += 1  # only this thread writes it
         stats.last_message_at = now
-        if self.queue.qsize() >= self.queue_limit:
-            self._wait_for_room()
+        if dup:
+            stats.redelivered += 1
         self.queue.put(Msg(topic, payload, now, mid, qos, self.generation, dup))
 
     def _wait_for_room(self) -> None:
-        """Block the network thread (so it stops reading the socket and TCP
-        holds the broker back) until the worker has taken a batch."""
+        """Block the network thread (it stops reading the socket, TCP holds the
+        broker back: Mosquitto sends a resumed session's backlog beyond Receive
+        Maximum) until the worker has taken a batch, for ``max_block_s`` at
+        most: then the thread goes on (pings, reading) and stops blocking
+        until the queue was below the limit again."""
+        deadline = time.monotonic() + self.max_block_s
         while self.queue.qsize() >= self.queue_limit and not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._overfull = True
+                logger.warning(
+                    "the worker took nothing for %.1f s; reading on (keepalive)",
+                    self.max_block_s,
+                )
+                return
             self.room.clear()
             if self.queue.qsize() < self.queue_limit:
-                break
-            self.room.wait(0.5)
+                return
+            self.room.wait(min(0.5, left))
+
+    def _pause(self) -> None:
+        """The broker sent more than Receive Maximum allows: disconnect cleanly
+        (the session and its unacknowledged messages stay with the broker)
+        instead of holding more in memory or blocking this thread (no
+        keepalive would go out and the broker would drop us, then resend
+        everything in flight)."""
+        self.paused = True
+        self.stats.pauses += 1
+        logger.warning(
+            "%d messages queued (beyond Receive Maximum %d): disconnecting until "
+            "the worker has drained half of them",
+            self.queue.qsize(),
+            self.receive_maximum,
+        )
+        self.client.disconnect()
 
     def _on_message(
         self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage

@@ -45,14 +45,15 @@ class Snapshot:
     badges_duplicate: int
     buffer_depth: int
     reasons: dict[str, int]
+    #: Received, then let go unacknowledged: copies from a previous connection
+    #: that the broker sends again on this one (persistent session).
+    released: int = 0
 
     @property
     def balanced(self) -> bool:
         """True when every received message is accounted for."""
-        return (
-            self.received
-            == self.accepted + self.rejected + self.ignored + self.in_flight
-        )
+        done = self.accepted + self.rejected + self.ignored
+        return self.received == done + self.in_flight + self.released
 
     def line(self) -> str:
         return (
@@ -83,6 +84,18 @@ class IngestStats:
     #: at ``unhealthy_after``.
     consecutive_failures: int = 0
     unhealthy_after: int = 3
+    #: Messages that came with the broker's DUP flag (redeliveries); written
+    #: by the network thread only, like ``received``.
+    redelivered: int = 0
+    #: Connections made to the broker, and lost or closed.
+    connects: int = 0
+    disconnects: int = 0
+    #: Times the ingester disconnected on purpose (session kept) because the
+    #: broker sent more than Receive Maximum; and database outages.
+    pauses: int = 0
+    db_outages: int = 0
+    #: Written by the worker: see :attr:`Snapshot.released`.
+    released: int = 0
     started_at: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -106,13 +119,14 @@ class IngestStats:
                 accepted=t.accepted,
                 rejected=t.rejected,
                 ignored=t.ignored,
-                in_flight=self.received - done,
+                in_flight=self.received - done - self.released,
                 inserted=t.events_inserted,
                 duplicates=t.events_duplicate,
                 badges_inserted=t.badges_inserted,
                 badges_duplicate=t.badges_duplicate,
                 buffer_depth=self.buffer_depth,
                 reasons=dict(t.reasons),
+                released=self.released,
             )
 
     def prometheus(self) -> str:
@@ -123,6 +137,71 @@ class IngestStats:
 
 
 _P = "occupancy_ingest_"
+
+
+_Rows = tuple[tuple[str, str, float], ...]
+
+
+def _counters(st: IngestStats, s: Snapshot) -> _Rows:
+    """``(name, help, value)`` of the counters."""
+    return (
+        ("messages_received", "Messages taken from the broker.", s.received),
+        ("messages_accepted", "Messages whose events were committed.", s.accepted),
+        ("messages_ignored", "Messages with nothing to store.", s.ignored),
+        ("events_inserted", "Events newly stored.", s.inserted),
+        ("events_duplicate", "Events already stored (redeliveries).", s.duplicates),
+        ("badges_inserted", "Badge sightings newly stored.", s.badges_inserted),
+        ("batches", "Committed batches.", st.batches),
+        (
+            "messages_redelivered",
+            "Messages the broker sent again (DUP flag).",
+            st.redelivered,
+        ),
+        ("mqtt_connects", "Connections made to the broker.", st.connects),
+        ("mqtt_disconnects", "Connections lost or closed.", st.disconnects),
+        (
+            "pauses",
+            "Clean disconnects (session kept): the broker sent beyond Receive Maximum.",
+            st.pauses,
+        ),
+        ("db_outages", "Times the database became unreachable.", st.db_outages),
+        (
+            "messages_released",
+            "Received copies let go for the broker's redelivery on a new connection.",
+            st.released,
+        ),
+    )
+
+
+def _gauges(st: IngestStats, s: Snapshot) -> _Rows:
+    """``(name, help, value)`` of the gauges."""
+    return (
+        ("messages_in_flight", "Received, not yet committed.", s.in_flight),
+        ("buffer_depth", "Messages waiting for the writer.", s.buffer_depth),
+        ("db_up", "1 when the last database call succeeded.", int(st.db_up)),
+        (
+            "mqtt_connected",
+            "1 while connected to the broker.",
+            int(st.mqtt_connected),
+        ),
+        ("last_batch_seconds", "Duration of the last batch [s].", st.last_batch_s),
+        (
+            "commit_lag_seconds",
+            "Arrival of the oldest message of the last batch to its commit [s].",
+            st.last_commit_lag_s,
+        ),
+        (
+            "last_message_timestamp_seconds",
+            "Unix time of the last message received.",
+            st.last_message_at,
+        ),
+        ("start_time_seconds", "Unix time the ingester started.", st.started_at),
+        (
+            "batch_failures_in_a_row",
+            "Failed batch attempts since the last commit.",
+            st.consecutive_failures,
+        ),
+    )
 
 
 class IngestCollector(Collector):
@@ -137,18 +216,7 @@ class IngestCollector(Collector):
         s = st.snapshot()
         with st._lock:
             seen = dict(st.device_last_seen)
-            batches = st.batches
-            last_batch_s, lag_s = st.last_batch_s, st.last_commit_lag_s
-        counters: tuple[tuple[str, str, float], ...] = (
-            ("messages_received", "Messages taken from the broker.", s.received),
-            ("messages_accepted", "Messages whose events were committed.", s.accepted),
-            ("messages_ignored", "Messages with nothing to store.", s.ignored),
-            ("events_inserted", "Events newly stored.", s.inserted),
-            ("events_duplicate", "Events already stored (redeliveries).", s.duplicates),
-            ("badges_inserted", "Badge sightings newly stored.", s.badges_inserted),
-            ("batches", "Committed batches.", batches),
-        )
-        for name, help_, value in counters:
+        for name, help_, value in _counters(st, s):
             yield CounterMetricFamily(_P + name, help_, value=value)
         rejected = CounterMetricFamily(
             _P + "messages_rejected", "Messages refused, by reason.", labels=["reason"]
@@ -156,34 +224,7 @@ class IngestCollector(Collector):
         for reason, n in sorted(s.reasons.items()) or [("none", 0)]:
             rejected.add_metric([reason], n)
         yield rejected
-        gauges: tuple[tuple[str, str, float], ...] = (
-            ("messages_in_flight", "Received, not yet committed.", s.in_flight),
-            ("buffer_depth", "Messages waiting for the writer.", s.buffer_depth),
-            ("db_up", "1 when the last database call succeeded.", int(st.db_up)),
-            (
-                "mqtt_connected",
-                "1 while connected to the broker.",
-                int(st.mqtt_connected),
-            ),
-            ("last_batch_seconds", "Duration of the last batch [s].", last_batch_s),
-            (
-                "commit_lag_seconds",
-                "Arrival of the oldest message of the last batch to its commit [s].",
-                lag_s,
-            ),
-            (
-                "last_message_timestamp_seconds",
-                "Unix time of the last message received.",
-                st.last_message_at,
-            ),
-            ("start_time_seconds", "Unix time the ingester started.", st.started_at),
-            (
-                "batch_failures_in_a_row",
-                "Failed batch attempts since the last commit.",
-                st.consecutive_failures,
-            ),
-        )
-        for name, help_, value in gauges:
+        for name, help_, value in _gauges(st, s):
             yield GaugeMetricFamily(_P + name, help_, value=value)
         last_seen = GaugeMetricFamily(
             _P + "device_last_seen_timestamp_seconds",

@@ -1,7 +1,8 @@
 """The ingester: MQTT 5 in, TimescaleDB out, at least once, idempotent.
 
 Threads: paho's network loop only enqueues (:mod:`ingest.link`); the worker
-takes what is queued (up to ``batch_size``) and decodes it while the previous
+takes what is queued (up to ``batch_size_max``: the batch grows with the
+backlog, a lone message goes alone) and decodes it while the previous
 batch is committed on a database thread (a pipeline of two batches, one
 transaction at a time), then acknowledges each batch in order once it committed
 (paho manual ack). Nothing is acknowledged before it is committed, so a crash, a
@@ -9,7 +10,7 @@ dead database or a broker restart loses nothing: the broker redelivers
 (persistent session: fixed client id, clean start off, session expiry) and the
 database's unique keys drop the duplicates.
 
-Receive Maximum = 3 × ``batch_size`` (one batch committing, one being decoded,
+Receive Maximum = 3 × the largest batch (one committing, one being decoded,
 one arriving) bounds what the broker sends unacknowledged, so the in-memory
 buffer is bounded too (``buffer_max`` caps it further). The hot path is lean:
 PUBLISH packets without properties skip paho's per-message objects
@@ -30,14 +31,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ingest.batch import Batch, BatchResult, Health, HealthBuffer
-from ingest.context import DecodeContext, DeviceInfo
-from ingest.fastclient import FastClient
-from ingest.limits import Admission
+from ingest.context import DeviceInfo
+from ingest.fastclient import FastClient, StockClient
 from ingest.link import SESSION_EXPIRY_S, MqttLink
 from ingest.metrics import IngestStats, MetricsServer, Snapshot
+from ingest.parts import IngestError, admission, build_context, scrubber, sizes
 from ingest.redelivery import ARRIVAL_SOURCES, Msg, digest_of, recall
 from ingest.registry import decode_message
-from ingest.scrub import Scrubber
 from ingest.writer import DatabaseDown, Item, Writer
 from occupancy.settings import Settings
 
@@ -49,27 +49,6 @@ _digest = digest_of  # the name the tests know
 
 #: Reload the device table this often [s] (new devices in the building file).
 DEVICE_REFRESH_S = 60.0
-
-
-class IngestError(RuntimeError):
-    """The ingester cannot start; the message says why and what to do."""
-
-
-def build_context(
-    settings: Settings, devices: list[DeviceInfo] | None
-) -> DecodeContext:
-    """The decode context from settings and the known devices (``None``: any)."""
-    from zoneinfo import ZoneInfo
-
-    return DecodeContext.from_devices(
-        devices,
-        tz=ZoneInfo(settings.timezone),
-        max_clock_skew_s=float(settings.max_clock_skew_s),
-        pseudonym_key=settings.pseudonym_key,
-        topic_root=settings.topic_root,
-        site=settings.site,
-        max_payload_bytes=int(settings.max_payload_bytes),
-    )
 
 
 class Ingester:
@@ -88,37 +67,22 @@ class Ingester:
         connect_timeout_s: float = 5.0,
         keepalive_s: int = 15,
     ) -> None:
-        if not settings.pseudonym_key:
-            raise IngestError(
-                "no pseudonymisation key: set OCCUPANCY_PSEUDONYM_KEY to a long random "
-                "secret (badge ids are hashed with it at ingest; see docs/privacy.md)"
-            )
-        try:
-            scrub = Scrubber(
-                settings.pseudonym_key, str(settings.badge_payloads_stored)
-            )
-        except ValueError as exc:
-            raise IngestError(str(exc)) from exc
+        scrub = scrubber(settings)
         self.settings = settings
         self.stats = IngestStats(unhealthy_after=int(settings.unhealthy_after_failures))
-        self.batch_size = max(1, int(settings.batch_size))
-        # Three batches: one committing, the next being prepared, a third
-        # arriving (with fewer the broker would stall during every commit).
-        # buffer_max caps it.
-        self.receive_maximum = max(
-            1, min(3 * self.batch_size, int(settings.buffer_max), 65535)
-        )
+        self.batch_size, self.batch_max, self.receive_maximum = sizes(settings)
         self._stop = threading.Event()
-        # Backpressure: the network thread stops reading when this many messages
-        # wait for the worker. Receive Maximum should keep the queue below it;
-        # Mosquitto 2.0 was seen sending more (8k queued at Receive Maximum
-        # 2000), and an unbounded queue grows the memory while the broker's
-        # own queue is the place for a backlog.
+        # Backpressure: Receive Maximum should keep what the broker sends below
+        # RM; Mosquitto 2.0 sends more at times (800 queued at RM 600 here,
+        # 8k at RM 2000), so the hard bound is buffer_max: beyond it the link
+        # disconnects cleanly until the queue is half drained (the broker's
+        # own queue is the place for a backlog). The network thread never
+        # blocks (it did: no keepalive went out, see docs/ingest.md).
         self._link = MqttLink(
             settings,
             self.stats,
             receive_maximum=self.receive_maximum,
-            queue_limit=self.receive_maximum + self.batch_size,
+            queue_limit=self.receive_maximum + self.batch_max,
             keepalive_s=keepalive_s,
             connect_timeout_s=connect_timeout_s,
             stop=self._stop,
@@ -132,11 +96,7 @@ class Ingester:
             scrub=scrub,
         )
         self._health = HealthBuffer(float(settings.device_health_interval_s))
-        self._admission = Admission(
-            float(settings.device_rate_limit_per_s),
-            int(settings.device_rate_burst),
-            float(settings.max_event_age_days) * 86400.0,
-        )
+        self._admission = admission(settings)
         self._devices: dict[str, DeviceInfo] = {}
         self._ctx = build_context(settings, [])
         self._devices_loaded_at = 0.0
@@ -156,7 +116,7 @@ class Ingester:
         self._metrics_host = str(host or "127.0.0.1")
 
     @property
-    def _client(self) -> FastClient:
+    def _client(self) -> StockClient | FastClient:
         return self._link.client
 
     @property
@@ -241,7 +201,7 @@ class Ingester:
         except queue.Empty:
             return []
         batch = [first]
-        while len(batch) < self.batch_size:
+        while len(batch) < self.batch_max:
             try:
                 batch.append(q.get_nowait())
             except queue.Empty:
@@ -280,6 +240,9 @@ class Ingester:
         one commits, then land that one and hand this one to the writer."""
         if not pending:
             pending.extend(self._take(block=self._flight is None))
+        self._drop_stale(pending)
+        if self._link.paused:
+            self._resume()
         self.stats.buffer_depth = len(pending) + self._queue.qsize()
         if not pending:
             self._land_flight()
@@ -307,8 +270,41 @@ class Ingester:
         )
         pending.clear()
 
+    def _resume(self) -> None:
+        """Connect again after a pause, once the queue is drained and the
+        database answers (raises :class:`DatabaseDown`: the usual backoff)."""
+        if self._link.drained():
+            self._writer.ping()
+            self.stats.db_up = True
+            self._link.resume()
+
+    def _drop_stale(self, pending: deque[Msg]) -> None:
+        """Let go of messages that came on an earlier connection when the
+        broker kept the session: it sends them again on this one, so holding
+        both copies would double the memory and the writes (and their packet
+        ids cannot be acknowledged here). Without a session they are kept."""
+        link = self._link
+        if not pending or not link.session_present:
+            return
+        current = link.generation
+        if pending[0].generation == current:  # in arrival order: all current
+            return
+        kept = [m for m in pending if m.generation == current]
+        released = len(pending) - len(kept)
+        pending.clear()
+        pending.extend(kept)
+        self.stats.released += released
+        logger.info(
+            "%d messages of an earlier connection let go: the broker redelivers them",
+            released,
+        )
+
     def _database_down(self, exc: DatabaseDown, held: int) -> None:
-        """Wait before the next attempt (exponential backoff, jittered)."""
+        """Wait before the next attempt (exponential backoff, jittered). The
+        network thread goes on (keepalive); the broker stops at Receive
+        Maximum unacknowledged messages and keeps the rest."""
+        if self.stats.db_up:
+            self.stats.db_outages += 1
         self.stats.db_up = False
         self._position = None  # the commit may have happened: re-read
         logger.warning(
@@ -318,7 +314,7 @@ class Ingester:
             self._backoff,
         )
         self._stop.wait(self._backoff * (0.8 + 0.4 * random.random()))
-        self._backoff = min(self._backoff * 2, 10.0)
+        self._backoff = min(self._backoff * 2, 5.0)
 
     def _land_flight(self) -> None:
         """Land the batch in flight, if any (:meth:`_land`)."""

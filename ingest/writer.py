@@ -346,6 +346,53 @@ class Writer:
         )
         return _UPSERT_HEALTH.encode().replace(b"{}", values)
 
+    def _side_rows(self, cur: psycopg2.extensions.cursor, batch: Batch) -> list[bytes]:
+        """The statements for rejected rows, discovered and observed devices
+        and device health of ``batch`` (sent with the rest in one query string)."""
+        parts: list[bytes] = []
+        if batch.rejected:
+            parts.append(
+                _INSERT_REJECTED.encode()
+                + _values(
+                    cur,
+                    "(%s,%s,%s,%s,%s,%s)",
+                    [
+                        (
+                            t,
+                            topic,
+                            psycopg2.Binary(p),
+                            reason,
+                            detail,
+                            dev,
+                        )
+                        for t, topic, p, reason, detail, dev in batch.rejected
+                    ],
+                )
+            )
+        if batch.discovered:
+            values = _values(
+                cur,
+                "(%s,%s,%s,%s,%s)",
+                [
+                    (d.device_id, "unknown", d.family, d.topic, False)
+                    for d in batch.discovered
+                ],
+            )
+            parts.append(_INSERT_DISCOVERED.encode().replace(b"{}", values))
+        if batch.observed:
+            values = _values(
+                cur,
+                "(%s,%s,%s::text[],%s,%s,%s,%s)",
+                [
+                    (o.device_id, o.family, list(o.kinds), *o[3:])
+                    for o in batch.observed
+                ],
+            )
+            parts.append(_UPSERT_OBSERVED.encode().replace(b"{}", values))
+        if batch.health:
+            parts.append(self._health_sql(cur, batch.health))
+        return parts
+
     def _commit(self, batch: Batch) -> BatchResult:
         """One transaction: COPY into the staging tables, then one query
         string for everything else, then COMMIT (four round trips at most)."""
@@ -368,47 +415,7 @@ class Writer:
                         _PRUNE_ARRIVALS, (self.client_id, last - KEEP_POSITIONS)
                     )
                 )
-            if batch.rejected:
-                parts.append(
-                    _INSERT_REJECTED.encode()
-                    + _values(
-                        cur,
-                        "(%s,%s,%s,%s,%s,%s)",
-                        [
-                            (
-                                t,
-                                topic,
-                                psycopg2.Binary(p),
-                                reason,
-                                detail,
-                                dev,
-                            )
-                            for t, topic, p, reason, detail, dev in batch.rejected
-                        ],
-                    )
-                )
-            if batch.discovered:
-                values = _values(
-                    cur,
-                    "(%s,%s,%s,%s,%s)",
-                    [
-                        (d.device_id, "unknown", d.family, d.topic, False)
-                        for d in batch.discovered
-                    ],
-                )
-                parts.append(_INSERT_DISCOVERED.encode().replace(b"{}", values))
-            if batch.observed:
-                values = _values(
-                    cur,
-                    "(%s,%s,%s::text[],%s,%s,%s,%s)",
-                    [
-                        (o.device_id, o.family, list(o.kinds), *o[3:])
-                        for o in batch.observed
-                    ],
-                )
-                parts.append(_UPSERT_OBSERVED.encode().replace(b"{}", values))
-            if batch.health:
-                parts.append(self._health_sql(cur, batch.health))
+            parts += self._side_rows(cur, batch)
             parts.append(
                 cur.mogrify(
                     _MOVE_AND_COUNT,

@@ -251,6 +251,18 @@ class Settings:
     )
 
     # Ingest limits
+    mqtt_fast_path: bool = _S(
+        False,
+        "Opt in to the ingester's lean paho path (PUBLISH without properties "
+        "skips paho's message objects; buffered reads; one write per batch of "
+        "acks). Used only with the tested paho-mqtt release, else stock paho.",
+    )
+    batch_size_max: int = _S(
+        0,
+        "Largest batch the ingester writes in one transaction when a backlog is "
+        "queued (the batch grows with it; a lone message is written alone); "
+        "0: 5 × batch_size. Receive Maximum is 3 × this (capped by buffer_max).",
+    )
     device_rate_limit_per_s: float = _S(
         200.0,
         "Messages per second one device may send on average; beyond it (and the"

@@ -232,7 +232,11 @@ def test_database_lost_with_a_batch_in_flight_and_the_next_prepared(
     the positions recorded for arrival-stamped messages are their places in the
     stream, and the accounting adds up."""
     settings = make_settings(
-        database_url, "mqtt://127.0.0.1:1", topic_root, device_health_interval_s=0
+        database_url,
+        "mqtt://127.0.0.1:1",
+        topic_root,
+        device_health_interval_s=0,
+        batch_size_max=200,  # fixed batches of 200
     )
     ing = Ingester(settings)
     acks: list[int] = []

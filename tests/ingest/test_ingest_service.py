@@ -291,7 +291,9 @@ def test_a_stored_arrival_is_trusted_only_within_the_window(
 
     from ingest.service import _digest
 
-    settings = make_settings(database_url, mqtt_server.url, topic_root)
+    settings = make_settings(
+        database_url, mqtt_server.url, topic_root, batch_size_max=200
+    )
     ing = Ingester(settings)
     cid = settings.ingest_client_id
     topic, payload = _arrival_messages(topic_root, 1)[0]
