@@ -30,6 +30,12 @@
       var name = labelFor(el);
       if (name) el.setAttribute("aria-label", name);
     });
+    // dcc.Slider's handle (rc-slider) has the slider role but no name.
+    root.querySelectorAll('.rc-slider-handle[role="slider"]').forEach(function (el) {
+      if (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")) return;
+      var name = labelFor(el);
+      if (name) el.setAttribute("aria-label", name);
+    });
     root.querySelectorAll('.Select-value-label[role="option"]').forEach(function (el) {
       el.removeAttribute("role");
       el.removeAttribute("aria-selected");

@@ -31,7 +31,7 @@ from dashboard.app import (
     lang,
     query_search,
 )
-from dashboard.components import empty, graph, table
+from dashboard.components import empty, graph, page_title, table
 from dashboard.data import current
 from dashboard.plan_figures import (
     DAYS,
@@ -45,7 +45,13 @@ from dashboard.theme import empty_figure
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/plan", name="Plan", order=8)  # type: ignore[no-untyped-call]
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__,
+    path="/plan",
+    name="Plan",
+    order=8,
+    title=lambda **_: page_title("nav_plan"),
+)
 
 #: Weeks of history the forecast and the stacking plan use, ending at the
 #: view's end date (the view's own range is often a few weeks only).
@@ -135,13 +141,13 @@ def layout(**query: Any) -> html.Div:
             h("fc_note"),
             html.Div(
                 [
-                    html.Label(_t("level", language)),
+                    html.Label(_t("level", language), htmlFor="plan-fc-level"),
                     _select(
                         "plan-fc-level",
                         ["building", "floor", "zone", "department"],
                         "building",
                     ),
-                    html.Label(_t("horizon", language)),
+                    html.Label(_t("horizon", language), htmlFor="plan-fc-horizon"),
                     dcc.Slider(id="plan-fc-horizon", min=1, max=8, step=1, value=4),
                 ],
                 className="controls",
@@ -152,11 +158,11 @@ def layout(**query: Any) -> html.Div:
             h("wi_note"),
             html.Div(
                 [
-                    html.Label(_t("close", language)),
+                    html.Label(_t("close", language), htmlFor="plan-wi-close"),
                     _select("plan-wi-close", floors + hoods + shared, close0),
-                    html.Label(_t("on", language)),
+                    html.Label(_t("on", language), htmlFor="plan-wi-close-days"),
                     _days("plan-wi-close-days", language, ["fri"]),
-                    html.Label(_t("sharing", language)),
+                    html.Label(_t("sharing", language), htmlFor="plan-wi-sharing"),
                     dcc.Input(
                         id="plan-wi-sharing",
                         type="number",
@@ -165,11 +171,11 @@ def layout(**query: Any) -> html.Div:
                         step=0.05,
                         value=0.7,
                     ),
-                    html.Label(_t("move", language)),
+                    html.Label(_t("move", language), htmlFor="plan-wi-move-dept"),
                     _select("plan-wi-move-dept", depts, None),
-                    html.Label(_t("to", language)),
+                    html.Label(_t("to", language), htmlFor="plan-wi-move-to"),
                     _select("plan-wi-move-to", floors + hoods, None),
-                    html.Label(_t("anchor", language)),
+                    html.Label(_t("anchor", language), htmlFor="plan-wi-anchor-dept"),
                     _select("plan-wi-anchor-dept", depts, None),
                     _days("plan-wi-anchor-days", language, []),
                 ],

@@ -26,9 +26,9 @@ from ingest_helpers import (
     wait_for,
 )
 
+from app.services import PostgresServer, free_port
 from ingest.metrics import health
 from ingest.service import Ingester
-from app.services import PostgresServer, free_port
 
 from conftest import EXAMPLE_BUILDING, MqttHandle, make_traversable
 
