@@ -230,6 +230,9 @@ def _weekly_matrix(
         bucket_minutes=bucket_minutes,
         k=k,
     )
+    if m.empty:
+        m.insert(0, "week", pd.Series(dtype=object))
+        return m
     parts = m["source"].str.split("|", n=1, expand=True)
     m["source"] = parts[1].to_numpy()
     m.insert(0, "week", parts[0].map(labels).to_numpy())

@@ -10,6 +10,7 @@ measure (0-100 %, Cividis) or by its live state.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -27,7 +28,7 @@ __all__ = ["FLOOR_GAP_M", "LIVE_STATES", "floor_figure", "outline", "svg_path"]
 #: Vertical gap between stacked floors [m].
 FLOOR_GAP_M = 6.0
 #: Live states in legend order.
-LIVE_STATES = ("occupied", "free", "unknown", "offline", "private")
+LIVE_STATES = ("occupied", "free", "unknown", "offline")
 #: Opacity of a neighbourhood's department tint.
 TINT_ALPHA = 0.22
 #: Index of the desk-label trace in the figure's data (assets/floormap.js).
@@ -38,6 +39,8 @@ def outline(row: Any) -> list[tuple[float, float]]:
     """The polygon of a zone or space record: ``polygon`` when set, else the
     rectangle ``x, y, width, height`` [m]."""
     poly = row.get("polygon") if hasattr(row, "get") else None
+    if isinstance(poly, str):  # jsonb read back as text
+        poly = json.loads(poly)
     if isinstance(poly, list | tuple) and len(poly) >= 3:
         return [(float(p[0]), float(p[1])) for p in poly]
     x, y, w, h = (float(row[k]) for k in ("x", "y", "width", "height"))

@@ -137,7 +137,9 @@ def update_floor_map(
         values = pd.Series(dtype=object)
         note = t("empty_no_analytics", language, why=str(exc))
     zone_geo, space_geo = geometry(data)
-    zones = zones.merge(zone_geo, on="zone_id", how="left")
+    zones = _without(zones, zone_geo, "zone_id").merge(
+        zone_geo, on="zone_id", how="left"
+    )
     spaces = spaces.drop(columns=["polygon"], errors="ignore").merge(
         space_geo, on="space_id", how="left"
     )
@@ -156,6 +158,12 @@ def _has_polygon(conn: Any, table: str) -> bool:
             (table,),
         )
         return cur.fetchone() is not None
+
+
+def _without(frame: pd.DataFrame, geo: pd.DataFrame, key: str) -> pd.DataFrame:
+    """``frame`` without the columns ``geo`` brings (the building metadata may
+    carry the geometry already: the merge must not suffix it away)."""
+    return frame.drop(columns=[c for c in geo.columns if c != key and c in frame])
 
 
 def geometry(data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

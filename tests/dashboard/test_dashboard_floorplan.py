@@ -65,8 +65,8 @@ def _figure(values: pd.Series, measure: str, language: str = "en") -> dict[str, 
     spaces, zones, floors = fm.select_spaces(meta, ViewFilters(site="hq"))
     zone_geo, space_geo = fm.geometry(data)
     fig: dict[str, Any] = fm.floor_figure(
-        spaces.merge(space_geo, on="space_id"),
-        zones.merge(zone_geo, on="zone_id"),
+        fm._without(spaces, space_geo, "space_id").merge(space_geo, on="space_id"),
+        fm._without(zones, zone_geo, "zone_id").merge(zone_geo, on="zone_id"),
         floors,
         meta["departments"],
         values,
