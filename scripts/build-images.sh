@@ -65,7 +65,9 @@ if ! have "$app"; then
   mkdir -p "$wheels"
   log "downloading the locked wheels into $wheels"
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
-    --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --platform any \
+    --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
+    --platform manylinux_2_31_x86_64 --platform manylinux_2_34_x86_64 \
+    --platform manylinux_2_36_x86_64 --platform any \
     --implementation cp -d "$wheels" -r requirements.lock setuptools wheel >&2
   build "$app" Dockerfile . --build-arg "BASE=$py" \
     --build-arg "PIP_OPTIONS=--no-index --find-links /wheels" --volume "$wheels:/wheels:ro"
