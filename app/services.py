@@ -35,8 +35,54 @@ class ServiceError(RuntimeError):
     """A development service could not be started, stopped or found."""
 
 
+_HANDED_OUT: set[int] = set()
+_LOWEST_PORT = 20000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range of local ports for outgoing connections."""
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        low, high = (int(v) for v in text.split()[:2])
+    except (OSError, ValueError):
+        return (32768, 60999)
+    return (low, high)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now."""
+    """A TCP port that is free on 127.0.0.1 right now, chosen outside the
+    kernel's ephemeral range.
+
+    A port from the ephemeral range (what ``bind(0)`` returns) can be given to
+    any outgoing connection as its source port while the server that owns it
+    is stopped, and the server then cannot bind it again on restart (seen in
+    CI: PostgreSQL stopped for 30 s in a fault test did not come back). Ports
+    below the range are never handed out by the kernel on its own.
+    """
+    import random
+
+    low, high = _ephemeral_range()
+    if low - _LOWEST_PORT >= 1000:
+        candidates = range(_LOWEST_PORT, low)
+    else:  # an unusual range: use the ports above it, or the kernel's choice
+        candidates = range(high + 1, 65536) if high < 64535 else range(0)
+    rng = random.SystemRandom()
+    for _ in range(200):
+        if not candidates:
+            break
+        port = rng.choice(candidates)
+        if port not in _HANDED_OUT and _bindable(port):
+            _HANDED_OUT.add(port)
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -167,10 +213,19 @@ class PostgresServer:
             cmd, capture_output=True, text=True, check=False, timeout=120
         )
         if check and proc.returncode != 0:
+            detail = (proc.stderr or proc.stdout).strip()[-2000:]
             raise ServiceError(
-                f"{args[0]} failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()[-2000:]}"
+                f"{args[0]} failed ({proc.returncode}): {detail}{self._log_tail()}"
             )
         return proc
+
+    def _log_tail(self, lines: int = 15) -> str:
+        """The end of the server log, for an error that says 'examine the log'."""
+        try:
+            tail = self.logfile.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return ""
+        return f"\n{self.logfile}:\n" + "\n".join(tail) if tail else ""
 
     def initdb(self) -> bool:
         if (self.pgdata / "PG_VERSION").exists():

@@ -76,3 +76,22 @@ def test_services_lifecycle(tmp_path: Path) -> None:
         stopped = _run(data, pg, mq, "stop")
     assert stopped.returncode == 0, stopped.stderr
     assert not port_open(pg) and not port_open(mq)
+
+
+def test_free_ports_lie_outside_the_ephemeral_range() -> None:
+    """A server stopped in a fault test must be able to bind its port again:
+    the kernel gives ports of its ephemeral range to outgoing connections, so
+    a port from that range can be taken while the server is away."""
+    from app.services import _ephemeral_range
+
+    low, high = _ephemeral_range()
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == len(ports)
+    assert all(not low <= p <= high for p in ports), (low, high, ports)
+    # and each is really free: a listening socket binds it
+    import socket
+
+    for port in ports[:5]:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", port))
+            s.listen()
