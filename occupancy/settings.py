@@ -31,6 +31,7 @@ from occupancy.settings_areas.ingest import IngestSettings
 from occupancy.settings_areas.integrations import IntegrationsSettings
 from occupancy.settings_areas.site import SiteSettings
 from occupancy.settings_areas.spec import (
+    _S,
     DAYS,
     ENV_PREFIX,
     KINDS,
@@ -40,7 +41,6 @@ from occupancy.settings_areas.spec import (
     SettingError,
     SettingSpec,
     Topics,
-    _S,
     _settings_class,
     convert,
     empty_allowed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from occupancy.settings_areas.spec import _S, _settings_class, Topics
+from occupancy.settings_areas.spec import _S, Topics, _settings_class
 
 
 @_settings_class

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from occupancy.settings_areas.spec import _S, _settings_class, Dates, Days
+from occupancy.settings_areas.spec import _S, Dates, Days, _settings_class
 
 
 @_settings_class
