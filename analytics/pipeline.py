@@ -15,9 +15,9 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,14 +31,19 @@ from analytics.utilization import level_buckets, pct, space_daily_hourly
 from occupancy.db import Connection
 from occupancy.settings import Settings
 
+if TYPE_CHECKING:
+    from analytics.chunk_io import ChunkIO
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "AnalyzeParams",
+    "AnalyzePlan",
     "AnalyzeReport",
     "DayRun",
     "compute_days",
     "day_runs",
+    "plan_analyze",
     "run_analyze",
 ]
 
@@ -89,27 +94,7 @@ def compute_days(  # noqa: PLR0913  (the frames it joins, as tests and benchmark
     analytics_level_buckets, analytics_room_headcount, analytics_dept_presence,
     analytics_data_quality, and the co-location daily counts
     (analytics.colocation.colocation_daily)."""
-    _start, end = local_days_utc_range(cal, first, last)
-    horizon = float((end + CONTEXT).value) / 1e9
-    iv, stuck = space_intervals(
-        events,
-        heartbeat_timeout_s=params.heartbeat_timeout_s,
-        gap_bridge_s=params.gap_bridge_s,
-        stuck_s=params.stuck_s,
-        horizon_s=horizon,
-    )
-    grid = bucket_frame(cal, first, last, available_only=False)
-    sd, sh = space_daily_hourly(
-        iv,
-        stuck,
-        spaces,
-        grid,
-        cal,
-        desk_min_hour_s=params.desk_min_hour_s,
-        desk_min_day_s=params.desk_min_day_s,
-        collab_min_hour_s=params.collab_min_hour_s,
-        collab_min_day_s=params.collab_min_day_s,
-    )
+    iv, stuck, grid, sd, sh = _space_rollups(events, spaces, cal, params, first, last)
     known = set(spaces["space_id"])
     sd_known = sd[sd["space_id"].isin(known)]
     sensed = spaces[
@@ -125,28 +110,61 @@ def compute_days(  # noqa: PLR0913  (the frames it joins, as tests and benchmark
         cal.bucket_s,
     )
     dq = _data_quality(sd, known | set(zones["zone_id"]))
-    coloc = colocation_daily(dp)
     return {
-        **coloc,
+        **colocation_daily(dp),
         "analytics_space_daily": sd_known.reset_index(drop=True),
         "analytics_space_hourly": sh[sh["space_id"].isin(known)].reset_index(drop=True),
         "desk_daily_utilization": _desk_daily(sd_known, spaces),
         "analytics_level_buckets": lb,
         "analytics_level_hourly": level_hourly(lb, cal.timezone),
         "analytics_room_headcount": rh.reset_index(drop=True),
-        "analytics_dept_presence": dp[
-            [
-                "bucket_start",
-                "day",
-                "zone_id",
-                "source",
-                "department_id",
-                "people",
-                "badges",
-            ]
-        ].reset_index(drop=True),
+        "analytics_dept_presence": dp[_DEPT_PRESENCE].reset_index(drop=True),
         "analytics_data_quality": dq.reset_index(drop=True),
     }
+
+
+_DEPT_PRESENCE = [
+    "bucket_start",
+    "day",
+    "zone_id",
+    "source",
+    "department_id",
+    "people",
+    "badges",
+]
+
+
+def _space_rollups(
+    events: pd.DataFrame,
+    spaces: pd.DataFrame,
+    cal: Calendar,
+    params: AnalyzeParams,
+    first: dt.date,
+    last: dt.date,
+) -> tuple[pd.DataFrame, ...]:
+    """(intervals, stuck intervals, bucket grid, space daily, space hourly)
+    of local days ``first``..``last``."""
+    _start, end = local_days_utc_range(cal, first, last)
+    iv, stuck = space_intervals(
+        events,
+        heartbeat_timeout_s=params.heartbeat_timeout_s,
+        gap_bridge_s=params.gap_bridge_s,
+        stuck_s=params.stuck_s,
+        horizon_s=float((end + CONTEXT).value) / 1e9,
+    )
+    grid = bucket_frame(cal, first, last, available_only=False)
+    sd, sh = space_daily_hourly(
+        iv,
+        stuck,
+        spaces,
+        grid,
+        cal,
+        desk_min_hour_s=params.desk_min_hour_s,
+        desk_min_day_s=params.desk_min_day_s,
+        collab_min_hour_s=params.collab_min_hour_s,
+        collab_min_day_s=params.collab_min_day_s,
+    )
+    return iv, stuck, grid, sd, sh
 
 
 def _desk_daily(sd_known: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
@@ -272,164 +290,44 @@ def _days_to_compute(
     return "incremental", days
 
 
-class _ChunkIO:
-    """Reads a chunk's events and writes its rollups, timing both.
-
-    Consecutive chunks overlap by two days (the last day of one is context of
-    the next and the reverse): the events of [end - CONTEXT, end + CONTEXT) of
-    a chunk are kept and not read again for the next one. The next chunk sees
-    exactly the rows with lo <= ts < hi either way (only the row order
-    differs, and sessionization sorts by space and time)."""
-
-    def __init__(self, conn: Connection, cal: Calendar, known: list[str]) -> None:
-        self.conn = conn
-        self.cal = cal
-        self.known = known
-        self.staged = False
-        self.totals: dict[str, int] = {}
-        self.phases = {"read": 0.0, "compute": 0.0, "write": 0.0}
-        self._tail: list[tuple[pd.Timestamp, pd.Timestamp, pd.DataFrame]] = []
-
-    def _events(
-        self, c: Connection, lo: pd.Timestamp, hi: pd.Timestamp
-    ) -> pd.DataFrame:
-        from analytics import store
-
-        tail = self._tail
-        if tail and tail[0][0] <= lo < tail[0][1] <= hi:
-            _t_lo, t_hi, kept = tail.pop()
-            fresh = store.read_events(c, t_hi, hi, known=self.known)
-            return pd.concat(
-                [kept[(kept["ts"] >= lo).to_numpy()], fresh], ignore_index=True
-            )
-        tail.clear()
-        return store.read_events(c, lo, hi, known=self.known)
-
-    def read(self, c: Connection, run: DayRun) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from analytics import store
-
-        t = time.perf_counter()
-        start, end = local_days_utc_range(self.cal, *run)
-        events = self._events(c, start - CONTEXT, end + CONTEXT)
-        keep_from = end - CONTEXT
-        self._tail[:] = [
-            (keep_from, end + CONTEXT, events[(events["ts"] >= keep_from).to_numpy()])
-        ]
-        sightings = store.read_sightings(c, start, end)
-        self.phases["read"] += time.perf_counter() - t
-        return events, sightings
-
-    def write(self, run: DayRun, frames: dict[str, pd.DataFrame]) -> None:
-        from analytics import store
-
-        t = time.perf_counter()
-        written = store.write_rollups(self.conn, *run, frames, staged=self.staged)
-        for k, v in written.items():
-            self.totals[k] = self.totals.get(k, 0) + v
-        self.phases["write"] += time.perf_counter() - t
-
-
-def _compute_runs(
-    io: _ChunkIO,
-    runs: list[DayRun],
-    compute: Callable[[pd.DataFrame, pd.DataFrame, DayRun], dict[str, pd.DataFrame]],
-    read_conn: Connection | None,
+def _sequential(
+    io: ChunkIO,
+    plan: AnalyzePlan,
+    connect: Callable[[], Connection] | None,
     say: Callable[[str], None],
 ) -> int:
-    """Every run read, computed and written; the number of events read.
+    """Every chunk computed in this process (reads on a second connection
+    from ``connect`` when there are several chunks)."""
+    from analytics.chunk_io import compute_runs
 
-    I/O runs in threads while the main thread computes (psycopg2 and Arrow
-    release the GIL while the server works): chunk i+1 is read and chunk i-1
-    written during the compute of chunk i. With ``read_conn`` the reads have a
-    second connection and thread, so the server reads and writes at the same
-    time; without, one thread does both on ``io.conn``, in submission order.
-    At most one chunk's events ahead and one chunk's rollups behind are held;
-    chunks are independent, so the results are those of the sequential order."""
-    n_events = 0
-    with (
-        ThreadPoolExecutor(1, "analyze-write") as writer,
-        ThreadPoolExecutor(1, "analyze-read") as reader,
-    ):
-        read_pool, rconn = (reader, read_conn) if read_conn else (writer, io.conn)
-        pending_write: Future[None] | None = None
-        next_read = read_pool.submit(io.read, rconn, runs[0]) if runs else None
-        for i, run in enumerate(runs, 1):
-            assert next_read is not None
-            events, sightings = next_read.result()
-            if i < len(runs):
-                next_read = read_pool.submit(io.read, rconn, runs[i])
-            t = time.perf_counter()
-            frames = compute(events, sightings, run)
-            io.phases["compute"] += time.perf_counter() - t
-            n_events += len(events) + len(sightings)
-            say(
-                f"analyze: {run.first}..{run.last} ({i}/{len(runs)}) "
-                f"{len(events)} events, {len(sightings)} sightings"
-            )
-            del events, sightings
-            if pending_write is not None:
-                pending_write.result()  # one write in flight; raises its error
-            pending_write = writer.submit(io.write, run, frames)
-            del frames
-        if pending_write is not None:
-            pending_write.result()
-    return n_events
+    runs = list(plan.runs)
+    rconn = connect() if connect is not None and len(runs) > 1 else None
+    try:
+        return compute_runs(io, runs, plan.compute, rconn, say)
+    finally:
+        if rconn is not None:
+            rconn.close()
 
 
-def run_analyze(
-    conn: Connection,
-    settings: Settings,
-    *,
-    first: dt.date | None = None,
-    last: dt.date | None = None,
-    full: bool = False,
-    progress: Callable[[str], None] | None = None,
-    connect: Callable[[], Connection] | None = None,
-    rewrite: bool | None = None,
-) -> AnalyzeReport:
-    """Compute and store rollups. ``full`` (or no watermark yet): every day in
-    [first, last] (default: the days that have events). Otherwise only the days
-    touched by events received after the watermark, plus their neighbours.
-    ``connect``: opens another connection to the same database, on which the
-    events are read while the rollups are written on ``conn`` (faster with
-    several chunks; the results are the same). ``rewrite``: a full run writes
-    the rollup tables anew and swaps them in (:mod:`analytics.db_rewrite`)
-    instead of replacing its days chunk by chunk; same rows. Default: when
-    every day with events is recomputed in more than one chunk."""
+def _write_runs(
+    io: ChunkIO,
+    plan: AnalyzePlan,
+    rewrite: bool,
+    compute_all: Callable[[], int],
+    say: Callable[[str], None],
+) -> int:
+    """``compute_all`` (it writes every chunk through ``io``) into staged
+    copies of the rollup tables swapped in at the end when ``rewrite`` (and
+    this role may), else in place; a failure leaves the tables as they were
+    before the failing chunk. Returns the number of events read."""
     from analytics import store
 
-    t0 = time.perf_counter()
-    say = progress or (lambda msg: print(msg, file=sys.stderr))
-    tz = store.site_timezone(conn, settings)
-    cal = Calendar.from_settings(settings, timezone=tz)
-    params = AnalyzeParams.from_settings(settings)
-    new_mark = store.max_received_at(conn)
-    mark = None if full else store.read_watermark(conn)
-    mode, days_set = _days_to_compute(conn, tz, mark, first, last)
-    spaces, zones = store.read_metadata(conn)
-    badge_depts = store.read_badge_departments(conn)
-    runs = day_runs(days_set)
-    # Every space and zone id: events are read with the space as a code into it.
-    known = sorted(
-        set(spaces["space_id"].astype(str)) | set(zones["zone_id"].astype(str))
-    )
-    if rewrite is None:
-        rewrite = first is None and last is None and len(runs) > 1
-    rewrite = rewrite and mode == "full" and bool(runs)
-    io = _ChunkIO(conn, cal, known)
-
-    def compute(
-        events: pd.DataFrame, sightings: pd.DataFrame, run: DayRun
-    ) -> dict[str, pd.DataFrame]:
-        return compute_days(
-            events, sightings, badge_depts, spaces, zones, cal, params, *run
-        )
-
-    rconn = None
+    conn = io.conn
     try:
-        rconn = connect() if connect is not None and len(runs) > 1 else None
-        io.staged = rewrite and store.begin_rewrite(conn, runs[0].first, runs[-1].last)
-        n_events = _compute_runs(io, runs, compute, rconn, say)
+        io.staged = rewrite and store.begin_rewrite(
+            conn, plan.runs[0].first, plan.runs[-1].last
+        )
+        n_events = compute_all()
         if io.staged:
             t = time.perf_counter()
             store.finish_rewrite(conn)
@@ -441,9 +339,126 @@ def run_analyze(
         if io.staged:
             store.abandon_rewrite(conn)
         raise
-    finally:
-        if rconn is not None:
-            rconn.close()
+    return n_events
+
+
+@dataclass(frozen=True)
+class AnalyzePlan:
+    """What a run computes: its calendar, rules, metadata and day chunks
+    (partitions; each is computed from the database alone, independently of
+    the others)."""
+
+    mode: str
+    days: frozenset[dt.date]
+    runs: tuple[DayRun, ...]
+    cal: Calendar
+    params: AnalyzeParams
+    spaces: pd.DataFrame
+    zones: pd.DataFrame
+    badge_departments: pd.DataFrame
+    #: Every space and zone id: events are read with the space as a code into it.
+    known: tuple[str, ...]
+
+    def compute(
+        self, events: pd.DataFrame, sightings: pd.DataFrame, run: DayRun
+    ) -> dict[str, pd.DataFrame]:
+        return compute_days(
+            events,
+            sightings,
+            self.badge_departments,
+            self.spaces,
+            self.zones,
+            self.cal,
+            self.params,
+            *run,
+        )
+
+
+def _chunk_days(settings: Settings) -> int:
+    n = int(settings.analyze_chunk_days)
+    if n < 1:
+        raise ValueError(f"setting analyze_chunk_days {n}: must be at least 1")
+    return n
+
+
+def plan_analyze(
+    conn: Connection,
+    settings: Settings,
+    mark: dt.datetime | None,
+    first: dt.date | None,
+    last: dt.date | None,
+) -> AnalyzePlan:
+    """The days to compute (see :func:`run_analyze`) and what they need."""
+    from analytics import store
+
+    tz = store.site_timezone(conn, settings)
+    mode, days_set = _days_to_compute(conn, tz, mark, first, last)
+    spaces, zones = store.read_metadata(conn)
+    known = set(spaces["space_id"].astype(str)) | set(zones["zone_id"].astype(str))
+    return AnalyzePlan(
+        mode=mode,
+        days=frozenset(days_set),
+        runs=tuple(day_runs(days_set, _chunk_days(settings))),
+        cal=Calendar.from_settings(settings, timezone=tz),
+        params=AnalyzeParams.from_settings(settings),
+        spaces=spaces,
+        zones=zones,
+        badge_departments=store.read_badge_departments(conn),
+        known=tuple(sorted(known)),
+    )
+
+
+def run_analyze(  # noqa: PLR0913  (keyword options of the command)
+    conn: Connection,
+    settings: Settings,
+    *,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    full: bool = False,
+    progress: Callable[[str], None] | None = None,
+    connect: Callable[[], Connection] | None = None,
+    rewrite: bool | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> AnalyzeReport:
+    """Compute and store rollups. ``full`` (or no watermark yet): every day in
+    [first, last] (default: the days that have events). Otherwise only the days
+    touched by events received after the watermark, plus their neighbours.
+    ``connect``: opens another connection to the same database, on which the
+    events are read while the rollups are written on ``conn`` (faster with
+    several chunks; the results are the same). ``rewrite``: a full run writes
+    the rollup tables anew and swaps them in (:mod:`analytics.db_rewrite`)
+    instead of replacing its days chunk by chunk; same rows. Default: when
+    every day with events is recomputed in more than one chunk.
+    ``workers`` (default: setting ``analyze_workers``) > 1: the chunks are
+    read and computed in that many local processes; ``scheduler`` (default:
+    setting ``dask_scheduler``): on that Dask cluster's workers instead
+    (:mod:`analytics.parallel`). Either way this process writes each chunk in
+    one transaction, in chunk order, and the rows are the same."""
+    from analytics import store
+
+    t0 = time.perf_counter()
+    say = progress or (lambda msg: print(msg, file=sys.stderr))
+    new_mark = store.max_received_at(conn)
+    mark = None if full else store.read_watermark(conn)
+    plan = plan_analyze(conn, settings, mark, first, last)
+    if rewrite is None:
+        rewrite = first is None and last is None and len(plan.runs) > 1
+    rewrite = rewrite and plan.mode == "full" and bool(plan.runs)
+    from analytics.chunk_io import ChunkIO
+
+    io = ChunkIO(conn, plan.cal, list(plan.known))
+    workers = settings.analyze_workers if workers is None else workers
+    scheduler = settings.dask_scheduler if scheduler is None else scheduler
+    compute_all: Callable[[], int]
+    if workers != 1 or scheduler:
+        from analytics.parallel import Partitions
+
+        parts = Partitions(settings, plan, workers=workers, scheduler=scheduler)
+        compute_all = partial(parts.run, io, say)
+    else:
+        compute_all = partial(_sequential, io, plan, connect, say)
+    n_events = _write_runs(io, plan, rewrite, compute_all, say)
     if new_mark is not None:
         store.write_watermark(conn, new_mark)
     seconds = time.perf_counter() - t0
@@ -453,4 +468,6 @@ def run_analyze(
             **io.phases, total=seconds
         )
     )
-    return AnalyzeReport(len(days_set), len(runs), n_events, io.totals, seconds, mode)
+    return AnalyzeReport(
+        len(plan.days), len(plan.runs), n_events, io.totals, seconds, plan.mode
+    )

@@ -18,7 +18,7 @@ import click
 
 from analytics import cli as analytics_cli
 from api import cli as api_cli
-from app.demo import demo as demo_cmd
+from app.demo_cli import demo as demo_cmd
 from app.services import MosquittoServer, PostgresServer
 from dashboard import cli as dashboard_cli
 from ingest import cli as ingest_cli

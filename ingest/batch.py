@@ -235,6 +235,55 @@ def _note_health(health: Health, e: Event, received_at: dt.datetime) -> None:
         h.online = True
 
 
+def _note_observed(
+    item: Item,
+    discovered: dict[str, Discovered],
+    observed: dict[str, Observation],
+    scrub: Scrubber | None,
+) -> None:
+    """Note the devices ``item`` announced and, for events of a device not
+    placed in the building, what it reported (for ``occupancy devices``)."""
+    r = item.result
+    for d in r.discovered:
+        discovered.setdefault(d.device_id, d)
+        announce(observed, d, item.received_at)
+    if r.kinds:  # events of a device not placed in the building
+        observe(
+            observed,
+            item.topic,
+            item.payload,
+            item.received_at,
+            r,
+            (scrub or _ANONYMOUS).text,
+        )
+
+
+def _event_lines(
+    decoded: Sequence[Event],
+    devices: dict[str, DeviceInfo],
+    received_at: dt.datetime,
+    received_iso: str,
+    events: list[str],
+    badges: list[str],
+    health: Health,
+) -> None:
+    """Append the COPY lines of the ``decoded`` events of one message to
+    ``events`` / ``badges`` and fold them into ``health``."""
+    for e in decoded:
+        info = devices.get(e.device_id)
+        # an arrival-stamped event's time is the arrival: format it once
+        ts_iso = received_iso if e.ts == received_at else e.ts.isoformat()
+        if e.kind is Kind.BADGE:
+            badges.append(
+                _badge_line(e, ts_iso, received_iso, info.zone_id if info else None)
+            )
+        else:
+            events.append(
+                _event_line(e, ts_iso, received_iso, info.covers if info else None)
+            )
+        _note_health(health, e, received_at)
+
+
 def prepare(
     items: Sequence[Item],
     devices: dict[str, DeviceInfo],
@@ -255,18 +304,8 @@ def prepare(
     observed: dict[str, Observation] = {}
     for item in items:
         r = item.result
-        for d in r.discovered:
-            discovered.setdefault(d.device_id, d)
-            announce(observed, d, item.received_at)
-        if r.kinds:  # events of a device not placed in the building
-            observe(
-                observed,
-                item.topic,
-                item.payload,
-                item.received_at,
-                r,
-                (scrub or _ANONYMOUS).text,
-            )
+        if r.discovered or r.kinds:
+            _note_observed(item, discovered, observed, scrub)
         if r.rejection is not None:
             reason = r.rejection.reason
             res.rejected += 1
@@ -282,20 +321,9 @@ def prepare(
         received_iso = received_at.isoformat()
         if item.digest is not None and item.position >= 0 and item.mid > 0:
             arrivals[item.mid] = _Arrival(item.position, item.digest, received_iso)
-        for e in r.events:
-            info = devices.get(e.device_id)
-            kind = e.kind
-            # an arrival-stamped event's time is the arrival: format it once
-            ts_iso = received_iso if e.ts == received_at else e.ts.isoformat()
-            if kind is Kind.BADGE:
-                badges.append(
-                    _badge_line(e, ts_iso, received_iso, info.zone_id if info else None)
-                )
-            else:
-                events.append(
-                    _event_line(e, ts_iso, received_iso, info.covers if info else None)
-                )
-            _note_health(health, e, received_at)
+        _event_lines(
+            r.events, devices, received_at, received_iso, events, badges, health
+        )
     return Batch(
         items=items,
         received=received,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ingest.context import DecodeContext
     from ingest.decoders.common import Decoded
     from ingest.discover import Proposal
+    from ingest.service import Ingester
     from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -86,14 +87,7 @@ def ingest_cmd(
     """
     from ingest.service import Ingester, IngestError
 
-    overrides: dict[str, object] = {}
-    if client_id:
-        overrides["ingest_client_id"] = client_id
-    if group is not None:
-        overrides["ingest_group"] = group
-    if topics:
-        overrides["ingest_topics"] = list(topics)
-    settings = cli.settings.replace(**overrides) if overrides else cli.settings
+    settings = _ingest_settings(cli.settings, client_id, group, topics)
     try:
         ingester = Ingester(
             settings, metrics_port=metrics_port, metrics_host=metrics_host
@@ -113,6 +107,33 @@ def ingest_cmd(
         f"as {settings.ingest_client_id}",
         err=True,
     )
+    _run_until(ingester, stop, until_idle)
+    snap = ingester.stop()
+    click.echo(snap.line())
+
+
+def _ingest_settings(
+    settings: Settings,
+    client_id: str | None,
+    group: str | None,
+    topics: tuple[str, ...],
+) -> Settings:
+    """``settings`` with the command line's client id, group and topics."""
+    overrides: dict[str, object] = {}
+    if client_id:
+        overrides["ingest_client_id"] = client_id
+    if group is not None:
+        overrides["ingest_group"] = group
+    if topics:
+        overrides["ingest_topics"] = list(topics)
+    return settings.replace(**overrides) if overrides else settings
+
+
+def _run_until(
+    ingester: Ingester, stop: threading.Event, until_idle: float | None
+) -> None:
+    """Run until ``stop`` is set or (with ``until_idle``) the ingester has been
+    idle that long; a progress line every 10 s."""
     last_report = time.monotonic()
     while not stop.is_set():
         if until_idle is not None and ingester.wait_idle(until_idle, timeout=0.5):
@@ -122,8 +143,6 @@ def ingest_cmd(
         if time.monotonic() - last_report > 10:
             click.echo(f"progress: {ingester.stats.snapshot().line()}", err=True)
             last_report = time.monotonic()
-    snap = ingester.stop()
-    click.echo(snap.line())
 
 
 @click.command("decode")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from occupancy.building import BuildingError, load_building
+from occupancy.building import BuildingError, Site, load_building
 from occupancy.clictx import CliContext, pass_ctx
-from occupancy.settings import SettingError, parse_mqtt_url
+from occupancy.settings import MqttUrl, SettingError, parse_mqtt_url
 
-from .engine import simulate
+from .engine import SimResult, simulate
 from .publish import PublishError, publish
 from .scenario import ScenarioError, load_scenario
 
@@ -155,14 +155,31 @@ def simulate_cmd(
     result = simulate(site, sc, first, days, seed, topic_root=root)
     n = len(result.messages)
     click.echo(f"generated {n} messages in {time.perf_counter() - t:.1f} s", err=True)
+    _write_outputs(result, site, ground_truth, truth_format, bookings)
+    if not no_publish:
+        _publish(result, url, speed=speed, backfill=backfill, window=window)
+
+
+def _write_outputs(
+    result: SimResult,
+    site: Site,
+    ground_truth: Path | None,
+    truth_format: str,
+    bookings: Path | None,
+) -> None:
+    """Write the ground truth and the bookings CSV where asked."""
     if ground_truth is not None:
         result.write_truth(ground_truth, truth_format)
         click.echo(f"ground truth written to {ground_truth}/", err=True)
     if bookings is not None:
         result.write_bookings(bookings, site.timezone)
         click.echo(f"bookings written to {bookings}", err=True)
-    if no_publish:
-        return
+
+
+def _publish(
+    result: SimResult, url: MqttUrl, *, speed: float, backfill: bool, window: int
+) -> None:
+    """Publish the simulated messages and say how fast it went."""
     try:
         stats = publish(
             result.messages, url, speed=speed, backfill=backfill, window=window

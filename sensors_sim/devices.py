@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,10 +19,25 @@ from .scenario import Scenario
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KINDS", "Raw", "concat_raw"]
+__all__ = ["KINDS", "Period", "Raw", "Stays", "concat_raw"]
 
 KINDS = ("presence", "heartbeat", "count", "ble", "battery", "status")
 K_PRESENCE, K_HEARTBEAT, K_COUNT, K_BLE, K_BATTERY, K_STATUS = range(6)
+
+
+class Stays(NamedTuple):
+    """True stays: where (a desk or device index), from, to [ms]."""
+
+    at: np.ndarray
+    start_ms: np.ndarray
+    end_ms: np.ndarray
+
+
+class Period(NamedTuple):
+    """The simulated period [t0, t1) [ms]."""
+
+    t0: int
+    t1: int
 
 
 @dataclass
@@ -150,21 +166,20 @@ def periodic(
 
 def desk_messages(
     dev_of_desk: np.ndarray,
-    desk_start_ms: np.ndarray,
-    desk_end_ms: np.ndarray,
-    desk_of: np.ndarray,
+    stays: Stays,
     stuck: np.ndarray,
     desk_devices: np.ndarray,
-    t0: int,
-    t1: int,
+    period: Period,
     sc: Scenario,
     rng: np.random.Generator,
 ) -> Raw:
-    """Presence on every state change, heartbeat with the current state."""
-    dev = dev_of_desk[desk_of]
+    """Presence on every state change, heartbeat with the current state
+    (``stays.at``: the desk)."""
+    t0, t1 = period
+    dev = dev_of_desk[stays.at]
     has = dev >= 0
     rd, ron, roff = desk_sensor_states(
-        dev[has], desk_start_ms[has], desk_end_ms[has], sc, rng
+        dev[has], stays.start_ms[has], stays.end_ms[has], sc, rng
     )
     ok = ~stuck[rd]
     rd, ron, roff = rd[ok], ron[ok], np.minimum(roff[ok], t1)
@@ -210,18 +225,18 @@ def counter_messages(
 
 
 def ble_messages(
-    dev: np.ndarray,
-    start_ms: np.ndarray,
-    end_ms: np.ndarray,
+    stays: Stays,
     badge: np.ndarray,
     scanners: np.ndarray,
-    t0: int,
-    t1: int,
+    period: Period,
     sc: Scenario,
     rng: np.random.Generator,
 ) -> Raw:
     """One message per scan window with the badges present at the window's
-    middle (listed with RSSI), plus an empty one every idle period otherwise."""
+    middle (listed with RSSI), plus an empty one every idle period otherwise
+    (``stays.at``: the scanner device)."""
+    dev, start_ms, end_ms = stays
+    t0, t1 = period
     w = sc.sensors.ble_scan_window_s * 1000
     half = w // 2
     k_lo = -(-(start_ms - t0 - half) // w)

@@ -163,68 +163,36 @@ def encode_stream(
     and ``expected`` are categoricals of ``str`` (compare and ``.str`` as usual)."""
     ctx = {"tz": site.tz, **(ctx or {})}
     _sort_by_send_time(st)
-    devices = list(site.devices)
-    dev_ids = [d.id for d in devices]
-    family = np.array([d.family for d in devices], dtype=object)
-    n = len(st.device)
+    dev_ids = [d.id for d in site.devices]
+    family = np.array([d.family for d in site.devices], dtype=object)
     own = (family == "occupancy")[st.device]
     oi = np.flatnonzero(own)
-    n_k = len(KINDS)
-    # expected labels: kind:value, ble:<n beacons>, status:online|offline
-    vmax = 1000
-    codes = _Codes(
-        [f"{topic_root}/{site.id}/{d}/{k}" for d in dev_ids for k in KINDS],
-        [
-            f"status:{'online' if v else 'offline'}"
-            if k == K_STATUS
-            else f"{KINDS[k]}:{v}"
-            for k in range(n_k)
-            for v in range(vmax)
-        ],
-    )
-    clipped = np.clip(np.nan_to_num(st.value), 0, vmax - 1).astype(np.int64)
-    expected = codes.lut[st.kind * vmax + clipped].astype(np.int32)
+    codes = _stream_codes(dev_ids, site.id, topic_root)
+    clipped = np.clip(np.nan_to_num(st.value), 0, _VMAX - 1).astype(np.int64)
+    expected = codes.lut[st.kind * _VMAX + clipped].astype(np.int32)
     del clipped
-    topic = (st.device * n_k + st.kind).astype(np.int32)
+    topic = (st.device * len(KINDS) + st.kind).astype(np.int32)
     retain = st.kind == K_STATUS
     payload_own = _own_payloads(st, oi)
-    bad = np.flatnonzero(own & (st.malformed >= 0))
-    pos_in_own = np.searchsorted(oi, bad)
-    for i, j in zip(bad.tolist(), pos_in_own.tolist(), strict=True):
-        k, var = int(st.kind[i]), int(st.malformed[i])
-        payload_own[j] = _malform(payload_own[j], k, var)
-        expected[i] = codes.label(malformed_expected(var, k))
+    _malform_own(st, own, oi, payload_own, expected, codes)
     outs = _other_family_rows(st, ~own, family, dev_ids, expected, codes, ctx)
     # what only the payloads needed: free it before the frame is built
     empty = np.zeros(0, dtype=np.int64)
     st.ts_device = st.value = st.beacons = st.malformed = empty
     st.bodies = np.zeros(0, dtype=object)
-    if outs:
-        counts = np.ones(n, dtype=np.int64)
-        for i, rows_i in outs.items():
-            counts[i] = len(rows_i)
-        src = np.repeat(np.arange(n), counts)
-        first_pos = np.cumsum(counts) - counts
-    else:
-        src = first_pos = np.arange(n)
-
-    def take(a: np.ndarray) -> np.ndarray:
-        return a[src] if outs else a
-
-    if outs or len(oi) < n:
-        payload = np.empty(len(src), dtype=object)
-        payload[first_pos[oi]] = payload_own
-        for i, rows_i in outs.items():
-            for j, (_, b, _, _) in enumerate(rows_i):
-                payload[first_pos[i] + j] = b
-    else:
-        payload = payload_own
+    rows = _Rows(len(st.device), oi, outs)
+    payload = rows.payloads(payload_own)
     del payload_own
-    topic_o, retain_o, expected_o = take(topic), take(retain), take(expected)
+    topic_o, retain_o, expected_o = (
+        rows.take(topic),
+        rows.take(retain),
+        rows.take(expected),
+    )
     for i, rows_i in outs.items():
         for j, (t, _, r, e) in enumerate(rows_i):
-            q = first_pos[i] + j
+            q = rows.first_pos[i] + j
             retain_o[q], topic_o[q], expected_o[q] = r, codes.topic_code[t], e
+    take = rows.take
     return pd.DataFrame(
         {
             "send_at": _utc_ms(take(st.send_at)),
@@ -240,6 +208,76 @@ def encode_stream(
         },
         copy=False,
     )
+
+
+#: Values of the ``expected`` labels kind:value precomputed per kind.
+_VMAX = 1000
+
+
+def _stream_codes(dev_ids: list[str], site_id: str, topic_root: str) -> _Codes:
+    """Topic codes per (device, kind) and the expected labels kind:value,
+    ble:<n beacons>, status:online|offline."""
+    return _Codes(
+        [f"{topic_root}/{site_id}/{d}/{k}" for d in dev_ids for k in KINDS],
+        [
+            f"status:{'online' if v else 'offline'}"
+            if k == K_STATUS
+            else f"{KINDS[k]}:{v}"
+            for k in range(len(KINDS))
+            for v in range(_VMAX)
+        ],
+    )
+
+
+def _malform_own(
+    st: Stream,
+    own: np.ndarray,
+    oi: np.ndarray,
+    payload_own: np.ndarray,
+    expected: np.ndarray,
+    codes: _Codes,
+) -> None:
+    """Corrupt the own-format payloads the faults marked malformed (in place)."""
+    bad = np.flatnonzero(own & (st.malformed >= 0))
+    pos_in_own = np.searchsorted(oi, bad)
+    for i, j in zip(bad.tolist(), pos_in_own.tolist(), strict=True):
+        k, var = int(st.kind[i]), int(st.malformed[i])
+        payload_own[j] = _malform(payload_own[j], k, var)
+        expected[i] = codes.label(malformed_expected(var, k))
+
+
+class _Rows:
+    """Where each stream row lands in the frame: a message of another device
+    family may become several rows (``outs``: row -> its messages)."""
+
+    def __init__(
+        self,
+        n: int,
+        oi: np.ndarray,
+        outs: dict[int, list[tuple[str, bytes, bool, int]]],
+    ) -> None:
+        self.n, self.oi, self.outs = n, oi, outs
+        if outs:
+            counts = np.ones(n, dtype=np.int64)
+            for i, rows_i in outs.items():
+                counts[i] = len(rows_i)
+            self.src = np.repeat(np.arange(n), counts)
+            self.first_pos = np.cumsum(counts) - counts
+        else:
+            self.src = self.first_pos = np.arange(n)
+
+    def take(self, a: np.ndarray) -> np.ndarray:
+        return a[self.src] if self.outs else a
+
+    def payloads(self, payload_own: np.ndarray) -> np.ndarray:
+        if not self.outs and len(self.oi) == self.n:
+            return payload_own
+        payload = np.empty(len(self.src), dtype=object)
+        payload[self.first_pos[self.oi]] = payload_own
+        for i, rows_i in self.outs.items():
+            for j, (_, b, _, _) in enumerate(rows_i):
+                payload[self.first_pos[i] + j] = b
+        return payload
 
 
 def _sort_by_send_time(st: Stream) -> None:

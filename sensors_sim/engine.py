@@ -20,11 +20,17 @@ from occupancy.building import Site
 from . import devices as dv
 from .encode import encode_stream
 from .faults import apply_faults
-from .meetings import plan_meetings
+from .meetings import MeetingPlan, plan_meetings
 from .people import make_people
 from .scenario import Scenario
-from .schedule import index_site, make_calendar, plan_days
-from .truth import ACTIVITIES, build_intervals, counts_frame
+from .schedule import Calendar, SiteIndex, index_site, make_calendar, plan_days
+from .truth import (
+    ACTIVITIES,
+    Intervals,
+    build_intervals,
+    counts_frame,
+    dept_zone_frame,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +115,8 @@ class _World:
 
     site: Site
     sc: Scenario
-    six: Any
-    cal: Any
+    six: SiteIndex
+    cal: Calendar
     people: pd.DataFrame
     dept_ids: list[str]
     dept_of_person: np.ndarray
@@ -180,7 +186,7 @@ def simulate(
     return SimResult(truth, messages)
 
 
-def _truth_tables(w: _World, iv: Any, mp: Any) -> dict[str, pd.DataFrame]:
+def _truth_tables(w: _World, iv: Intervals, mp: MeetingPlan) -> dict[str, pd.DataFrame]:
     """The ground-truth tables (all but ``messages``) of the intervals ``iv``
     and meetings ``mp``."""
     six, dept_ids, dept_of_person = w.six, w.dept_ids, w.dept_of_person
@@ -213,7 +219,7 @@ def _truth_tables(w: _World, iv: Any, mp: Any) -> dict[str, pd.DataFrame]:
     truth["zone_counts"] = counts_frame(
         six.zone_ids, iv.zone, iv.start, iv.end, "zone_id"
     )
-    truth["dept_zone"] = _dept_zone(w, iv)
+    truth["dept_zone"] = dept_zone_frame(iv, six.zone_ids, dept_ids, dept_of_person)
     mid = w.cal.midnight_utc[mp.day]
     truth["meetings"] = pd.DataFrame(
         {
@@ -233,23 +239,6 @@ def _truth_tables(w: _World, iv: Any, mp: Any) -> dict[str, pd.DataFrame]:
     badges = w.people[w.people["has_badge"]]
     truth["badges"] = badges[["badge_id", "department_id"]].reset_index(drop=True)
     return truth
-
-
-def _dept_zone(w: _World, iv: Any) -> pd.DataFrame:
-    """True people of each department in each zone, run-length encoded."""
-    zone_ids, dept_ids = w.six.zone_ids, w.dept_ids
-    n_dep = len(dept_ids)
-    dz = counts_frame(
-        [f"{z}|{d}" for z in zone_ids for d in dept_ids],
-        iv.zone * n_dep + w.dept_of_person[iv.person],
-        iv.start,
-        iv.end,
-        "key",
-    )
-    parts = dz.pop("key").str.split("|", n=1, expand=True)
-    dz.insert(0, "department_id", parts[1] if len(dz) else [])
-    dz.insert(0, "zone_id", parts[0] if len(dz) else [])
-    return dz
 
 
 def _device_of(w: _World) -> dict[str, np.ndarray]:
@@ -281,38 +270,62 @@ def _ms(col: pd.Series) -> np.ndarray:
 
 def _raw_messages(
     w: _World,
-    iv: Any,
+    iv: Intervals,
     truth: dict[str, pd.DataFrame],
     stuck: np.ndarray,
     drain: np.ndarray,
     days: int,
     rngs: list[np.random.Generator],
-) -> Any:
+) -> dv.Raw:
     """Every device's raw messages before faults and encoding."""
-    sc, six = w.sc, w.six
-    n_dev = len(w.site.devices)
-    n_desks = len(six.desk_ids)
     t0 = int(w.cal.midnight_utc[0]) * 1000
     t1 = t0 + days * 86_400_000
     kind = np.array([d.kind for d in w.site.devices], dtype=object)
     of = _device_of(w)
-    space_pos = {s: i for i, s in enumerate(w.space_ids)}
-    desk_devices = np.flatnonzero(kind == "desk_sensor")
-    on_desk = (iv.space >= 0) & (iv.space < n_desks)
+    on_desk = (iv.space >= 0) & (iv.space < len(w.six.desk_ids))
     parts_raw = [
         dv.desk_messages(
             of["desk"],
-            iv.start[on_desk] * 1000,
-            iv.end[on_desk] * 1000,
-            iv.space[on_desk],
+            dv.Stays(
+                iv.space[on_desk], iv.start[on_desk] * 1000, iv.end[on_desk] * 1000
+            ),
             stuck,
-            desk_devices,
-            t0,
-            t1,
-            sc,
+            np.flatnonzero(kind == "desk_sensor"),
+            dv.Period(t0, t1),
+            w.sc,
             rngs[5],
-        )
+        ),
+        _counter_raw(w, of, truth, rngs[6]),
     ]
+    scanner_of = of["zone_scanner"]
+    bmask = (scanner_of[iv.zone] >= 0) & w.people["has_badge"].to_numpy(bool)[iv.person]
+    parts_raw.append(
+        dv.ble_messages(
+            dv.Stays(
+                scanner_of[iv.zone[bmask]], iv.start[bmask] * 1000, iv.end[bmask] * 1000
+            ),
+            w.people["badge_id"].to_numpy(object)[iv.person[bmask]],
+            np.flatnonzero(kind == "ble_scanner"),
+            dv.Period(t0, t1),
+            w.sc,
+            rngs[7],
+        )
+    )
+    n_dev = len(w.site.devices)
+    parts_raw.append(
+        dv.battery_messages(np.arange(n_dev), drain, t0, t1, w.sc, rngs[8])
+    )
+    return dv.concat_raw(parts_raw)
+
+
+def _counter_raw(
+    w: _World,
+    of: dict[str, np.ndarray],
+    truth: dict[str, pd.DataFrame],
+    rng: np.random.Generator,
+) -> dv.Raw:
+    """The people counters' messages: the true head counts of their space or zone."""
+    space_pos = {s: i for i, s in enumerate(w.space_ids)}
     scs, zc = truth["space_counts"], truth["zone_counts"]
     sc_k = scs["space_id"].map(space_pos).to_numpy(np.int64)
     zc_k = zc["zone_id"].map(w.zpos).to_numpy(np.int64)
@@ -321,24 +334,4 @@ def _raw_messages(
     c_e = np.r_[_ms(scs["end"]), _ms(zc["end"])]
     c_n = np.r_[scs["people"].to_numpy(np.int64), zc["people"].to_numpy(np.int64)]
     has = c_dev >= 0
-    parts_raw.append(
-        dv.counter_messages(c_dev[has], c_s[has], c_e[has], c_n[has], sc, rngs[6])
-    )
-    badge_of = w.people["badge_id"].to_numpy(object)
-    scanner_of = of["zone_scanner"]
-    bmask = (scanner_of[iv.zone] >= 0) & w.people["has_badge"].to_numpy(bool)[iv.person]
-    parts_raw.append(
-        dv.ble_messages(
-            scanner_of[iv.zone[bmask]],
-            iv.start[bmask] * 1000,
-            iv.end[bmask] * 1000,
-            badge_of[iv.person[bmask]],
-            np.flatnonzero(kind == "ble_scanner"),
-            t0,
-            t1,
-            sc,
-            rngs[7],
-        )
-    )
-    parts_raw.append(dv.battery_messages(np.arange(n_dev), drain, t0, t1, sc, rngs[8]))
-    return dv.concat_raw(parts_raw)
+    return dv.counter_messages(c_dev[has], c_s[has], c_e[has], c_n[has], w.sc, rng)

@@ -92,31 +92,9 @@ def apply_faults(
     rng: np.random.Generator,
 ) -> Stream:
     f = sc.faults
-    # Offline periods: drop what the device would have said, add LWT + online.
-    od, os_, oe = offline_periods(n_devices, t0, days, sc, rng)
-    if len(od):
-        _drop_offline(raw, od, os_, oe, t0)
-    devs = np.arange(n_devices, dtype=np.int64)
-    status = make_raw(
-        np.r_[devs, od, od],
-        K_STATUS,
-        np.r_[np.full(n_devices, t0), os_, oe],
-        np.r_[np.ones(n_devices), np.zeros(len(od)), np.ones(len(od))],
-    )
-    s_fault = np.r_[np.zeros(n_devices), np.full(2 * len(od), F["offline"])]
-    n_raw = len(raw)
-    bodies = raw.bodies
-    allr = Raw(*(np.concatenate([getattr(raw, c), getattr(status, c)]) for c in _COLS))
-    del raw, status
-    fault = np.r_[np.zeros(n_raw), s_fault].astype(np.int64)
-    # one int64 key (device, ts, status last) sorts much faster than lexsort
-    key = (allr.device << 40) | ((allr.ts - t0) << 1) | (allr.kind == K_STATUS)
-    o = np.argsort(key, kind="stable")
-    del key
-    for c in _COLS:
-        setattr(allr, c, getattr(allr, c)[o])
-    fault = fault[o]
-    del o
+    allr, fault, bodies = _with_status(raw, n_devices, t0, days, sc, rng)
+    del raw
+    fault = _sort_by_device_time(allr, fault, t0)
     n = len(allr)
     first = np.r_[True, allr.device[1:] != allr.device[:-1]]
     starts = np.flatnonzero(first)
@@ -151,6 +129,39 @@ def apply_faults(
 
 
 _COLS = ("device", "kind", "ts", "value", "beacons")
+
+
+def _with_status(
+    raw: Raw, n_devices: int, t0: int, days: int, sc: Scenario, rng: np.random.Generator
+) -> tuple[Raw, np.ndarray, np.ndarray]:
+    """``raw`` with the status messages added (each device online at ``t0``;
+    offline periods: what the device would have said dropped, LWT + online
+    added), their fault codes and the message bodies."""
+    od, os_, oe = offline_periods(n_devices, t0, days, sc, rng)
+    if len(od):
+        _drop_offline(raw, od, os_, oe, t0)
+    devs = np.arange(n_devices, dtype=np.int64)
+    status = make_raw(
+        np.r_[devs, od, od],
+        K_STATUS,
+        np.r_[np.full(n_devices, t0), os_, oe],
+        np.r_[np.ones(n_devices), np.zeros(len(od)), np.ones(len(od))],
+    )
+    s_fault = np.r_[np.zeros(n_devices), np.full(2 * len(od), F["offline"])]
+    allr = Raw(*(np.concatenate([getattr(raw, c), getattr(status, c)]) for c in _COLS))
+    fault = np.r_[np.zeros(len(raw)), s_fault].astype(np.int64)
+    return allr, fault, raw.bodies
+
+
+def _sort_by_device_time(allr: Raw, fault: np.ndarray, t0: int) -> np.ndarray:
+    """Sort ``allr`` in place by (device, ts, status last); ``fault`` sorted."""
+    # one int64 key (device, ts, status last) sorts much faster than lexsort
+    key = (allr.device << 40) | ((allr.ts - t0) << 1) | (allr.kind == K_STATUS)
+    o = np.argsort(key, kind="stable")
+    del key
+    for c in _COLS:
+        setattr(allr, c, getattr(allr, c)[o])
+    return fault[o]
 
 
 def _drop_offline(

@@ -7,7 +7,7 @@ per person stays in arrays."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,20 +61,8 @@ def plan_meetings(
     rng: np.random.Generator,
 ) -> MeetingPlan:
     rooms = list(site.rooms())
-    caps = np.array([r.capacity for r in rooms], dtype=np.int64)
-    sizes = np.array(list(sc.meeting_sizes), dtype=np.int64)
-    size_p = np.array(list(sc.meeting_sizes.values()), dtype=float)
-    size_p /= size_p.sum()
-    mins = np.array(list(sc.meeting_minutes), dtype=np.int64)
-    min_p = np.array(list(sc.meeting_minutes.values()), dtype=float)
-    min_p /= min_p.sum()
-    starts = np.arange(36, 67, 2)  # 09:00 .. 16:30 on a 30-minute grid
-    m: dict[str, list[int]] = {
-        k: []
-        for k in ("day room start end org expected attendees booked no_show".split())
-    }
-    a_pd: list[np.ndarray] = []
-    a_m: list[np.ndarray] = []
+    draws = _Draws.of(sc, np.array([r.capacity for r in rooms], dtype=np.int64))
+    acc = _Meetings()
     order = np.argsort(plan.day, kind="stable")
     n_days = int(plan.day.max()) + 1 if len(plan.day) else 0
     bounds = np.searchsorted(plan.day[order], np.arange(n_days + 1))
@@ -82,56 +70,108 @@ def plan_meetings(
         rows = order[bounds[d] : bounds[d + 1]]
         if len(rows) < 2 or not rooms:
             continue
-        busy = _busy_grid(plan, rows)
-        rbusy = np.zeros((len(rooms), N_SLOTS), dtype=bool)
-        dept = dept_of_person[plan.person[rows]]
-        n_m = rng.poisson(sc.meetings_per_person_day * len(rows))
-        m_size = rng.choice(sizes, n_m, p=size_p)
-        m_len = rng.choice(mins, n_m, p=min_p) // 15
-        m_start = rng.choice(starts, n_m)
-        u = rng.random((n_m, 4))
-        for i in range(n_m):
-            s0, s1 = int(m_start[i]), int(m_start[i] + max(m_len[i], 1))
-            cand = np.flatnonzero(~busy[:, s0:s1].any(axis=1))
-            if not len(cand):
-                continue
-            att = _invitees(
-                cand,
-                dept,
-                int(m_size[i]),
-                bool(u[i, 0] >= sc.multi_department_share),
-                rng,
-            )
-            org = att[0]
-            n_inv = len(att)
-            fits = np.flatnonzero((caps >= n_inv) & ~rbusy[:, s0:s1].any(axis=1))
-            if not len(fits):
-                continue
-            room = _room(fits, caps, bool(u[i, 1] < sc.oversize_room_share), rng)
-            booked = n_inv > 1 and u[i, 2] >= sc.walk_in_share
-            no_show = booked and u[i, 3] < sc.no_show_share
-            rbusy[room, s0:s1] = True
-            came = att[:0]
-            if not no_show:
-                absent = rng.random(n_inv) < sc.attendee_absent_share
-                absent[0] = False
-                came = att[~absent]
-                busy[came, s0:s1] = True
-                a_pd.append(rows[came])
-                a_m.append(np.full(len(came), len(m["day"])))
-            for key, val in (
-                ("day", d),
-                ("room", int(room)),
-                ("start", s0 * SLOT_S),
-                ("end", s1 * SLOT_S),
-                ("org", int(dept[org])),
-                ("expected", n_inv),
-                ("attendees", len(came)),
-                ("booked", int(booked)),
-                ("no_show", int(no_show)),
-            ):
-                m[key].append(val)
-    return _meeting_plan(m, a_pd, a_m, rng)
+        _day_meetings(
+            d, rows, plan, dept_of_person[plan.person[rows]], draws, sc, rng, acc
+        )
+    return _meeting_plan(acc.m, acc.a_pd, acc.a_m, rng)
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """What meetings are drawn from: sizes, lengths, start slots, room capacities."""
+
+    sizes: np.ndarray
+    size_p: np.ndarray
+    mins: np.ndarray
+    min_p: np.ndarray
+    starts: np.ndarray
+    caps: np.ndarray
+
+    @classmethod
+    def of(cls, sc: Scenario, caps: np.ndarray) -> _Draws:
+        size_p = np.array(list(sc.meeting_sizes.values()), dtype=float)
+        min_p = np.array(list(sc.meeting_minutes.values()), dtype=float)
+        return cls(
+            sizes=np.array(list(sc.meeting_sizes), dtype=np.int64),
+            size_p=size_p / size_p.sum(),
+            mins=np.array(list(sc.meeting_minutes), dtype=np.int64),
+            min_p=min_p / min_p.sum(),
+            starts=np.arange(36, 67, 2),  # 09:00 .. 16:30 on a 30-minute grid
+            caps=caps,
+        )
+
+
+@dataclass
+class _Meetings:
+    """The meetings planned so far (columns) and their attendances."""
+
+    m: dict[str, list[int]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in "day room start end org expected attendees booked no_show".split()
+        }
+    )
+    a_pd: list[np.ndarray] = field(default_factory=list)
+    a_m: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, **row: int) -> None:
+        for key, val in row.items():
+            self.m[key].append(val)
+
+
+def _day_meetings(
+    d: int,
+    rows: np.ndarray,
+    plan: DayPlan,
+    dept: np.ndarray,
+    draws: _Draws,
+    sc: Scenario,
+    rng: np.random.Generator,
+    acc: _Meetings,
+) -> None:
+    """Plan day ``d``'s meetings of the people of person-day ``rows``."""
+    busy = _busy_grid(plan, rows)
+    caps = draws.caps
+    rbusy = np.zeros((len(caps), N_SLOTS), dtype=bool)
+    n_m = rng.poisson(sc.meetings_per_person_day * len(rows))
+    m_size = rng.choice(draws.sizes, n_m, p=draws.size_p)
+    m_len = rng.choice(draws.mins, n_m, p=draws.min_p) // 15
+    m_start = rng.choice(draws.starts, n_m)
+    u = rng.random((n_m, 4))
+    for i in range(n_m):
+        s0, s1 = int(m_start[i]), int(m_start[i] + max(m_len[i], 1))
+        cand = np.flatnonzero(~busy[:, s0:s1].any(axis=1))
+        if not len(cand):
+            continue
+        own_dept = bool(u[i, 0] >= sc.multi_department_share)
+        att = _invitees(cand, dept, int(m_size[i]), own_dept, rng)
+        n_inv = len(att)
+        fits = np.flatnonzero((caps >= n_inv) & ~rbusy[:, s0:s1].any(axis=1))
+        if not len(fits):
+            continue
+        room = _room(fits, caps, bool(u[i, 1] < sc.oversize_room_share), rng)
+        booked = n_inv > 1 and u[i, 2] >= sc.walk_in_share
+        no_show = booked and u[i, 3] < sc.no_show_share
+        rbusy[room, s0:s1] = True
+        came = att[:0]
+        if not no_show:
+            absent = rng.random(n_inv) < sc.attendee_absent_share
+            absent[0] = False
+            came = att[~absent]
+            busy[came, s0:s1] = True
+            acc.a_pd.append(rows[came])
+            acc.a_m.append(np.full(len(came), len(acc.m["day"])))
+        acc.add(
+            day=d,
+            room=int(room),
+            start=s0 * SLOT_S,
+            end=s1 * SLOT_S,
+            org=int(dept[att[0]]),
+            expected=n_inv,
+            attendees=len(came),
+            booked=int(booked),
+            no_show=int(no_show),
+        )
 
 
 def _invitees(

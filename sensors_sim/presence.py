@@ -18,7 +18,7 @@ from .meetings import plan_meetings
 from .people import make_people
 from .scenario import Scenario
 from .schedule import index_site, make_calendar, plan_days
-from .truth import build_intervals, counts_frame
+from .truth import build_intervals, counts_frame, dept_zone_frame
 
 logger = logging.getLogger(__name__)
 
@@ -59,24 +59,13 @@ def simulate_presence(
     iv = build_intervals(cal, six, room_zone, plan, mp, sc, rngs[3])
     space_ids = [s.id for s in site.spaces()]
     sp = iv.space >= 0
-    n_dep = len(dept_ids)
-    dz = counts_frame(
-        [f"{z}|{d}" for z in six.zone_ids for d in dept_ids],
-        iv.zone * n_dep + dept_of_person[iv.person],
-        iv.start,
-        iv.end,
-        "key",
-    )
-    parts = dz.pop("key").str.split("|", n=1, expand=True)
-    dz.insert(0, "department_id", parts[1] if len(dz) else [])
-    dz.insert(0, "zone_id", parts[0] if len(dz) else [])
     out = {
         "people": people,
         "space_counts": counts_frame(
             space_ids, iv.space[sp], iv.start[sp], iv.end[sp], "space_id"
         ),
         "zone_counts": counts_frame(six.zone_ids, iv.zone, iv.start, iv.end, "zone_id"),
-        "dept_zone": dz,
+        "dept_zone": dept_zone_frame(iv, six.zone_ids, dept_ids, dept_of_person),
     }
     if stays:
         out["stays"] = pd.DataFrame(

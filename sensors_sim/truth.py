@@ -227,3 +227,24 @@ def counts_frame(
             "people": n.astype(np.int64),
         }
     )
+
+
+def dept_zone_frame(
+    iv: Intervals,
+    zone_ids: list[str],
+    dept_ids: list[str],
+    dept_of_person: np.ndarray,
+) -> pd.DataFrame:
+    """True people of each department in each zone, run-length encoded (the
+    ``dept_zone`` truth table)."""
+    dz = counts_frame(
+        [f"{z}|{d}" for z in zone_ids for d in dept_ids],
+        iv.zone * len(dept_ids) + dept_of_person[iv.person],
+        iv.start,
+        iv.end,
+        "key",
+    )
+    parts = dz.pop("key").str.split("|", n=1, expand=True)
+    dz.insert(0, "department_id", parts[1] if len(dz) else [])
+    dz.insert(0, "zone_id", parts[0] if len(dz) else [])
+    return dz

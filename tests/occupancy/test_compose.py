@@ -110,7 +110,15 @@ def test_references_are_consistent(compose: dict[str, Any]) -> None:
             assert "healthcheck" in svc, f"{name} has no health check"
     # The image the app services run is the one built by `migrate`.
     image = services["migrate"]["image"]
-    for name in ("ingest-1", "ingest-2", "dashboard", "analytics", "retention"):
+    for name in (
+        "ingest-1",
+        "ingest-2",
+        "dashboard",
+        "analytics",
+        "retention",
+        "dask-scheduler",
+        "dask-worker",
+    ):
         assert services[name]["image"] == image
     ids = {
         services[n]["environment"]["OCCUPANCY_INGEST_CLIENT_ID"]
@@ -118,6 +126,35 @@ def test_references_are_consistent(compose: dict[str, Any]) -> None:
     }
     assert len(ids) == 2, "each ingester needs its own client id"
     assert services["ingest-1"]["environment"]["OCCUPANCY_INGEST_GROUP"] == "ingest"
+
+
+def test_dask_cluster_only_in_the_scale_profile(compose: dict[str, Any]) -> None:
+    """The Dask scheduler and workers start only with the `scale` profile,
+    run the app image's `dask` commands, publish nothing, and the analytics
+    service uses them only when OCCUPANCY_DASK_SCHEDULER names the scheduler
+    (empty by default: no cluster)."""
+    services = compose["services"]
+    dask = {n for n, svc in services.items() if "scale" in svc.get("profiles", [])}
+    assert dask == {"dask-scheduler", "dask-worker"}
+    others = {n for n, svc in services.items() if svc.get("profiles")} - dask
+    assert others == set(), f"services outside the default profile: {others}"
+    scheduler, worker = services["dask-scheduler"], services["dask-worker"]
+    assert scheduler["entrypoint"][:2] == ["dask", "scheduler"]
+    assert "--port" in scheduler["entrypoint"]
+    port = scheduler["entrypoint"][scheduler["entrypoint"].index("--port") + 1]
+    assert worker["entrypoint"][:3] == [
+        "dask",
+        "worker",
+        f"tcp://dask-scheduler:{port}",
+    ]
+    assert "dask-scheduler" in worker["depends_on"]
+    assert "ports" not in scheduler and "ports" not in worker
+    env = services["analytics"]["environment"]
+    assert env["OCCUPANCY_DASK_SCHEDULER"] == "${OCCUPANCY_DASK_SCHEDULER:-}"
+    assert "dask-scheduler" not in services["analytics"].get("depends_on", {})
+    documented = (ROOT / ".env.example").read_text()
+    assert "OCCUPANCY_DASK_SCHEDULER=\n" in documented
+    assert f"OCCUPANCY_DASK_SCHEDULER=tcp://dask-scheduler:{port}" in documented
 
 
 def test_every_variable_is_documented_in_env_example() -> None:
@@ -155,7 +192,10 @@ def test_compose_spec_schema(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def test_docker_compose_config_resolves() -> None:
+@pytest.mark.parametrize(
+    "profile", [[], ["--profile", "scale"]], ids=["default", "scale"]
+)
+def test_docker_compose_config_resolves(profile: list[str]) -> None:
     exe = shutil.which("docker-compose")
     assert exe, (
         "docker-compose (v1, Debian package) is installed by scripts/install-system.sh"
@@ -167,6 +207,7 @@ def test_docker_compose_config_resolves() -> None:
             str(ROOT / ".env.example"),
             "-f",
             str(COMPOSE),
+            *profile,
             "config",
             "-q",
         ],
