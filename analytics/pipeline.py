@@ -461,12 +461,20 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
     n_events = _write_runs(io, plan, rewrite, compute_all, say)
     if new_mark is not None:
         store.write_watermark(conn, new_mark)
-    seconds = time.perf_counter() - t0
+    return _report(plan, io, n_events, time.perf_counter() - t0, say)
+
+
+def _report(
+    plan: AnalyzePlan,
+    io: ChunkIO,
+    n_events: int,
+    seconds: float,
+    say: Callable[[str], None],
+) -> AnalyzeReport:
     say(
         "analyze phases: read {read:.1f} s, compute {compute:.1f} s, write {write:.1f} s"
-        " (read and write overlap the compute), total {total:.1f} s".format(
-            **io.phases, total=seconds
-        )
+        " (read and write overlap the compute; with workers, read and compute"
+        " are summed over them), total {total:.1f} s".format(**io.phases, total=seconds)
     )
     return AnalyzeReport(
         len(plan.days), len(plan.runs), n_events, io.totals, seconds, plan.mode
