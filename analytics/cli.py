@@ -6,18 +6,25 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from analytics.plan_cli import (
     PLAN_REPORTS,
     PlanOptionError,
+    check_export_args,
     parse_plan_options,
     plan,
     run_report,
 )
 from occupancy.clictx import CliContext, pass_ctx
 from occupancy.db import Connection
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analytics.reports import Filters
 
 logger = logging.getLogger(__name__)
 
@@ -224,8 +231,7 @@ def export(
       occupancy export forecast --from 2026-01-05 --to 2026-12-27 --plan horizon=8 -o fc.csv
       occupancy export whatif --from 2026-09-07 --to 2026-11-27 --plan close=f2:fri
     """
-    from analytics.reports import Filters, ReportError, build_report, write_report
-    from analytics.store import StoreError
+    from analytics.reports import Filters, write_report
 
     if report in PLAN_REPORTS:
         try:
@@ -234,12 +240,7 @@ def export(
             raise click.ClickException(str(exc)) from exc
         run_report(cli, report, first, last, options, fmt, output, table=False)
         return
-    if last < first:
-        raise click.ClickException(
-            f"--to {last.date()} is before --from {first.date()}"
-        )
-    if fmt == "parquet" and output is None:
-        raise click.ClickException("--format parquet needs -o FILE")
+    check_export_args(first, last, fmt, output)
     filters = Filters(
         site=cli.settings.site,
         floor=floor,
@@ -247,13 +248,34 @@ def export(
         department=department,
         working_hours_only=not all_hours,
     )
+    frame = _build_report(
+        cli, report, first.date(), last.date(), level, filters, rollup
+    )
+    write_report(frame, fmt, output if output is not None else sys.stdout.buffer)
+    if output is not None:
+        click.echo(f"{report}: {len(frame)} rows → {output}", err=True)
+
+
+def _build_report(
+    cli: CliContext,
+    report: str,
+    first: dt.date,
+    last: dt.date,
+    level: str | None,
+    filters: Filters,
+    rollup: bool,
+) -> pd.DataFrame:
+    """The frame of ``report``; a report or store error becomes a click error."""
+    from analytics.reports import ReportError, build_report
+    from analytics.store import StoreError
+
     conn = _connect(cli)
     try:
-        frame = build_report(
+        return build_report(
             conn,
             report,
-            first.date(),
-            last.date(),
+            first,
+            last,
             level=level,
             filters=filters,
             settings=cli.settings,
@@ -263,9 +285,6 @@ def export(
         raise click.ClickException(str(exc)) from exc
     finally:
         conn.close()
-    write_report(frame, fmt, output if output is not None else sys.stdout.buffer)
-    if output is not None:
-        click.echo(f"{report}: {len(frame)} rows → {output}", err=True)
 
 
 @click.command("evaluate")
@@ -288,15 +307,7 @@ def evaluate(cli: CliContext, truth_dir: Path) -> None:
     """
     from analytics import store
     from analytics.calendar import Calendar
-    from analytics.colocation import colocation_matrix
-    from analytics.evaluate import (
-        colocation_error,
-        desk_floor_error,
-        read_truth,
-        room_headcount_error,
-        truth_days,
-        truth_presence,
-    )
+    from analytics.evaluate import evaluation_lines, read_truth, truth_days
 
     try:
         truth = read_truth(truth_dir)
@@ -308,37 +319,24 @@ def evaluate(cli: CliContext, truth_dir: Path) -> None:
         cal = Calendar.from_settings(s, timezone=store.site_timezone(conn, s))
         first, last = truth_days(truth, cal)
         spaces, zones = store.read_metadata(conn)
-        sd = store.read_rollup(conn, "analytics_space_daily", first, last)  # type: ignore[arg-type]
-        hc = store.read_rollup(conn, "analytics_room_headcount", first, last)  # type: ignore[arg-type]
-        meas = store.read_colocation(conn, first, last, settings=s, by_source=False)  # type: ignore[arg-type]
+        measured = {
+            "space_daily": store.read_rollup(
+                conn, "analytics_space_daily", first, last
+            ),
+            "room_headcount": store.read_rollup(
+                conn, "analytics_room_headcount", first, last
+            ),
+            "colocation": store.read_colocation(
+                conn, first, last, settings=s, by_source=False
+            ),
+        }
     finally:
         conn.close()
-    floors = desk_floor_error(truth, sd, spaces, cal)
     click.echo(f"ground truth {first}..{last}")
-    click.echo("desk time used per floor [%]:")
-    for r in floors.itertuples():
-        click.echo(
-            f"  {r.floor_id}: true {r.true_pct:.2f}  measured {r.measured_pct:.2f}  error {r.error_pp:+.2f} pp"
-        )
-    rooms = room_headcount_error(truth, hc, spaces, cal)
-    if len(rooms):
-        click.echo(
-            f"room head count while occupied: mean abs error {rooms['error'].abs().mean():.3f} people, largest {rooms['error'].abs().max():.3f} ({len(rooms)} rooms)"
-        )
-    tp = truth_presence(truth, zones, cal)
-    tm = colocation_matrix(
-        tp, bucket_minutes=float(s.bucket_minutes), k=1, by_source=False
-    )
-    ce = colocation_error(tm, meas)
-    if len(ce):
-        total = (ce["minutes"] - ce["true_minutes"]).abs().sum() / ce[
-            "true_minutes"
-        ].sum()
-        click.echo(
-            f"co-location (all sources, {len(ce)} unsuppressed cells): mean rel error {100 * ce['rel_error'].mean():.2f} %, largest {100 * ce['rel_error'].max():.2f} %, total {100 * total:.2f} %"
-        )
-    else:
-        click.echo("co-location: no unsuppressed cells")
+    for line in evaluation_lines(
+        truth, measured, spaces, zones, cal, float(s.bucket_minutes)
+    ):
+        click.echo(line)
 
 
 @click.group("bookings")

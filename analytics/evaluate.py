@@ -13,6 +13,7 @@ Measures (docs/analytics.md):
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "colocation_error",
     "desk_floor_error",
+    "evaluation_lines",
     "read_truth",
     "room_headcount_error",
     "truth_days",
@@ -70,10 +72,15 @@ def _iv(frame: pd.DataFrame, space_col: str, value_col: str) -> pd.DataFrame:
     )
 
 
-def truth_days(truth: dict[str, pd.DataFrame], cal: Calendar) -> tuple[object, object]:
+def truth_days(
+    truth: dict[str, pd.DataFrame], cal: Calendar
+) -> tuple[dt.date, dt.date]:
+    """First and last local day of the ground truth's intervals."""
     iv = truth["intervals"]
     local = pd.to_datetime(iv["start"], utc=True).dt.tz_convert(cal.timezone)
-    return local.min().date(), local.max().date()
+    first: dt.date = local.min().date()
+    last: dt.date = local.max().date()
+    return first, last
 
 
 def desk_floor_error(
@@ -194,3 +201,44 @@ def colocation_error(true_matrix: pd.DataFrame, measured: pd.DataFrame) -> pd.Da
         j["true_minutes"] > 0
     )
     return j
+
+
+def evaluation_lines(
+    truth: dict[str, pd.DataFrame],
+    measured: dict[str, pd.DataFrame],
+    spaces: pd.DataFrame,
+    zones: pd.DataFrame,
+    cal: Calendar,
+    bucket_minutes: float,
+) -> list[str]:
+    """The report of ``occupancy evaluate``: the error of each measure.
+    ``measured``: ``space_daily`` and ``room_headcount`` rollups and the
+    ``colocation`` matrix (all sources) stored over the truth's days."""
+    from analytics.colocation import colocation_matrix
+
+    lines = ["desk time used per floor [%]:"]
+    floors = desk_floor_error(truth, measured["space_daily"], spaces, cal)
+    lines += [
+        f"  {r.floor_id}: true {r.true_pct:.2f}  measured {r.measured_pct:.2f}  "
+        f"error {r.error_pp:+.2f} pp"
+        for r in floors.itertuples()
+    ]
+    rooms = room_headcount_error(truth, measured["room_headcount"], spaces, cal)
+    if len(rooms):
+        err = rooms["error"].abs()
+        lines.append(
+            f"room head count while occupied: mean abs error {err.mean():.3f} "
+            f"people, largest {err.max():.3f} ({len(rooms)} rooms)"
+        )
+    tp = truth_presence(truth, zones, cal)
+    tm = colocation_matrix(tp, bucket_minutes=bucket_minutes, k=1, by_source=False)
+    ce = colocation_error(tm, measured["colocation"])
+    if not len(ce):
+        return [*lines, "co-location: no unsuppressed cells"]
+    total = (ce["minutes"] - ce["true_minutes"]).abs().sum() / ce["true_minutes"].sum()
+    lines.append(
+        f"co-location (all sources, {len(ce)} unsuppressed cells): mean rel error "
+        f"{100 * ce['rel_error'].mean():.2f} %, largest "
+        f"{100 * ce['rel_error'].max():.2f} %, total {100 * total:.2f} %"
+    )
+    return lines

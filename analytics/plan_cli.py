@@ -6,6 +6,7 @@ prints a table, or writes it with ``-o FILE`` (csv or parquet), as
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -29,10 +30,23 @@ __all__ = [
     "COMMANDS",
     "PLAN_REPORTS",
     "PlanOptionError",
+    "check_export_args",
     "parse_plan_options",
     "plan_report",
     "run_report",
 ]
+
+
+def check_export_args(
+    first: dt.datetime, last: dt.datetime, fmt: str, output: Path | None
+) -> None:
+    """--from..--to in order; parquet only to a file."""
+    if last < first:
+        raise click.ClickException(
+            f"--to {last.date()} is before --from {first.date()}"
+        )
+    if fmt == "parquet" and output is None:
+        raise click.ClickException("--format parquet needs -o FILE")
 
 
 def run_report(
@@ -50,12 +64,7 @@ def run_report(
     from analytics.reports import write_report
     from analytics.store import StoreError
 
-    if last < first:
-        raise click.ClickException(
-            f"--to {last.date()} is before --from {first.date()}"
-        )
-    if fmt == "parquet" and output is None:
-        raise click.ClickException("--format parquet needs -o FILE")
+    check_export_args(first, last, fmt, output)
     conn = cli.connect()
     try:
         frame = plan_report(
@@ -111,6 +120,36 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+#: What a plan command's own options become: plan report options by key.
+PlanOptions = dict[str, list[str]]
+
+
+def _plan_command(
+    name: str,
+) -> Callable[[Callable[..., PlanOptions]], Callable[..., None]]:
+    """Turn ``options(**own_options) -> PlanOptions`` into the body of the
+    command of report ``name``: it takes the context and the :func:`_common`
+    options, and :func:`run_report` prints the table (or writes -o FILE).
+    The docstring of ``options`` is the command's help."""
+
+    def decorate(options: Callable[..., PlanOptions]) -> Callable[..., None]:
+        @functools.wraps(options)
+        def command(
+            cli: CliContext,
+            first: dt.datetime,
+            last: dt.datetime,
+            fmt: str,
+            output: Path | None,
+            **own: Any,
+        ) -> None:
+            opts = options(**own)
+            run_report(cli, name, first, last, opts, fmt, output, table=True)
+
+        return pass_ctx(command)
+
+    return decorate
+
+
 @click.group("plan")
 def plan() -> None:
     """Decisions from the measured rollups: forecast, what-if, stacking plan,
@@ -140,17 +179,12 @@ def plan() -> None:
     is_flag=True,
     help="Print the backtest scores (MAE, MASE, interval coverage per model).",
 )
-@pass_ctx
+@_plan_command("forecast")
 def forecast_cmd(
-    cli: CliContext,
-    first: dt.datetime,
-    last: dt.datetime,
-    fmt: str,
-    output: Path | None,
     horizon: int,
     levels: tuple[str, ...],
     scores: bool,
-) -> None:
+) -> PlanOptions:
     """Hourly people and utilization for the --horizon weeks after --to, per
     building, floor, zone and department, with 80 % and 95 % prediction
     intervals, from the history --from..--to. Each group's model (seasonal
@@ -166,7 +200,7 @@ def forecast_cmd(
     opts = {"horizon": [str(horizon)], "show": ["scores" if scores else "forecast"]}
     if levels:
         opts["levels"] = [",".join(levels)]
-    run_report(cli, "forecast", first, last, opts, fmt, output, table=True)
+    return opts
 
 
 @plan.command("whatif")
@@ -192,19 +226,14 @@ def forecast_cmd(
     is_flag=True,
     help="Print the measured desks needed per department (p90 daily peak) instead.",
 )
-@pass_ctx
+@_plan_command("whatif")
 def whatif_cmd(
-    cli: CliContext,
-    first: dt.datetime,
-    last: dt.datetime,
-    fmt: str,
-    output: Path | None,
     sharing: tuple[str, ...],
     close: tuple[str, ...],
     move: tuple[str, ...],
     anchor: tuple[str, ...],
     desk_sharing: bool,
-) -> None:
+) -> PlanOptions:
     """Scenarios against the measured desk demand of --from..--to (p50, p90
     and max day): does the p90 day fit, overflow people per hour, desks and
     rooms freed, and the days that break it. A baseline row (today) first.
@@ -223,7 +252,7 @@ def whatif_cmd(
         "anchor": list(anchor),
         "show": ["desk-sharing" if desk_sharing else "scenarios"],
     }
-    run_report(cli, "whatif", first, last, opts, fmt, output, table=True)
+    return opts
 
 
 @plan.command("stack")
@@ -274,13 +303,8 @@ def whatif_cmd(
     is_flag=True,
     help="Print the wanted pairs (met today / in the plan) instead.",
 )
-@pass_ctx
+@_plan_command("stack")
 def stack_cmd(
-    cli: CliContext,
-    first: dt.datetime,
-    last: dt.datetime,
-    fmt: str,
-    output: Path | None,
     pair: tuple[str, ...],
     lowest: int,
     floor_value: int,
@@ -288,7 +312,7 @@ def stack_cmd(
     move_cost: int,
     time_limit: int,
     show_pairs: bool,
-) -> None:
+) -> PlanOptions:
     """Propose a neighbourhood per department (OR-Tools CP-SAT, time-limited)
     so its p90 demand of --from..--to fits and wanted pairs share a floor or a
     neutral zone, against the people moved from today's plan. Objective:
@@ -309,7 +333,7 @@ def stack_cmd(
         "time-limit": [str(time_limit)],
         "show": ["pairs" if show_pairs else "plan"],
     }
-    run_report(cli, "stack", first, last, opts, fmt, output, table=True)
+    return opts
 
 
 @plan.command("intervention")
@@ -332,17 +356,12 @@ def stack_cmd(
     multiple=True,
     help="An untouched zone to compare with (repeat; default: every other zone of the same kind).",
 )
-@pass_ctx
+@_plan_command("intervention")
 def intervention_cmd(
-    cli: CliContext,
-    first: dt.datetime,
-    last: dt.datetime,
-    fmt: str,
-    output: Path | None,
     change: dt.datetime,
     zones: tuple[str, ...],
     control: tuple[str, ...],
-) -> None:
+) -> PlanOptions:
     """Did it work? The effect of a change (café moved, project space opened,
     policy changed) on cross-department co-location, diversity and
     utilization of the touched zones: before/after the change with a 95 %
@@ -359,7 +378,7 @@ def intervention_cmd(
         "zones": list(zones),
         "control": list(control),
     }
-    run_report(cli, "intervention", first, last, opts, fmt, output, table=True)
+    return opts
 
 
 @plan.command("scorecard")
@@ -369,15 +388,10 @@ def intervention_cmd(
     is_flag=True,
     help="Print the weekly metrics per shared zone (the trend) instead.",
 )
-@pass_ctx
+@_plan_command("scorecard")
 def scorecard_cmd(
-    cli: CliContext,
-    first: dt.datetime,
-    last: dt.datetime,
-    fmt: str,
-    output: Path | None,
     weekly: bool,
-) -> None:
+) -> PlanOptions:
     """The neutral-ground scorecard: shared zones ranked by cross-department
     mixing over --from..--to (share of department pairs that meet there, then
     lift), with diversity and the weekly trend. k-suppressed.
@@ -388,7 +402,7 @@ def scorecard_cmd(
       occupancy plan scorecard --from 2026-09-07 --to 2026-11-29 --weekly -o trend.csv
     """
     opts = {"show": ["weekly" if weekly else "scorecard"]}
-    run_report(cli, "scorecard", first, last, opts, fmt, output, table=True)
+    return opts
 
 
 COMMANDS = [plan]

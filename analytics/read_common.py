@@ -268,6 +268,33 @@ def read_level_agg(
     Summed in the database from ``analytics_level_hourly`` (analyze's hourly
     sums of the buckets, :func:`analytics.patterns.level_hourly`): a year is
     a few thousand rows instead of every bucket, with the same values."""
+    q, params = _level_agg_query(
+        start,
+        end,
+        level,
+        level_ids,
+        working_hours_only=working_hours_only,
+        by_hour=by_hour,
+    )
+    # Through CSV like read_rollup, so the value columns get the same dtypes
+    # (a column of whole numbers is int64) as when the bucket rows were read.
+    frame = copy_out(conn, q.as_string(conn), tuple(params))
+    frame["level"] = frame["level"].astype(str)
+    frame["level_id"] = frame["level_id"].astype(str)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
+def _level_agg_query(
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    level_ids: list[str] | None,
+    *,
+    working_hours_only: bool,
+    by_hour: bool,
+) -> tuple[sql.Composed, list[Any]]:
+    """The query of :func:`read_level_agg` and its parameters."""
     aggs = [a for a in _LEVEL_AGG if not by_hour or a[0] in _HOUR_AGG]
     keys = ["level", "level_id", "day"] + (["hour"] if by_hour else [])
     where: sql.Composable = sql.SQL("level = %s AND day BETWEEN %s AND %s")
@@ -313,13 +340,7 @@ def read_level_agg(
             ),
             where=where,
         )
-    # Through CSV like read_rollup, so the value columns get the same dtypes
-    # (a column of whole numbers is int64) as when the bucket rows were read.
-    frame = copy_out(conn, q.as_string(conn), tuple(params))
-    frame["level"] = frame["level"].astype(str)
-    frame["level_id"] = frame["level_id"].astype(str)
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    return frame
+    return q, params
 
 
 def level_agg_rows(

@@ -94,6 +94,36 @@ def space_daily_hourly(
     stuck = stuck.assign(space_id=names.get_indexer(stuck["space_id"].astype(str)))
     kind_of = pd.Series(names, index=names).map(spaces.set_index("space_id")["kind"])
     desk_code = kind_of.eq("desk").to_numpy()
+    daily, hourly_all = _daily_and_hours(
+        iv, stuck, grid, cal, desk_code, (desk_min_hour_s, collab_min_hour_s)
+    )
+    avail_per_day = grid[grid["available"]].groupby("day").size() * float(bs)
+    daily["available_s"] = daily["day"].map(avail_per_day).fillna(0.0).astype(float)
+    desk = desk_code[daily["space_id"].to_numpy(dtype=np.int64)]
+    daily["space_id"] = names.to_numpy(dtype=object)[
+        daily["space_id"].to_numpy(dtype=np.int64)
+    ]
+    thr_d = np.where(desk, desk_min_day_s, collab_min_day_s)
+    daily["used_day"] = daily["occupied_s"].to_numpy() >= thr_d
+    daily["sessions"] = daily["sessions"].astype(int)
+    daily["hours_used"] = daily["hours_used"].astype(int)
+    daily = daily[_DAILY_COLS].sort_values(["day", "space_id"]).reset_index(drop=True)
+    return daily, _hours_frame(hourly_all, names)
+
+
+def _daily_and_hours(
+    iv: pd.DataFrame,
+    stuck: pd.DataFrame,
+    grid: pd.DataFrame,
+    cal: Calendar,
+    desk_code: np.ndarray,
+    min_hour_s: tuple[float, float],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per (space code, day) sums of the pieces of ``iv`` and ``stuck`` in
+    available time, with sessions and hours used (``min_hour_s``: the desk
+    and the collaboration space threshold), and per (space code, day, hour,
+    available) the hourly sums."""
+    bs = cal.bucket_s
     pieces = _attach_calendar(split_buckets(iv, bs), grid)
     occ = pieces["value"].to_numpy() > 0
     pieces["occ_s"] = np.where(occ, pieces["seconds"], 0.0)
@@ -121,7 +151,7 @@ def space_daily_hourly(
     ).reset_index()
     hourly = hourly_all[hourly_all["available"].to_numpy(dtype=bool)].copy()
     is_desk = desk_code[hourly["space_id"].to_numpy(dtype=np.int64)]
-    thr_h = np.where(is_desk, desk_min_hour_s, collab_min_hour_s)
+    thr_h = np.where(is_desk, *min_hour_s)
     hourly["used"] = hourly["occ_s"].to_numpy() >= thr_h
     hours_used = hourly.groupby(["space_id", "day"])["used"].sum()
     stuck_pieces = _attach_calendar(split_buckets(stuck, bs), grid)
@@ -139,18 +169,7 @@ def space_daily_hourly(
     daily = daily.fillna(0.0).reset_index()
     daily.columns = ["space_id", "day", *daily.columns[2:]]
     daily["day"] = ordinal_dates(daily["day"].to_numpy())
-    avail_per_day = grid[grid["available"]].groupby("day").size() * float(bs)
-    daily["available_s"] = daily["day"].map(avail_per_day).fillna(0.0).astype(float)
-    desk = desk_code[daily["space_id"].to_numpy(dtype=np.int64)]
-    daily["space_id"] = names.to_numpy(dtype=object)[
-        daily["space_id"].to_numpy(dtype=np.int64)
-    ]
-    thr_d = np.where(desk, desk_min_day_s, collab_min_day_s)
-    daily["used_day"] = daily["occupied_s"].to_numpy() >= thr_d
-    daily["sessions"] = daily["sessions"].astype(int)
-    daily["hours_used"] = daily["hours_used"].astype(int)
-    daily = daily[_DAILY_COLS].sort_values(["day", "space_id"]).reset_index(drop=True)
-    return daily, _hours_frame(hourly_all, names)
+    return daily, hourly_all
 
 
 _DAILY_COLS = [

@@ -24,7 +24,7 @@ from analytics.api import REPORTS, Filters, ReportError, build_report, read_live
 from api.jsonout import dumps, etag_of, frame_records, page_of
 from api.openapi import MAX_DAYS, MAX_PER_PAGE, openapi_document
 from api.tokens import verify_token
-from occupancy.db import read_frame
+from occupancy.db import Connection, read_frame
 from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def _page_response(
     return resp
 
 
-def _sites(conn: Any) -> pd.DataFrame:
+def _sites(conn: Connection) -> pd.DataFrame:
     frame: pd.DataFrame = read_frame(
         conn,
         """SELECT s.site_id, s.name, s.timezone,

@@ -13,7 +13,8 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+
+from occupancy.db import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ def _split(token: str) -> str | None:
     return prefix
 
 
-def create_token(conn: Any, name: str, scopes: tuple[str, ...]) -> tuple[Token, str]:
+def create_token(
+    conn: Connection, name: str, scopes: tuple[str, ...]
+) -> tuple[Token, str]:
     """Store a new token; return it and the secret (shown once, never stored)."""
     if not name.strip():
         raise TokenError("token name is empty")
@@ -80,13 +83,15 @@ def create_token(conn: Any, name: str, scopes: tuple[str, ...]) -> tuple[Token, 
             " VALUES (%s, %s, %s, %s) RETURNING token_id, created_at",
             (name.strip(), prefix, hash_token(secret), list(dict.fromkeys(scopes))),
         )
-        token_id, created = cur.fetchone()
+        row = cur.fetchone()
+        assert row is not None  # INSERT ... RETURNING gives one row
+        token_id, created = row
     conn.commit()
     token = Token(token_id, name.strip(), prefix, tuple(scopes), created, None, None)
     return token, secret
 
 
-def list_tokens(conn: Any) -> list[Token]:
+def list_tokens(conn: Connection) -> list[Token]:
     with conn.cursor() as cur:
         cur.execute(
             "SELECT token_id, name, prefix, scopes, created_at, revoked_at,"
@@ -96,7 +101,7 @@ def list_tokens(conn: Any) -> list[Token]:
     return [Token(r[0], r[1], r[2], tuple(r[3]), r[4], r[5], r[6]) for r in rows]
 
 
-def revoke_token(conn: Any, ref: str) -> int:
+def revoke_token(conn: Connection, ref: str) -> int:
     """Revoke tokens by id, prefix or name; return how many were revoked."""
     with conn.cursor() as cur:
         cur.execute(
@@ -109,7 +114,7 @@ def revoke_token(conn: Any, ref: str) -> int:
     return n
 
 
-def verify_token(conn: Any, token: str) -> tuple[str, ...] | None:
+def verify_token(conn: Connection, token: str) -> tuple[str, ...] | None:
     """The scopes of a valid, unrevoked token; None otherwise. Marks it used
     (at most once a minute, so reads do not turn into a write per request)."""
     prefix = _split(token)

@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from analytics.api import read_live
-from occupancy.db import read_frame
+from occupancy.db import Connection, read_frame
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,9 @@ def _rows(
     })  # fmt: skip
 
 
-def _device_rules(inp: AlertInputs, s: Any, now: dt.datetime) -> list[pd.DataFrame]:
+def _device_rules(
+    inp: AlertInputs, s: Settings, now: dt.datetime
+) -> list[pd.DataFrame]:
     out = []
     d = inp.devices
     if float(s.alert_device_silent_min) > 0 and len(d):
@@ -98,7 +101,7 @@ def _device_rules(inp: AlertInputs, s: Any, now: dt.datetime) -> list[pd.DataFra
     return out
 
 
-def firing(inp: AlertInputs, s: Any, now: dt.datetime) -> pd.DataFrame:
+def firing(inp: AlertInputs, s: Settings, now: dt.datetime) -> pd.DataFrame:
     """The alerts firing now: one row per (rule, subject), :data:`ALERT_COLUMNS`."""
     parts = _device_rules(inp, s, now)
     factor = float(s.alert_room_capacity_factor)
@@ -158,7 +161,7 @@ def firing(inp: AlertInputs, s: Any, now: dt.datetime) -> pd.DataFrame:
     )
 
 
-def _working(conn: Any, s: Any, now: dt.datetime) -> bool:
+def _working(conn: Connection, s: Settings, now: dt.datetime) -> bool:
     from zoneinfo import ZoneInfo
 
     from analytics.api import site_timezone
@@ -168,7 +171,7 @@ def _working(conn: Any, s: Any, now: dt.datetime) -> bool:
     return local.weekday() in s.working_weekdays and lo <= local.time() < hi
 
 
-def read_inputs(conn: Any, s: Any, now: dt.datetime) -> AlertInputs:
+def read_inputs(conn: Connection, s: Settings, now: dt.datetime) -> AlertInputs:
     devices = read_frame(
         conn,
         "SELECT d.device_id, d.kind, h.last_seen, h.battery_pct FROM devices d"
@@ -186,12 +189,16 @@ def read_inputs(conn: Any, s: Any, now: dt.datetime) -> AlertInputs:
             " FROM sensor_events WHERE received_at > %(now)s - interval '1 day'",
             {"now": now},
         )
-        last, lag, accepted = cur.fetchone()
+        row = cur.fetchone()
+        assert row is not None  # an aggregate gives one row
+        last, lag, accepted = row
         cur.execute(
             "SELECT count(*) FROM rejected_messages WHERE received_at > %s - interval '10 minutes'",
             (now,),
         )
-        rejected = int(cur.fetchone()[0])
+        row = cur.fetchone()
+        assert row is not None  # an aggregate gives one row
+        rejected = int(row[0])
     conn.rollback()
     return AlertInputs(devices, live, last, None if lag is None else float(lag),
                        rejected, int(accepted), _working(conn, s, now))  # fmt: skip
@@ -201,7 +208,9 @@ def _alert(row: Any) -> Alert:
     return Alert(*row)
 
 
-def sync_alerts(conn: Any, now_firing: pd.DataFrame) -> tuple[list[Alert], list[Alert]]:
+def sync_alerts(
+    conn: Connection, now_firing: pd.DataFrame
+) -> tuple[list[Alert], list[Alert]]:
     """Record the firing alerts: (newly raised, newly resolved). An alert open
     in the table and still firing changes nothing (raised once); one no
     longer firing gets resolved_at (resolved once). Caller commits."""

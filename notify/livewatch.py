@@ -14,6 +14,8 @@ import pandas as pd
 
 from analytics.api import read_live
 from notify.webhooks import enqueue
+from occupancy.db import Connection, Cursor
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def _payload(row: Any, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _upsert(cur: Any, frame: pd.DataFrame) -> None:
+def _upsert(cur: Cursor, frame: pd.DataFrame) -> None:
     rows: list[Any] = list(frame.itertuples(index=False))
     for r in rows:
         cur.execute(
@@ -81,7 +83,9 @@ def _upsert(cur: Any, frame: pd.DataFrame) -> None:
         )
 
 
-def watch_once(conn: Any, settings: Any, now: dt.datetime | None = None) -> int:
+def watch_once(
+    conn: Connection, settings: Settings, now: dt.datetime | None = None
+) -> int:
     """One round: read the live state, queue space.state events for the
     debounced changes (in order of since), record them; return the changes."""
     now = now or dt.datetime.now(dt.UTC)

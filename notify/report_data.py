@@ -7,11 +7,12 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
 from analytics.api import Filters, build_report
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +58,20 @@ class ReportData:
 
 
 def _week(
-    conn: Any, report: str, monday: dt.date, f: Filters, s: Any, level: str | None
+    conn: Connection,
+    report: str,
+    monday: dt.date,
+    f: Filters,
+    s: Settings,
+    level: str | None,
 ) -> pd.DataFrame:
     return build_report(conn, report, monday, monday + dt.timedelta(days=6),
                         level=level, filters=f, settings=s)  # fmt: skip
 
 
-def gather(conn: Any, building: str, monday: dt.date, settings: Any) -> ReportData:
+def gather(
+    conn: Connection, building: str, monday: dt.date, settings: Settings
+) -> ReportData:
     with conn.cursor() as cur:
         cur.execute("SELECT name FROM buildings WHERE building_id = %s", (building,))
         row = cur.fetchone()

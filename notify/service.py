@@ -17,7 +17,8 @@ from notify.alerts import Alert, firing, read_inputs, sync_alerts
 from notify.livewatch import watch_once
 from notify.mail import MailError, send_mail
 from notify.webhooks import DeliveryPolicy, deliver_pending, enqueue
-from occupancy.db import DatabaseError, connect
+from occupancy.db import Connection, DatabaseError, connect
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +54,15 @@ class Notifier:
     """``alerts``: evaluate alert rules; ``states``: space.state webhooks."""
 
     def __init__(
-        self, settings: Any, *, alerts: bool = True, states: bool = True
+        self, settings: Settings, *, alerts: bool = True, states: bool = True
     ) -> None:
         self.settings = settings
         self.alerts, self.states = alerts, states
         self.policy = DeliveryPolicy.from_settings(settings)
         self.stats = RoundStats()
-        self._conn: Any = None
+        self._conn: Connection | None = None
 
-    def _connection(self) -> Any:
+    def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
             self._conn = connect(self.settings.effective_database_url,
                                  application_name="occupancy-notify")  # fmt: skip
@@ -87,7 +88,7 @@ class Notifier:
             # Alerts stay in the table; the webhook path still carries them.
             logger.error("alert email failed: %s", exc)
 
-    def run_alerts(self, conn: Any, now: dt.datetime) -> None:
+    def run_alerts(self, conn: Connection, now: dt.datetime) -> None:
         now_firing = firing(read_inputs(conn, self.settings, now), self.settings, now)
         raised, resolved = sync_alerts(conn, now_firing)
         enqueue(conn, [("alert", f"{a.rule}:{a.subject}", _alert_payload(a, "raised")) for a in raised]

@@ -24,6 +24,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from occupancy.db import Connection, Cursor
+from occupancy.settings import Settings
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -70,7 +73,7 @@ class DeliveryPolicy:
     max_failures: int = 20
 
     @classmethod
-    def from_settings(cls, s: Any) -> DeliveryPolicy:
+    def from_settings(cls, s: Settings) -> DeliveryPolicy:
         return cls(
             float(s.webhook_timeout_s),
             float(s.webhook_retry_base_s),
@@ -103,7 +106,7 @@ def _check_url(url: str) -> None:
 
 
 def add_subscription(
-    conn: Any, url: str, events: tuple[str, ...], secret: str | None = None
+    conn: Connection, url: str, events: tuple[str, ...], secret: str | None = None
 ) -> tuple[int, str]:
     """Store a subscription; return its id and signing secret."""
     _check_url(url)
@@ -119,12 +122,14 @@ def add_subscription(
             " RETURNING subscription_id",
             (url, list(dict.fromkeys(events)), secret),
         )
-        sid = int(cur.fetchone()[0])
+        row = cur.fetchone()
+        assert row is not None  # INSERT ... RETURNING gives one row
+        sid = int(row[0])
     conn.commit()
     return sid, secret
 
 
-def list_subscriptions(conn: Any) -> list[Subscription]:
+def list_subscriptions(conn: Connection) -> list[Subscription]:
     with conn.cursor() as cur:
         cur.execute(
             "SELECT subscription_id, url, events, active, failures, created_at,"
@@ -136,7 +141,7 @@ def list_subscriptions(conn: Any) -> list[Subscription]:
         ]
 
 
-def remove_subscription(conn: Any, sid: int) -> bool:
+def remove_subscription(conn: Connection, sid: int) -> bool:
     with conn.cursor() as cur:
         cur.execute(
             "DELETE FROM webhook_subscriptions WHERE subscription_id = %s", (sid,)
@@ -146,7 +151,7 @@ def remove_subscription(conn: Any, sid: int) -> bool:
     return n > 0
 
 
-def set_active(conn: Any, sid: int, active: bool) -> bool:
+def set_active(conn: Connection, sid: int, active: bool) -> bool:
     with conn.cursor() as cur:
         cur.execute(
             "UPDATE webhook_subscriptions SET active = %s, failures = 0,"
@@ -165,7 +170,7 @@ def set_active(conn: Any, sid: int, active: bool) -> bool:
 
 
 # ------------------------------------------------------------------- outbox
-def enqueue(conn: Any, events: list[tuple[str, str, dict[str, Any]]]) -> int:
+def enqueue(conn: Connection, events: list[tuple[str, str, dict[str, Any]]]) -> int:
     """Queue (event_type, subject, payload) for every active subscription that
     wants the type, in list order; return the rows queued. Caller commits."""
     if not events:
@@ -215,7 +220,7 @@ def _post(
     return r.status_code, f"HTTP {r.status_code}"
 
 
-def _deliver_one(cur: Any, sub: tuple[Any, ...], policy: DeliveryPolicy) -> bool:
+def _deliver_one(cur: Cursor, sub: tuple[Any, ...], policy: DeliveryPolicy) -> bool:
     """Deliver the oldest pending event of ``sub`` if due; True if delivered."""
     sid, url, secret, failures = sub
     cur.execute(
@@ -247,6 +252,21 @@ def _deliver_one(cur: Any, sub: tuple[Any, ...], policy: DeliveryPolicy) -> bool
             (sid,),
         )
         return True
+    _record_failure(cur, sid, event_id, attempts, failures, error, policy)
+    return False
+
+
+def _record_failure(
+    cur: Cursor,
+    sid: int,
+    event_id: int,
+    attempts: int,
+    failures: int,
+    error: str,
+    policy: DeliveryPolicy,
+) -> None:
+    """Schedule the retry of a failed delivery; disable the subscription
+    after ``policy.max_failures`` failures in a row."""
     delay = backoff_s(attempts + 1, policy)
     cur.execute(
         "UPDATE webhook_outbox SET attempts = attempts + 1, last_error = %s,"
@@ -275,10 +295,11 @@ def _deliver_one(cur: Any, sub: tuple[Any, ...], policy: DeliveryPolicy) -> bool
             " WHERE subscription_id = %s",
             (sid,),
         )
-    return False
 
 
-def deliver_pending(conn: Any, policy: DeliveryPolicy, *, limit: int = 500) -> int:
+def deliver_pending(
+    conn: Connection, policy: DeliveryPolicy, *, limit: int = 500
+) -> int:
     """Deliver due events of every active subscription, in order; at most
     ``limit`` per subscription per call. Return how many were delivered. A
     subscription being delivered by another process (advisory lock) is skipped."""
@@ -293,7 +314,8 @@ def deliver_pending(conn: Any, policy: DeliveryPolicy, *, limit: int = 500) -> i
     for sub in subs:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(417, %s)", (sub[0],))
-            if not cur.fetchone()[0]:
+            locked = cur.fetchone()
+            if locked is None or not locked[0]:
                 continue
             try:
                 failures = sub[3]
