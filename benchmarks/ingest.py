@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ingest.py [--duration 60] [--skip-mix]
     .venv/bin/python benchmarks/ingest.py --skip-mix --ingesters 1 2 3
+    .venv/bin/python benchmarks/ingest.py --rate 0 --ingesters 3   # 0: the portfolio's rate
 
 Starts a private Mosquitto and PostgreSQL + TimescaleDB (fsync off) in a
 temporary directory, then measures, QoS 1 throughout:
@@ -697,6 +698,19 @@ def batch_compare(db_url: str, port: int, n: int) -> None:
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
 
 
+def _rate_runs(db_url: str, port: int, args: argparse.Namespace) -> None:
+    from ingest_rate import portfolio, report, run_rate  # benchmarks/ingest_rate.py
+
+    desks, devices, rate = portfolio()
+    print(
+        f"portfolio: 20 buildings, {desks:,} desks, {devices:,} devices; busiest "
+        f"minute of all at once: {rate} msg/s"
+    )
+    for n in args.ingesters or [3]:
+        r = run_rate(db_url, "127.0.0.1", port, n, args.rate or rate, args.duration)
+        print(report(r), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -733,6 +747,15 @@ def main() -> None:
         metavar="N",
         help="Run N ingester processes on one shared subscription ($share/<group>/...) "
         "against the same load, for each N given (e.g. --ingesters 1 2 3).",
+    )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        metavar="N",
+        help="Only the rate run (benchmarks/ingest_rate.py): --ingesters K (default "
+        "3) on one shared subscription under a steady N msg/s ('portfolio': the "
+        "busiest minute of the 20-building portfolio, all at once) for --duration "
+        "s; per-ingester share, publish-to-commit latency p50/p95, loss, duplicates.",
     )
     ap.add_argument(
         "--batch-compare",
@@ -776,6 +799,9 @@ def main() -> None:
         load_site(conn, load_building(ROOT / "examples" / "office.yaml"))
         conn.close()
         _mix_devices(pg.url())
+        if args.rate is not None:
+            _rate_runs(pg.url(), mq.port, args)
+            return
         print(
             f"cores: {os.cpu_count()} (shared by publisher, broker, ingester, database)"
         )

@@ -70,10 +70,15 @@ class MqttLink:
         #: The broker kept our session for this connection: it redelivers what
         #: an earlier one did not acknowledge.
         self.session_present = False
-        #: Disconnected on purpose (the queue overflowed); see :meth:`resume`.
+        #: Not taking messages (the queue overflowed): still connected and
+        #: pinging; see :meth:`resume`.
         self.paused = False
         self._stop = stop
         self._disconnected = threading.Event()
+        #: Held by :meth:`resume` and :meth:`stop`: a resume never starts a
+        #: connection while (or after) the ingester stops.
+        self._lifecycle = threading.Lock()
+        self._closed = False
         self.client = self._make_client(connect_timeout_s)
 
     def _make_client(self, connect_timeout_s: float) -> StockClient | FastClient:
@@ -122,27 +127,51 @@ class MqttLink:
         self.client.loop_start()
 
     def drained(self) -> bool:
-        """Paused, and the queue is down to half its limit."""
-        return self.paused and self.queue.qsize() <= self.queue_limit // 2
+        """Paused, and the worker has taken everything queued."""
+        return self.paused and self.queue.qsize() == 0
 
     def resume(self) -> bool:
-        """Connect again after a pause once the queue is half drained (worker
-        thread); True when it did."""
-        if not self.drained():
-            return False
-        self.client.loop_stop()  # paho's thread ends with a DISCONNECT
-        self.paused = False
-        logger.info("queue drained; connecting again")
-        self.start()
-        return True
+        """After a pause, once the worker took everything queued and acknowledged
+        what it committed (on this connection: the PUBACKs go out before the
+        DISCONNECT), disconnect cleanly and connect again, so that the broker
+        redelivers what was let go while paused (worker thread); True when it
+        did. Every wait has a deadline."""
+        with self._lifecycle:
+            if not self.drained() or self._closed or self._stop.is_set():
+                return False
+            self._disconnect(timeout_s=2.0)
+            if not self._end_loop(timeout_s=10.0):
+                return False  # tried again on the worker's next step
+            self.paused = False
+            logger.info("queue drained; connecting again")
+            self.start()
+            return True
 
     def stop(self) -> None:
         """Disconnect, after the DISCONNECT (and the last acknowledgements
-        before it) went out."""
+        before it) went out; at most a few seconds."""
+        with self._lifecycle:
+            self._closed = True
+            self._disconnect(timeout_s=2.0)
+            self._end_loop(timeout_s=10.0)
+
+    def _disconnect(self, timeout_s: float) -> None:
         self._disconnected.clear()
         if self.client.disconnect() == mqtt.MQTT_ERR_SUCCESS:
-            self._disconnected.wait(2.0)
-        self.client.loop_stop()
+            self._disconnected.wait(timeout_s)
+
+    def _end_loop(self, timeout_s: float) -> bool:
+        """paho's ``loop_stop()`` (it joins the network thread without a
+        deadline) with one: False, logged, if the thread did not end in time."""
+        stopper = threading.Thread(
+            target=self.client.loop_stop, name="ingest-loop-stop", daemon=True
+        )
+        stopper.start()
+        stopper.join(timeout_s)
+        if stopper.is_alive():
+            logger.error("paho's network thread did not end within %.0f s", timeout_s)
+            return False
+        return True
 
     def ack(self, batch: Sequence[Msg]) -> None:
         """Acknowledge the committed ``batch`` (those of this connection)."""
@@ -197,8 +226,8 @@ class MqttLink:
         self.stats.disconnects += 1
         self._disconnected.set()
         if self.paused:
-            logger.info("disconnected on purpose; the broker keeps the session")
-        elif not self._stop.is_set():
+            logger.info("disconnected to resume; the broker keeps the session")
+        elif not self._stop.is_set() and not self._closed:
             logger.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _enqueue(
@@ -249,20 +278,21 @@ class MqttLink:
             self.room.wait(min(0.5, left))
 
     def _pause(self) -> None:
-        """The broker sent more than Receive Maximum allows: disconnect cleanly
-        (the session and its unacknowledged messages stay with the broker)
-        instead of holding more in memory or blocking this thread (no
-        keepalive would go out and the broker would drop us, then resend
-        everything in flight)."""
+        """The broker sent more than Receive Maximum allows: stop taking messages
+        (those let go are not acknowledged: the broker keeps them in the
+        session) instead of holding more in memory or blocking this thread. The
+        connection stays up, so keepalive pings go out and the worker still
+        acknowledges what it commits on it; :meth:`resume` reconnects once the
+        worker has taken everything queued (a reconnect is what makes the
+        broker send the let-go messages again)."""
         self.paused = True
         self.stats.pauses += 1
         logger.warning(
-            "%d messages queued (beyond Receive Maximum %d): disconnecting until "
-            "the worker has drained half of them",
+            "%d messages queued (beyond Receive Maximum %d): taking no more until "
+            "the worker has written them, then reconnecting",
             self.queue.qsize(),
             self.receive_maximum,
         )
-        self.client.disconnect()
 
     def _on_message(
         self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage

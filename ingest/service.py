@@ -74,10 +74,12 @@ class Ingester:
         self._stop = threading.Event()
         # Backpressure: Receive Maximum should keep what the broker sends below
         # RM; Mosquitto 2.0 sends more at times (800 queued at RM 600 here,
-        # 8k at RM 2000), so the hard bound is buffer_max: beyond it the link
-        # disconnects cleanly until the queue is half drained (the broker's
-        # own queue is the place for a backlog). The network thread never
-        # blocks (it did: no keepalive went out, see docs/ingest.md).
+        # 8k at RM 2000), so beyond twice the queue limit the link takes no
+        # more (connected, pinging, acknowledging what commits) until the
+        # worker has taken everything, then reconnects for the broker to resend
+        # what it let go (the broker's own queue is the place for a backlog).
+        # The network thread never blocks for long (it did: no keepalive went
+        # out, see docs/ingest.md).
         self._link = MqttLink(
             settings,
             self.stats,
@@ -241,7 +243,7 @@ class Ingester:
         if not pending:
             pending.extend(self._take(block=self._flight is None))
         self._drop_stale(pending)
-        if self._link.paused:
+        if self._link.paused and not pending:
             self._resume()
         self.stats.buffer_depth = len(pending) + self._queue.qsize()
         if not pending:
@@ -271,9 +273,12 @@ class Ingester:
         pending.clear()
 
     def _resume(self) -> None:
-        """Connect again after a pause, once the queue is drained and the
-        database answers (raises :class:`DatabaseDown`: the usual backoff)."""
+        """Connect again after a pause, once the worker took everything queued,
+        the batch in flight committed and was acknowledged on the paused
+        connection, and the database answers (raises :class:`DatabaseDown`:
+        the usual backoff)."""
         if self._link.drained():
+            self._land_flight()
             self._writer.ping()
             self.stats.db_up = True
             self._link.resume()

@@ -143,8 +143,13 @@ class Stack:
         return f"{self.project}_{service}_1"
 
     def services(self) -> dict[str, Any]:
+        """The services ``docker compose up`` starts: those of no profile
+        (``shared-ingest``, ``scale`` and the like are opt-in)."""
         data: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())["services"]
-        return data
+        return {n: s for n, s in data.items() if not s.get("profiles")}
+
+    def ingesters(self) -> list[str]:
+        return sorted(n for n in self.services() if n.startswith("ingest-"))
 
     def stages(self) -> list[list[str]]:
         """Services grouped so each group depends only on earlier groups."""

@@ -103,8 +103,7 @@ def wait_stored(s: Stack, first: int, last: int, timeout_s: float = 120) -> floa
         if time.monotonic() - t0 > timeout_s:
             raise AssertionError(
                 f"stored {stored(s, first, last)} of {want} events;\n"
-                + s.logs("ingest-1")
-                + s.logs("ingest-2")
+                + "".join(s.logs(n) for n in s.ingesters())
             )
         time.sleep(0.5)
     return time.monotonic() - t0
@@ -269,7 +268,7 @@ def _fault_run(
                 3.0
             )  # let the stream run between faults (rate-driven, not a race)
             done.append(_restart_and_wait(stack, service, how))
-            for ingester in ("ingest-1", "ingest-2"):
+            for ingester in stack.ingesters():
                 stack.wait_healthy(ingester)
         time.sleep(3.0)
     finally:
@@ -295,7 +294,7 @@ def _fault_run(
         "catch_up_s": round(time.monotonic() - t0, 1),
         "faults": done,
         "ingester_restarts": {
-            n: stack.inspect(n, "{{.RestartCount}}") for n in ("ingest-1", "ingest-2")
+            n: stack.inspect(n, "{{.RestartCount}}") for n in stack.ingesters()
         },
     }
     print(f"\nfault run: {json.dumps(figures)}")
@@ -309,17 +308,14 @@ def test_fault_run_ingester_killed_and_database_restarted(stack: Stack) -> None:
 
 
 def test_fault_run_broker_restarted(stack: Stack) -> None:
-    """Never a duplicate; a loss is reported as the known Mosquitto 2.0.11 fault:
-    messages published after the broker restarts and before the members of a
-    shared subscription ($share/ingest/...) reconnect match no subscriber and
-    are dropped, although the device got its PUBACK (reproduced with
-    mosquitto_sub alone; a plain persistent subscription keeps them).
-    docs/deploy.md, "Fault run"."""
+    """Every event stored exactly once across a broker restart while the device
+    streams: the ingester's plain persistent subscription is saved with its
+    session by Mosquitto, so what devices publish after the restart and before
+    the ingester is back is queued for it. (A shared subscription is not saved
+    by Mosquitto 2.0: those messages were lost, 71 of 1,552 in one run;
+    docs/deploy.md, "Broker restarts".)"""
+    for name in stack.ingesters():
+        log = stack.logs(name, tail=400)
+        assert "subscribing occupancy/#" in log and "$share/" not in log, log
     f = _fault_run(stack, 100_001, (("mosquitto", "restart"),))
-    assert f["rows"] == f["distinct_seq"], f"duplicates stored: {f}"
-    if f["distinct_seq"] < f["sent"]:
-        pytest.xfail(
-            f"Mosquitto 2.0.11 dropped {f['sent'] - f['distinct_seq']} of "
-            f"{f['sent']} events published while the shared subscribers reconnected"
-        )
-    assert f["distinct_seq"] == f["sent"], f
+    assert f["rows"] == f["distinct_seq"] == f["sent"], f

@@ -125,7 +125,13 @@ def test_references_are_consistent(compose: dict[str, Any]) -> None:
         for n in ("ingest-1", "ingest-2")
     }
     assert len(ids) == 2, "each ingester needs its own client id"
-    assert services["ingest-1"]["environment"]["OCCUPANCY_INGEST_GROUP"] == "ingest"
+    # A plain subscription by default (Mosquitto 2.0 keeps it across a broker
+    # restart, not a shared one); the second ingester only in the shared profile.
+    assert services["ingest-1"]["environment"]["OCCUPANCY_INGEST_GROUP"] == (
+        "${INGEST_GROUP:-}"
+    )
+    assert "ingest-1" not in {n for n, s in services.items() if "profiles" in s}
+    assert services["ingest-2"]["profiles"] == ["shared-ingest"]
 
 
 def test_dask_cluster_only_in_the_scale_profile(compose: dict[str, Any]) -> None:
