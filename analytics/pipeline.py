@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.calendar import Calendar, bucket_frame, local_days_utc_range
+from analytics.coloc_weeks import refresh_weeks
 from analytics.colocation import colocation_daily, department_presence
 from analytics.patterns import level_hourly
 from analytics.rooms import room_headcount
@@ -444,6 +445,9 @@ def run_analyze(
     finally:
         if rconn is not None:
             rconn.close()
+    t = time.perf_counter()
+    refresh_weeks(conn, days_set)  # the week cells of released co-location
+    io.phases["write"] += time.perf_counter() - t
     if new_mark is not None:
         store.write_watermark(conn, new_mark)
     seconds = time.perf_counter() - t0
