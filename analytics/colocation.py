@@ -18,6 +18,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from analytics.coloc_codes import daily_counts, presence_lists
 from analytics.privacy import suppress
 
 logger = logging.getLogger(__name__)
@@ -69,17 +70,9 @@ def department_presence(
     ``zones``: zone_id, kind.
     Badges not in the register are ignored. Columns: zone_id, bucket, source,
     department_id, people, badges."""
-    s = sightings[["ts", "zone_id", "badge"]].dropna()
-    if "valid_from" in badge_departments.columns:
-        # Membership with history: the department each badge had at the time.
-        s = s.merge(badge_departments, on="badge")
-        ts = pd.to_datetime(s["ts"], utc=True)
-        s = s[
-            (s["valid_from"].isna() | (ts >= s["valid_from"]))
-            & (s["valid_to"].isna() | (ts < s["valid_to"]))
-        ]
-    else:
-        s = s.merge(badge_departments[["badge", "department_id"]], on="badge")
+    s = _with_department(
+        sightings[["ts", "zone_id", "badge"]].dropna(), badge_departments
+    )
     if len(s) == 0:
         return pd.DataFrame(
             {
@@ -94,18 +87,38 @@ def department_presence(
                 ]
             }
         )
-    t = (
-        pd.to_datetime(s["ts"], utc=True) - pd.Timestamp(0, tz="UTC")
-    ).dt.total_seconds()
-    s = s.assign(bucket=np.floor(t.to_numpy() / bucket_s).astype(np.int64))
-    s = s[["zone_id", "bucket", "department_id", "badge"]].drop_duplicates()
-    s = s.sort_values(["zone_id", "bucket", "department_id", "badge"])
-    g = s.groupby(["zone_id", "bucket", "department_id"], sort=False)["badge"]
-    out = g.agg(list).rename("badges").reset_index()
-    out["people"] = out["badges"].map(len).astype(np.int64)
+    ns = pd.DatetimeIndex(pd.to_datetime(s["ts"], utc=True)).as_unit("ns").asi8
+    out = presence_lists(
+        s["zone_id"], ns, s["department_id"], s["badge"].astype(str), bucket_s
+    )
     kind = zones.set_index("zone_id")["kind"]
     out["source"] = source_of_zone_kind(out["zone_id"].map(kind))
     return out[["zone_id", "bucket", "source", "department_id", "people", "badges"]]
+
+
+def _with_department(s: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """Sightings with the department of their badge (registered badges only):
+    a lookup when each badge has one open-ended membership, else the
+    membership valid at each sighting's time."""
+    history = "valid_from" in register.columns and bool(
+        register["valid_from"].notna().any() or register["valid_to"].notna().any()
+    )
+    if not history and register["badge"].is_unique:
+        pos = pd.Index(register["badge"]).get_indexer(s["badge"])
+        keep = pos >= 0
+        dept = register["department_id"].to_numpy()[pos[keep]]
+        found: pd.DataFrame = s[keep].assign(department_id=dept)
+        return found
+    if "valid_from" not in register.columns:
+        plain: pd.DataFrame = s.merge(register[["badge", "department_id"]], on="badge")
+        return plain
+    # Membership with history: the department each badge had at the time.
+    s = s.merge(register, on="badge")
+    ts = pd.to_datetime(s["ts"], utc=True)
+    return s[
+        (s["valid_from"].isna() | (ts >= s["valid_from"]))
+        & (s["valid_to"].isna() | (ts < s["valid_to"]))
+    ]
 
 
 def _pairs(presence: pd.DataFrame) -> pd.DataFrame:
@@ -299,56 +312,37 @@ def colocation_daily(presence: pd.DataFrame) -> dict[str, pd.DataFrame]:
       (a = b: every badge of a), for exact distinct-people counts over any
       range;
     - analytics_coloc_badges_site: the same without zone_id (unfiltered reads)."""
-    keys = ["day", "zone_id", "source"]
-    p = presence[[*keys, "bucket", "department_id", "people", "badges"]]
-    dept = (
-        p.groupby([*keys, "department_id"], sort=True)
-        .agg(buckets=("bucket", "size"), people_buckets=("people", "sum"))
-        .reset_index()
-    )
-    zone = (
-        p[[*keys, "bucket"]]
-        .drop_duplicates()
-        .groupby(keys, sort=True)
-        .size()
-        .rename("buckets")
-        .reset_index()
-    )
-    d = p[[*keys, "bucket", "department_id"]]
-    j = d.merge(d, on=[*keys, "bucket"], suffixes=("_a", "_b")).rename(
-        columns={"department_id_a": "department_a", "department_id_b": "department_b"}
-    )
-    pair_keys = [*keys, "department_a", "department_b"]
-    pairs = j.groupby(pair_keys, sort=True).size().rename("buckets").reset_index()
-    e = p[[*keys, "bucket", "department_id", "badges"]].explode("badges")
-    e = e.rename(columns={"department_id": "department_a", "badges": "badge"})
-    e = e[[*keys, "bucket", "department_a", "badge"]].drop_duplicates()
-    jb = e.merge(
-        d.rename(columns={"department_id": "department_b"}), on=[*keys, "bucket"]
-    )
-    badges = (
-        jb[[*pair_keys, "badge"]]
-        .drop_duplicates()
-        .sort_values([*pair_keys, "badge"])
-        .reset_index(drop=True)
-    )
-    site_keys = ["day", "source", "department_a", "department_b", "badge"]
-    site = (
-        badges[site_keys]
-        .drop_duplicates()
-        .sort_values(site_keys)
-        .reset_index(drop=True)
-    )
-    for f in (dept, zone, pairs):
-        for c in ("buckets", "people_buckets"):
-            if c in f:
-                f[c] = f[c].astype(np.int64)
+    if len(presence) == 0:
+        return _empty_daily()
+    return daily_counts(presence)
+
+
+_DAILY_COLUMNS = {
+    "analytics_coloc_pairs": (
+        "day zone_id source department_a department_b buckets".split()
+    ),
+    "analytics_coloc_zone": "day zone_id source buckets".split(),
+    "analytics_coloc_dept": (
+        "day zone_id source department_id buckets people_buckets".split()
+    ),
+    "analytics_coloc_badges": (
+        "day zone_id source department_a department_b badge".split()
+    ),
+    "analytics_coloc_badges_site": (
+        "day source department_a department_b badge".split()
+    ),
+}
+
+
+def _empty_daily() -> dict[str, pd.DataFrame]:
     return {
-        "analytics_coloc_pairs": pairs[[*pair_keys, "buckets"]],
-        "analytics_coloc_zone": zone[[*keys, "buckets"]],
-        "analytics_coloc_dept": dept[
-            [*keys, "department_id", "buckets", "people_buckets"]
-        ],
-        "analytics_coloc_badges": badges,
-        "analytics_coloc_badges_site": site,
+        table: pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype=np.int64 if c in ("buckets", "people_buckets") else object
+                )
+                for c in cols
+            }
+        )
+        for table, cols in _DAILY_COLUMNS.items()
     }

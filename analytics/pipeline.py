@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.calendar import Calendar, bucket_frame, local_days_utc_range
+from analytics.coloc_weeks import refresh_weeks
 from analytics.colocation import colocation_daily, department_presence
 from analytics.patterns import level_hourly
 from analytics.rooms import room_headcount
@@ -459,6 +460,9 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
     else:
         compute_all = partial(_sequential, io, plan, connect, say)
     n_events = _write_runs(io, plan, rewrite, compute_all, say)
+    t = time.perf_counter()
+    refresh_weeks(conn, plan.days)  # the week cells of released co-location
+    io.phases["write"] += time.perf_counter() - t
     if new_mark is not None:
         store.write_watermark(conn, new_mark)
     return _report(plan, io, n_events, time.perf_counter() - t0, say)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
+from analytics import coloc_weeks
 from analytics.colocation import (
     MATRIX_COLUMNS,
     SOURCES,
@@ -33,79 +34,91 @@ from occupancy.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+class _Scope(NamedTuple):
+    """The rows of a co-location daily table a read covers: days [start,
+    end], zones (None: all), and with ``dept`` only the pairs involving that
+    department (a pair table)."""
+
+    start: dt.date
+    end: dt.date
+    zones: list[str] | None
+    dept: str | None = None
+
+
+def _scope_where(scope: _Scope) -> tuple[sql.Composable, list[Any]]:
+    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s")
+    params: list[Any] = [scope.start, scope.end]
+    if scope.zones is not None:
+        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
+        params.append(scope.zones)
+    if scope.dept is not None:
+        where = sql.SQL("{} AND (department_a = %s OR department_b = %s)").format(where)
+        params += [scope.dept, scope.dept]
+    return where, params
+
+
+def _grouping_sets(
+    keys: list[str], *, by_source: bool, add_all: bool
+) -> sql.Composable:
+    """Per (source, *keys) when ``by_source``, and per keys alone (source
+    ``all``) unless the sums are added up over the sources here (``add_all``:
+    integers, exact; one hash aggregate instead of a grouping set each)."""
+
+    def group(cols: list[str]) -> sql.Composable:
+        return sql.SQL("({})").format(sql.SQL(", ").join(map(sql.Identifier, cols)))
+
+    sets = [group(["source", *keys])] if by_source else []
+    if not add_all:
+        sets.append(group(keys) if keys else sql.SQL("()"))
+    return sql.SQL(", ").join(sets)
+
+
+def _add_all(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``frame`` (source, *keys, v) with the sums over the sources as ``all``."""
+    total = (
+        frame.groupby(keys, sort=False)["v"].sum().reset_index()
+        if keys
+        else pd.DataFrame({"v": [frame["v"].sum()]})
+    )
+    frame = pd.concat(
+        [frame, total.assign(source="all")[frame.columns]], ignore_index=True
+    )
+    frame["v"] = frame["v"].astype(np.int64)
+    return frame
+
+
 def _coloc_sum(
     conn: Connection,
     table: str,
     value: str,
     keys: list[str],
-    start: dt.date,
-    end: dt.date,
-    zones: list[str] | None,
+    scope: _Scope,
     *,
     by_source: bool,
-    dept: str | None = None,
 ) -> pd.DataFrame:
-    """``value`` aggregated over days [start, end] (and ``zones``) of a
-    co-location daily table, per (source, *keys) and, as source ``all``, per
-    keys alone. ``value`` is a fixed SQL expression of this module; key
-    ``week`` is the local day's ISO week (its Monday). ``dept``: only the
-    pairs involving that department (a pair table)."""
-    key_sql = sql.SQL(", ").join(map(sql.Identifier, keys))
-    sets = [sql.SQL("({})").format(key_sql) if keys else sql.SQL("()")]
-    # A sum per source, added up over the sources here (integers: exact),
-    # costs one hash aggregate instead of a grouping set each.
+    """``value`` aggregated over the rows of ``scope`` of a co-location daily
+    table, per (source, *keys) and, as source ``all``, per keys alone.
+    ``value`` is a fixed SQL expression of this module; key ``week`` is the
+    local day's ISO week (its Monday)."""
     add_all = by_source and value.upper().startswith("SUM(")
-    if add_all:
-        sets = [
-            sql.SQL("({})").format(
-                sql.SQL(", ").join(map(sql.Identifier, ["source", *keys]))
-            )
-        ]
-    elif by_source:
-        sets.insert(
-            0,
-            sql.SQL("({})").format(
-                sql.SQL(", ").join(map(sql.Identifier, ["source", *keys]))
-            ),
-        )
-    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s")
-    params: list[Any] = [start, end]
-    if zones is not None:
-        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
-        params.append(zones)
-    if dept is not None:
-        where = sql.SQL("{} AND (department_a = %s OR department_b = %s)").format(where)
-        params += [dept, dept]
-    select_keys = sql.SQL("").join(
-        sql.SQL(", {}").format(sql.Identifier(k)) for k in keys
-    )
+    where, params = _scope_where(scope)
     q = sql.SQL(
         "SELECT {src} AS source{keys}, {value} AS v FROM {table} t"
         " WHERE {where} GROUP BY GROUPING SETS ({sets})"
     ).format(
         src=sql.SQL("COALESCE(source, 'all')" if by_source else "'all'"),
-        keys=select_keys,
+        keys=sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(k)) for k in keys),
         value=sql.SQL(value),
         table=_week_table(table),
         where=where,
-        sets=sql.SQL(", ").join(sets),
+        sets=_grouping_sets(keys, by_source=by_source, add_all=add_all),
     )
     with conn.cursor() as cur:
         cur.execute(q, params)
         rows = cur.fetchall()
     frame = pd.DataFrame(rows, columns=["source", *keys, "v"])
     frame["v"] = frame["v"].astype(np.int64)
-    if add_all and len(frame):
-        total = (
-            frame.groupby(keys, sort=False)["v"].sum().reset_index()
-            if keys
-            else pd.DataFrame({"v": [frame["v"].sum()]})
-        )
-        frame = pd.concat(
-            [frame, total.assign(source="all")[frame.columns]], ignore_index=True
-        )
-        frame["v"] = frame["v"].astype(np.int64)
-    return frame
+    return _add_all(frame, keys) if add_all and len(frame) else frame
 
 
 def _join_people(
@@ -171,28 +184,65 @@ def _weekly_cells(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The matrix of each week in ``weeks`` (contiguous Mondays), each week
     k-suppressed on its own distinct people (week, then the matrix columns),
-    and the distinct people of each cell over its released weeks."""
+    and the distinct people of each cell over its released weeks. Unfiltered
+    by zone: the week cells ``analyze`` stored (:mod:`analytics.coloc_weeks`)
+    when every week has them; else computed from the daily tables."""
+    how = dict(bucket_minutes=bucket_minutes, k=k, by_source=by_source, dept=dept)
+    hi = weeks[-1] + dt.timedelta(days=6)
+    if zones is None and coloc_weeks.covered(conn, weeks[0], hi):
+        return _stored_cells(conn, weeks, **how)  # type: ignore[arg-type]
+    return _computed_cells(conn, weeks, zones, **how)  # type: ignore[arg-type]
+
+
+def _stored_cells(
+    conn: Connection,
+    weeks: list[dt.date],
+    *,
+    bucket_minutes: float,
+    k: int,
+    by_source: bool,
+    dept: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_weekly_cells` from the stored week cells (all zones)."""
+    cells, dept_n, anyone = coloc_weeks.read_week_cells(
+        conn, weeks, by_source=by_source, dept=dept
+    )
+    if cells.empty:
+        return _empty_matrix(k, by_source=by_source, week=True), _NO_PEOPLE
+    weekly = _weekly_matrix(cells, dept_n, anyone, bucket_minutes, k)
+    ranged = coloc_weeks.read_ranged_people(
+        conn, weeks, k, by_source=by_source, dept=dept
+    )
+    return weekly, ranged
+
+
+def _computed_cells(
+    conn: Connection,
+    weeks: list[dt.date],
+    zones: list[str] | None,
+    *,
+    bucket_minutes: float,
+    k: int,
+    by_source: bool,
+    dept: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_weekly_cells` computed from the daily tables (any zones)."""
     wab = ["week", "department_a", "department_b"]
-    args = (weeks[0], weeks[-1] + dt.timedelta(days=6), zones)
+    scope = _Scope(weeks[0], weeks[-1] + dt.timedelta(days=6), zones, dept)
     pairs = _coloc_sum(
-        conn,
-        "analytics_coloc_pairs",
-        "SUM(buckets)",
-        wab,
-        *args,
-        by_source=by_source,
-        dept=dept,
+        conn, "analytics_coloc_pairs", "SUM(buckets)", wab, scope, by_source=by_source
     )
     if pairs.empty:
         return _empty_matrix(k, by_source=by_source, week=True), _NO_PEOPLE
-    people, ranged = _week_people(conn, weeks, zones, k, by_source=by_source, dept=dept)
+    people, ranged = _week_people(conn, scope, k, by_source=by_source)
     cells = _join_people(pairs, people, wab)
+    whole = scope._replace(dept=None)
     dept_n = _coloc_sum(
         conn,
         "analytics_coloc_dept",
         "SUM(buckets)",
         ["week", "department_id"],
-        *args,
+        whole,
         by_source=by_source,
     )
     anyone = _coloc_sum(
@@ -200,7 +250,7 @@ def _weekly_cells(
         "analytics_coloc_zone",
         "SUM(buckets)",
         ["week"],
-        *args,
+        whole,
         by_source=by_source,
     )
     weekly = _weekly_matrix(cells, dept_n, anyone, bucket_minutes, k)
@@ -252,68 +302,59 @@ _NO_PEOPLE = pd.DataFrame(
 )
 
 
+_PER_SOURCE = (
+    "SELECT week, source, department_a, department_b, count(*) AS n FROM d"
+    " GROUP BY 1, 2, 3, 4 UNION ALL "
+)
+_RANGE_SOURCE = (
+    "SELECT 'r', NULL::date, source, department_a, department_b, count(*)"
+    " FROM (SELECT DISTINCT r.source, r.department_a, r.department_b, d.badge"
+    " FROM rel r JOIN d USING (week, source, department_a, department_b)) e"
+    " GROUP BY 3, 4, 5 UNION ALL "
+)
+_WEEK_PEOPLE = (
+    "WITH d AS MATERIALIZED (SELECT DISTINCT week, {src}department_a,"
+    " department_b, badge FROM {table} t WHERE {where}),"
+    " da AS MATERIALIZED (SELECT DISTINCT week, department_a, department_b,"
+    " badge FROM d),"
+    " w AS MATERIALIZED ({per_source}SELECT week, 'all' AS source,"
+    " department_a, department_b, count(*) AS n FROM da GROUP BY 1, 3, 4),"
+    " rel AS (SELECT x.week, x.source, x.department_a, x.department_b"
+    " FROM w x JOIN w y ON y.week = x.week AND y.source = x.source"
+    " AND y.department_a = x.department_b AND y.department_b = x.department_a"
+    " WHERE LEAST(x.n, y.n) >= %s)"
+    " SELECT 'w', week, source, department_a, department_b, n FROM w"
+    " UNION ALL {range_source}SELECT 'r', NULL::date, 'all', department_a,"
+    " department_b, count(*) FROM (SELECT DISTINCT r.department_a,"
+    " r.department_b, da.badge FROM rel r JOIN da"
+    " USING (week, department_a, department_b) WHERE r.source = 'all') e"
+    " GROUP BY 4, 5"
+)
+
+
 def _week_people(
     conn: Connection,
-    weeks: list[dt.date],
-    zones: list[str] | None,
+    scope: _Scope,
     k: int,
     *,
     by_source: bool,
-    dept: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Distinct badges behind the cells, in one scan of the badge table:
     (per week: source, week, department_a, department_b, v) and (per range:
     source, department_a, department_b, people over the weeks in which the
     cell was released, i.e. both sides had at least k people that week).
-    Source ``all`` counts badges of every source. ``dept``: only the cells
-    involving that department."""
+    Source ``all`` counts badges of every source. ``scope.dept``: only the
+    cells involving that department."""
     table = (
-        "analytics_coloc_badges" if zones is not None else "analytics_coloc_badges_site"
+        "analytics_coloc_badges"
+        if scope.zones is not None
+        else "analytics_coloc_badges_site"
     )
-    where: sql.Composable = sql.SQL("day BETWEEN %s AND %s")
-    params: list[Any] = [weeks[0], weeks[-1] + dt.timedelta(days=6)]
-    if zones is not None:
-        where = sql.SQL("{} AND zone_id = ANY(%s)").format(where)
-        params.append(zones)
-    if dept is not None:
-        where = sql.SQL("{} AND (department_a = %s OR department_b = %s)").format(where)
-        params += [dept, dept]
-    src = sql.SQL("source, " if by_source else "")
-    per_source = sql.SQL(
-        "SELECT week, source, department_a, department_b, count(*) AS n FROM d"
-        " GROUP BY 1, 2, 3, 4 UNION ALL "
-        if by_source
-        else ""
-    )
-    range_source = sql.SQL(
-        "SELECT 'r', NULL::date, source, department_a, department_b, count(*)"
-        " FROM (SELECT DISTINCT r.source, r.department_a, r.department_b, d.badge"
-        " FROM rel r JOIN d USING (week, source, department_a, department_b)) e"
-        " GROUP BY 3, 4, 5 UNION ALL "
-        if by_source
-        else ""
-    )
-    q = sql.SQL(
-        "WITH d AS MATERIALIZED (SELECT DISTINCT week, {src}department_a,"
-        " department_b, badge FROM {table} t WHERE {where}),"
-        " da AS MATERIALIZED (SELECT DISTINCT week, department_a, department_b,"
-        " badge FROM d),"
-        " w AS MATERIALIZED ({per_source}SELECT week, 'all' AS source,"
-        " department_a, department_b, count(*) AS n FROM da GROUP BY 1, 3, 4),"
-        " rel AS (SELECT x.week, x.source, x.department_a, x.department_b"
-        " FROM w x JOIN w y ON y.week = x.week AND y.source = x.source"
-        " AND y.department_a = x.department_b AND y.department_b = x.department_a"
-        " WHERE LEAST(x.n, y.n) >= %s)"
-        " SELECT 'w', week, source, department_a, department_b, n FROM w"
-        " UNION ALL {range_source}SELECT 'r', NULL::date, 'all', department_a,"
-        " department_b, count(*) FROM (SELECT DISTINCT r.department_a,"
-        " r.department_b, da.badge FROM rel r JOIN da"
-        " USING (week, department_a, department_b) WHERE r.source = 'all') e"
-        " GROUP BY 4, 5"
-    ).format(
-        src=src,
-        per_source=per_source,
-        range_source=range_source,
+    where, params = _scope_where(scope)
+    q = sql.SQL(_WEEK_PEOPLE).format(
+        src=sql.SQL("source, " if by_source else ""),
+        per_source=sql.SQL(_PER_SOURCE if by_source else ""),
+        range_source=sql.SQL(_RANGE_SOURCE if by_source else ""),
         table=_week_table(table),
         where=where,
     )
@@ -375,40 +416,23 @@ def read_colocation(
     answers never differ by anything a released week does not show on its own.
     A department filter keeps the cells involving that department."""
     settings = settings_or_default(settings)
-    bucket_minutes = float(settings.bucket_minutes)
     k = int(settings.k_anonymity)
     weeks = release_window(conn, start, end, settings, today)
     if not weeks:
         return _empty_matrix(k, by_source=by_source)
-    lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
-    zones = _zone_filter(conn, filters, lo, hi)
-    dept_f = getattr(filters, "department", None) if filters is not None else None
-    weekly, ranged = _weekly_cells(
-        conn,
-        weeks,
-        zones,
-        bucket_minutes=bucket_minutes,
-        k=k,
-        by_source=by_source,
-        dept=dept_f or None,
-    )
+    zones = _zone_filter(conn, filters, weeks[0], weeks[-1] + dt.timedelta(days=6))
+    dept_f = (getattr(filters, "department", None) if filters else None) or None
+    how = dict(bucket_minutes=float(settings.bucket_minutes), k=k, by_source=by_source)
+    weekly, ranged = _weekly_cells(conn, weeks, zones, dept=dept_f, **how)  # type: ignore[arg-type]
     if weekly.empty and dept_f:
         # The empty result exactly as without the department shortcut.
-        weekly, ranged = _weekly_cells(
-            conn,
-            weeks,
-            zones,
-            bucket_minutes=bucket_minutes,
-            k=k,
-            by_source=by_source,
-        )
+        weekly, ranged = _weekly_cells(conn, weeks, zones, **how)  # type: ignore[arg-type]
     if weekly.empty:
         return _empty_matrix(k, by_source=by_source)
     m = _combine_weeks(weekly, ranged, k)
     if dept_f:
-        m = m[
-            (m["department_a"] == dept_f) | (m["department_b"] == dept_f)
-        ].reset_index(drop=True)
+        keep = (m["department_a"] == dept_f) | (m["department_b"] == dept_f)
+        m = m[keep].reset_index(drop=True)
     return m
 
 

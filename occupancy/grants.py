@@ -87,6 +87,8 @@ TABLE_GRANTS: dict[str, Access] = {
     "analytics_coloc_dept": Access("", RW, R),
     "analytics_coloc_badges": Access("", RW, R),
     "analytics_coloc_badges_site": Access("", RW, R),
+    "analytics_coloc_week": Access("", RW, R),
+    "analytics_coloc_week_badges": Access("", RW, R),
     # devices heard but not placed (the ingester upserts; the Devices page reads)
     "device_observations": Access("SELECT, INSERT, UPDATE", "", R),
     # HR memberships with history (`people import`, as the owner)
