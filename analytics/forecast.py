@@ -30,32 +30,36 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from threadpoolctl import threadpool_limits
+
+from analytics.forecast_model import PHI, SPECS, Cal, mase_scales, predict
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "FORECAST_COLUMNS",
     "MODELS",
+    "PHI",
     "ForecastParams",
     "backtest",
+    "backtest_wide",
     "calibrate",
     "fit_predict",
     "forecast_all",
     "hour_grid",
+    "hour_group",
     "hourly_series",
     "mase_scale",
     "score",
 ]
 
-MODELS = ("seasonal_naive", "dls", "dls_level", "dls_fast")
-#: Weekly damping of the trend beyond the last week (Gardner & McKenzie 1985).
-PHI = 0.85
-#: Half-life of the "dls_fast" weights [weeks].
-FAST_HALF_LIFE = 2.0
+MODELS = ("seasonal_naive", *SPECS)
 #: Standard normal quantiles of the two-sided 80 % and 95 % intervals.
 Z80, Z95 = 1.2815515655446004, 1.959963984540054
+#: Hour-of-day groups of the interval calibration.
+HOUR_GROUPS = 3
+#: Fewest backtest points of a calibration cell.
+MIN_CAL = 50
 
 
 @dataclass(frozen=True)
@@ -121,25 +125,8 @@ def hourly_series(hourly: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _naive(train: pd.DataFrame, target: pd.DataFrame, weeks: int) -> np.ndarray:
-    """Mean of the last ``weeks`` open values of the same hour of week."""
-    t = train[~train["closed"] & train["people"].notna()]
-    t = t[t["week"] > t["week"].max() - weeks] if len(t) else t
-    prof = t.groupby("how")["people"].mean()
-    return target["how"].map(prof).fillna(0.0).to_numpy(float)
-
-
-def _design(
-    g: pd.DataFrame, hows: np.ndarray, hours: np.ndarray, w0: int, trend_on: bool
-) -> np.ndarray:
-    how_d = (g["how"].to_numpy()[:, None] == hows[None, :]).astype(float)
-    h = g["week"].to_numpy(float) - w0
-    # Beyond the last week the trend is damped: Σ_{i=1..h} φ^i instead of h.
-    damped = np.where(h > 0, PHI * (1 - PHI**h) / (1 - PHI), h)
-    trend = damped[:, None] * float(trend_on)
-    sch = g["school"].to_numpy(bool)[:, None]
-    hod = (g["hour"].to_numpy()[:, None] == hours[None, :]) & sch
-    return np.hstack([how_d, trend, hod.astype(float)])
+def _open(train: pd.DataFrame) -> pd.DataFrame:
+    return train[~train["closed"].to_numpy(bool)]
 
 
 def fit_predict(
@@ -156,21 +143,34 @@ def fit_predict(
     people). Closed rows: 0."""
     if model not in MODELS:
         raise ValueError(f"model {model!r}: use one of {', '.join(MODELS)}")
-    open_t = train[~train["closed"] & train["people"].notna()]
-    last_week = int(open_t["week"].max()) if len(open_t) else 0
-    fit = open_t[open_t["week"] > last_week - p.history_weeks]
-    n = len(target)
-    mean, sd = np.zeros(n), np.zeros(n)
-    if model == "seasonal_naive" or len(fit) < 20:
-        mean = _naive(train, target, p.naive_weeks)
-        # Spread: the seasonal naive's own week-to-week error per hour of day.
-        err = _naive_errors(fit)
-        fill = float(err.mean()) if len(err) else 0.0
-        sd = target["hour"].map(err).fillna(fill).fillna(0.0).to_numpy(float)
-    else:
-        hl = FAST_HALF_LIFE if model == "dls_fast" else p.half_life_weeks
-        mean, sd = _dls(fit, target, last_week, hl, trend=model == "dls")
-    closed = target["closed"].to_numpy(bool)
+    t = _open(train)
+    t = t[t["people"].notna()]
+    mean, sd = _predict(
+        Cal.of(t), t["people"].to_numpy(float)[:, None], Cal.of(target), model, p
+    )
+    return _intervals(mean[:, 0], sd[:, 0], target["closed"].to_numpy(bool), z)
+
+
+def _predict(
+    cal: Cal, y: np.ndarray, tgt: Cal, model: str, p: ForecastParams
+) -> tuple[np.ndarray, np.ndarray]:
+    return predict(
+        cal,
+        y,
+        tgt,
+        model,
+        history_weeks=p.history_weeks,
+        half_life=p.half_life_weeks,
+        naive_weeks=p.naive_weeks,
+    )
+
+
+def _intervals(
+    mean: np.ndarray,
+    sd: np.ndarray,
+    closed: np.ndarray,
+    z: tuple[float | np.ndarray, float | np.ndarray],
+) -> pd.DataFrame:
     mean = np.where(closed, 0.0, np.maximum(mean, 0.0))
     sd = np.where(closed, 0.0, sd)
     out = pd.DataFrame({"people": mean, "sd": sd})
@@ -180,63 +180,13 @@ def fit_predict(
     return out
 
 
-def _naive_errors(fit: pd.DataFrame) -> pd.Series:
-    """Per hour of day, the sd of (value − same hour of week a week before)."""
-    v = fit.set_index(["week", "how"])["people"]
-    prev = v.copy()
-    prev.index = pd.MultiIndex.from_arrays(
-        [prev.index.get_level_values(0) + 1, prev.index.get_level_values(1)]
-    )
-    d = (v - prev.reindex(v.index)).dropna()
-    hour = d.index.get_level_values(1) % 24
-    return d.groupby(hour).std(ddof=1) if len(d) else pd.Series(dtype=float)
-
-
-def _dls(
-    fit: pd.DataFrame,
-    target: pd.DataFrame,
-    last_week: int,
-    half_life: float,
-    *,
-    trend: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    hows = np.sort(fit["how"].unique())
-    hours = np.sort(fit["hour"].unique())
-    x = _design(fit, hows, hours, last_week, trend)
-    keep = np.asarray(x.any(axis=0), dtype=bool)
-    keep[len(hows)] = trend  # the trend column (all 0 in the last week)
-    x = x[:, keep]
-    age = (last_week - fit["week"].to_numpy(float)).clip(min=0)
-    w = 0.5 ** (age / half_life)
-    # hasconst: the dummies span the constant (no rank test needed); QR is
-    # the cheap, stable solve of a full-rank design.
-    res = sm.WLS(fit["people"].to_numpy(float), x, weights=w, hasconst=True).fit(
-        method="qr"
-    )
-    xt = _design(target, hows, hours, last_week, trend)[:, keep]
-    pred = res.get_prediction(xt)
-    mean = np.asarray(pred.predicted_mean, dtype=float)
-    se_mean = np.asarray(pred.se_mean, dtype=float)
-    # Residual spread per hour of day (weighted), heteroscedastic noise.
-    r2 = pd.Series(np.asarray(res.resid) ** 2 * w).groupby(fit["hour"].to_numpy())
-    var_h = r2.sum() / pd.Series(w).groupby(fit["hour"].to_numpy()).sum()
-    noise = target["hour"].map(var_h).fillna(float(var_h.mean())).to_numpy(float)
-    return mean, np.sqrt(noise + se_mean**2)
-
-
 def mase_scale(train: pd.DataFrame) -> float:
     """In-sample MAE of the one-week seasonal naive (y_t − y_{t−m}, m = one
     week: the same weekday and hour a week earlier) over the open hours of
     ``train`` (Hyndman & Koehler 2006); pairs with a closed or missing side are
     left out. NaN when there is no pair."""
-    t = train[~train["closed"] & train["people"].notna()]
-    v = t.set_index(["week", "how"])["people"]
-    prev = v.copy()
-    prev.index = pd.MultiIndex.from_arrays(
-        [prev.index.get_level_values(0) + 1, prev.index.get_level_values(1)]
-    )
-    d = (v - prev.reindex(v.index)).dropna()
-    return float(d.abs().mean()) if len(d) else float("nan")
+    t = _open(train)
+    return float(mase_scales(Cal.of(t), t["people"].to_numpy(float)[:, None])[0])
 
 
 def backtest(series: pd.DataFrame, p: ForecastParams) -> pd.DataFrame:
@@ -244,61 +194,79 @@ def backtest(series: pd.DataFrame, p: ForecastParams) -> pd.DataFrame:
     (hour_grid columns + people): origins at the start of the week, the last
     one ``horizon_weeks`` before the end, ``step_weeks`` apart; each fits on
     the data before its origin and forecasts ``horizon_weeks``. Rows: origin
-    week, model, week_ahead (1..horizon), y, yhat, lo80, hi80, lo95, hi95,
-    scale (the MASE scale of that origin's training data); open hours with a
-    value only."""
-    weeks = np.sort(series["week"].unique())
+    week, model, week_ahead (1..horizon), hour, y, yhat, sd, lo80, hi80,
+    lo95, hi95 (normal quantiles), scale (the MASE scale of that origin's
+    training data); open hours with a value only."""
+    bt = backtest_wide(series, series["people"].to_numpy(float)[:, None], p)
+    return bt.drop(columns="col")
+
+
+def backtest_wide(grid: pd.DataFrame, y: np.ndarray, p: ForecastParams) -> pd.DataFrame:
+    """:func:`backtest` of every column of ``y`` (rows of ``grid``) at once;
+    the rows carry ``col``, the column."""
+    open_rows = np.flatnonzero(~grid["closed"].to_numpy(bool))
+    cal, y = Cal.of(grid.iloc[open_rows]), y[open_rows]
+    weeks = np.unique(cal.week)
     if len(weeks) < p.horizon_weeks + 4:
         return pd.DataFrame()
     last_origin = int(weeks[-1]) - p.horizon_weeks + 1
     origins = [last_origin - i * p.step_weeks for i in range(p.origins)]
-    origins = [o for o in origins if o - int(weeks[0]) >= 4]
+    origins = sorted(o for o in origins if o - int(weeks[0]) >= 4)
     parts = []
-    for origin in sorted(origins):
-        train = series[series["week"] < origin]
-        test = series[
-            (series["week"] >= origin) & (series["week"] < origin + p.horizon_weeks)
-        ]
-        test = test[~test["closed"] & test["people"].notna()]
-        if test.empty:
+    for origin in origins:
+        tr = np.flatnonzero(cal.week < origin)
+        te = np.flatnonzero(
+            (cal.week >= origin) & (cal.week < origin + p.horizon_weeks)
+        )
+        if not len(te):
             continue
-        scale = mase_scale(train[train["week"] >= origin - p.history_weeks])
+        trc, tec = cal.take(tr), cal.take(te)
+        win = trc.week >= origin - p.history_weeks
+        scale = mase_scales(trc.take(np.flatnonzero(win)), y[tr][win])
+        yt = y[te]
+        ok = ~np.isnan(yt)
+        r, c = np.nonzero(ok)
         for model in MODELS:
-            f = fit_predict(train, test, model, p)
+            mean, sd = _predict(trc, y[tr], tec, model, p)
+            mean = np.maximum(mean, 0.0)
             parts.append(
                 pd.DataFrame(
                     {
+                        "col": c,
                         "origin": origin,
                         "model": model,
-                        "week_ahead": (test["week"].to_numpy() - origin + 1),
-                        "y": test["people"].to_numpy(float),
-                        "yhat": f["people"].to_numpy(),
-                        "lo80": f["people_lo80"].to_numpy(),
-                        "hi80": f["people_hi80"].to_numpy(),
-                        "lo95": f["people_lo95"].to_numpy(),
-                        "hi95": f["people_hi95"].to_numpy(),
-                        "sd": f["sd"].to_numpy(),
-                        "scale": scale,
+                        "week_ahead": tec.week[r] - origin + 1,
+                        "hour": tec.hour[r],
+                        "y": yt[r, c],
+                        "yhat": mean[r, c],
+                        "sd": sd[r, c],
+                        "scale": scale[c],
                     }
                 )
             )
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not parts:
+        return pd.DataFrame()
+    bt = pd.concat(parts, ignore_index=True)
+    for name, mult in (("80", Z80), ("95", Z95)):
+        bt[f"lo{name}"] = np.maximum(bt["yhat"] - mult * bt["sd"], 0.0)
+        bt[f"hi{name}"] = bt["yhat"] + mult * bt["sd"]
+    return bt
 
 
-def score(bt: pd.DataFrame) -> pd.DataFrame:
-    """Per model: points, MAE [people], MASE (mean over points of |e| ÷ the
-    point's origin scale), coverage80/95 [%] (share of y inside the interval)."""
+def score(bt: pd.DataFrame, by: tuple[str, ...] = ("model",)) -> pd.DataFrame:
+    """Per model (or ``by``): points, MAE [people], MASE (mean over points of
+    |e| ÷ the point's origin scale), coverage80/95 [%] (share of y inside the
+    interval)."""
+    cols = [*by, "points", "mae", "mase", "coverage80", "coverage95"]
     if bt.empty:
-        return pd.DataFrame(
-            columns=["model", "points", "mae", "mase", "coverage80", "coverage95"]
-        )
+        return pd.DataFrame(columns=cols)
     e = (bt["y"] - bt["yhat"]).abs()
     g = bt.assign(
         ae=e,
         se=e / bt["scale"],
         in80=(bt["y"] >= bt["lo80"] - 1e-9) & (bt["y"] <= bt["hi80"] + 1e-9),
         in95=(bt["y"] >= bt["lo95"] - 1e-9) & (bt["y"] <= bt["hi95"] + 1e-9),
-    ).groupby("model", sort=True)
+    ).groupby(list(by), sort=True)
     out = pd.DataFrame(
         {
             "points": g.size(),
@@ -308,31 +276,51 @@ def score(bt: pd.DataFrame) -> pd.DataFrame:
             "coverage95": 100 * g["in95"].mean(),
         }
     )
-    return out.reset_index()
+    return out.reset_index()[cols]
+
+
+def hour_group(hour: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """The hour-of-day group of the calibration: the working hours ``hours``
+    cut in HOUR_GROUPS runs of (nearly) equal length, in order."""
+    hs = np.unique(hours)
+    pos = np.searchsorted(hs, hour).clip(0, max(len(hs) - 1, 0))
+    return (pos * HOUR_GROUPS) // max(len(hs), 1)
 
 
 def calibrate(
-    bt: pd.DataFrame, weeks_ahead: np.ndarray
+    bt: pd.DataFrame,
+    weeks_ahead: np.ndarray,
+    hours: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interval multipliers for target rows ``weeks_ahead`` weeks after the
-    origin, from one model's rolling-origin errors (split conformal
-    prediction with normalised scores, Lei et al. 2018): per week ahead, the
-    80th and 95th percentiles of |y − ŷ| ÷ sd over the backtest points of that
-    week ahead (sd > 0); a week ahead with fewer than 50 points takes those
-    of all weeks, fewer than 50 in all: the normal quantiles."""
-    z80 = np.full(len(weeks_ahead), Z80)
-    z95 = np.full(len(weeks_ahead), Z95)
-    if bt.empty:
+    origin (at hours ``hours``), from one model's rolling-origin errors
+    (split conformal prediction with normalised scores, Lei et al. 2018): the
+    80th and 95th percentiles of |y − ŷ| ÷ sd over the backtest points
+    (sd > 0) of the same week ahead and hour-of-day group (:func:`hour_group`);
+    a cell with fewer than MIN_CAL points takes those of its week ahead, then
+    all weeks; fewer than MIN_CAL in all: the normal quantiles."""
+    n = len(weeks_ahead)
+    z80, z95 = np.full(n, Z80), np.full(n, Z95)
+    ok = bt[bt["sd"] > 1e-9] if len(bt) else bt
+    if len(ok) < MIN_CAL:
         return z80, z95
-    ok = bt[bt["sd"] > 1e-9]
-    if len(ok) < 50:
-        return z80, z95
-    r = (ok["y"] - ok["yhat"]).abs() / ok["sd"]
-    z80[:], z95[:] = np.quantile(r, 0.8), np.quantile(r, 0.95)
-    for w, part in r.groupby(ok["week_ahead"].to_numpy()):
-        if len(part) >= 50:
+    r = ((ok["y"] - ok["yhat"]).abs() / ok["sd"]).to_numpy()
+    z80[:], z95[:] = np.quantile(r, [0.8, 0.95])
+    hours = np.zeros(n, dtype=np.int64) if hours is None else np.asarray(hours)
+    all_hours = np.concatenate([ok["hour"].to_numpy(), hours])
+    tg = hour_group(hours, all_hours)
+    bg = hour_group(ok["hour"].to_numpy(), all_hours)
+    wa = ok["week_ahead"].to_numpy()
+    for w in np.unique(weeks_ahead):
+        part = r[wa == w]
+        if len(part) >= MIN_CAL:
             hit = weeks_ahead == w
-            z80[hit], z95[hit] = np.quantile(part, 0.8), np.quantile(part, 0.95)
+            z80[hit], z95[hit] = np.quantile(part, [0.8, 0.95])
+        for grp in np.unique(tg):
+            cell = r[(wa == w) & (bg == grp)]
+            if len(cell) >= MIN_CAL:
+                hit = (weeks_ahead == w) & (tg == grp)
+                z80[hit], z95[hit] = np.quantile(cell, [0.8, 0.95])
     return z80, z95
 
 
@@ -369,39 +357,50 @@ def _forecast_groups(
     k: int,
     timezone: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    fparts, sparts = [], []
+    keys, caps = [], []
     for key, g in series.groupby(["level", "level_id"], sort=True):
-        level, level_id = str(key[0]), str(key[1])
         cap = float(g.sort_values("day")["capacity"].tail(200).max())
-        if not np.isfinite(cap) or cap < k:
-            continue
-        s = history.merge(g[["day", "hour", "people"]], on=["day", "hour"], how="left")
-        bt = backtest(s, p)
-        sc = score(bt)
-        best = (
-            str(sc.sort_values(["mase", "model"]).iloc[0]["model"])
-            if len(sc) and sc["mase"].notna().any()
-            else "seasonal_naive"
-        )
-        sc.insert(0, "level_id", level_id)
-        sc.insert(0, "level", level)
-        sc["chosen"] = sc["model"] == best
-        ahead = (future["week"] - future["week"].min() + 1).to_numpy()
-        z = calibrate(bt[bt["model"] == best] if len(bt) else bt, ahead)
-        sc["z80"], sc["z95"] = float(z[0].mean()), float(z[1].mean())
-        sparts.append(sc)
-        f = fit_predict(s, future, best, p, z=z).drop(columns="sd")
-        f.insert(0, "closed", future["closed"].to_numpy(bool))
-        f.insert(0, "model", best)
-        f.insert(0, "hour", future["hour"].to_numpy())
-        f.insert(0, "day", future["day"].to_numpy())
-        f.insert(0, "level_id", level_id)
-        f.insert(0, "level", level)
-        f["capacity"] = cap
-        fparts.append(f)
-    if not fparts:
+        if np.isfinite(cap) and cap >= k:
+            keys.append((str(key[0]), str(key[1])))
+            caps.append(cap)
+    if not keys:
         return _empty_forecast(), pd.DataFrame(columns=_SCORE_COLS)
-    out = pd.concat(fparts, ignore_index=True)
+    y = _wide(series, history, keys)
+    bt = backtest_wide(history, y, p)
+    sc = score(bt, ("col", "model")) if len(bt) else pd.DataFrame()
+    best = _choose(sc, len(keys))
+    ahead = (future["week"] - future["week"].min() + 1).to_numpy()
+    hours = future["hour"].to_numpy()
+    hist_open = history[~history["closed"].to_numpy(bool)]
+    cal = Cal.of(hist_open)
+    y_open = y[~history["closed"].to_numpy(bool)]
+    tgt = Cal.of(future)
+    closed = future["closed"].to_numpy(bool)
+    by_cm = dict(iter(bt.groupby(["col", "model"]))) if len(bt) else {}
+    fparts, sparts = [], []
+    for model in sorted(set(best)):
+        cols = [j for j, b in enumerate(best) if b == model]
+        mean, sd = _predict(cal, y_open[:, cols], tgt, model, p)
+        for i, j in enumerate(cols):
+            sel = by_cm.get((j, model), pd.DataFrame())
+            z = calibrate(sel, ahead, hours)
+            f = _intervals(mean[:, i], sd[:, i], closed, z).drop(columns="sd")
+            f.insert(0, "closed", closed)
+            f.insert(0, "model", model)
+            f.insert(0, "hour", hours)
+            f.insert(0, "day", future["day"].to_numpy())
+            f.insert(0, "level_id", keys[j][1])
+            f.insert(0, "level", keys[j][0])
+            f["capacity"] = caps[j]
+            fparts.append((j, f))
+            s = sc[sc["col"] == j].drop(columns="col") if len(sc) else _no_scores()
+            s.insert(0, "level_id", keys[j][1])
+            s.insert(0, "level", keys[j][0])
+            s["chosen"] = s["model"] == model
+            s["z80"], s["z95"] = float(z[0].mean()), float(z[1].mean())
+            sparts.append((j, s))
+    out = pd.concat([f for _, f in sorted(fparts, key=lambda t: t[0])])
+    out = out.reset_index(drop=True)
     local = pd.to_datetime(out["day"].astype(str)) + pd.to_timedelta(
         out["hour"], unit="h"
     )
@@ -414,7 +413,42 @@ def _forecast_groups(
     )
     for col in ("", "_lo80", "_hi80", "_lo95", "_hi95"):
         out[f"utilization_pct{col}"] = 100 * out[f"people{col}"] / out["capacity"]
-    return out, pd.concat(sparts, ignore_index=True)[_SCORE_COLS]
+    scores = pd.concat([s for _, s in sorted(sparts, key=lambda t: t[0])])
+    return out, scores.reset_index(drop=True)[_SCORE_COLS]
+
+
+def _wide(
+    series: pd.DataFrame, grid: pd.DataFrame, keys: list[tuple[str, str]]
+) -> np.ndarray:
+    """people of every group ``keys`` on the rows of ``grid`` (NaN: none)."""
+    s = series.set_index(["level", "level_id"])
+    wide = s.pivot_table(
+        index=["day", "hour"],
+        columns=[s.index.get_level_values(0), s.index.get_level_values(1)],
+        values="people",
+        aggfunc="mean",
+    )
+    wide = wide.reindex(columns=pd.MultiIndex.from_tuples(keys))
+    idx = pd.MultiIndex.from_arrays([grid["day"], grid["hour"]])
+    return wide.reindex(idx).to_numpy(float)
+
+
+def _choose(sc: pd.DataFrame, n: int) -> list[str]:
+    """Per column, the model of the lowest backtest MASE (seasonal naive
+    without a score)."""
+    best = ["seasonal_naive"] * n
+    if sc.empty:
+        return best
+    ok = sc[sc["mase"].notna()].sort_values(["col", "mase", "model"])
+    for col, model in ok.groupby("col")["model"].first().items():
+        best[int(col)] = str(model)
+    return best
+
+
+def _no_scores() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["model", "points", "mae", "mase", "coverage80", "coverage95"]
+    )
 
 
 _SCORE_COLS = [
