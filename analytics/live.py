@@ -1,9 +1,12 @@
 """Live state of every space straight from the raw events and device health
-(the rollups may not have been computed yet): the read behind the API's
-``/live`` endpoint, the webhooks' ``space.state`` events and the dashboard.
+(the rollups may not have been computed yet): the one live reader, behind the
+API's ``/live`` endpoint, the webhooks' ``space.state`` events and the
+dashboard's "Now" panel and live floor map (all through
+``analytics.api.read_live``).
 
 :func:`live_spaces` is the pure core (frames in, frame out); :func:`read_live`
-does the one query.
+does the one query. An assigned desk (one person's) is never shown live: its
+state is ``private`` with no since, people or last_seen (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ LIVE_COLUMNS = (
     "kind",  # desk, meeting_room, focus_room, phone_booth
     "zone_id",
     "floor_id",
-    "state",  # occupied, vacant or unknown
+    "state",  # occupied, vacant, unknown, or private (an assigned desk)
     "since",  # when the current state began (UTC; at most LOOKBACK back)
     "people",  # head count for counters, else null
     "last_seen",  # last occupancy event of the space (UTC)
@@ -83,7 +86,8 @@ def live_spaces(
 ) -> pd.DataFrame:
     """The live state per space (columns :data:`LIVE_COLUMNS`).
 
-    ``spaces``: space_id, kind, zone_id, floor_id. ``last``: space_id,
+    ``spaces``: space_id, kind, zone_id, floor_id (and ``assigned``: an
+    assigned desk is ``private``, with no since, people or last_seen). ``last``: space_id,
     last_seen, value, event_kind, since (per space with events). ``offline``:
     space_id, offline_at (spaces with a device reporting offline).
     A space is unknown without events, when its last event is older than
@@ -115,12 +119,18 @@ def live_spaces(
     )
     out["people"] = np.where(known & is_count, value, np.nan)
     out["last_seen"] = seen
+    if "assigned" in spaces.columns:
+        mine = spaces["assigned"].fillna(False).astype(bool).to_numpy()
+        out.loc[mine, "state"] = "private"
+        out.loc[mine, ["since", "last_seen"]] = pd.NaT
+        out.loc[mine, "people"] = np.nan
     return out[list(LIVE_COLUMNS)].reset_index(drop=True)
 
 
 def read_live(conn: Any, now: dt.datetime, *, settings: Any = None) -> pd.DataFrame:
     """Live state of every desk and room at ``now`` (UTC) from the raw events
-    of the last :data:`LOOKBACK` and ``device_health``; columns
+    of the last :data:`LOOKBACK` and ``device_health`` (assigned desks
+    ``private``); columns
     :data:`LIVE_COLUMNS`, ordered by space_id. Head counts are sensor counts
     of one space, not people records: nothing here identifies anyone."""
     settings = settings_or_default(settings)

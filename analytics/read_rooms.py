@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import numpy as np
 import pandas as pd
 
 from analytics.calendar import Calendar, local_days_utc_range
-from analytics.db_io import read_metadata
+from analytics.db_io import copy_out, read_metadata
 from analytics.desks import desk_sharing
 from analytics.filters import Filters
 from analytics.read_common import (
@@ -178,8 +177,8 @@ def read_sessions(
     """Per space and local day: sessions, occupied_s, dwell_s, measured_s,
     hours_used, used_day, stuck_s."""
     spaces, _ = read_metadata(conn)
-    daily = read_rollup(conn, "analytics_space_daily", start, end)
     keep = filtered_spaces(spaces, filters)
+    daily = _space_daily(conn, start, end, None if keep is spaces else keep)
     daily = daily.merge(
         keep[["space_id", "kind", "zone_id", "floor_id"]], on="space_id"
     )
@@ -187,6 +186,27 @@ def read_sessions(
         daily["sessions"] > 0
     )
     return daily.sort_values(["day", "space_id"]).reset_index(drop=True)
+
+
+def _space_daily(
+    conn: Connection, start: dt.date, end: dt.date, keep: pd.DataFrame | None
+) -> pd.DataFrame:
+    """``analytics_space_daily`` of [start, end]; only the spaces of ``keep``
+    (read in the database: a space's year is 260 rows, the building's 0.5 M)
+    unless None."""
+    if keep is None:
+        return read_rollup(conn, "analytics_space_daily", start, end)
+    frame = copy_out(
+        conn,
+        "SELECT * FROM analytics_space_daily WHERE day BETWEEN %s AND %s "
+        "AND space_id = ANY(%s)",
+        (start, end, keep["space_id"].astype(str).tolist()),
+    )
+    if frame["used_day"].dtype == object:  # COPY writes booleans as t/f
+        frame["used_day"] = frame["used_day"].map({"t": True, "f": False})
+    frame["space_id"] = frame["space_id"].astype(str)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
 
 
 def read_devices_report(
@@ -230,40 +250,22 @@ def read_devices_report(
 def live_state(
     conn: Connection, now: dt.datetime, *, settings: Settings | None = None
 ) -> pd.DataFrame:
-    """Current state of every sensed space from its latest event at or before
-    ``now``: space_id, kind, floor_id, state (occupied, free, unknown, and
-    private for an assigned desk), people, ts. A presence sensor silent for longer than heartbeat_timeout_min is
-    unknown; a zero count holds until the next count."""
-    settings = settings_or_default(settings)
-    timeout = dt.timedelta(minutes=settings.heartbeat_timeout_min)
-    q = """SELECT DISTINCT ON (space_id) space_id, ts, kind, value
-             FROM (SELECT e.ts, COALESCE(e.space_id, d.space_id) AS space_id, e.kind, e.value
-                     FROM sensor_events e LEFT JOIN devices d USING (device_id)
-                    WHERE e.ts > %s AND e.ts <= %s
-                      AND e.kind IN ('presence', 'heartbeat', 'count')) x
-            WHERE space_id IS NOT NULL
-            ORDER BY space_id, ts DESC"""
-    last = read_frame(conn, q, (now - dt.timedelta(days=1), now))
-    spaces, _ = read_metadata(conn)
-    out = spaces[["space_id", "kind", "floor_id"]].merge(
-        last, on="space_id", how="left"
+    """:func:`analytics.live.read_live` in the older shape (kept for
+    ``analytics.store`` callers): space_id, kind, floor_id, state (occupied,
+    free, unknown, private), people (the count of a counter, 1 or 0 of a
+    presence sensor), ts (last event). No reader of its own: the states are
+    read_live's."""
+    from analytics.live import read_live
+
+    live = read_live(conn, now, settings=settings)
+    occupied = live["state"] == "occupied"
+    people = live["people"].where(
+        live["people"].notna() | ~live["state"].isin(["occupied", "vacant"]),
+        occupied.astype(float),
     )
-    ts = pd.to_datetime(out["ts"], utc=True)
-    value = pd.to_numeric(out["value"], errors="coerce")
-    fresh = (pd.Timestamp(now) - ts) <= pd.Timedelta(timeout)
-    holds = (out["kind_y"] == "count") & (value == 0)
-    known = value.notna() & (fresh | holds)
-    people = np.where(known, value.fillna(0.0), np.nan)
-    out["people"] = people
-    out["state"] = np.where(~known, "unknown", np.where(value > 0, "occupied", "free"))
-    out = out.rename(columns={"kind_x": "kind"})
-    # A desk of one person is never shown alone, live least of all: its
-    # state is "private" (counted in no free-desk figure either).
-    owned = out["space_id"].map(spaces.set_index("space_id")["assigned"])
-    mine = owned.fillna(False).astype(bool).to_numpy()
-    out.loc[mine, "state"] = "private"
-    out.loc[mine, "people"] = np.nan
-    out.loc[mine, "ts"] = pd.NaT
-    return out[["space_id", "kind", "floor_id", "state", "people", "ts"]].reset_index(
-        drop=True
+    out = live.assign(
+        state=live["state"].replace({"vacant": "free"}),
+        people=people,
+        ts=live["last_seen"],
     )
+    return out[["space_id", "kind", "floor_id", "state", "people", "ts"]]

@@ -103,6 +103,9 @@ class DashboardData:
                     self._url,
                     connect_timeout=self.settings.db_connect_timeout_s,
                     application_name="occupancy-dashboard",
+                    # Reads of well under a second: JIT compilation costs
+                    # more than it saves (10-100 ms per query, more under load).
+                    options="-c jit=off",
                 )
             pool = self._pool
         conn = pool.getconn()
@@ -250,10 +253,11 @@ class DashboardData:
         return self.cached((func, f, tuple(sorted(options.items()))), compute)
 
     def live_state(self, now: dt.datetime) -> pd.DataFrame:
-        """Current state of every sensed space: space_id, kind, floor_id, state
-        (occupied, free, unknown), people, ts."""
+        """Current state of every space (``analytics.api.read_live``, the
+        reader of the API's ``/live`` too): columns ``api.LIVE_COLUMNS``,
+        state occupied, vacant, unknown or private."""
         with self.connection() as conn, _rollups_missing():
-            return api.live_state(conn, now, settings=self.settings)
+            return api.read_live(conn, now, settings=self.settings)
 
     def report(
         self, name: str, f: Filters, *, level: str | None = None

@@ -23,7 +23,15 @@ from dashboard.theme import LIVE_COLORS, SEQUENTIAL, base_layout, empty_figure
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FLOOR_GAP_M", "LIVE_STATES", "floor_figure", "outline", "svg_path"]
+__all__ = [
+    "FLOOR_GAP_M",
+    "LIVE_STATES",
+    "MEASURE_STEP_PCT",
+    "SPACE_MARKERS",
+    "SPACE_NAMES",
+    "floor_figure",
+    "rings",
+]
 
 #: Vertical gap between stacked floors [m].
 FLOOR_GAP_M = 6.0
@@ -31,25 +39,16 @@ FLOOR_GAP_M = 6.0
 LIVE_STATES = ("occupied", "free", "unknown", "offline")
 #: Opacity of a neighbourhood's department tint.
 TINT_ALPHA = 0.22
-#: Index of the desk-label trace in the figure's data (assets/floormap.js).
-LABEL_TRACE = 1
-
-
-def outline(row: Any) -> list[tuple[float, float]]:
-    """The polygon of a zone or space record: ``polygon`` when set, else the
-    rectangle ``x, y, width, height`` [m]."""
-    poly = row.get("polygon") if hasattr(row, "get") else None
-    if isinstance(poly, str):  # jsonb read back as text
-        poly = json.loads(poly)
-    if isinstance(poly, list | tuple) and len(poly) >= 3:
-        return [(float(p[0]), float(p[1])) for p in poly]
-    x, y, w, h = (float(row[k]) for k in ("x", "y", "width", "height"))
-    return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
-
-
-def svg_path(points: list[tuple[float, float]], dy: float = 0.0) -> str:
-    """An SVG path (closed) of ``points`` shifted down by ``dy`` [m]."""
-    return "M " + " L ".join(f"{x:.2f},{y + dy:.2f}" for x, y in points) + " Z"
+#: A measure's fill is the Cividis colour of its nearest step [%] (0, 5, ...,
+#: 100: 21 filled traces at most); the hover label and the colour bar are exact.
+MEASURE_STEP_PCT = 5.0
+#: Fill of a space without a value.
+NO_VALUE = "rgba(255,255,255,0.9)"
+#: Trace names: the spaces' hover/click markers (customdata: space_id, kind),
+#: the desk and room names shown on zoom (``assets/floormap.js``), zone names.
+SPACE_MARKERS = "spaces"
+SPACE_NAMES = "space names"
+ZONE_NAMES = "zone names"
 
 
 def _rgba(color: object, alpha: float) -> str:
@@ -59,11 +58,6 @@ def _rgba(color: object, alpha: float) -> str:
         return f"rgba(150,150,150,{alpha})"
     r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def _centroid(points: list[tuple[float, float]]) -> tuple[float, float]:
-    xs, ys = zip(*points, strict=True)
-    return float(np.mean(xs)), float(np.mean(ys))
 
 
 def _floor_offsets(
@@ -104,63 +98,156 @@ def _floor_offsets(
     return offsets, shapes, notes, y0
 
 
+def rings(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The outline of every row of ``frame`` (zones or spaces: its ``polygon``
+    when set, else its rectangle) as points in row order, each outline closed
+    and followed by a gap (NaN): (owner row, x, y, vertex). ``vertex`` is
+    False on the closing point and the gap. Rectangles are built at once;
+    only rows with a polygon are read one by one (metadata, not events)."""
+    n = len(frame)
+    polys = frame["polygon"].tolist() if "polygon" in frame.columns else [None] * n
+    parsed = [_polygon(p) for p in polys]
+    has = np.array([p is not None for p in parsed], dtype=bool)
+    rect = np.flatnonzero(~has)
+    x, y, w, h = (
+        pd.to_numeric(frame[k], errors="coerce").to_numpy(dtype=float)[rect]
+        for k in ("x", "y", "width", "height")
+    )
+    gap = np.full(len(rect), np.nan)
+    parts = [
+        (
+            np.repeat(rect, 6),
+            np.stack([x, x + w, x + w, x, x, gap], axis=1).ravel(),
+            np.stack([y, y, y + h, y + h, y, gap], axis=1).ravel(),
+            np.tile([True, True, True, True, False, False], len(rect)),
+        )
+    ]
+    for i in np.flatnonzero(has):
+        pts = np.asarray(parsed[i], dtype=float)
+        k = len(pts)
+        parts.append(
+            (
+                np.full(k + 2, i),
+                np.r_[pts[:, 0], pts[0, 0], np.nan],
+                np.r_[pts[:, 1], pts[0, 1], np.nan],
+                np.r_[np.ones(k, dtype=bool), False, False],
+            )
+        )
+    owner, px, py, vertex = (np.concatenate(c) for c in zip(*parts, strict=True))
+    order = np.argsort(owner, kind="stable")
+    return owner[order], px[order], py[order], vertex[order]
+
+
+def _polygon(poly: object) -> list[Any] | None:
+    """A ``polygon`` value ([[x, y], ...], or its JSON text) with at least 3
+    points, else None (the rectangle is used)."""
+    if isinstance(poly, str):  # jsonb read back as text
+        poly = json.loads(poly)
+    if isinstance(poly, list | tuple) and len(poly) >= 3:
+        return [(float(p[0]), float(p[1])) for p in poly]
+    return None
+
+
+def _coords(values: np.ndarray) -> list[float | None]:
+    """Coordinates for the figure: 2 decimals, gaps as null."""
+    r = np.round(values, 2).astype(object)
+    r[pd.isna(r)] = None
+    out: list[float | None] = r.tolist()
+    return out
+
+
+def _fill_trace(
+    x: np.ndarray, y: np.ndarray, fill: str, line: dict[str, Any], name: str
+) -> dict[str, Any]:
+    """One filled trace drawing every outline of ``x, y`` (separated by gaps)."""
+    return {
+        "type": "scatter",
+        "x": _coords(x),
+        "y": _coords(y),
+        "mode": "lines",
+        "fill": "toself",
+        "fillcolor": fill,
+        "line": line,
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "name": name,
+    }
+
+
+def _grouped_fills(
+    owner: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    fills: np.ndarray,
+    line: dict[str, Any],
+    name: str,
+) -> list[dict[str, Any]]:
+    """One filled trace per distinct fill colour (``fills``: per row)."""
+    out = []
+    for color in pd.unique(fills):
+        keep = (fills == color)[owner]
+        out.append(_fill_trace(x[keep], y[keep], str(color), line, name))
+    return out
+
+
 def _zone_layers(
     zones: pd.DataFrame, offsets: dict[str, float], dept_colors: dict[str, str]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Zone outlines (neighbourhoods tinted) and their names."""
-    shapes: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
-    for z in zones.to_dict("records"):
-        off = offsets.get(str(z["floor_id"]), 0.0)
-        pts = outline(z)
-        dept = z.get("department_id")
-        fill = (
-            _rgba(dept_colors[dept], TINT_ALPHA)
-            if isinstance(dept, str) and dept in dept_colors
-            else "rgba(0,0,0,0.04)"
-        )
-        shapes.append(
-            {
-                "type": "path",
-                "path": svg_path(pts, off),
-                "line": {"color": "#777", "width": 1, "dash": "dot"},
-                "fillcolor": fill,
-                "layer": "below",
-            }
-        )
-        x0 = min(p[0] for p in pts)
-        y0 = min(p[1] for p in pts)
-        notes.append(
-            {
-                "x": x0 + 0.3,
-                "y": y0 + off + 0.2,
-                "text": str(z.get("name") or z["zone_id"]),
-                "showarrow": False,
-                "xanchor": "left",
-                "yanchor": "top",
-                "font": {"size": 10, "color": "#222"},
-            }
-        )
-    return shapes, notes
+) -> list[dict[str, Any]]:
+    """Zone outlines (neighbourhoods tinted: one trace per tint) and their
+    names (one text trace)."""
+    if zones.empty:
+        return []
+    zones = zones.reset_index(drop=True)
+    owner, x, y, _ = rings(zones)
+    off = zones["floor_id"].astype(str).map(offsets).fillna(0.0).to_numpy(dtype=float)
+    y = y + off[owner]
+    tints = {d: _rgba(c, TINT_ALPHA) for d, c in dept_colors.items()}
+    fills = zones["department_id"].map(tints).fillna("rgba(0,0,0,0.04)").to_numpy()
+    line = {"color": "#777", "width": 1, "dash": "dot"}
+    traces = _grouped_fills(owner, x, y, fills, line, "zones")
+    corner = pd.DataFrame({"o": owner, "x": x, "y": y}).groupby("o").min()
+    names = zones["name"].where(zones["name"].notna(), zones["zone_id"])
+    traces.append(
+        {
+            "type": "scatter",
+            "x": _coords(corner["x"].to_numpy() + 0.3),
+            "y": _coords(corner["y"].to_numpy() + 0.2),
+            "mode": "text",
+            "text": names.astype(str).tolist(),
+            "textposition": "bottom right",
+            "textfont": {"size": 10, "color": "#222"},
+            "hoverinfo": "skip",
+            "showlegend": False,
+            "name": ZONE_NAMES,
+        }
+    )
+    return traces
 
 
 def _space_colors(
     values: pd.Series, measure: str, language: str
-) -> tuple[list[str], list[str]]:
-    """Fill colour and hover label of each space for the measure."""
+) -> tuple[np.ndarray, list[str]]:
+    """Fill colour and hover label of each space for the measure. A measure
+    is coloured in steps of :data:`MEASURE_STEP_PCT` (the nearest step's
+    Cividis colour: one trace per step), the hover label is exact."""
     if measure == "live":
         states = values.fillna("unknown").astype(str)
         colors = states.map(LIVE_COLORS).fillna(LIVE_COLORS["unknown"])
-        labels = states.map(lambda s: t(f"live_{s}", language))
-        return colors.tolist(), labels.tolist()
+        names = {s: t(f"live_{s}", language) for s in pd.unique(states)}
+        return colors.to_numpy(dtype=object), states.map(names).tolist()
     num = pd.to_numeric(values, errors="coerce")
-    clipped = num.clip(0, 100) / 100.0
-    colors = pd.Series("rgba(255,255,255,0.9)", index=values.index)
-    ok = clipped.notna()
-    if ok.any():
-        colors[ok] = sample_colorscale(SEQUENTIAL, clipped[ok].tolist())
-    labels = num.map(lambda v: "–" if pd.isna(v) else f"{v:.1f} %")
-    return colors.tolist(), labels.tolist()
+    steps = round(100 / MEASURE_STEP_PCT)
+    palette = np.array(
+        [
+            *sample_colorscale(SEQUENTIAL, np.linspace(0, 1, steps + 1).tolist()),
+            NO_VALUE,
+        ],
+        dtype=object,
+    )
+    step = np.round(num.clip(0, 100).to_numpy(dtype=float) / MEASURE_STEP_PCT)
+    idx = np.where(np.isnan(step), steps + 1, step).astype(int)
+    labels = ["–" if np.isnan(v) else f"{v:.1f} %" for v in num.to_numpy(dtype=float)]
+    return palette[idx], labels
 
 
 def floor_figure(
@@ -172,39 +259,30 @@ def floor_figure(
     measure: str,
     language: str,
 ) -> dict[str, Any]:
-    """The floors stacked top to bottom (a figure dict: no validation of
-    thousands of shapes). ``spaces`` and ``zones`` carry their geometry (x, y,
-    width, height and optionally polygon); ``values`` is indexed by space_id: a
-    number (0-100 %) or, for ``measure == "live"``, a state of
-    :data:`LIVE_STATES`. Spaces without a value are drawn white."""
+    """The floors stacked top to bottom (a figure dict: no validation).
+    ``spaces`` and ``zones`` carry their geometry (x, y, width, height and
+    optionally polygon); ``values`` is indexed by space_id: a number (0-100 %)
+    or, for ``measure == "live"``, a state of :data:`LIVE_STATES`. Spaces
+    without a value are drawn white. Outlines are filled traces, one per
+    colour (not one layout shape per space: plotly lays out every shape on
+    each draw), under the hover markers and the names."""
     if spaces.empty:
         return dict(empty_figure(t("empty_no_data", language)).to_dict())
     offsets, shapes, notes, height = _floor_offsets(floors)
     colors = dict(zip(departments["department_id"], departments["color"], strict=True))
-    z_shapes, z_notes = _zone_layers(zones, offsets, colors)
-    shapes += z_shapes
-    notes += z_notes
+    data = _zone_layers(zones, offsets, colors)
     sp = spaces.reset_index(drop=True)
     vals = sp["space_id"].map(values)
     fills, labels = _space_colors(vals, measure, language)
-    cx: list[float] = []
-    cy: list[float] = []
-    for rec, fill in zip(sp.to_dict("records"), fills, strict=True):
-        off = offsets.get(str(rec["floor_id"]), 0.0)
-        pts = outline(rec)
-        shapes.append(
-            {
-                "type": "path",
-                "path": svg_path(pts, off),
-                "line": {"color": "#333", "width": 0.6},
-                "fillcolor": fill,
-                "layer": "below",  # under the names and the hover markers
-            }
-        )
-        x, y = _centroid(pts)
-        cx.append(round(x, 2))
-        cy.append(round(y + off, 2))
-    data = _traces(sp, cx, cy, vals, labels, measure, language)
+    owner, x, y, vertex = rings(sp)
+    off = sp["floor_id"].astype(str).map(offsets).fillna(0.0).to_numpy(dtype=float)
+    y = y + off[owner]
+    line = {"color": "#333", "width": 0.6}
+    data[-1:-1] = _grouped_fills(owner, x, y, fills, line, "space outlines")
+    n = np.bincount(owner[vertex], minlength=len(sp))
+    cx = np.bincount(owner[vertex], weights=x[vertex], minlength=len(sp)) / n
+    cy = np.bincount(owner[vertex], weights=y[vertex], minlength=len(sp)) / n
+    data += _traces(sp, _coords(cx), _coords(cy), vals, labels, measure, language)
     data += _legend_traces(departments, zones, measure, language)
     width = float(floors["width_m"].max())
     layout = {
@@ -223,15 +301,15 @@ def floor_figure(
 
 def _traces(
     sp: pd.DataFrame,
-    cx: list[float],
-    cy: list[float],
+    cx: list[float | None],
+    cy: list[float | None],
     vals: pd.Series,
     labels: list[str],
     measure: str,
     language: str,
 ) -> list[dict[str, Any]]:
     """The hover/click markers of the spaces, and the desk and room names
-    (hidden until zoomed in: :data:`LABEL_TRACE`)."""
+    (hidden until zoomed in: ``assets/floormap.js``)."""
     kinds = [tv("k", k, language) for k in sp["kind"]]
     head = t("m_live" if measure == "live" else f"m_{measure}", language)
     hover = [
@@ -264,7 +342,7 @@ def _traces(
             ],
             "hovertext": hover,
             "hoverinfo": "text",
-            "name": "spaces",
+            "name": SPACE_MARKERS,
             "showlegend": False,
         },
         {
@@ -276,7 +354,7 @@ def _traces(
             "textfont": {"size": 9, "color": "#111"},
             "hoverinfo": "skip",
             "visible": False,
-            "name": "space names",
+            "name": SPACE_NAMES,
             "showlegend": False,
         },
     ]

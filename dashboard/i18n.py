@@ -10,7 +10,15 @@ import logging
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LABELS", "LANGUAGES", "t", "tv", "weekdays"]
+__all__ = [
+    "LABELS",
+    "LANGUAGES",
+    "REJECTION_REASONS",
+    "rejection_reason",
+    "t",
+    "tv",
+    "weekdays",
+]
 
 LANGUAGES = ("en", "nl")
 
@@ -241,6 +249,63 @@ LABELS: dict[str, tuple[str, str]] = {
         "Klik op een bureau of ruimte voor de historie.",
     ),
 }
+
+#: Why the ingester refused a message (``rejected_messages.reason``, codes in
+#: docs/ingest.md and docs/devices.md): code -> (English, Dutch). The Devices
+#: page shows the words with the code beside them; an unknown code is shown as
+#: it is.
+REJECTION_REASONS: dict[str, tuple[str, str]] = {
+    "bad_device_id": ("Invalid device id", "Ongeldige apparaat-id"),
+    "bad_json": ("Not valid JSON", "Geen geldige JSON"),
+    "bad_timestamp": ("Invalid timestamp", "Ongeldig tijdstip"),
+    "bad_topic": ("Invalid topic", "Ongeldig topic"),
+    "bad_value": ("Invalid value", "Ongeldige waarde"),
+    "configuration_uplink": (
+        "Configuration response, not a measurement",
+        "Antwoord op configuratie, geen meting",
+    ),
+    "decoder_error": ("Payload decoder failed", "Decoder van het bericht faalde"),
+    "device_info_uplink": (
+        "Firmware or hardware report, not a measurement",
+        "Firmware- of hardwaremelding, geen meting",
+    ),
+    "device_mismatch": (
+        "Device id contradicts the topic",
+        "Apparaat-id strijdig met het topic",
+    ),
+    "huge_number": ("Number too large", "Getal te groot"),
+    "internal_error": ("Internal decoder error", "Interne fout in de decoder"),
+    "invalid_utf8": ("Not valid UTF-8 text", "Geen geldige UTF-8-tekst"),
+    "missing_field": ("Required field missing", "Verplicht veld ontbreekt"),
+    "no_decoded_payload": ("No decoded payload", "Geen gedecodeerde inhoud"),
+    "no_pseudonym_key": (
+        "Badge message without pseudonym key",
+        "Badgebericht zonder pseudoniemsleutel",
+    ),
+    "non_finite_number": ("NaN or infinity", "NaN of oneindig"),
+    "nul_character": ("NUL character in message", "NUL-teken in bericht"),
+    "rate_limited": ("Too many messages (rate limit)", "Te veel berichten (limiet)"),
+    "too_deep": ("Nested too deeply", "Te diep genest"),
+    "too_large": ("Message too large", "Bericht te groot"),
+    "too_old": ("Timestamp too old", "Tijdstip te oud"),
+    "unassigned_device": (
+        "Device not placed in the building",
+        "Apparaat niet in het gebouw geplaatst",
+    ),
+    "unknown_device": ("Unknown device", "Onbekend apparaat"),
+    "unknown_kind": ("Unknown measurement kind", "Onbekend soort meting"),
+    "unknown_site": ("Unknown site", "Onbekende locatie"),
+    "unknown_topic": ("Unknown topic", "Onbekend topic"),
+}
+LABELS.update({f"rej_{code}": pair for code, pair in REJECTION_REASONS.items()})
+
+
+def rejection_reason(code: object, lang: str = "en") -> str:
+    """``"Unknown device (unknown_device)"``: a rejection code in words with
+    the code kept; an unknown code as it is."""
+    key = f"rej_{code}"
+    return f"{t(key, lang)} ({code})" if key in LABELS else str(code)
+
 
 _WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),

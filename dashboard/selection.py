@@ -43,9 +43,19 @@ def select_spaces(
 
 
 def live_states(live: pd.DataFrame) -> pd.DataFrame:
-    """Normalise analytics' live frame to space_id, state, people."""
+    """Normalise analytics' live frame (``api.read_live``) to space_id, state
+    (occupied, free, unknown, private), people (a counter's count, 1 or 0 for
+    an occupied or vacant presence sensor, empty when not known)."""
     out = live.copy()
-    if "state" not in out.columns:
+    if "state" in out.columns:
+        out["state"] = out["state"].replace({"vacant": "free"})
+        if "people" in out.columns:
+            sensed = out["state"].isin(["occupied", "free"])
+            out["people"] = out["people"].where(
+                out["people"].notna() | ~sensed,
+                (out["state"] == "occupied").astype(float),
+            )
+    else:
         people = (
             out["people"] if "people" in out.columns else out["occupied"].astype(float)
         )

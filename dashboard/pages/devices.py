@@ -22,7 +22,7 @@ from dashboard.app import (
 from dashboard.components import Col, empty, graph, grid, kpi, page_title
 from dashboard.data import current
 from dashboard.filters import ViewFilters
-from dashboard.i18n import t, tv
+from dashboard.i18n import rejection_reason, t, tv
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 
 logger = logging.getLogger(__name__)
@@ -158,13 +158,15 @@ def rejected_window(
 
 
 def rejected_figure(rejected: pd.DataFrame, language: str) -> go.Figure:
-    """Bar chart of rejected messages by reason."""
+    """Bar chart of rejected messages by reason: the reason in words with its
+    code (``Unknown device (unknown_device)``; customdata: the code)."""
     if rejected.empty:
         return empty_figure(t("empty_no_rejected", language))
     fig = go.Figure(
         go.Bar(
             x=rejected["messages"],
-            y=rejected["reason"],
+            y=[rejection_reason(r, language) for r in rejected["reason"]],
+            customdata=rejected["reason"],
             orientation="h",
             marker_color=OKABE_ITO[5],
             hovertemplate="%{y}: %{x}<extra></extra>",

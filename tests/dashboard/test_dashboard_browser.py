@@ -28,8 +28,11 @@ PAGES = (
 )
 GRAPH_READY = """(sel) => { const g = document.querySelector(sel + ' .js-plotly-plot');
     return !!(g && g._fullData && g._fullData.length > 0); }"""
-DESK_COUNT = """() => { const g = document.querySelector('#floormap-graph .js-plotly-plot');
-    return g.data[0].customdata.filter(c => c[1] === 'desk').length; }"""
+#: The floor map's hover/click markers: the trace named "spaces"
+#: (dashboard.floorplan.SPACE_MARKERS), one point per desk and room.
+MARKERS = "g.data.findIndex(d => d.name === 'spaces')"
+DESK_COUNT = f"""() => {{ const g = document.querySelector('#floormap-graph .js-plotly-plot');
+    return g.data[{MARKERS}].customdata.filter(c => c[1] === 'desk').length; }}"""
 
 
 @pytest.fixture(scope="module")
@@ -145,16 +148,17 @@ def test_floor_map_shows_every_desk_and_a_filter_updates_it_and_the_url(
     assert page.evaluate(DESK_COUNT) == 298
     # Desk d001 was used 3 h of 10 h on each day: 30 %.
     value = page.evaluate(
-        """() => { const g = document.querySelector('#floormap-graph .js-plotly-plot');
-        const i = g.data[0].customdata.findIndex(c => c[0] === 'f0-operations-d001');
-        return g._fullData[0].hovertext[i]; }"""
+        f"""() => {{ const g = document.querySelector('#floormap-graph .js-plotly-plot');
+        const m = {MARKERS};
+        const i = g.data[m].customdata.findIndex(c => c[0] === 'f0-operations-d001');
+        return g._fullData[m].hovertext[i]; }}"""
     )
     assert "Time used (%): 30.0 %" in value
     _choose(page, "filters-floor", "First floor")
     page.wait_for_function("() => location.search.includes('floor=f1')", timeout=10_000)
     page.wait_for_function(
         "() => { const g = document.querySelector('#floormap-graph .js-plotly-plot');"
-        " return g.data[0].customdata.every(c => c[0].startsWith('f1-')); }",
+        f" return g.data[{MARKERS}].customdata.every(c => c[0].startsWith('f1-')); }}",
         timeout=10_000,
     )
     # examples/make_office.py: three neighbourhoods of 33 desks on the first floor.
@@ -180,12 +184,13 @@ def test_clicking_a_desk_opens_its_history(
     page.wait_for_function(GRAPH_READY, arg="#floormap-graph", timeout=15_000)
     _wait_idle(page)
     point = page.evaluate(
-        """() => { const g = document.querySelector('#floormap-graph .js-plotly-plot');
-        const i = g.data[0].customdata.findIndex(c => c[0] === 'f0-operations-d001');
+        f"""() => {{ const g = document.querySelector('#floormap-graph .js-plotly-plot');
+        const m = {MARKERS};
+        const i = g.data[m].customdata.findIndex(c => c[0] === 'f0-operations-d001');
         const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis;
         const r = g.getBoundingClientRect();
-        return [r.left + xa._offset + xa.l2p(g._fullData[0].x[i]),
-                r.top + ya._offset + ya.l2p(g._fullData[0].y[i])]; }"""
+        return [r.left + xa._offset + xa.l2p(g._fullData[m].x[i]),
+                r.top + ya._offset + ya.l2p(g._fullData[m].y[i])]; }}"""
     )
     page.mouse.move(point[0], point[1])
     page.mouse.click(point[0], point[1])

@@ -285,9 +285,15 @@ def test_devices_callback_reads_health_and_rejections(app: Any, db_conn: Any) ->
     assert values["Offline or silent"] == "351"
     assert values["Battery below 20 %"] == "1"
     assert values["Unassigned devices"] == "1"
-    assert list(fig.data[0].y) == ["malformed", "unknown_device"] and list(
-        fig.data[0].x
-    ) == [3, 1]
+    # Reasons in words with the code kept; a code without words as it is.
+    assert list(fig.data[0].y) == ["malformed", "Unknown device (unknown_device)"]
+    assert list(fig.data[0].customdata) == ["malformed", "unknown_device"]
+    assert list(fig.data[0].x) == [3, 1]
+    from dashboard.i18n import rejection_reason
+
+    assert rejection_reason("unknown_device", "nl") == (
+        "Onbekend apparaat (unknown_device)"
+    )
 
 
 def test_rollup_reads_are_reused_until_analyze_writes_again(

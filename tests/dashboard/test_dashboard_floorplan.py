@@ -76,34 +76,89 @@ def _figure(values: pd.Series, measure: str, language: str = "en") -> dict[str, 
     return fig
 
 
+def _trace(fig: dict[str, Any], name: str) -> dict[str, Any]:
+    (one,) = [d for d in fig["data"] if d.get("name") == name]
+    return one
+
+
+def _outlines(fig: dict[str, Any], name: str) -> list[list[float]]:
+    """The x coordinates of every outline the filled traces ``name`` draw
+    (outlines are separated by gaps)."""
+    out: list[list[float]] = []
+    for d in fig["data"]:
+        if d.get("name") != name:
+            continue
+        assert d["fill"] == "toself" and d["hoverinfo"] == "skip"
+        cur: list[float] = []
+        for x in d["x"]:
+            if x is None:
+                out.append(cur)
+                cur = []
+            else:
+                cur.append(x)
+        assert cur == []  # every outline ends with its gap
+    return out
+
+
+def _fills(fig: dict[str, Any]) -> set[str]:
+    return {d["fillcolor"] for d in fig["data"] if d.get("fill") == "toself"}
+
+
 def test_every_space_polygons_tints_names_and_legend(app: Any) -> None:
     values = pd.Series({"f0-operations-d001": 100.0, "f0-operations-d002": 0.0})
     fig = _figure(values, "time_used_pct")
-    kinds = [c[1] for c in fig["data"][0]["customdata"]]
+    kinds = [c[1] for c in _trace(fig, "spaces")["customdata"]]
     assert kinds.count("desk") == 298 and len(kinds) == 298 + 25
-    paths = [s["path"] for s in fig["layout"]["shapes"] if s["type"] == "path"]
-    # The polygon zone (ground floor: offset 0 only if it is the top floor) and
-    # the triangle room are drawn as their polygons, not rectangles.
-    assert any(p.startswith("M 1.00,") and p.count(" L ") == 3 for p in paths)
-    assert sum(p.count(" L ") == 2 for p in paths) == 1  # the triangle
-    fills = {s["fillcolor"] for s in fig["layout"]["shapes"]}
+    # Every space one closed outline, drawn as filled traces (one per colour),
+    # not as layout shapes: the layout keeps only the floors' outlines.
+    spaces = _outlines(fig, "space outlines")
+    assert len(spaces) == 298 + 25
+    assert all(s[0] == s[-1] for s in spaces)
+    assert len(fig["layout"]["shapes"]) == len(current_meta()["floors"])
+    # The polygon zone and the triangle room are drawn as their polygons, not
+    # rectangles (4 and 3 corners, plus the closing point).
+    assert [1.0, 9.0, 12.0, 1.0, 1.0] in _outlines(fig, "zones")
+    assert [s for s in spaces if len(s) == 4] == [[2.0, 6.0, 5.0, 2.0]]
+    fills = _fills(fig)
     # Cividis ends: 0 % dark blue, 100 % yellow.
     assert "rgb(0, 34, 78)" in fills and "rgb(254, 232, 56)" in fills
     # Operations' neighbourhood tinted with its colour (#E69F00 in office.yaml).
     assert "rgba(230,159,0,0.22)" in fills
-    texts = {a["text"] for a in fig["layout"]["annotations"]}
-    from dashboard.data import current
-
-    meta = current().metadata()
-    assert set(meta["zones"]["name"]) <= texts
+    meta = current_meta()
+    assert set(meta["zones"]["name"]) <= set(_trace(fig, "zone names")["text"])
     legend = [d["name"] for d in fig["data"] if d.get("legendgroup") == "departments"]
     depts = meta["departments"]
     shown = set(meta["zones"]["department_id"].dropna())
     assert sorted(legend) == sorted(depts[depts["department_id"].isin(shown)]["name"])
-    # Desk and room names exist but wait for the zoom.
-    labels = fig["data"][1]
+    # Desk and room names exist but wait for the zoom; they and the markers
+    # are drawn above the outlines.
+    labels = _trace(fig, "space names")
     assert labels["mode"] == "text" and labels["visible"] is False
     assert sorted(labels["text"]) == sorted(meta["spaces"]["name"])
+    order = [d.get("name") for d in fig["data"]]
+    assert order.index("space names") > max(
+        i for i, n in enumerate(order) if n == "space outlines"
+    )
+
+
+def test_measure_colour_steps() -> None:
+    """A measure is filled with the colour of its nearest 5 % step; no value
+    is white; the hover label keeps the exact value."""
+    from dashboard.floorplan import _space_colors
+
+    fills, labels = _space_colors(
+        pd.Series([0.0, 2.4, 2.6, 100.0, 130.0, None]), "time_used_pct", "en"
+    )
+    assert fills[0] == fills[1] == "rgb(0, 34, 78)" != fills[2]
+    assert fills[3] == fills[4] == "rgb(254, 232, 56)"
+    assert fills[5] == "rgba(255,255,255,0.9)"
+    assert labels == ["0.0 %", "2.4 %", "2.6 %", "100.0 %", "130.0 %", "–"]
+
+
+def current_meta() -> dict[str, pd.DataFrame]:
+    from dashboard.data import current
+
+    return current().metadata()
 
 
 def test_live_layer_four_states(app: Any) -> None:
@@ -142,7 +197,7 @@ def test_live_layer_four_states(app: Any) -> None:
         }
     )
     fig = _figure(values, "live", "nl")
-    fills = [s["fillcolor"] for s in fig["layout"]["shapes"]]
+    fills = _fills(fig)
     for state in ("occupied", "free", "unknown", "offline"):
         assert LIVE_COLORS[state] in fills, state
     legend = [d["name"] for d in fig["data"] if d.get("legendgroup") == "live"]

@@ -149,3 +149,26 @@ def test_select_spaces_by_building_floor_and_department() -> None:
     assert spaces["space_id"].tolist() == ["d3"]
     spaces, _, _ = select_spaces(meta, ViewFilters(floor="a0"))
     assert spaces["space_id"].tolist() == ["r1"]
+
+
+def test_every_rejection_code_the_ingester_writes_has_words() -> None:
+    """Each ``Rejection("<code>", ...)`` in the ingester and the core (and
+    each code the docs list) is shown in words on the Devices page."""
+    import re
+    from pathlib import Path
+
+    from dashboard.i18n import REJECTION_REASONS
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*(root / "ingest").rglob("*.py"), *(root / "occupancy").rglob("*.py")]
+    code = re.compile(r"Rejection\(\s*\"([a-z0-9_]+)\"")
+    found = {m for p in sources for m in code.findall(p.read_text())}
+    assert len(found) >= 10, found  # the pattern still finds the codes
+    assert found <= set(REJECTION_REASONS), found - set(REJECTION_REASONS)
+    docs = (root / "docs" / "ingest.md").read_text()
+    listed = set(
+        re.findall(
+            r"\(`([a-z0-9_]+)`\)", docs.split("## Hostile input")[1].split("##")[0]
+        )
+    )
+    assert listed and listed <= set(REJECTION_REASONS), listed - set(REJECTION_REASONS)
