@@ -141,6 +141,7 @@ def analyze(
             "colocation",
             "devices",
             "intervals",
+            "portfolio",
             *PLAN_REPORTS,
         ]
     ),
@@ -230,6 +231,7 @@ def export(
       occupancy export intervals --from 2026-03-02 --to 2026-03-06 --floor f1 --format parquet -o iv.parquet
       occupancy export forecast --from 2026-01-05 --to 2026-12-27 --plan horizon=8 -o fc.csv
       occupancy export whatif --from 2026-09-07 --to 2026-11-27 --plan close=f2:fri
+      occupancy export portfolio --from 2026-03-02 --to 2026-03-29 -o portfolio.csv
     """
     from analytics.reports import Filters, write_report
 

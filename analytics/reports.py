@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +20,8 @@ import pandas as pd
 from analytics import store
 from analytics.filters import Filters
 from analytics.intervals import read_intervals
+from analytics.portfolio import PORTFOLIO_REPORT, read_portfolio
+from analytics.report_spec import Column, ReportSpec
 from occupancy.db import Connection
 from occupancy.settings import Settings
 
@@ -40,34 +41,6 @@ __all__ = [
 
 class ReportError(ValueError):
     """Unknown report, level or format; the message names it."""
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    description: str
-    unit: str = ""
-
-
-@dataclass(frozen=True)
-class ReportSpec:
-    """A report: ordered columns (per level when the level changes them)."""
-
-    name: str
-    description: str
-    columns: tuple[Column, ...]
-    sort: tuple[str, ...]
-    levels: tuple[str, ...] = ()
-    default_level: str | None = None
-    level_columns: dict[str, tuple[Column, ...]] = field(default_factory=dict)
-
-    def columns_for(self, level: str | None) -> tuple[Column, ...]:
-        if level and level in self.level_columns:
-            return self.level_columns[level]
-        return self.columns
-
-    def names(self, level: str | None = None) -> list[str]:
-        return [c.name for c in self.columns_for(level)]
 
 
 C = Column
@@ -296,6 +269,7 @@ REPORTS: dict[str, ReportSpec] = {
         ),
         ("space_id", "start"),
     ),
+    "portfolio": PORTFOLIO_REPORT,
 }
 
 
@@ -354,6 +328,9 @@ _BUILDERS: dict[str, Callable[[Any, dt.date, dt.date, str, Any, Any], pd.DataFra
         c, a, b, filters=f, settings=s
     ),
     "intervals": lambda c, a, b, lv, f, s: read_intervals(
+        c, a, b, filters=f, settings=s
+    ),
+    "portfolio": lambda c, a, b, lv, f, s: read_portfolio(
         c, a, b, filters=f, settings=s
     ),
 }

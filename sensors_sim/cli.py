@@ -14,6 +14,7 @@ from occupancy.clictx import CliContext, pass_ctx
 from occupancy.settings import MqttUrl, SettingError, parse_mqtt_url
 
 from .engine import SimResult, simulate
+from .portfolio_cli import portfolio_cmd
 from .publish import PublishError, publish
 from .scenario import ScenarioError, load_scenario
 
@@ -27,7 +28,7 @@ def _monday() -> dt.date:
     return today - dt.timedelta(days=today.weekday())
 
 
-@click.command("simulate")
+@click.group("simulate", invoke_without_command=True)
 @click.option(
     "--building",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -140,7 +141,11 @@ def simulate_cmd(
       # only generate, write truth and bookings (for evaluation)
       occupancy simulate --days 28 --no-publish --ground-truth truth/ \\
           --bookings bookings.csv
+      # a portfolio of 20 buildings in 5 cities (occupancy simulate portfolio --help)
+      occupancy simulate portfolio --buildings 20 --weeks 4 --no-publish
     """
+    if click.get_current_context().invoked_subcommand is not None:
+        return  # ``simulate portfolio``: its own options
     s = cli.settings
     try:
         site = load_building(building or s.building_file)
@@ -192,5 +197,7 @@ def _publish(
         err=True,
     )
 
+
+simulate_cmd.add_command(portfolio_cmd)
 
 COMMANDS = [simulate_cmd]

@@ -69,7 +69,8 @@ def make_people(site: Site, sc: Scenario, rng: np.random.Generator) -> pd.DataFr
             "office_days_per_week": np.round(odpw, 2),
             "has_badge": has_badge,
             "badge_id": [
-                badge_mac(i + 1) if b else None for i, b in enumerate(has_badge)
+                badge_mac(sc.badge_offset + i + 1) if b else None
+                for i, b in enumerate(has_badge)
             ],
         }
     )

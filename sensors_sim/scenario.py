@@ -117,6 +117,7 @@ class Scenario:
     walk_in_share: float = 0.15  # unbooked meetings
     attendee_absent_share: float = 0.08  # invited people who do not come
     badge_share: float = 0.6  # share of people carrying a BLE badge beacon
+    badge_offset: int = 0  # first badge index - 1 (buildings of a portfolio differ)
     # Demand effects (sensors_sim/effects.py; all off by default)
     headcount_growth_pct: float = 0.0  # staff growth over the simulated period [%]
     policy_change_date: str | None = None  # ISO date a hybrid-policy change starts
