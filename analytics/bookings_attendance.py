@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.buckets import booking_pieces
 from analytics.calendar import Calendar, local_days_utc_range
-from analytics.utilization import split_buckets
 from occupancy.db import read_frame
 
 logger = logging.getLogger(__name__)
@@ -30,20 +30,7 @@ def booked_vs_attended(
     occupied) and attended_pct = mean_people / expected_attendees [%].
     ``room_buckets``: level_id (room), bucket (epoch index), measured_s,
     occupied_s, people_s, peak_people."""
-    epoch = pd.Timestamp(0, tz="UTC")
-    iv = pd.DataFrame(
-        {
-            "space_id": bookings["room_id"].astype(str).to_numpy(),
-            "start": (pd.to_datetime(bookings["start"], utc=True) - epoch)
-            .dt.total_seconds()
-            .to_numpy(),
-            "end": (pd.to_datetime(bookings["end"], utc=True) - epoch)
-            .dt.total_seconds()
-            .to_numpy(),
-            "value": 1.0,
-        }
-    )
-    pieces = split_buckets(iv, bucket_s)
+    pieces = booking_pieces(bookings, bucket_s)
     rb = room_buckets.rename(columns={"level_id": "space_id"})[
         ["space_id", "bucket", "measured_s", "occupied_s", "people_s", "peak_people"]
     ]

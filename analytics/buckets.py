@@ -11,7 +11,7 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["attach_calendar", "ordinal_dates", "split_buckets"]
+__all__ = ["attach_calendar", "booking_pieces", "ordinal_dates", "split_buckets"]
 
 
 def split_buckets(iv: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
@@ -67,3 +67,23 @@ def attach_calendar(pieces: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
     out["hour"] = grid["hour"].to_numpy()[pos]
     out["available"] = grid["available"].to_numpy()[pos]
     return out
+
+
+def booking_pieces(b: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
+    """The bookings ``b`` (room_id, start, end UTC) cut at bucket boundaries:
+    :func:`split_buckets` pieces with ``space_id`` the room and ``row`` the
+    booking's position in ``b``."""
+    epoch = pd.Timestamp(0, tz="UTC")
+    iv = pd.DataFrame(
+        {
+            "space_id": b["room_id"].astype(str).to_numpy(),
+            "start": (pd.to_datetime(b["start"], utc=True) - epoch)
+            .dt.total_seconds()
+            .to_numpy(),
+            "end": (pd.to_datetime(b["end"], utc=True) - epoch)
+            .dt.total_seconds()
+            .to_numpy(),
+            "value": 1.0,
+        }
+    )
+    return split_buckets(iv, bucket_s)

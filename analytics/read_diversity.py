@@ -170,6 +170,30 @@ def _zone_people(
     return pd.DataFrame(rows, columns=cols)
 
 
+def _released_groups(
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    filters: Filters | None,
+    settings: Settings,
+    today: dt.date | None,
+    *,
+    per_week: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    """The weekly groups, the zone-weeks seen and the distinct people per zone
+    (per week with ``per_week``) of the released weeks [start, end] touches;
+    None when there are none."""
+    weeks = release_window(conn, start, end, settings, today)
+    if not weeks:
+        return None
+    g, seen = _weekly_groups(conn, filters, weeks, int(settings.k_anonymity))
+    if seen.empty:
+        return None
+    released = g[["week", "zone_id"]].drop_duplicates()
+    people = _zone_people(conn, filters, released, weeks, per_week=per_week)
+    return g, seen, people
+
+
 def read_diversity(
     conn: Connection,
     start: dt.date,
@@ -187,14 +211,10 @@ def read_diversity(
     settings = settings_or_default(settings)
     k = int(settings.k_anonymity)
     bucket_minutes = float(settings.bucket_minutes)
-    weeks = release_window(conn, start, end, settings, today)
-    if not weeks:
+    read = _released_groups(conn, start, end, filters, settings, today, per_week=False)
+    if read is None:
         return _empty(week=False)
-    g, seen = _weekly_groups(conn, filters, weeks, k)
-    if seen.empty:
-        return _empty(week=False)
-    released = g[["week", "zone_id"]].drop_duplicates()
-    people = _zone_people(conn, filters, released, weeks, per_week=False)
+    g, seen, people = read
     total = g.groupby(["zone_id", "department_id"], sort=True)["v"].sum().reset_index()
     zone_people = people.set_index("zone_id")["v"]
     return _mix(total, zone_people, seen["zone_id"], bucket_minutes, k)
@@ -216,14 +236,10 @@ def read_diversity_weekly(
     settings = settings_or_default(settings)
     k = int(settings.k_anonymity)
     bucket_minutes = float(settings.bucket_minutes)
-    weeks = release_window(conn, start, end, settings, today)
-    if not weeks:
+    read = _released_groups(conn, start, end, filters, settings, today, per_week=True)
+    if read is None:
         return _empty(week=True)
-    g, seen = _weekly_groups(conn, filters, weeks, k)
-    if seen.empty:
-        return _empty(week=True)
-    released = g[["week", "zone_id"]].drop_duplicates()
-    people = _zone_people(conn, filters, released, weeks, per_week=True)
+    g, seen, people = read
     parts = []
     # One small frame per week (a year has 53 at most).
     for week, zones in seen.groupby("week", sort=True):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analytics.calendar import bucket_frame
+from analytics.calendar import Calendar, bucket_frame
 from analytics.db_io import LEVELS, StoreError, copy_out, read_metadata, site_timezone
 from analytics.filters import Filters
 from analytics.patterns import hour_of_week_from_hourly, space_hour_of_week
@@ -100,7 +99,7 @@ def read_utilization(
 
 def summary_from_daily(
     agg: pd.DataFrame,
-    cal: Any,
+    cal: Calendar,
     *,
     available_buckets: int,
     low: float,
@@ -129,7 +128,7 @@ def summary_from_daily(
 def daily_level_summary(
     agg: pd.DataFrame,
     per_day: pd.Series,
-    cal: Any,
+    cal: Calendar,
     *,
     low: float,
     high: float,

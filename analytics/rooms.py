@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.buckets import attach_calendar as _attach_calendar
-from analytics.buckets import ordinal_dates, split_buckets
+from analytics.buckets import booking_pieces, ordinal_dates, split_buckets
 from analytics.privacy import suppress
 
 logger = logging.getLogger(__name__)
@@ -190,25 +190,6 @@ def booking_stats(
     return per.reset_index().sort_values("space_id").reset_index(drop=True)
 
 
-def _booking_pieces(b: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
-    """The bookings ``b`` cut at bucket boundaries (``split_buckets`` pieces;
-    ``row``: the booking's position in ``b``)."""
-    epoch = pd.Timestamp(0, tz="UTC")
-    iv = pd.DataFrame(
-        {
-            "space_id": b["room_id"].astype(str).to_numpy(),
-            "start": (pd.to_datetime(b["start"], utc=True) - epoch)
-            .dt.total_seconds()
-            .to_numpy(),
-            "end": (pd.to_datetime(b["end"], utc=True) - epoch)
-            .dt.total_seconds()
-            .to_numpy(),
-            "value": 1.0,
-        }
-    )
-    return split_buckets(iv, bucket_s)
-
-
 def department_no_show(
     bookings: pd.DataFrame,
     room_buckets: pd.DataFrame,
@@ -233,7 +214,7 @@ def department_no_show(
     if b.empty:
         return pd.DataFrame(columns=[*cols, "suppressed"])
     dept = b["organiser_department"].astype(str).to_numpy()
-    pieces = _booking_pieces(b, bucket_s)
+    pieces = booking_pieces(b, bucket_s)
     pieces["department_id"] = dept[pieces["row"].to_numpy()]
     rb = room_buckets.rename(columns={"level_id": "space_id"})[
         ["space_id", "bucket", "occupied_s", "measured_s"]

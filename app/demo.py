@@ -326,7 +326,7 @@ def run_live(
     *,
     seconds: float | None = None,
     analyze_every_s: float = LIVE_ANALYZE_S,
-) -> dict[str, Any]:
+) -> dict[str, int]:
     """The live phase: the simulated building publishes in real time (people
     arrive, meet and leave at the site's local time) through the running
     ingester, the dashboard is served, and an incremental ``analyze`` runs
@@ -350,7 +350,7 @@ def run_live(
     server = DashboardServer(
         create_app(settings), settings.dashboard_host, settings.dashboard_port
     )
-    figures: dict[str, Any] = {"analyses": 0}
+    figures: dict[str, int] = {"analyses": 0}
     _stop_on_sigterm()
     conn = connect(settings.effective_database_url)
     try:
@@ -373,7 +373,7 @@ def _live_loop(
     conn: Connection,
     settings: Settings,
     live: LivePublisher,
-    figures: dict[str, Any],
+    figures: dict[str, int],
     seconds: float | None,
     analyze_every_s: float,
 ) -> None:

@@ -172,7 +172,7 @@ class Settings(
         """Working days as Python weekday numbers (Monday = 0)."""
         return tuple(DAYS.index(d) for d in self.working_days)
 
-    def replace(self, **overrides: Any) -> Settings:
+    def replace(self, **overrides: object) -> Settings:
         return load_settings(overrides, base=self)
 
     def describe(self) -> list[tuple[str, str, str, str]]:
@@ -211,7 +211,7 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def load_settings(
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, object] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
     base: Settings | None = None,

@@ -24,31 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analytics.colocation import colocation_daily, source_of_zone_kind  # noqa: E402
+from analytics.patterns import LEVEL_HOURLY_COLUMNS  # noqa: E402
 from analytics.plan_truth import level_hourly_from_counts, level_hourly_peaks  # noqa: E402
 from benchmarks.forecast import effects_scenario, spaces_of  # noqa: E402
 from occupancy.building import load_building  # noqa: E402
 from occupancy.db import connect, copy_rows, migrate, read_frame  # noqa: E402
 from occupancy.metadata import load_site  # noqa: E402
 from sensors_sim.presence import simulate_presence  # noqa: E402
-
-LEVEL_COLS = [
-    "day",
-    "level",
-    "level_id",
-    "hour",
-    "in_working_hours",
-    "buckets",
-    "spaces",
-    "capacity",
-    "desks_measured",
-    "capacity_s",
-    "measured_s",
-    "occupied_s",
-    "people_s",
-    "peak_people",
-    "peak_desks_occupied",
-    "min_vacant",
-]
 
 
 def presence(
@@ -91,9 +73,15 @@ def main() -> int:
     tz = site.tz.key  # type: ignore[attr-defined]
     start = dt.date.fromisoformat(args.start)
     t0 = time.perf_counter()
+    scenario = effects_scenario()
     truth = simulate_presence(
-        site, effects_scenario(), start, 7 * args.weeks, args.seed, stays=True
-    )  # type: ignore[arg-type]
+        site,
+        scenario,  # type: ignore[arg-type]
+        start,
+        7 * args.weeks,
+        args.seed,
+        stays=True,
+    )
     print(
         f"simulated {args.weeks} weeks: {time.perf_counter() - t0:.1f} s",
         file=sys.stderr,
@@ -111,27 +99,28 @@ def main() -> int:
     mean = hourly["people_s"] / 3600
     hourly["peak_people"] = np.maximum(hourly["peak_people"].fillna(mean), mean)
     cap = (hourly["capacity_s"] / 3600).round().astype(int)
-    rows = list(
-        zip(
-            hourly["day"],
-            hourly["level"],
-            hourly["level_id"],
-            hourly["hour"],
-            [True] * len(hourly),
-            hourly["n"],
-            cap,
-            cap,
-            cap,
-            hourly["capacity_s"],
-            hourly["n"] * 900.0 * cap,
-            hourly["people_s"],
-            hourly["people_s"],
-            hourly["peak_people"],
-            hourly["peak_people"],
-            cap - hourly["peak_people"],
-            strict=True,
-        )
-    )
+    # analytics_level_hourly rows of the truth: every desk measured, in
+    # working hours (the columns of analytics.patterns.level_hourly).
+    level_rows = pd.DataFrame(
+        {
+            "day": hourly["day"],
+            "level": hourly["level"],
+            "level_id": hourly["level_id"],
+            "hour": hourly["hour"],
+            "in_working_hours": True,
+            "buckets": hourly["n"],
+            "spaces": cap,
+            "capacity": cap,
+            "desks_measured": cap,
+            "capacity_s": hourly["capacity_s"],
+            "measured_s": hourly["n"] * 900.0 * cap,
+            "occupied_s": hourly["people_s"],
+            "people_s": hourly["people_s"],
+            "peak_people": hourly["peak_people"],
+            "peak_desks_occupied": hourly["peak_people"],
+            "min_vacant": cap - hourly["peak_people"],
+        }
+    )[list(LEVEL_HOURLY_COLUMNS)]
     conn = connect(args.database_url)
     migrate(conn)
     load_site(conn, site)
@@ -139,7 +128,12 @@ def main() -> int:
     pres = presence(truth["stays"], truth["people"], zones, tz)
     tables = colocation_daily(pres)
     with conn, conn.cursor() as cur:
-        copy_rows(cur, "analytics_level_hourly", LEVEL_COLS, rows)
+        copy_rows(
+            cur,
+            "analytics_level_hourly",
+            list(LEVEL_HOURLY_COLUMNS),
+            level_rows.itertuples(index=False),
+        )
         for name, frame in tables.items():
             copy_rows(cur, name, list(frame.columns), frame.itertuples(index=False))
         last = start + dt.timedelta(days=7 * args.weeks - 1)
@@ -150,7 +144,7 @@ def main() -> int:
         )
     conn.close()
     print(
-        f"{len(rows)} level-hour rows, {sum(len(f) for f in tables.values())} co-location rows;"
+        f"{len(level_rows)} level-hour rows, {sum(len(f) for f in tables.values())} co-location rows;"
         f" {start}..{last} ({time.perf_counter() - t0:.1f} s)",
         file=sys.stderr,
     )

@@ -110,7 +110,7 @@ def convert(spec: SettingSpec, raw: Any) -> Any:
         ) from exc
 
 
-def show(spec: SettingSpec, value: Any) -> str:
+def show(spec: SettingSpec, value: object) -> str:
     if value is None:
         return "(unset)"
     if isinstance(value, tuple):
