@@ -210,6 +210,14 @@ def _stored_cells(
     if cells.empty:
         return _empty_matrix(k, by_source=by_source, week=True), _NO_PEOPLE
     weekly = _weekly_matrix(cells, dept_n, anyone, bucket_minutes, k)
+    if len(weeks) == 1:
+        # One week: the people of its released cells are the range's.
+        keys = ["source", "department_a", "department_b"]
+        released = np.minimum(cells["people_a"], cells["people_b"]) >= k
+        ranged = cells.loc[released, [*keys, "people_a"]]
+        return weekly, ranged.rename(columns={"people_a": "people"}).reset_index(
+            drop=True
+        )
     ranged = coloc_weeks.read_ranged_people(
         conn, weeks, k, by_source=by_source, dept=dept
     )

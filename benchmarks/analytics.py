@@ -551,15 +551,20 @@ def _load_badges(
     return total, 0 if register is None else len(register)
 
 
+#: The week cells of released co-location (migration 0207), when migrated.
+_WEEK_TABLES = ("analytics_coloc_week", "analytics_coloc_week_badges")
+
+
 def _rollup_rows(conn: Any) -> dict[str, int]:
-    """Rows of every rollup table (the benchmark fills each of them)."""
+    """Rows of every rollup table (the benchmark fills each of them) and of
+    the co-location week cells."""
     from psycopg2 import sql
 
     from analytics.db_io import ROLLUP_TABLES
 
     out = {}
     with conn.cursor() as cur:
-        for table in ROLLUP_TABLES:
+        for table in (*ROLLUP_TABLES, *_WEEK_TABLES):
             cur.execute(
                 sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
             )
@@ -714,7 +719,7 @@ def main_from_db(args: argparse.Namespace) -> int:
                     "DELETE FROM sensor_events WHERE ts >= %s AND ts < %s",
                     (new_start.to_pydatetime(), new_end.to_pydatetime()),
                 )
-                for table in (*ROLLUP_TABLES, "analytics_watermark"):
+                for table in (*ROLLUP_TABLES, *_WEEK_TABLES, "analytics_watermark"):
                     cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
         else:
             _load_metadata(conn, spaces, "hq")
@@ -958,6 +963,16 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
         )
         pd.testing.assert_frame_equal(new_m, old_m)
         pd.testing.assert_frame_equal(new_d, old_d)
+        # The released read from the daily tables (before the week cells
+        # of migration 0207): the week cells removed, same frame.
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM analytics_coloc_week")
+            (cells,) = cur.fetchone()
+            cur.execute("TRUNCATE analytics_coloc_week")
+        daily_ms, daily_m = timed(
+            lambda: store.read_colocation(conn, first, last, settings=settings)
+        )
+        pd.testing.assert_frame_equal(new_m, daily_m)
         conn.close()
     finally:
         server.stop(mode="immediate")
@@ -972,6 +987,12 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
         f"read_colocation: bucket-presence path {old_m_ms:.0f} ms -> daily counts "
         f"{new_m_ms:.0f} ms (best of 3); {int((~new_m['suppressed']).sum())} of "
         f"{len(new_m)} cells shown; frames identical"
+    )
+    print(
+        f"read_colocation (released weeks): computed from the daily tables "
+        f"{daily_ms:.0f} ms -> precomputed week cells ({cells} stored) "
+        f"{new_m_ms:.0f} ms (best of 3, same frame; ratio {daily_ms / new_m_ms:.1f}x); "
+        f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
     )
     print(
         f"read_diversity: bucket-presence path {old_d_ms:.0f} ms -> daily counts "
