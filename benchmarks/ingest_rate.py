@@ -217,7 +217,7 @@ def _wait_members(
 ) -> None:
     """Probe until every member of the group committed a message (a shared
     subscription hands them out in turn); their seq are far below the run's."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # start-up of K processes at load 20
     c = _client(f"bench-warm-{uuid.uuid4().hex[:6]}")
     c.connect(host, port)
     c.loop_start()

@@ -209,7 +209,7 @@ class Stack:
             ["podman", "inspect", "--format", fmt, self.container(service)]
         ).stdout.strip()
 
-    def logs(self, service: str, tail: int = 60) -> str:
+    def logs(self, service: str, tail: int = 120) -> str:
         res = run(
             ["podman", "logs", "--tail", str(tail), self.container(service)],
             check=False,

@@ -282,8 +282,8 @@ def _fault_run(
     t0 = time.monotonic()
     try:
         wait_stored(stack, pub.first, pub.last, timeout_s=90)
-    except AssertionError:
-        pass  # the figures below say what is missing
+    except AssertionError as exc:  # the figures below say what is missing
+        print(f"\nnot all stored: {exc}\n{stack.logs('mosquitto', tail=40)}")
     rows, distinct = stored(stack, pub.first, pub.last)
     dup = stack.psql("SELECT COALESCE(sum(events_duplicate), 0) FROM ingest_stats")[0]
     figures = {
