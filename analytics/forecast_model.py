@@ -207,8 +207,10 @@ def _dls(
     b = _solve(xw, z * sw)
     resid = z - x @ b
     if spec.robust:
-        z = _clean_outlier_days(cal, z, resid, x @ b)
-        b = _solve(xw, z * sw)
+        z0 = z
+        for _ in range(2):
+            z = _clean_outlier_days(cal, z0, x @ b)
+            b = _solve(xw, z * sw)
         resid = z - x @ b
     zt = xt @ b
     if spec.shift:
@@ -229,15 +231,19 @@ def _dls(
     return zt, sd
 
 
-def _clean_outlier_days(
-    cal: Cal, z: np.ndarray, resid: np.ndarray, fitted: np.ndarray
-) -> np.ndarray:
-    """Days whose mean residual lies more than OUTLIER_Z robust sd (1.4826 ×
-    MAD) from the median day take the fitted values instead."""
-    day = pd.DataFrame(resid).groupby(cal.day).mean()
+def _clean_outlier_days(cal: Cal, z: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """Isolated days (neither neighbouring open day flagged too) whose mean
+    deviation from the median of their hours of week lies more than OUTLIER_Z
+    robust sd (1.4826 × MAD) from the median day take the fitted values
+    instead (twice: the second fit no longer leans toward the outlier)."""
+    dev = z - pd.DataFrame(z).groupby(cal.how).transform("median").to_numpy()
+    day = pd.DataFrame(dev).groupby(cal.day).mean()
     med = day.median(axis=0)
     mad = (day - med).abs().median(axis=0) * 1.4826
     bad = (day - med).abs().gt(OUTLIER_Z * mad.where(mad > 0, np.inf), axis=1)
+    # Only isolated days: a run of them is a change of level (_level_shift).
+    run = bad.shift(1, fill_value=False) | bad.shift(-1, fill_value=False)
+    bad = bad & ~run
     if not bad.to_numpy().any():
         return z
     flag = bad.reindex(cal.day).to_numpy(bool)
