@@ -12,13 +12,17 @@ Models:
 
 - ``seasonal_naive``: the mean of the same weekday and hour over the last
   ``naive_weeks`` open weeks (the baseline of the issue).
-- ``dls``: discounted least squares (Brown 1963) with statsmodels' WLS:
-  hour-of-week dummies + a linear trend [per week] + school-holiday ×
-  hour-of-day dummies, weights 0.5^(age ÷ half-life); fitted on the last
-  ``history_weeks``. Chosen over statsforecast because the model is closed-form
-  (milliseconds a series, no JIT compile), takes the irregular calendar
-  (holidays as missing rows, no season phase to repair) and regressors known in
-  advance, and gives prediction standard errors (``get_prediction``).
+- ``dls``, ``dls_level``, ``dls_fast``: discounted least squares (Brown 1963):
+  hour-of-week dummies (+ a damped linear trend for ``dls``) + school-holiday
+  × hour-of-day dummies, weights 0.5^(age ÷ half-life); fitted on the last
+  ``history_weeks``.
+- ``log_shift`` (``_trend``): the same on log(1 + people) (multiplicative
+  school-holiday, trend and shift effects), half-life 13 weeks, isolated
+  outlier days cleaned, and a level shift detected on the weekly mean
+  residuals (analytics/forecast_model.py).
+Every group of a site shares the calendar, so one design and one numpy
+least-squares solve fit all groups at once (statsmodels' per-series WLS was
+54x slower on the benchmark); intervals are split-conformal on the backtest.
 """
 
 from __future__ import annotations
@@ -32,7 +36,17 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from analytics.forecast_model import PHI, SPECS, Cal, mase_scales, predict
+from analytics.forecast_model import (
+    PHI,
+    SPECS,
+    Z80,
+    Z95,
+    Cal,
+    calibrate,
+    hour_group,
+    mase_scales,
+    predict,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +68,6 @@ __all__ = [
 ]
 
 MODELS = ("seasonal_naive", *SPECS)
-#: Standard normal quantiles of the two-sided 80 % and 95 % intervals.
-Z80, Z95 = 1.2815515655446004, 1.959963984540054
-#: Hour-of-day groups of the interval calibration.
-HOUR_GROUPS = 3
-#: Fewest backtest points of a calibration cell.
-MIN_CAL = 50
 
 
 @dataclass(frozen=True)
@@ -279,51 +287,6 @@ def score(bt: pd.DataFrame, by: tuple[str, ...] = ("model",)) -> pd.DataFrame:
     return out.reset_index()[cols]
 
 
-def hour_group(hour: np.ndarray, hours: np.ndarray) -> np.ndarray:
-    """The hour-of-day group of the calibration: the working hours ``hours``
-    cut in HOUR_GROUPS runs of (nearly) equal length, in order."""
-    hs = np.unique(hours)
-    pos = np.searchsorted(hs, hour).clip(0, max(len(hs) - 1, 0))
-    return (pos * HOUR_GROUPS) // max(len(hs), 1)
-
-
-def calibrate(
-    bt: pd.DataFrame,
-    weeks_ahead: np.ndarray,
-    hours: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Interval multipliers for target rows ``weeks_ahead`` weeks after the
-    origin (at hours ``hours``), from one model's rolling-origin errors
-    (split conformal prediction with normalised scores, Lei et al. 2018): the
-    80th and 95th percentiles of |y − ŷ| ÷ sd over the backtest points
-    (sd > 0) of the same week ahead and hour-of-day group (:func:`hour_group`);
-    a cell with fewer than MIN_CAL points takes those of its week ahead, then
-    all weeks; fewer than MIN_CAL in all: the normal quantiles."""
-    n = len(weeks_ahead)
-    z80, z95 = np.full(n, Z80), np.full(n, Z95)
-    ok = bt[bt["sd"] > 1e-9] if len(bt) else bt
-    if len(ok) < MIN_CAL:
-        return z80, z95
-    r = ((ok["y"] - ok["yhat"]).abs() / ok["sd"]).to_numpy()
-    z80[:], z95[:] = np.quantile(r, [0.8, 0.95])
-    hours = np.zeros(n, dtype=np.int64) if hours is None else np.asarray(hours)
-    all_hours = np.concatenate([ok["hour"].to_numpy(), hours])
-    tg = hour_group(hours, all_hours)
-    bg = hour_group(ok["hour"].to_numpy(), all_hours)
-    wa = ok["week_ahead"].to_numpy()
-    for w in np.unique(weeks_ahead):
-        part = r[wa == w]
-        if len(part) >= MIN_CAL:
-            hit = weeks_ahead == w
-            z80[hit], z95[hit] = np.quantile(part, [0.8, 0.95])
-        for grp in np.unique(tg):
-            cell = r[(wa == w) & (bg == grp)]
-            if len(cell) >= MIN_CAL:
-                hit = (weeks_ahead == w) & (tg == grp)
-                z80[hit], z95[hit] = np.quantile(cell, [0.8, 0.95])
-    return z80, z95
-
-
 def forecast_all(
     series: pd.DataFrame,
     history: pd.DataFrame,
@@ -400,7 +363,14 @@ def _forecast_groups(
             s["z80"], s["z95"] = float(z[0].mean()), float(z[1].mean())
             sparts.append((j, s))
     out = pd.concat([f for _, f in sorted(fparts, key=lambda t: t[0])])
-    out = out.reset_index(drop=True)
+    scores = pd.concat([s for _, s in sorted(sparts, key=lambda t: t[0])])
+    return _finish(out.reset_index(drop=True), timezone), scores.reset_index(drop=True)[
+        _SCORE_COLS
+    ]
+
+
+def _finish(out: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """+ ts (UTC start of the local hour) and the utilization columns."""
     local = pd.to_datetime(out["day"].astype(str)) + pd.to_timedelta(
         out["hour"], unit="h"
     )
@@ -413,18 +383,16 @@ def _forecast_groups(
     )
     for col in ("", "_lo80", "_hi80", "_lo95", "_hi95"):
         out[f"utilization_pct{col}"] = 100 * out[f"people{col}"] / out["capacity"]
-    scores = pd.concat([s for _, s in sorted(sparts, key=lambda t: t[0])])
-    return out, scores.reset_index(drop=True)[_SCORE_COLS]
+    return out
 
 
 def _wide(
     series: pd.DataFrame, grid: pd.DataFrame, keys: list[tuple[str, str]]
 ) -> np.ndarray:
     """people of every group ``keys`` on the rows of ``grid`` (NaN: none)."""
-    s = series.set_index(["level", "level_id"])
-    wide = s.pivot_table(
+    wide = series.pivot_table(
         index=["day", "hour"],
-        columns=[s.index.get_level_values(0), s.index.get_level_values(1)],
+        columns=["level", "level_id"],
         values="people",
         aggfunc="mean",
     )
@@ -440,7 +408,8 @@ def _choose(sc: pd.DataFrame, n: int) -> list[str]:
     if sc.empty:
         return best
     ok = sc[sc["mase"].notna()].sort_values(["col", "mase", "model"])
-    for col, model in ok.groupby("col")["model"].first().items():
+    first = ok.groupby("col")["model"].first()
+    for col, model in zip(first.index.to_numpy(int), first.to_numpy(), strict=True):
         best[int(col)] = str(model)
     return best
 

@@ -15,15 +15,23 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "SPECS",
     "Cal",
     "ModelSpec",
-    "SPECS",
+    "calibrate",
+    "hour_group",
     "mase_scales",
     "predict",
 ]
 
 #: Weekly damping of the trend beyond the last week (Gardner & McKenzie 1985).
 PHI = 0.85
+#: Standard normal quantiles of the two-sided 80 % and 95 % intervals.
+Z80, Z95 = 1.2815515655446004, 1.959963984540054
+#: Hour-of-day groups of the interval calibration.
+HOUR_GROUPS = 3
+#: Fewest backtest points of a calibration cell.
+MIN_CAL = 50
 #: |t| of a level shift in the weekly mean residuals to accept it.
 SHIFT_T = 4.0
 #: A day whose mean residual is this many robust sd from the median is an
@@ -176,7 +184,8 @@ def predict(
 
 
 def _solve(xw: np.ndarray, zw: np.ndarray) -> np.ndarray:
-    return np.linalg.lstsq(xw, zw, rcond=None)[0]
+    b: np.ndarray = np.linalg.lstsq(xw, zw, rcond=None)[0]
+    return b
 
 
 def _dls(
@@ -185,7 +194,7 @@ def _dls(
     """Discounted least squares of every column on one design."""
     hows, hours = np.unique(cal.how), np.unique(cal.hour)
     x = _design(cal, hows, hours, last, spec.trend)
-    keep = x.any(axis=0)
+    keep = np.asarray(x.any(axis=0), dtype=bool)
     if spec.trend:
         keep[len(hows)] = True  # the trend column (all 0 in the last week)
     x = x[:, keep]
@@ -198,8 +207,10 @@ def _dls(
     b = _solve(xw, z * sw)
     resid = z - x @ b
     if spec.robust:
-        z = _clean_outlier_days(cal, z, resid, x @ b)
-        b = _solve(xw, z * sw)
+        z0 = z
+        for _ in range(2):
+            z = _clean_outlier_days(cal, z0, x @ b)
+            b = _solve(xw, z * sw)
         resid = z - x @ b
     zt = xt @ b
     if spec.shift:
@@ -220,15 +231,19 @@ def _dls(
     return zt, sd
 
 
-def _clean_outlier_days(
-    cal: Cal, z: np.ndarray, resid: np.ndarray, fitted: np.ndarray
-) -> np.ndarray:
-    """Days whose mean residual lies more than OUTLIER_Z robust sd (1.4826 ×
-    MAD) from the median day take the fitted values instead."""
-    day = pd.DataFrame(resid).groupby(cal.day).mean()
+def _clean_outlier_days(cal: Cal, z: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """Isolated days (neither neighbouring open day flagged too) whose mean
+    deviation from the median of their hours of week lies more than OUTLIER_Z
+    robust sd (1.4826 × MAD) from the median day take the fitted values
+    instead (twice: the second fit no longer leans toward the outlier)."""
+    dev = z - pd.DataFrame(z).groupby(cal.how).transform("median").to_numpy()
+    day = pd.DataFrame(dev).groupby(cal.day).mean()
     med = day.median(axis=0)
     mad = (day - med).abs().median(axis=0) * 1.4826
     bad = (day - med).abs().gt(OUTLIER_Z * mad.where(mad > 0, np.inf), axis=1)
+    # Only isolated days: a run of them is a change of level (_level_shift).
+    run = bad.shift(1, fill_value=False) | bad.shift(-1, fill_value=False)
+    bad = bad & ~run
     if not bad.to_numpy().any():
         return z
     flag = bad.reindex(cal.day).to_numpy(bool)
@@ -281,3 +296,48 @@ def _level_shift(
         resid[:, j] = resid[:, j] - beta * st[:, i]
         zt[:, j] = zt[:, j] + beta * (1.0 - xt @ gamma[:, i])
     return zt, resid
+
+
+def hour_group(hour: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """The hour-of-day group of the calibration: the working hours ``hours``
+    cut in HOUR_GROUPS runs of (nearly) equal length, in order."""
+    hs = np.unique(hours)
+    pos = np.searchsorted(hs, hour).clip(0, max(len(hs) - 1, 0))
+    return (pos * HOUR_GROUPS) // max(len(hs), 1)
+
+
+def calibrate(
+    bt: pd.DataFrame,
+    weeks_ahead: np.ndarray,
+    hours: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval multipliers for target rows ``weeks_ahead`` weeks after the
+    origin (at hours ``hours``), from one model's rolling-origin errors
+    (split conformal prediction with normalised scores, Lei et al. 2018): the
+    80th and 95th percentiles of |y − ŷ| ÷ sd over the backtest points
+    (sd > 0) of the same week ahead and hour-of-day group (:func:`hour_group`);
+    a cell with fewer than MIN_CAL points takes those of its week ahead, then
+    all weeks; fewer than MIN_CAL in all: the normal quantiles."""
+    n = len(weeks_ahead)
+    z80, z95 = np.full(n, Z80), np.full(n, Z95)
+    ok = bt[bt["sd"] > 1e-9] if len(bt) else bt
+    if len(ok) < MIN_CAL:
+        return z80, z95
+    r = ((ok["y"] - ok["yhat"]).abs() / ok["sd"]).to_numpy()
+    z80[:], z95[:] = np.quantile(r, [0.8, 0.95])
+    hours = np.zeros(n, dtype=np.int64) if hours is None else np.asarray(hours)
+    all_hours = np.concatenate([ok["hour"].to_numpy(), hours])
+    tg = hour_group(hours, all_hours)
+    bg = hour_group(ok["hour"].to_numpy(), all_hours)
+    wa = ok["week_ahead"].to_numpy()
+    for w in np.unique(weeks_ahead):
+        part = r[wa == w]
+        if len(part) >= MIN_CAL:
+            hit = weeks_ahead == w
+            z80[hit], z95[hit] = np.quantile(part, [0.8, 0.95])
+        for grp in np.unique(tg):
+            cell = r[(wa == w) & (bg == grp)]
+            if len(cell) >= MIN_CAL:
+                hit = (weeks_ahead == w) & (tg == grp)
+                z80[hit], z95[hit] = np.quantile(cell, [0.8, 0.95])
+    return z80, z95

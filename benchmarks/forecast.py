@@ -34,6 +34,7 @@ sys.path[:] = [
 ]
 
 from analytics.forecast import (  # noqa: E402
+    MODELS,
     ForecastParams,
     fit_predict,
     forecast_all,
@@ -145,7 +146,7 @@ def main() -> int:
         print(
             f"origin {last_hist + dt.timedelta(days=1)}: forecast_all of {n_groups}"
             f" groups from {weeks_hist} weeks of history, {args.weeks} weeks ahead"
-            f" (backtest {p.origins} origins × 4 models): {took:.2f} s wall,"
+            f" (backtest {p.origins} origins × {len(MODELS)} models): {took:.2f} s wall,"
             f" {cpu:.2f} s CPU ({load()})"
         )
         r = report(series, history, future, fc, p)
