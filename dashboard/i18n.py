@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from dashboard.i18n_portfolio import PORTFOLIO_LABELS
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["LABELS", "LANGUAGES", "t", "tv", "weekdays"]
@@ -241,6 +243,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "Klik op een bureau of ruimte voor de historie.",
     ),
 }
+
+# portfolio19: the Portfolio page's labels (dashboard/i18n_portfolio.py)
+LABELS.update(PORTFOLIO_LABELS)
 
 _WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
