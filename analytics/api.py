@@ -22,6 +22,12 @@ from analytics.plan_io import (
 )
 from analytics.plan_io_coloc import read_intervention, read_scorecard, read_zone_weeks
 from analytics.plan_reports import scenarios_from
+from analytics.portfolio import (
+    PORTFOLIO_COLUMNS,
+    RANK_BY,
+    read_portfolio,
+    read_portfolio_weekly,
+)
 from analytics.read_colocation import read_colocation, read_colocation_trend
 from analytics.read_diversity import read_diversity, read_diversity_weekly
 from analytics.read_levels import (
@@ -54,6 +60,8 @@ from occupancy.db import Connection
 
 __all__ = [
     "LIVE_COLUMNS",
+    "PORTFOLIO_COLUMNS",
+    "RANK_BY",
     "REPORTS",
     "SIZING_MARGIN_PCT",
     "SIZING_SPARE_SEATS",
@@ -81,6 +89,8 @@ __all__ = [
     "read_intervention",
     "read_live",
     "read_metadata",
+    "read_portfolio",
+    "read_portfolio_weekly",
     "read_room_sizing",
     "read_scorecard",
     "read_sessions",

@@ -63,6 +63,7 @@ NAV = (
     ("/devices", "nav_devices"),
     ("/export", "nav_export"),
     ("/plan", "nav_plan"),
+    ("/portfolio", "nav_portfolio"),  # portfolio19
 )
 
 

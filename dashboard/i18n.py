@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from dashboard.i18n_portfolio import PORTFOLIO_LABELS
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -306,6 +308,8 @@ def rejection_reason(code: object, lang: str = "en") -> str:
     key = f"rej_{code}"
     return f"{t(key, lang)} ({code})" if key in LABELS else str(code)
 
+# portfolio19: the Portfolio page's labels (dashboard/i18n_portfolio.py)
+LABELS.update(PORTFOLIO_LABELS)
 
 _WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),

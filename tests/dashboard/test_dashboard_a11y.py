@@ -27,6 +27,7 @@ PAGES = {
     "/export": "Export",
     "/space": "Space history",
     "/plan": "Plan",
+    "/portfolio": "Portfolio",
 }
 
 
