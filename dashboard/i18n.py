@@ -308,6 +308,7 @@ def rejection_reason(code: object, lang: str = "en") -> str:
     key = f"rej_{code}"
     return f"{t(key, lang)} ({code})" if key in LABELS else str(code)
 
+
 # portfolio19: the Portfolio page's labels (dashboard/i18n_portfolio.py)
 LABELS.update(PORTFOLIO_LABELS)
 
