@@ -152,7 +152,12 @@ def main() -> int:
         r = report(series, history, future, fc, p)
         r.insert(0, "origin", last_hist + dt.timedelta(days=1))
         rows.append(r)
-    r = pd.concat(rows, ignore_index=True)
+    summary(pd.concat(rows, ignore_index=True))
+    return 0
+
+
+def summary(r: pd.DataFrame) -> None:
+    """Print the scores per origin and level, per level, and the models."""
     pd.set_option("display.width", 200)
     print("\nper origin and level (mean over groups):")
     cols = ["mae", "mase", "mase_naive", "cov80", "cov95"]
@@ -163,7 +168,6 @@ def main() -> int:
     )
     print(r.groupby("level")[cols].mean().round(3).to_string())
     print("\nmodels chosen:", r["model"].value_counts().to_dict())
-    return 0
 
 
 def report(

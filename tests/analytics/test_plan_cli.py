@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from plan_rows import CHANGE, FIRST, LAST, insert_coloc, insert_levels
 
+from analytics.forecast import MODELS
 from app.cli import main
 
 pytestmark = pytest.mark.integration
@@ -98,7 +99,7 @@ def test_plan_forecast_scores_and_bad_horizon(url: str) -> None:
     )
     assert res.exit_code == 0, res.output
     sc = pd.read_csv(io.StringIO(res.output))
-    assert set(sc["model"]) == {"seasonal_naive", "dls", "dls_level", "dls_fast"}
+    assert set(sc["model"]) == set(MODELS)
     assert sc["chosen"].sum() == 1
     bad = _run(
         url,
