@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # How long an ingester process may take to start and subscribe: importing
 # pandas and psycopg2 takes several seconds when the machine is loaded (CI saw
-# two ingesters starting at load 10 miss a 30 s deadline). A deadline, not a
+# two ingesters starting at load 10 miss a 30 s deadline, and ~100 s at load 25). A deadline, not a
 # sleep: the waits return as soon as the ingester answers.
-STARTUP_S = 120
+STARTUP_S = 180
 
 
 class Stack:
