@@ -67,4 +67,5 @@ def admission(settings: Settings) -> Admission:
         float(settings.device_rate_limit_per_s),
         int(settings.device_rate_burst),
         float(settings.max_event_age_days) * 86400.0,
+        float(settings.device_rate_catch_up_s),
     )

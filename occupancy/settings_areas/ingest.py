@@ -80,6 +80,14 @@ class IngestSettings:
         2000,
         "Messages one device may send at once above its rate limit (token bucket).",
     )
+    device_rate_catch_up_s: float = _S(
+        900.0,
+        "How far behind arrival a device's own clock may refill its rate limit:"
+        " a backlog queued by the broker while the ingester was away arrives at"
+        " once but is judged by the device times it was sent at, up to this "
+        "many seconds back (a device faking old times gains at most rate x "
+        "this once).",
+    )
     max_event_age_days: float = _S(
         366.0,
         "A device time older than this many days before arrival is refused as "

@@ -192,3 +192,38 @@ def _free_port() -> int:
     from app.services import free_port
 
     return free_port()
+
+
+def test_a_backlog_is_judged_by_the_times_the_device_sent_it() -> None:
+    """An ingester away for 100 s gets a device's queued 100 s at once: sent at
+    the allowed rate, it is all admitted; a flood in the same burst is not."""
+    adm = Admission(rate_per_s=10.0, burst=20, max_age_s=0, catch_up_s=900)
+    back = T0.timestamp() + 100.0  # everything arrives now
+    sent = [T0 + dt.timedelta(seconds=i / 10) for i in range(1000)]  # 10/s
+    verdicts = [adm.check(_presence("a", ts), back, T0).rejection for ts in sent]
+    assert all(v is None for v in verdicts)
+    # the same 100 s claimed again by a flood: the device clock no longer moves
+    again = [adm.check(_presence("a", ts), back, T0).rejection for ts in sent]
+    admitted = sum(v is None for v in again)
+    assert 1 <= admitted <= 20  # what was left of the burst, nothing more
+
+
+def test_a_device_faking_old_times_gains_at_most_the_catch_up_once() -> None:
+    adm = Admission(rate_per_s=1.0, burst=5, max_age_s=0, catch_up_s=60)
+    now = T0.timestamp()
+    # times far back: each clamped to 60 s behind arrival, the clock moves once
+    fakes = [T0 - dt.timedelta(days=1) + dt.timedelta(minutes=i) for i in range(500)]
+    ok = sum(adm.check(_presence("z", ts), now, T0).rejection is None for ts in fakes)
+    assert ok == 5  # the burst; clamped times never move the device clock
+    # ascending times inside the window: at most 60 s x 1/s more, once
+    adm2 = Admission(rate_per_s=1.0, burst=5, max_age_s=0, catch_up_s=60)
+    inside = [T0 - dt.timedelta(seconds=60 - i * 0.01) for i in range(6000)]
+    ok2 = sum(
+        adm2.check(_presence("z", ts), now, T0).rejection is None for ts in inside
+    )
+    assert 5 + 59 <= ok2 <= 5 + 60
+    # and a clock ahead of arrival counts as arrival
+    adm3 = Admission(rate_per_s=1.0, burst=1, max_age_s=0)
+    ahead = [T0 + dt.timedelta(hours=i) for i in range(10)]
+    ok3 = sum(adm3.check(_presence("y", ts), now, T0).rejection is None for ts in ahead)
+    assert ok3 == 1
