@@ -415,6 +415,12 @@ def serve_dashboard(settings: Settings, *, seconds: float | None = None) -> None
     "serving (not with --no-serve).",
 )
 @click.option("--port", type=int, help="Dashboard port [setting dashboard_port, 8050].")
+@click.option(
+    "--portfolio",
+    type=click.IntRange(1, 20),
+    help="Instead of the example office: N small buildings in 5 cities and time "
+    "zones (occupancy simulate portfolio), no live phase; see /portfolio.",
+)
 @pass_ctx
 def demo(
     cli: CliContext,
@@ -426,6 +432,7 @@ def demo(
     no_serve: bool,
     live: bool,
     port: int | None,
+    portfolio: int | None,
 ) -> None:
     """Run the whole pipeline on this machine and serve the dashboard.
 
@@ -446,10 +453,20 @@ def demo(
       occupancy demo --no-serve           # backfill, check the dashboard, exit
       occupancy demo --no-live            # serve the backfilled days only
       occupancy demo --days 28 --speed 86400
+      occupancy demo --portfolio 3        # 3 small buildings, 3 time zones
     """
     settings = cli.settings
     if port:
         settings = settings.replace(dashboard_port=port)
+    if portfolio:
+        from app.demo_portfolio import run_portfolio_demo
+
+        start_day = start.date() if start else None
+        settings = run_portfolio_demo(
+            settings, buildings=portfolio, days=days, seed=seed, start=start_day
+        )
+        serve_dashboard(settings, seconds=0.0 if no_serve else None)
+        return
     try:
         settings, figures = run_demo(
             settings,
