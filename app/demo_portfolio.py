@@ -82,7 +82,7 @@ def run_portfolio_demo(
         _say(f"starting private services in {settings.data_path}")
         PostgresServer(settings.data_path / "postgres", settings.pg_port).start()
         MosquittoServer(settings.data_path / "mosquitto", settings.mqtt_port).start()
-    items = make_portfolio(buildings, seed=seed, scale=0.2)
+    items = make_portfolio(buildings, seed=seed, scale=0.1)
     first = items[0].site
     settings = settings.replace(
         pseudonym_key=_demo_key(settings), site=first.id, timezone=first.timezone
