@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from app.demo_portfolio import run_portfolio_demo
 from occupancy.clictx import CliContext, pass_ctx
 from occupancy.settings import Settings
 
@@ -459,14 +460,9 @@ def demo(
     if port:
         settings = settings.replace(dashboard_port=port)
     if portfolio:
-        from app.demo_portfolio import run_portfolio_demo
-
-        start_day = start.date() if start else None
-        settings = run_portfolio_demo(
-            settings, buildings=portfolio, days=days, seed=seed, start=start_day
-        )
-        serve_dashboard(settings, seconds=0.0 if no_serve else None)
-        return
+        s = run_portfolio_demo(settings, buildings=portfolio, days=days, seed=seed,
+                               start=start.date() if start else None)  # fmt: skip
+        return serve_dashboard(s, seconds=0.0 if no_serve else None)
     try:
         settings, figures = run_demo(
             settings,
