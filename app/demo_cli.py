@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from app.demo import run_demo, run_live, say, serve_dashboard
+from app.demo_portfolio import run_portfolio_demo
 from occupancy.clictx import CliContext, pass_ctx
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,12 @@ __all__ = ["demo"]
     "serving (not with --no-serve).",
 )
 @click.option("--port", type=int, help="Dashboard port [setting dashboard_port, 8050].")
+@click.option(
+    "--portfolio",
+    type=click.IntRange(1, 20),
+    help="Instead of the example office: N small buildings in 5 cities and time "
+    "zones (occupancy simulate portfolio), no live phase; see /portfolio.",
+)
 @pass_ctx
 def demo(
     cli: CliContext,
@@ -67,6 +74,7 @@ def demo(
     no_serve: bool,
     live: bool,
     port: int | None,
+    portfolio: int | None,
 ) -> None:
     """Run the whole pipeline on this machine and serve the dashboard.
 
@@ -87,10 +95,15 @@ def demo(
       occupancy demo --no-serve           # backfill, check the dashboard, exit
       occupancy demo --no-live            # serve the backfilled days only
       occupancy demo --days 28 --speed 86400
+      occupancy demo --portfolio 3        # 3 small buildings, 3 time zones
     """
     settings = cli.settings
     if port:
         settings = settings.replace(dashboard_port=port)
+    if portfolio:
+        s = run_portfolio_demo(settings, buildings=portfolio, days=days, seed=seed,
+                               start=start.date() if start else None)  # fmt: skip
+        return serve_dashboard(s, seconds=0.0 if no_serve else None)
     try:
         settings, figures = run_demo(
             settings,

@@ -36,6 +36,7 @@ PAGES = [
     "/export",
     "/space",
     "/plan",
+    "/portfolio",
 ]
 
 
@@ -58,6 +59,7 @@ def main() -> int:
     p.add_argument(
         "--space", default="f1-finance-d001", help="Space for the /space page."
     )
+    p.add_argument("--site", default="hq", help="Site of the filters [hq].")
     p.add_argument("--out", type=Path, default=Path("docs/img"))
     p.add_argument(
         "--page", action="append", help="Only this page path (repeat), e.g. /plan."
@@ -65,7 +67,7 @@ def main() -> int:
     p.add_argument("--language", default="", help="Suffix of the file names, e.g. nl.")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    query = f"?site=hq&from={args.start}&to={args.end}&wh=1"
+    query = f"?site={args.site}&from={args.start}&to={args.end}&wh=1"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS

@@ -103,6 +103,7 @@ _ROOMS = (
 _ROOM_W = {1: 1.6, 2: 2.6, 4: 3.4, 6: 4.2, 8: 5.0, 10: 5.5, 12: 6.0}
 FLOOR_W, FLOOR_H = 60.0, 32.0  # [m]
 _PITCH_X, _PITCH_Y = 2.2, 1.8  # desk grid [m]
+_M2_PER_DESK = 15.0  # lettable area per desk [m²] (offices: 10-20)
 _BADGES_PER_BUILDING = 20_000  # badge index range of one building (≤ 2,000 people)
 
 
@@ -269,7 +270,8 @@ def _add_costs(doc: dict[str, Any], index: int, city: City, rng: Any) -> None:
     """Yearly costs in the building entry: per desk, per m² (with the area),
     both, or none (a quarter each, so every case is in a portfolio)."""
     b = doc["buildings"][0]
-    b["area_m2"] = float(len(b["floors"]) * FLOOR_W * FLOOR_H)
+    desks = sum(len(z.get("desks", [])) for f in b["floors"] for z in f["zones"])
+    b["area_m2"] = float(_M2_PER_DESK * desks)  # lettable area, not the drawn floor
     mode = index % 4
     if mode in (0, 2):
         b["cost_per_desk_year"] = float(

@@ -193,6 +193,19 @@ def portfolio_cmd(
     summaries = _simulate_all(
         items, first, weeks * 7, seed, root, out, truth_format, publish_one
     )
+    _finish(items, summaries, out, paced, url, speed)
+    click.echo(f"portfolio written: {out}/portfolio.csv", err=True)
+
+
+def _finish(
+    items: list[PortfolioBuilding],
+    summaries: list[dict[str, float | int]],
+    out: Path,
+    paced: list[pd.DataFrame],
+    url: MqttUrl,
+    speed: float,
+) -> None:
+    """Write the manifest; publish the kept messages interleaved (paced mode)."""
     manifest = portfolio_manifest(items).assign(
         true_person_days=[x["true_person_days"] for x in summaries],
         true_mean_daily_people=[x["true_mean_daily_people"] for x in summaries],
@@ -203,7 +216,6 @@ def portfolio_cmd(
             "send_at", kind="stable"
         )
         _publish(messages, url, speed, False)
-    click.echo(f"portfolio written: {out}/portfolio.csv", err=True)
 
 
 def _simulate_all(
