@@ -30,6 +30,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -460,7 +461,7 @@ _LOAD_INDEXES = {
 
 
 def _load_year(
-    conn: Any, spaces: pd.DataFrame, runs: list[tuple[dt.date, dt.date]]
+    conn: Any, spaces: pd.DataFrame, runs: Sequence[tuple[dt.date, dt.date]]
 ) -> tuple[int, float, float, float]:
     """Generate and COPY every run's events, secondary indexes dropped during
     the load and rebuilt after; the next run is generated while the current
@@ -504,7 +505,7 @@ def _load_year(
 
 
 def _load_badges(
-    conn: Any, spaces: pd.DataFrame, runs: list[tuple[dt.date, dt.date]]
+    conn: Any, spaces: pd.DataFrame, runs: Sequence[tuple[dt.date, dt.date]]
 ) -> tuple[int, int]:
     """BLE badge sightings of the year (badge_sightings, per run) and the
     badge register: ~90 % of the desks' headcount carry a badge, in on 2.5
@@ -967,7 +968,8 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
         # of migration 0207): the week cells removed, same frame.
         with conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM analytics_coloc_week")
-            (cells,) = cur.fetchone()
+            row = cur.fetchone()
+            cells = int(row[0]) if row else 0
             cur.execute("TRUNCATE analytics_coloc_week")
         daily_ms, daily_m = timed(
             lambda: store.read_colocation(conn, first, last, settings=settings)
