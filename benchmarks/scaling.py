@@ -241,6 +241,9 @@ def _measure(conn: Any, url: str, pgdata: Path, args: argparse.Namespace) -> Non
         same = "yes" if digest == reference else "NO"
         rows.append((label, run, same))
         print(f"{label}: {run.figures()}; rows equal to 1 process: {same}", flush=True)
+        for line in run.log.splitlines():
+            if line.startswith(("analyze phases", "analyze: indexes built")):
+                print(f"  {line}", flush=True)
     one = rows[0][1].wall
     print("\n| configuration | wall [s] | speed-up | load average before | same rows |")
     print("|---|---:|---:|---|---|")
