@@ -110,29 +110,37 @@ def live_spaces(
     offline_now = off_at.notna().to_numpy() & ~(seen > off_at).to_numpy()
     known = value.notna().to_numpy() & ~silent & ~offline_now
     state = np.where(~known, "unknown", np.where(value > 0, "occupied", "vacant"))
-    unknown_since = np.where(
-        offline_now, off_at, np.where(silent, seen + pd.Timedelta(timeout), since)
+    # Series.where keeps the UTC datetimes (np.where would box each one).
+    unknown_since = off_at.where(
+        offline_now, (seen + pd.Timedelta(timeout)).where(silent, since)
     )
     out["state"] = state
-    out["since"] = pd.to_datetime(
-        pd.Series(np.where(known, since, unknown_since)), utc=True
-    )
+    out["since"] = since.where(known, unknown_since)
     out["people"] = np.where(known & is_count, value, np.nan)
     out["last_seen"] = seen
     if "assigned" in spaces.columns:
         mine = spaces["assigned"].fillna(False).astype(bool).to_numpy()
-        out.loc[mine, "state"] = "private"
-        out.loc[mine, ["since", "last_seen"]] = pd.NaT
-        out.loc[mine, "people"] = np.nan
+        if mine.any():
+            out.loc[mine, "state"] = "private"
+            out.loc[mine, ["since", "last_seen"]] = pd.NaT
+            out.loc[mine, "people"] = np.nan
     return out[list(LIVE_COLUMNS)].reset_index(drop=True)
 
 
-def read_live(conn: Any, now: dt.datetime, *, settings: Any = None) -> pd.DataFrame:
+def read_live(
+    conn: Any,
+    now: dt.datetime,
+    *,
+    settings: Any = None,
+    spaces: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Live state of every desk and room at ``now`` (UTC) from the raw events
     of the last :data:`LOOKBACK` and ``device_health`` (assigned desks
     ``private``); columns
     :data:`LIVE_COLUMNS`, ordered by space_id. Head counts are sensor counts
-    of one space, not people records: nothing here identifies anyone."""
+    of one space, not people records: nothing here identifies anyone.
+    ``spaces`` (space_id, kind, zone_id, floor_id, assigned): the building's
+    spaces when the caller holds them already, else read here."""
     settings = settings_or_default(settings)
     timeout = dt.timedelta(minutes=float(settings.heartbeat_timeout_min))
     last = read_frame(conn, _LAST_SQL, {"lo": now - LOOKBACK, "now": now})
@@ -143,5 +151,6 @@ def read_live(conn: Any, now: dt.datetime, *, settings: Any = None) -> pd.DataFr
     offline = read_frame(conn, _OFFLINE_SQL)
     if offline.empty:
         offline = pd.DataFrame(columns=["space_id", "offline_at"])
-    spaces, _ = read_metadata(conn)
+    if spaces is None:
+        spaces, _ = read_metadata(conn)
     return live_spaces(spaces, last, offline, now, timeout)

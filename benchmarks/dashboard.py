@@ -7,7 +7,8 @@ through analytics' own ``write_rollups``, then measures
 
 - every page callback, called as Dash calls it (inside a request, output
   serialised to JSON): p50 / p95 over ``--runs`` calls, for the default period
-  (28 days), a filtered view and the whole year;
+  (28 days), a filtered view and the whole year; the co-location page also
+  with a floor and with a zone filter, over 28 days and the year;
 - the first render of every page in headless Chromium (goto until every graph
   of the page is drawn and no callback is in flight, after Playwright's 500 ms
   network-idle window; also "rendered": the same without that window): p50 /
@@ -68,6 +69,10 @@ VIEW = {
     "zone": "&floor=f1&zone=f1-it",
     "own_zones_only": "",
 }
+
+
+#: --only: the words a measured callback's name or page's path contains.
+ONLY: list[str] = []
 
 
 def use_big_building() -> None:
@@ -380,10 +385,16 @@ def callback_cases(app: Any) -> list[tuple[str, Callable[[], Any]]]:
     )
     sp = page_module("space")
     cases: list[tuple[str, Callable[[], Any]]] = []
-    zone = base + VIEW["zone"]
-    cases.append(
-        ("collaboration [28d+zone]", lambda q=zone: co.update_collaboration(q))
-    )
+    # The co-location page with a floor or a zone filter, 28 days and the year.
+    for label, q in (
+        ("28d+floor", base + "&floor=f1"),
+        ("28d+zone", base + VIEW["zone"]),
+        ("year+floor", year + "&floor=f1"),
+        ("year+zone", year + VIEW["zone"]),
+    ):
+        cases.append(
+            (f"collaboration [{label}]", lambda q=q: co.update_collaboration(q))
+        )
     for label, q in (("28d", base), ("28d+filter", filt), ("year", year)):
         cases += [
             (
@@ -453,6 +464,8 @@ def measure_callbacks(
 
     out = []
     for name, fn in callback_cases(app):
+        if ONLY and not any(w in name for w in ONLY):
+            continue
         timed(fn)  # imports, metadata
         cold = []
         for _ in range(cold_runs):
@@ -510,7 +523,7 @@ def measure_first_render(
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     query = f"?site=hq&from={(LAST_DAY - dt.timedelta(days=27)).isoformat()}&to={LAST_DAY.isoformat()}&wh=1"
-    pages = list(GRAPHS)
+    pages = [p for p in GRAPHS if not ONLY or any(w in p for w in ONLY)]
     out = []
     try:
         with sync_playwright() as pw:
@@ -606,7 +619,15 @@ def main() -> int:
     )
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-callbacks", action="store_true")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="Measure only the callbacks whose name contains one of these "
+        "comma-separated words (e.g. 'year,zone'), and only the pages "
+        "whose path contains one (e.g. '/floor-map') [all].",
+    )
     args = parser.parse_args()
+    ONLY[:] = [w for w in args.only.split(",") if w]
 
     import logging
 

@@ -256,8 +256,9 @@ class DashboardData:
         """Current state of every space (``analytics.api.read_live``, the
         reader of the API's ``/live`` too): columns ``api.LIVE_COLUMNS``,
         state occupied, vacant, unknown or private."""
+        spaces = self.metadata()["spaces"]
         with self.connection() as conn, _rollups_missing():
-            return api.read_live(conn, now, settings=self.settings)
+            return api.read_live(conn, now, settings=self.settings, spaces=spaces)
 
     def report(
         self, name: str, f: Filters, *, level: str | None = None

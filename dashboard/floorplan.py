@@ -316,35 +316,47 @@ def _traces(
         f"<b>{n}</b> ({k})<br>{t('m_capacity', language)}: {c}<br>{head}: {v}"
         for n, k, c, v in zip(sp["name"], kinds, sp["capacity"], labels, strict=True)
     ]
-    marker: dict[str, Any] = {
-        "size": np.where(sp["kind"] == "desk", 9, 16).tolist(),
-        "symbol": "square",
-        "opacity": 0.0,
-    }
-    if measure != "live":
-        marker.update(
-            color=pd.to_numeric(vals, errors="coerce").fillna(-1).clip(0, 100).tolist(),
-            colorscale=SEQUENTIAL,
-            cmin=0,
-            cmax=100,
-            showscale=True,
-            colorbar={"title": {"text": head}, "thickness": 12},
-        )
-    return [
+    out: list[dict[str, Any]] = [
         {
+            # Drawn as nothing (no 2,000 invisible marker elements): plotly
+            # still finds the nearest point for hover and click.
             "type": "scatter",
             "x": cx,
             "y": cy,
-            "mode": "markers",
-            "marker": marker,
+            "mode": "none",
+            "hoveron": "points",
             "customdata": [
                 [a, b] for a, b in zip(sp["space_id"], sp["kind"], strict=True)
             ],
             "hovertext": hover,
             "hoverinfo": "text",
+            "hoverlabel": {"bgcolor": "#FFFFFF", "font": {"color": "#111"}},
             "name": SPACE_MARKERS,
             "showlegend": False,
         },
+    ]
+    if measure != "live":
+        out.append(
+            {  # the colour bar of the measure (one point, not drawn)
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "markers",
+                "marker": {
+                    "color": [0],
+                    "colorscale": SEQUENTIAL,
+                    "cmin": 0,
+                    "cmax": 100,
+                    "showscale": True,
+                    "colorbar": {"title": {"text": head}, "thickness": 12},
+                },
+                "hoverinfo": "skip",
+                "name": "colour bar",
+                "showlegend": False,
+            }
+        )
+    return [
+        *out,
         {
             "type": "scatter",
             "x": cx,
