@@ -176,7 +176,10 @@ def _live_path() -> dict[str, Any]:
         "required": list(LIVE_COLUMNS),
         "properties": {
             **{c: column_schema(c) for c in LIVE_COLUMNS},
-            "state": {"type": "string", "enum": ["occupied", "vacant", "unknown"]},
+            "state": {
+                "type": "string",
+                "enum": ["occupied", "vacant", "unknown", "private"],
+            },
         },
         "additionalProperties": False,
     }
@@ -189,7 +192,7 @@ def _live_path() -> dict[str, Any]:
     return {
         "get": {
             "operationId": "live",
-            "summary": "Live state per space: occupied, vacant or unknown, since when, people for counters.",
+            "summary": "Live state per space: occupied, vacant, unknown or private (an assigned desk is never reported alone), since when, people for counters.",
             "tags": ["live"],
             "security": [{"token": ["read:live"]}],
             "parameters": params,
