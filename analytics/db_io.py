@@ -323,33 +323,6 @@ def read_metadata(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------- watermark
-def max_received_at(conn: Connection) -> dt.datetime | None:
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT GREATEST((SELECT max(received_at) FROM sensor_events),"
-            " (SELECT max(received_at) FROM badge_sightings))"
-        )
-        row = cur.fetchone()
-    return row[0] if row else None
-
-
-def read_watermark(conn: Connection) -> dt.datetime | None:
-    with conn.cursor() as cur:
-        cur.execute("SELECT received_at FROM analytics_watermark WHERE name = 'events'")
-        row = cur.fetchone()
-    return row[0] if row else None
-
-
-def write_watermark(conn: Connection, received_at: dt.datetime) -> None:
-    with conn, conn.cursor() as cur:
-        cur.execute(
-            """INSERT INTO analytics_watermark (name, received_at) VALUES ('events', %s)
-               ON CONFLICT (name) DO UPDATE SET received_at = EXCLUDED.received_at,
-                   computed_at = now()""",
-            (received_at,),
-        )
-
-
 def event_day_range(conn: Connection, tz: str) -> tuple[dt.date | None, dt.date | None]:
     """First and last local day with events or sightings."""
     with conn.cursor() as cur:

@@ -21,18 +21,16 @@ from analytics.db_io import (
     copy_out_arrow,
     event_day_range,
     import_bookings,
-    max_received_at,
     read_badge_departments,
     read_events,
     read_metadata,
     read_sightings,
-    read_watermark,
     site_timezone,
     touched_days,
     write_rollups,
-    write_watermark,
 )
 from analytics.db_rewrite import abandon_rewrite, begin_rewrite, finish_rewrite
+from analytics.watermark import max_received_at, read_watermark, write_watermark
 from analytics.read_colocation import read_colocation, read_colocation_trend
 from analytics.read_common import (
     _FILTER_ATTRS,

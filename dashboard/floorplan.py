@@ -336,25 +336,7 @@ def _traces(
         },
     ]
     if measure != "live":
-        out.append(
-            {  # the colour bar of the measure (one point, not drawn)
-                "type": "scatter",
-                "x": [None],
-                "y": [None],
-                "mode": "markers",
-                "marker": {
-                    "color": [0],
-                    "colorscale": SEQUENTIAL,
-                    "cmin": 0,
-                    "cmax": 100,
-                    "showscale": True,
-                    "colorbar": {"title": {"text": head}, "thickness": 12},
-                },
-                "hoverinfo": "skip",
-                "name": "colour bar",
-                "showlegend": False,
-            }
-        )
+        out.append(_colour_bar(head))
     return [
         *out,
         {
@@ -370,6 +352,27 @@ def _traces(
             "showlegend": False,
         },
     ]
+
+
+def _colour_bar(head: str) -> dict[str, Any]:
+    """The colour bar of the measure (one point, not drawn)."""
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "marker": {
+            "color": [0],
+            "colorscale": SEQUENTIAL,
+            "cmin": 0,
+            "cmax": 100,
+            "showscale": True,
+            "colorbar": {"title": {"text": head}, "thickness": 12},
+        },
+        "hoverinfo": "skip",
+        "name": "colour bar",
+        "showlegend": False,
+    }
 
 
 def _legend_traces(
