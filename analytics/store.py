@@ -30,7 +30,6 @@ from analytics.db_io import (
     write_rollups,
 )
 from analytics.db_rewrite import abandon_rewrite, begin_rewrite, finish_rewrite
-from analytics.watermark import max_received_at, read_watermark, write_watermark
 from analytics.read_colocation import read_colocation, read_colocation_trend
 from analytics.read_common import (
     _FILTER_ATTRS,
@@ -66,6 +65,7 @@ from analytics.read_rooms import (
     read_room_sizing,
     read_sessions,
 )
+from analytics.watermark import max_received_at, read_watermark, write_watermark
 
 __all__ = [
     "LEVELS",
