@@ -48,3 +48,20 @@ class AnalyticsSettings:
     retention_days: int = _S(
         90, "Raw events older than this are deleted; aggregates are kept."
     )
+    # Partitions of `occupancy analyze` (docs/scaling.md)
+    analyze_workers: int = _S(
+        1,
+        "Processes `occupancy analyze` computes its chunks of days in (1: in "
+        "this process, as before). Same rollups for any number.",
+    )
+    analyze_chunk_days: int = _S(
+        14,
+        "Local days per chunk of `occupancy analyze` (the unit read, computed in "
+        "parallel and written in one transaction). Same rollups for any size.",
+    )
+    dask_scheduler: str | None = _S(
+        None,
+        "Dask distributed scheduler (tcp://host:8786) whose workers compute the "
+        "chunks of `occupancy analyze` instead of local processes; the workers "
+        "read the events from database_url themselves. Unset: no cluster.",
+    )

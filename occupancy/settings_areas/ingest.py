@@ -17,8 +17,10 @@ class IngestSettings:
         "occupancy/#", "Topic filters the ingester subscribes to, comma separated."
     )
     ingest_group: str = _S(
-        "ingest",
-        "Shared-subscription group ($share/<group>/...); empty to subscribe plainly.",
+        "",
+        "Shared-subscription group ($share/<group>/...) for several ingesters; "
+        "empty (default): a plain subscription, the only kind Mosquitto 2.0 "
+        "keeps across a broker restart (docs/ingest.md).",
     )
     ingest_client_id: str = _S(
         "occupancy-ingest-1",
