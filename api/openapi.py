@@ -22,8 +22,9 @@ _STRING = {
     "band", "day", "department_a", "department_b", "department_id", "device_id",
     "family", "floor_id", "kind", "last_seen", "level", "level_id", "source",
     "space_id", "verdict", "week", "zone_id", "state", "since", "start", "end",
+    "building_id", "site_id", "name", "timezone", "currency",
 }  # fmt: skip
-_BOOL = {"assigned", "online", "suppressed", "used_day"}
+_BOOL = {"assigned", "online", "suppressed", "used_day", "mixing_suppressed"}
 _DATE = {"day", "week"}
 _DATETIME = {"last_seen", "since", "start", "end"}
 

@@ -143,7 +143,9 @@ def test_dask_cluster_only_in_the_scale_profile(compose: dict[str, Any]) -> None
     dask = {n for n, svc in services.items() if "scale" in svc.get("profiles", [])}
     assert dask == {"dask-scheduler", "dask-worker"}
     others = {n for n, svc in services.items() if svc.get("profiles")} - dask
-    assert others == set(), f"services outside the default profile: {others}"
+    # the second ingester of a shared subscription is opt-in too (docs/deploy.md)
+    assert others == {"ingest-2"}, f"services outside the default profile: {others}"
+    assert services["ingest-2"]["profiles"] == ["shared-ingest"]
     scheduler, worker = services["dask-scheduler"], services["dask-worker"]
     assert scheduler["entrypoint"][:2] == ["dask", "scheduler"]
     assert "--port" in scheduler["entrypoint"]
