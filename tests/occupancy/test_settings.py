@@ -107,12 +107,13 @@ def test_empty_environment_value() -> None:
     # Empty turns a text setting off; for a number or a secret it means unset.
     s = load_settings(
         environ={
-            "OCCUPANCY_INGEST_GROUP": "",
+            "OCCUPANCY_INGEST_CLIENT_ID": "",
             "OCCUPANCY_K_ANONYMITY": "",
             "OCCUPANCY_DATABASE_URL": "",
         }
     )
-    assert s.ingest_group == "" and s.sources["ingest_group"] == "environment"
+    assert s.ingest_client_id == ""
+    assert s.sources["ingest_client_id"] == "environment"
     assert s.k_anonymity == 5 and s.database_url is None
 
 
