@@ -53,12 +53,7 @@ def decode(
     if isinstance(text, Rejection):
         return Decoded(rejection=text)
     if topic.startswith("esphome/discover/"):
-        obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
-        if isinstance(obj, Rejection):
-            return Decoded(rejection=obj)
-        name = obj.get("name") if isinstance(obj, dict) else None
-        node = name if isinstance(name, str) else topic.rsplit("/", 1)[-1]
-        return Decoded(discovered=(Discovered(node, FAMILY, topic),))
+        return _discovery(topic, payload, ctx)
     value = text.strip()
     m = _STATUS.match(topic)
     if m:
@@ -75,11 +70,35 @@ def decode(
         return Decoded.nothing("an ESPHome entity that is not occupancy (or a command)")
     node, component, obj_id = m.groups()
     if component == "binary_sensor":
-        if "status" in obj_id:
-            return _one(node, Kind.AVAILABILITY, value, received_at, ctx, ("ON", "OFF"))
-        if _PRESENCE.search(obj_id):
-            return _one(node, Kind.PRESENCE, value, received_at, ctx, ("ON", "OFF"))
-        return Decoded.nothing(f"binary sensor {obj_id!r} is not occupancy", node)
+        return _binary_state(node, obj_id, value, received_at, ctx)
+    return _sensor_state(node, obj_id, value, received_at, ctx)
+
+
+def _discovery(topic: str, payload: bytes, ctx: DecodeContext) -> Decoded:
+    """``esphome/discover/<node>``: the node named in the JSON, else the topic's."""
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj)
+    name = obj.get("name") if isinstance(obj, dict) else None
+    node = name if isinstance(name, str) else topic.rsplit("/", 1)[-1]
+    return Decoded(discovered=(Discovered(node, FAMILY, topic),))
+
+
+def _binary_state(
+    node: str, obj_id: str, value: str, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """A ``binary_sensor`` state: availability or presence, else not occupancy."""
+    if "status" in obj_id:
+        return _one(node, Kind.AVAILABILITY, value, received_at, ctx, ("ON", "OFF"))
+    if _PRESENCE.search(obj_id):
+        return _one(node, Kind.PRESENCE, value, received_at, ctx, ("ON", "OFF"))
+    return Decoded.nothing(f"binary sensor {obj_id!r} is not occupancy", node)
+
+
+def _sensor_state(
+    node: str, obj_id: str, value: str, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """A numeric ``sensor`` state: battery, count, or presence as 0/1."""
     kind = (
         Kind.BATTERY
         if "battery" in obj_id
@@ -93,6 +112,21 @@ def decode(
                     ctx, ("ON", "OFF"))  # fmt: skip
     if kind is None:
         return Decoded.nothing(f"sensor {obj_id!r} is not a count or battery", node)
+    number = _sensor_number(node, value)
+    if isinstance(number, Decoded):
+        return number
+    st = stamp(node, None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    if kind is Kind.BATTERY:
+        st.add_battery(number)
+    else:
+        st.add(Kind.COUNT, float(round(number)))
+    return st.done()
+
+
+def _sensor_number(node: str, value: str) -> float | Decoded:
+    """The state as a finite number >= 0, or why it is none (``nan``) or refused."""
     try:
         number = float(value)
     except ValueError:
@@ -103,14 +137,7 @@ def decode(
         return Decoded.nothing("nan: no valid value (never 0)", node)
     if not math.isfinite(number) or number < 0:
         return Decoded.refuse("bad_value", f"sensor state {value[:30]!r}", node)
-    st = stamp(node, None, received_at, ctx, FAMILY)
-    if isinstance(st, Decoded):
-        return st
-    if kind is Kind.BATTERY:
-        st.add_battery(number)
-    else:
-        st.add(Kind.COUNT, float(round(number)))
-    return st.done()
+    return number
 
 
 def _one(

@@ -39,7 +39,6 @@ FUNCTION_ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
         ("analytics/plan_truth.py", "level_hourly_from_counts"),
         ("analytics/stacking.py", "_result"),
         ("analytics/stacking.py", "solve"),
-        ("ingest/decoders/esphome.py", "decode"),
     }
 )
 
