@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 from ortools.sat.python import cp_model
@@ -118,25 +117,92 @@ def solve(
     department_id, demand (p90 simultaneous people); ``pairs``: department_a,
     department_b, weight (whole numbers ≥ 1); ``current``: department → its
     neighbourhoods today; ``neutral``: :func:`adjacent_neutral` rows."""
-    need = _check(hoods, demand, pairs)
-    depts, zones = sorted(need), list(hoods["zone_id"])
+    pb = _problem(hoods, _check(hoods, demand, pairs), neutral, current)
+    model = _build(pb, pairs, p)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(p.time_limit_s)
+    solver.parameters.num_workers = 1  # deterministic, and the machine is shared
+    status = solver.solve(model.m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise StackingError(
+            f"no plan found ({solver.status_name(status)}) in {p.time_limit_s} s"
+        )
+    return _result(solver, status == cp_model.OPTIMAL, pb, model, p)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """The checked input, keyed by id: departments, neighbourhoods, each
+    department's whole-people demand, each neighbourhood's floor and desks,
+    neutral zone → the neighbourhoods it touches, and today's plan."""
+
+    depts: list[str]
+    zones: list[str]
+    need: dict[str, int]
+    floor: dict[str, str]
+    desks: dict[str, int]
+    touch: dict[str, list[str]]
+    current: dict[str, set[str]]
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """A wanted pair and its model bools: same floor, shared neutral zone."""
+
+    a: str
+    b: str
+    weight: int
+    same_floor: cp_model.IntVar
+    shared_neutral: cp_model.IntVar
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The CP-SAT model: x[d, z] = department d gets neighbourhood z,
+    moved[d], and the wanted pairs."""
+
+    m: cp_model.CpModel
+    x: dict[tuple[str, str], cp_model.IntVar]
+    moved: dict[str, cp_model.IntVar]
+    met: list[_Pair]
+
+
+def _problem(
+    hoods: pd.DataFrame,
+    need: dict[str, int],
+    neutral: pd.DataFrame,
+    current: dict[str, set[str]],
+) -> _Problem:
     desks = dict(zip(hoods["zone_id"], hoods["desks"].astype(int), strict=True))
-    floor = dict(zip(hoods["zone_id"], hoods["floor_id"], strict=True))
+    touch: dict[str, list[str]] = {}
+    for z, s in zip(neutral["zone_id"], neutral["neutral_id"], strict=True):
+        if z in desks:
+            touch.setdefault(str(s), []).append(str(z))
+    return _Problem(
+        depts=sorted(need),
+        zones=list(hoods["zone_id"]),
+        need=need,
+        floor=dict(zip(hoods["zone_id"], hoods["floor_id"], strict=True)),
+        desks=desks,
+        touch=touch,
+        current=current,
+    )
+
+
+def _build(pb: _Problem, pairs: pd.DataFrame, p: StackParams) -> _Model:
+    """Variables, constraints and the objective (the module docstring)."""
+    depts, zones, need, floor = pb.depts, pb.zones, pb.need, pb.floor
     m = cp_model.CpModel()
     x = {(d, z): m.new_bool_var(f"x_{d}_{z}") for d in depts for z in zones}
     for d in depts:
         m.add_exactly_one(x[d, z] for z in zones)
     for z in zones:
-        m.add(sum(need[d] * x[d, z] for d in depts) <= desks[z])
+        m.add(sum(need[d] * x[d, z] for d in depts) <= pb.desks[z])
     on_floor = {
         (d, f): sum(x[d, z] for z in zones if floor[z] == f)
         for d in depts
         for f in set(floor.values())
     }
-    touch: dict[str, list[str]] = {}
-    for z, s in zip(neutral["zone_id"], neutral["neutral_id"], strict=True):
-        if z in desks:
-            touch.setdefault(str(s), []).append(str(z))
     terms, met = [], []
     for a, b, w in zip(
         pairs["department_a"], pairs["department_b"], pairs["weight"], strict=True
@@ -146,42 +212,20 @@ def solve(
             m,
             [
                 (sum(x[a, z] for z in zs), sum(x[b, z] for z in zs))
-                for zs in touch.values()
+                for zs in pb.touch.values()
             ],
         )
         terms += [int(w) * p.floor_value * fa, int(w) * p.neutral_value * na]
-        met.append((a, b, int(w), fa, na))
+        met.append(_Pair(a, b, int(w), fa, na))
     moved = {}
     for d in depts:
         mv = m.new_bool_var(f"moved_{d}")
-        stay = sum(x[d, z] for z in current.get(d, set()) if z in desks)
-        m.add(mv == 1 - stay) if current.get(d) else m.add(mv == 0)
+        stay = sum(x[d, z] for z in pb.current.get(d, set()) if z in pb.desks)
+        m.add(mv == 1 - stay) if pb.current.get(d) else m.add(mv == 0)
         moved[d] = mv
         terms.append(-p.move_cost * need[d] * mv)
     m.maximize(sum(terms))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(p.time_limit_s)
-    solver.parameters.num_workers = 1  # deterministic, and the machine is shared
-    status = solver.solve(m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise StackingError(
-            f"no plan found ({solver.status_name(status)}) in {p.time_limit_s} s"
-        )
-    return _result(
-        solver,
-        status,
-        x,
-        moved,
-        met,
-        depts,
-        zones,
-        need,
-        floor,
-        desks,
-        current,
-        touch,
-        p,
-    )
+    return _Model(m, x, moved, met)
 
 
 def _both(m: cp_model.CpModel, sides: list[tuple[object, object]]) -> cp_model.IntVar:
@@ -197,38 +241,60 @@ def _both(m: cp_model.CpModel, sides: list[tuple[object, object]]) -> cp_model.I
     return out
 
 
+_PAIR_COLUMNS = [
+    "department_a",
+    "department_b",
+    "weight",
+    "same_floor",
+    "shared_neutral",
+    "same_floor_today",
+    "shared_neutral_today",
+]
+
+
 def _result(
     solver: cp_model.CpSolver,
-    status: Any,
-    x: dict[tuple[str, str], cp_model.IntVar],
-    moved: dict[str, cp_model.IntVar],
-    met: list[tuple[str, str, int, cp_model.IntVar, cp_model.IntVar]],
-    depts: list[str],
-    zones: list[str],
-    need: dict[str, int],
-    floor: dict[str, str],
-    desks: dict[str, int],
-    current: dict[str, set[str]],
-    touch: dict[str, list[str]],
+    optimal: bool,
+    pb: _Problem,
+    model: _Model,
     p: StackParams,
 ) -> StackResult:
-    got = {d: next(z for z in zones if solver.value(x[d, z])) for d in depts}
+    got = {
+        d: next(z for z in pb.zones if solver.value(model.x[d, z])) for d in pb.depts
+    }
     rows = [
         {
             "department_id": d,
-            "demand": need[d],
-            "current": ",".join(sorted(current.get(d, set()))),
+            "demand": pb.need[d],
+            "current": ",".join(sorted(pb.current.get(d, set()))),
             "proposed": got[d],
-            "floor_id": floor[got[d]],
-            "desks": desks[got[d]],
-            "moved": bool(solver.value(moved[d])),
+            "floor_id": pb.floor[got[d]],
+            "desks": pb.desks[got[d]],
+            "moved": bool(solver.value(model.moved[d])),
         }
-        for d in depts
+        for d in pb.depts
     ]
-    near = {z: {s for s, zs in touch.items() if z in zs} for z in zones}
-    today = {d: sorted(current.get(d, set())) for d in depts}
-    prow, before = [], 0.0
-    for a, b, w, fa, na in met:
+    prow, before = _pair_rows(solver, pb, model.met, p)
+    return StackResult(
+        pd.DataFrame(rows),
+        pd.DataFrame(prow, columns=_PAIR_COLUMNS),
+        "OPTIMAL" if optimal else "FEASIBLE",
+        float(solver.objective_value),
+        before,
+    )
+
+
+def _pair_rows(
+    solver: cp_model.CpSolver, pb: _Problem, met: list[_Pair], p: StackParams
+) -> tuple[list[dict[str, object]], float]:
+    """Each wanted pair after the plan and today, and today's objective."""
+    floor = pb.floor
+    near = {z: {s for s, zs in pb.touch.items() if z in zs} for z in pb.zones}
+    today = {d: sorted(pb.current.get(d, set())) for d in pb.depts}
+    prow: list[dict[str, object]] = []
+    before = 0.0
+    for q in met:
+        a, b = q.a, q.b
         fl0 = bool(
             {floor[z] for z in today[a] if z in floor}
             & {floor[z] for z in today[b] if z in floor}
@@ -237,33 +303,16 @@ def _result(
             set().union(*[near.get(z, set()) for z in today[a]] or [set()])
             & set().union(*[near.get(z, set()) for z in today[b]] or [set()])
         )
-        before += w * (p.floor_value * fl0 + p.neutral_value * ne0)
+        before += q.weight * (p.floor_value * fl0 + p.neutral_value * ne0)
         prow.append(
             {
                 "department_a": a,
                 "department_b": b,
-                "weight": w,
-                "same_floor": bool(solver.value(fa)),
-                "shared_neutral": bool(solver.value(na)),
+                "weight": q.weight,
+                "same_floor": bool(solver.value(q.same_floor)),
+                "shared_neutral": bool(solver.value(q.shared_neutral)),
                 "same_floor_today": fl0,
                 "shared_neutral_today": ne0,
             }
         )
-    return StackResult(
-        pd.DataFrame(rows),
-        pd.DataFrame(
-            prow,
-            columns=[
-                "department_a",
-                "department_b",
-                "weight",
-                "same_floor",
-                "shared_neutral",
-                "same_floor_today",
-                "shared_neutral_today",
-            ],
-        ),
-        "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
-        float(solver.objective_value),
-        before,
-    )
+    return prow, before

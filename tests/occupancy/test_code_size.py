@@ -37,8 +37,6 @@ FUNCTION_ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
         ("analytics/intervention.py", "scorecard"),
         ("analytics/levels.py", "level_buckets"),
         ("analytics/plan_truth.py", "level_hourly_from_counts"),
-        ("analytics/stacking.py", "_result"),
-        ("analytics/stacking.py", "solve"),
     }
 )
 
