@@ -160,10 +160,7 @@ def _space_rollups(
         spaces,
         grid,
         cal,
-        desk_min_hour_s=params.desk_min_hour_s,
-        desk_min_day_s=params.desk_min_day_s,
-        collab_min_hour_s=params.collab_min_hour_s,
-        collab_min_day_s=params.collab_min_day_s,
+        use=params,
     )
     return iv, stuck, grid, sd, sh
 

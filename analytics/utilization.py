@@ -10,6 +10,8 @@ Everything is vectorized (numpy repeat / cumsum / searchsorted, groupby).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "GROUP_LEVELS",
+    "UseRules",
+    "UseThresholds",
     "group_peaks",
     "level_buckets",
     "level_summary",
@@ -35,6 +39,31 @@ __all__ = [
 ]
 
 
+class UseRules(Protocol):
+    """When a space counts as used [s]: occupied at least ``*_min_hour_s`` of
+    an hour, ``*_min_day_s`` of a day; desks and collaboration spaces apart
+    (:class:`analytics.pipeline.AnalyzeParams` is one)."""
+
+    @property
+    def desk_min_hour_s(self) -> float: ...
+    @property
+    def desk_min_day_s(self) -> float: ...
+    @property
+    def collab_min_hour_s(self) -> float: ...
+    @property
+    def collab_min_day_s(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class UseThresholds:
+    """The :class:`UseRules` alone [s]."""
+
+    desk_min_hour_s: float
+    desk_min_day_s: float
+    collab_min_hour_s: float
+    collab_min_day_s: float
+
+
 def space_daily(
     iv: pd.DataFrame,
     stuck: pd.DataFrame,
@@ -42,26 +71,13 @@ def space_daily(
     grid: pd.DataFrame,
     cal: Calendar,
     *,
-    desk_min_hour_s: float,
-    desk_min_day_s: float,
-    collab_min_hour_s: float,
-    collab_min_day_s: float,
+    use: UseRules,
 ) -> pd.DataFrame:
     """Per space (with data) and local day: the ``analytics_space_daily`` columns.
 
     ``iv``: clean intervals; ``stuck``: excluded stuck runs; ``spaces``:
     space_id, kind; ``grid``: every bucket of the days (available or not)."""
-    return space_daily_hourly(
-        iv,
-        stuck,
-        spaces,
-        grid,
-        cal,
-        desk_min_hour_s=desk_min_hour_s,
-        desk_min_day_s=desk_min_day_s,
-        collab_min_hour_s=collab_min_hour_s,
-        collab_min_day_s=collab_min_day_s,
-    )[0]
+    return space_daily_hourly(iv, stuck, spaces, grid, cal, use=use)[0]
 
 
 def space_daily_hourly(
@@ -71,10 +87,7 @@ def space_daily_hourly(
     grid: pd.DataFrame,
     cal: Calendar,
     *,
-    desk_min_hour_s: float,
-    desk_min_day_s: float,
-    collab_min_hour_s: float,
-    collab_min_day_s: float,
+    use: UseRules,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(:func:`space_daily`, per space and local hour with data, working
     hours or not: the ``analytics_space_hourly`` columns day, hour (local
@@ -95,7 +108,7 @@ def space_daily_hourly(
     kind_of = pd.Series(names, index=names).map(spaces.set_index("space_id")["kind"])
     desk_code = kind_of.eq("desk").to_numpy()
     daily, hourly_all = _daily_and_hours(
-        iv, stuck, grid, cal, desk_code, (desk_min_hour_s, collab_min_hour_s)
+        iv, stuck, grid, cal, desk_code, (use.desk_min_hour_s, use.collab_min_hour_s)
     )
     avail_per_day = grid[grid["available"]].groupby("day").size() * float(bs)
     daily["available_s"] = daily["day"].map(avail_per_day).fillna(0.0).astype(float)
@@ -103,7 +116,7 @@ def space_daily_hourly(
     daily["space_id"] = names.to_numpy(dtype=object)[
         daily["space_id"].to_numpy(dtype=np.int64)
     ]
-    thr_d = np.where(desk, desk_min_day_s, collab_min_day_s)
+    thr_d = np.where(desk, use.desk_min_day_s, use.collab_min_day_s)
     daily["used_day"] = daily["occupied_s"].to_numpy() >= thr_d
     daily["sessions"] = daily["sessions"].astype(int)
     daily["hours_used"] = daily["hours_used"].astype(int)

@@ -181,7 +181,14 @@ def test_filters_narrow_group_levels() -> None:
 
 def test_space_hours_on_the_25_hour_day_and_working_hours_flag() -> None:
     from analytics.calendar import Calendar, bucket_frame
-    from analytics.utilization import space_daily_hourly
+    from analytics.utilization import UseThresholds, space_daily_hourly
+
+    USE = UseThresholds(
+        desk_min_hour_s=300,
+        desk_min_day_s=1800,
+        collab_min_hour_s=600,
+        collab_min_day_s=3600,
+    )
 
     cal = Calendar(timezone="Europe/Amsterdam")
     day = dt.date(2026, 10, 26)  # Monday after the 25 h Sunday
@@ -213,10 +220,7 @@ def test_space_hours_on_the_25_hour_day_and_working_hours_flag() -> None:
         pd.DataFrame({"space_id": ["d"], "kind": ["desk"]}),
         grid,
         cal,
-        desk_min_hour_s=300,
-        desk_min_day_s=1800,
-        collab_min_hour_s=600,
-        collab_min_day_s=3600,
+        use=USE,
     )
     got = hours[["day", "hour", "occupied_s", "measured_s", "in_working_hours"]]
     expected = pd.DataFrame(

@@ -8,9 +8,16 @@ import pandas as pd
 
 from analytics.calendar import Calendar, bucket_frame
 from analytics.sessions import sessions, space_intervals, state_intervals
-from analytics.utilization import space_daily
+from analytics.utilization import UseThresholds, space_daily
 
 TZ = "Europe/Amsterdam"
+
+USE = UseThresholds(
+    desk_min_hour_s=300,
+    desk_min_day_s=1800,
+    collab_min_hour_s=600,
+    collab_min_day_s=3600,
+)
 
 
 def T(text: str) -> pd.Timestamp:
@@ -52,10 +59,7 @@ def _daily(
         SPACES,
         grid,
         cal,
-        desk_min_hour_s=300,
-        desk_min_day_s=1800,
-        collab_min_hour_s=600,
-        collab_min_day_s=3600,
+        use=USE,
     )
 
 
@@ -252,10 +256,7 @@ def test_dst_days_have_23_and_25_hours_and_10_working_hours() -> None:
             SPACES,
             grid,
             cal,
-            desk_min_hour_s=300,
-            desk_min_day_s=1800,
-            collab_min_hour_s=600,
-            collab_min_day_s=3600,
+            use=USE,
         )
         row = d.iloc[0]
         assert row["occupied_total_s"] == hours * 3600.0
