@@ -72,50 +72,67 @@ def to_float4(x: np.ndarray) -> np.ndarray | None:
 def _fixed_values(values: pd.Series, pgtype: str) -> np.ndarray | None:
     """The column's values as the binary layout of ``pgtype`` wants them
     (before the byte order), or None when not representable exactly."""
-    kind = values.dtype.kind
     if pgtype in ("smallint", "integer", "bigint"):
-        if kind not in "iub":
-            return None
-        v = values.to_numpy().astype(np.int64)
-        info = np.iinfo(np.dtype(_FIXED[pgtype]).newbyteorder("="))
-        if len(v) and (v.min() < info.min or v.max() > info.max):
-            return None
-        return v
+        return _int_values(values, pgtype)
     if pgtype in ("real", "double precision"):
-        if kind in "iu":
-            v64 = values.to_numpy().astype(np.float64)
-            if len(v64) and np.abs(v64).max() >= 2.0**53:
-                return None
-        elif kind == "f":
-            if values.dtype == np.float32:
-                # Its CSV text is the float32's shortest decimal: exact for
-                # real, not the float32's value for double precision.
-                v32 = values.to_numpy()
-                ok = pgtype == "real" and not bool(np.isnan(v32).any())
-                return v32 if ok else None
-            v64 = values.to_numpy().astype(np.float64)
-        else:
-            return None
-        if bool(np.isnan(v64).any()):
-            return None  # CSV writes NaN as an empty field: NULL
-        return to_float4(v64) if pgtype == "real" else v64
+        return _float_values(values, pgtype)
     if pgtype == "boolean":
-        return values.to_numpy().astype(np.uint8) if kind == "b" else None
+        return values.to_numpy().astype(np.uint8) if values.dtype.kind == "b" else None
     if pgtype == "date":
         return _days(values)
     if pgtype == "timestamp with time zone":
-        if not isinstance(values.dtype, pd.DatetimeTZDtype):
-            return None
-        unit = values.dtype.unit
-        i8 = np.asarray(values.array.asi8, dtype=np.int64)  # UTC, in ``unit``
-        if unit == "ns":
-            if bool((i8 % 1000 != 0).any()):
-                return None
-            us = i8 // 1000
-        else:
-            us = i8 * {"s": 1_000_000, "ms": 1000, "us": 1}[unit]
-        return us - _PG_EPOCH_US
+        return _timestamp_us(values)
     return None
+
+
+def _int_values(values: pd.Series, pgtype: str) -> np.ndarray | None:
+    """Integers (or booleans) that fit ``pgtype``, as int64."""
+    if values.dtype.kind not in "iub":
+        return None
+    v = values.to_numpy().astype(np.int64)
+    info = np.iinfo(np.dtype(_FIXED[pgtype]).newbyteorder("="))
+    if len(v) and (v.min() < info.min or v.max() > info.max):
+        return None
+    return v
+
+
+def _float_values(values: pd.Series, pgtype: str) -> np.ndarray | None:
+    """Floats as ``real`` or ``double precision`` store what the CSV text
+    would give; None for NaN (CSV: NULL) and integers above 2**53."""
+    kind = values.dtype.kind
+    if kind in "iu":
+        v64 = values.to_numpy().astype(np.float64)
+        if len(v64) and np.abs(v64).max() >= 2.0**53:
+            return None
+    elif kind == "f":
+        if values.dtype == np.float32:
+            # Its CSV text is the float32's shortest decimal: exact for
+            # real, not the float32's value for double precision.
+            v32 = values.to_numpy()
+            ok = pgtype == "real" and not bool(np.isnan(v32).any())
+            return v32 if ok else None
+        v64 = values.to_numpy().astype(np.float64)
+    else:
+        return None
+    if bool(np.isnan(v64).any()):
+        return None  # CSV writes NaN as an empty field: NULL
+    return to_float4(v64) if pgtype == "real" else v64
+
+
+def _timestamp_us(values: pd.Series) -> np.ndarray | None:
+    """Aware timestamps as microseconds since 2000-01-01 UTC; None when not
+    aware or finer than a microsecond."""
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
+        return None
+    unit = values.dtype.unit
+    i8 = np.asarray(values.array.asi8, dtype=np.int64)  # UTC, in ``unit``
+    if unit == "ns":
+        if bool((i8 % 1000 != 0).any()):
+            return None
+        us = i8 // 1000
+    else:
+        us = i8 * {"s": 1_000_000, "ms": 1000, "us": 1}[unit]
+    return us - _PG_EPOCH_US
 
 
 def _days(values: pd.Series) -> np.ndarray | None:

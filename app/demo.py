@@ -336,7 +336,7 @@ def run_live(
     from dashboard.app import create_app
     from dashboard.serve import DashboardServer
     from occupancy.db import connect
-    from sensors_sim.live import LivePublisher
+    from sensors_sim.live import LiveOptions, LivePublisher
 
     live = LivePublisher(
         parts.site,
@@ -345,7 +345,7 @@ def run_live(
         pending=parts.pending,
         next_day=parts.next_day,
         seed=parts.seed,
-        topic_root=settings.topic_root,
+        options=LiveOptions(topic_root=settings.topic_root),
     )
     server = DashboardServer(
         create_app(settings), settings.dashboard_host, settings.dashboard_port

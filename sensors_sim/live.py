@@ -55,6 +55,20 @@ class LiveStats:
     simulated_until: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class LiveOptions:
+    """How :class:`LivePublisher` publishes: under ``topic_root``, as MQTT
+    client ``client_id``, a step every ``tick_s`` [s] by ``clock`` (the
+    current UTC time; None: the wall clock), and with ``refill=False`` only
+    the ``pending`` messages (no further days simulated)."""
+
+    topic_root: str = "occupancy"
+    client_id: str = "occupancy-live-sim"
+    clock: Callable[[], pd.Timestamp] | None = None
+    tick_s: float = 0.5
+    refill: bool = True
+
+
 class LivePublisher:
     """Publishes ``pending`` (columns send_at, topic, payload, retain) in real
     time on its own thread; ``next_day`` is the first local day not simulated
@@ -70,24 +84,22 @@ class LivePublisher:
         pending: pd.DataFrame,
         next_day: dt.date,
         seed: int,
-        topic_root: str = "occupancy",
-        client_id: str = "occupancy-live-sim",
-        clock: Callable[[], pd.Timestamp] | None = None,
-        tick_s: float = 0.5,
-        refill: bool = True,
+        options: LiveOptions = LiveOptions(),
     ) -> None:
         self._site, self._scenario, self._seed = site, scenario, seed
-        self._topic_root = topic_root
+        self._topic_root = options.topic_root
         self._url = parse_mqtt_url(mqtt_url) if isinstance(mqtt_url, str) else mqtt_url
         self._queue = pending.sort_values("send_at", kind="stable")
         self._next_day = next_day
-        self._clock = clock or (lambda: pd.Timestamp.now(tz="UTC"))
-        self._tick_s = tick_s
-        self._refill_on = refill
+        self._clock = options.clock or (lambda: pd.Timestamp.now(tz="UTC"))
+        self._tick_s = options.tick_s
+        self._refill_on = options.refill
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311
+            CallbackAPIVersion.VERSION2,
+            client_id=options.client_id,
+            protocol=mqtt.MQTTv311,
         )
         self.stats = LiveStats(queued=len(self._queue), simulated_until=next_day)
         self.error: BaseException | None = None

@@ -81,7 +81,7 @@ def test_now_panel_moves_with_the_live_building(
 ) -> None:
     from dashboard.app import page_module
     from sensors_sim import load_scenario
-    from sensors_sim.live import LivePublisher
+    from sensors_sim.live import LiveOptions, LivePublisher
 
     page_module("overview").NOW_REFRESH_MS = 1000
     served, settings = live_env["served"], live_env["settings"]
@@ -101,11 +101,13 @@ def test_now_panel_moves_with_the_live_building(
         pending=_messages(settings.topic_root, start),
         next_day=dt.date.today() + dt.timedelta(days=1),
         seed=1,
-        topic_root=settings.topic_root,
-        client_id="dashboard-live-test-sim",
-        refill=False,
-        tick_s=0.2,
-        clock=lambda: clock[0],
+        options=LiveOptions(
+            topic_root=settings.topic_root,
+            client_id="dashboard-live-test-sim",
+            refill=False,
+            tick_s=0.2,
+            clock=lambda: clock[0],
+        ),
     )
     live.start()
     try:
