@@ -126,26 +126,19 @@ def level_buckets(
     g = gm["group"].to_numpy()
     s_of = pd.Index(sp["space_id"]).get_indexer(gm["space_id"])
     ng = len(codes)
-
-    # Sum member rows per group: sort by group once, then np.add.reduceat.
-    order = np.argsort(g, kind="stable")
-    g_sorted, s_sorted = g[order], s_of[order]
-    firsts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-
-    def per_group(mat: np.ndarray) -> np.ndarray:
-        out = np.zeros((ng, nb))
-        if len(g_sorted):
-            out[g_sorted[firsts]] = group_row_sums(mat, s_sorted, firsts)
-        return out
-
-    frames = {
-        "measured_spaces": per_group(has.astype(float)),
-        "desks_measured": per_group((has & is_desk[:, None]).astype(float)),
-        "capacity_s": per_group(measured * cap[:, None]),
-        "measured_s": per_group(measured),
-        "occupied_s": per_group(occupied),
-        "people_s": per_group(people),
-    }
+    frames = _per_group(
+        {
+            "measured_spaces": has.astype(float),
+            "desks_measured": (has & is_desk[:, None]).astype(float),
+            "capacity_s": measured * cap[:, None],
+            "measured_s": measured,
+            "occupied_s": occupied,
+            "people_s": people,
+        },
+        g,
+        s_of,
+        ng,
+    )
     gi, bi = np.nonzero(frames["measured_spaces"] > 0)
     agg = pd.DataFrame({"group": gi, "bucket": ab[bi]})
     for name, mat in frames.items():
@@ -154,15 +147,42 @@ def level_buckets(
     n_cap = np.bincount(g, weights=cap[s_of], minlength=ng)
     agg["spaces"] = n_spaces[gi]
     agg["capacity"] = n_cap[gi]
-    peaks = group_peaks(iv, gm[["space_id", "group"]], ab, bs)
-    desk_iv = iv[iv["space_id"].isin(sp.loc[is_desk, "space_id"])]
-    desk_iv = desk_iv.assign(value=(desk_iv["value"] > 0).astype(float))
-    dpeaks = group_peaks(desk_iv, gm[["space_id", "group"]], ab, bs)
+    peaks, dpeaks = _peaks(iv, sp.loc[is_desk, "space_id"], gm, ab, bs)
     # group_peaks returns group-major rows over all buckets: index directly.
-    agg["peak_people"] = peaks["peak"].to_numpy()[gi * nb + bi]
-    agg["peak_desks_occupied"] = dpeaks["peak"].to_numpy()[gi * nb + bi]
+    agg["peak_people"] = peaks[gi * nb + bi]
+    agg["peak_desks_occupied"] = dpeaks[gi * nb + bi]
     agg = agg.merge(codes, on="group").drop(columns="group")
     return _level_rows(agg, grid, bs)
+
+
+def _per_group(
+    mats: dict[str, np.ndarray], g: np.ndarray, s_of: np.ndarray, ng: int
+) -> dict[str, np.ndarray]:
+    """Each (space × bucket) matrix summed over the member rows of each of the
+    ``ng`` groups (member row i: group ``g[i]``, space row ``s_of[i]``): sort
+    by group once, then ``np.add.reduceat``."""
+    order = np.argsort(g, kind="stable")
+    g_sorted, s_sorted = g[order], s_of[order]
+    firsts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    out: dict[str, np.ndarray] = {}
+    for name, mat in mats.items():
+        sums = np.zeros((ng, mat.shape[1]))
+        if len(g_sorted):
+            sums[g_sorted[firsts]] = group_row_sums(mat, s_sorted, firsts)
+        out[name] = sums
+    return out
+
+
+def _peaks(
+    iv: pd.DataFrame, desks: pd.Series, gm: pd.DataFrame, ab: np.ndarray, bs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per group and bucket (group-major, every bucket): the simultaneous
+    people peak and the simultaneously occupied desks peak."""
+    peaks = group_peaks(iv, gm[["space_id", "group"]], ab, bs)
+    desk_iv = iv[iv["space_id"].isin(desks)]
+    desk_iv = desk_iv.assign(value=(desk_iv["value"] > 0).astype(float))
+    dpeaks = group_peaks(desk_iv, gm[["space_id", "group"]], ab, bs)
+    return peaks["peak"].to_numpy(), dpeaks["peak"].to_numpy()
 
 
 def _dense_space_sums(
