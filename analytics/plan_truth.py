@@ -40,7 +40,32 @@ def level_hourly_from_counts(
     as ``read_level_agg(by_hour=True)`` gives them. ``spaces``: space_id, kind,
     capacity, zone_id, floor_id, building_id, department_id (department only
     for desks of its neighbourhoods, as the department level)."""
-    sc = space_counts
+    per = _people_s_per_hour(space_counts)
+    sp = spaces.set_index("space_id")
+    hs = per["h"].to_numpy()
+    all_h = np.arange(hs.min(), hs.max() + 1) if len(hs) else hs
+    local = pd.to_datetime(all_h * 3600, unit="s", utc=True).tz_convert(timezone)
+    keep = (
+        (local.hour >= work_hours[0])
+        & (local.hour < work_hours[1])
+        & np.isin(local.weekday, list(weekdays))
+    )
+    parts = [
+        _level_hours(per, sp, level, col, all_h[keep])
+        for level, col in _LEVEL_COLS.items()
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    t = pd.to_datetime(out["h"] * 3600, unit="s", utc=True).dt.tz_convert(timezone)
+    out["day"] = t.dt.date
+    out["hour"] = t.dt.hour.astype(np.int64)
+    out["n"] = 3600 // bucket_s
+    cols = ["level", "level_id", "day", "hour", "n", "capacity_s", "people_s"]
+    return out[cols].sort_values(cols[:4]).reset_index(drop=True)
+
+
+def _people_s_per_hour(sc: pd.DataFrame) -> pd.DataFrame:
+    """``space_counts`` split at the UTC hours: space_id, h (hours since the
+    epoch), ps [people·s] per (space, hour)."""
     s = pd.to_datetime(sc["start"], utc=True).astype("int64").to_numpy() // 10**9
     e = pd.to_datetime(sc["end"], utc=True).astype("int64").to_numpy() // 10**9
     h0, h1 = s // 3600, (e - 1) // 3600
@@ -53,39 +78,26 @@ def level_hourly_from_counts(
     per = pd.DataFrame(
         {"space_id": sc["space_id"].to_numpy(object)[idx], "h": hour, "ps": ps}
     )
-    per = per.groupby(["space_id", "h"], sort=False)["ps"].sum().reset_index()
-    sp = spaces.set_index("space_id")
-    hs = per["h"].to_numpy()
-    all_h = np.arange(hs.min(), hs.max() + 1) if len(hs) else hs
-    local = pd.to_datetime(all_h * 3600, unit="s", utc=True).tz_convert(timezone)
-    keep = (
-        (local.hour >= work_hours[0])
-        & (local.hour < work_hours[1])
-        & np.isin(local.weekday, list(weekdays))
-    )
-    parts = []
-    for level, col in _LEVEL_COLS.items():
-        members = sp[col].dropna()
-        if level == "department":
-            members = sp.loc[sp["kind"] == "desk", col].dropna()
-        cap = sp.loc[members.index, "capacity"].groupby(members).sum()
-        x = per[per["space_id"].isin(members.index)]
-        x = x.assign(level_id=members.reindex(x["space_id"]).to_numpy())
-        ppl = x.groupby(["level_id", "h"])["ps"].sum()
-        grid = pd.MultiIndex.from_product(
-            [cap.index, all_h[keep]], names=["level_id", "h"]
-        )
-        frame = ppl.reindex(grid, fill_value=0.0).rename("people_s").reset_index()
-        frame["level"] = level
-        frame["capacity_s"] = frame["level_id"].map(cap).astype(float) * 3600
-        parts.append(frame)
-    out = pd.concat(parts, ignore_index=True)
-    t = pd.to_datetime(out["h"] * 3600, unit="s", utc=True).dt.tz_convert(timezone)
-    out["day"] = t.dt.date
-    out["hour"] = t.dt.hour.astype(np.int64)
-    out["n"] = 3600 // bucket_s
-    cols = ["level", "level_id", "day", "hour", "n", "capacity_s", "people_s"]
-    return out[cols].sort_values(cols[:4]).reset_index(drop=True)
+    return per.groupby(["space_id", "h"], sort=False)["ps"].sum().reset_index()
+
+
+def _level_hours(
+    per: pd.DataFrame, sp: pd.DataFrame, level: str, col: str, hours: np.ndarray
+) -> pd.DataFrame:
+    """One level's groups over ``hours`` (every group, every hour):
+    level_id, h, people_s, level, capacity_s [seat·s]."""
+    members = sp[col].dropna()
+    if level == "department":
+        members = sp.loc[sp["kind"] == "desk", col].dropna()
+    cap = sp.loc[members.index, "capacity"].groupby(members).sum()
+    x = per[per["space_id"].isin(members.index)]
+    x = x.assign(level_id=members.reindex(x["space_id"]).to_numpy())
+    ppl = x.groupby(["level_id", "h"])["ps"].sum()
+    grid = pd.MultiIndex.from_product([cap.index, hours], names=["level_id", "h"])
+    frame = ppl.reindex(grid, fill_value=0.0).rename("people_s").reset_index()
+    frame["level"] = level
+    frame["capacity_s"] = frame["level_id"].map(cap).astype(float) * 3600
+    return frame
 
 
 def coloc_weekly_from_dept_zone(

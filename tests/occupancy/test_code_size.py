@@ -35,7 +35,6 @@ FUNCTION_ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
         ("dashboard/pages/plan.py", "layout"),
         # plan analytics, decoders
         ("analytics/intervention.py", "scorecard"),
-        ("analytics/plan_truth.py", "level_hourly_from_counts"),
     }
 )
 
