@@ -194,23 +194,9 @@ def scorecard(
 
     Rank 1 = most pairs met, then highest lift. Zones with fewer than k people:
     suppressed, unranked."""
-    cross = pairs[pairs["department_a"] < pairs["department_b"]]
-    nab = cross.groupby("zone_id")["buckets"].sum()
     n = dept.set_index(["zone_id", "department_id"])["buckets"]
     big_n = zone.set_index("zone_id")["buckets"]
-    c = cross.merge(
-        dept.rename(columns={"department_id": "department_a", "buckets": "na"})[
-            ["zone_id", "department_a", "na"]
-        ],
-        on=["zone_id", "department_a"],
-    ).merge(
-        dept.rename(columns={"department_id": "department_b", "buckets": "nb"})[
-            ["zone_id", "department_b", "nb"]
-        ],
-        on=["zone_id", "department_b"],
-    )
-    c["expected"] = c["na"] * c["nb"] / c["zone_id"].map(big_n)
-    expected = c.groupby("zone_id")["expected"].sum()
+    nab, expected = _lift_parts(pairs, dept, big_n)
     pb = dept.groupby(["zone_id", "department_id"])["people_buckets"].sum()
     share = pb / pb.groupby(level="zone_id").transform("sum")
     out = pd.DataFrame({"zone_id": sorted(big_n.index)}).set_index("zone_id")
@@ -228,15 +214,46 @@ def scorecard(
     out["pairs_met"] = met.astype(int)
     out["pairs_met_pct"] = 100 * met / total_pairs
     out["trend_per_week"] = _slopes(weekly).reindex(out.index)
+    return _ranked(out, k)
+
+
+def _lift_parts(
+    pairs: pd.DataFrame, dept: pd.DataFrame, big_n: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Per zone: Σ_{a<b} n_ab (observed cross-department buckets) and
+    Σ_{a<b} n_a·n_b ÷ N (expected under independent presence)."""
+    cross = pairs[pairs["department_a"] < pairs["department_b"]]
+    nab = cross.groupby("zone_id")["buckets"].sum()
+    c = cross.merge(
+        dept.rename(columns={"department_id": "department_a", "buckets": "na"})[
+            ["zone_id", "department_a", "na"]
+        ],
+        on=["zone_id", "department_a"],
+    ).merge(
+        dept.rename(columns={"department_id": "department_b", "buckets": "nb"})[
+            ["zone_id", "department_b", "nb"]
+        ],
+        on=["zone_id", "department_b"],
+    )
+    c["expected"] = c["na"] * c["nb"] / c["zone_id"].map(big_n)
+    return nab, c.groupby("zone_id")["expected"].sum()
+
+
+_SCORE_COLUMNS = [
+    "departments_seen",
+    "lift",
+    "simpson",
+    "pairs_met",
+    "pairs_met_pct",
+    "trend_per_week",
+]
+
+
+def _ranked(out: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Zones with fewer than ``k`` people suppressed (no figures, no rank);
+    the others ranked by pairs met, then lift."""
     out["suppressed"] = out["people"] < k
-    vals = [
-        "departments_seen",
-        "lift",
-        "simpson",
-        "pairs_met",
-        "pairs_met_pct",
-        "trend_per_week",
-    ]
+    vals = _SCORE_COLUMNS
     out[vals] = out[vals].astype(float)
     out.loc[out["suppressed"], vals] = np.nan
     ranked = out[~out["suppressed"]].sort_values(

@@ -34,7 +34,6 @@ FUNCTION_ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
         ("dashboard/pages/overview.py", "update_period"),
         ("dashboard/pages/plan.py", "layout"),
         # plan analytics, decoders
-        ("analytics/intervention.py", "scorecard"),
     }
 )
 
