@@ -309,6 +309,22 @@ def update_period(search: str | None) -> tuple[Any, ...]:
             empty(msg),
             empty(msg),
         )
+    cards = _period_cards(whole, before, language)
+    low, high = (
+        float(data.settings.target_low_pct),
+        float(data.settings.target_high_pct),
+    )
+    col = "utilization_pct" if "utilization_pct" in spaces.columns else "time_used_pct"
+    fig = bands_figure(band_counts(spaces, low, high, col), language, low, high)
+    names = data.metadata()["spaces"][["space_id", "name"]]
+    return (cards, fig, *_top_spaces(spaces, names, col, language))
+
+
+def _period_cards(
+    whole: pd.DataFrame, before: pd.DataFrame, language: str
+) -> list[html.Div]:
+    """A KPI card per :data:`PERIOD_KPIS` measure, with its change in
+    percentage points vs the previous period."""
     cards = []
     for col, value, delta in period_summary(whole, before):
         label = dict(PERIOD_KPIS)[col]
@@ -325,13 +341,14 @@ def update_period(search: str | None) -> tuple[Any, ...]:
                 id_=f"overview-kpi-{col}",
             )
         )
-    low, high = (
-        float(data.settings.target_low_pct),
-        float(data.settings.target_high_pct),
-    )
-    col = "utilization_pct" if "utilization_pct" in spaces.columns else "time_used_pct"
-    fig = bands_figure(band_counts(spaces, low, high, col), language, low, high)
-    names = data.metadata()["spaces"][["space_id", "name"]]
+    return cards
+
+
+def _top_spaces(
+    spaces: pd.DataFrame, names: pd.DataFrame, col: str, language: str
+) -> tuple[html.Div, html.Div]:
+    """The ten least and the ten most used spaces by ``col`` (grids), or
+    an empty state for both."""
     ranked = (
         spaces.merge(names, on="space_id", how="left")
         .dropna(subset=[col])
@@ -349,7 +366,7 @@ def update_period(search: str | None) -> tuple[Any, ...]:
     ]
     if ranked.empty:
         nothing = empty(t("empty_no_data", language))
-        return cards, fig, nothing, nothing
+        return nothing, nothing
     under = grid("overview-under-table", ranked.head(10), cols, language)
     over = grid("overview-over-table", ranked.iloc[::-1].head(10), cols, language)
-    return cards, fig, under, over
+    return under, over

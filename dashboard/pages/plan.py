@@ -108,6 +108,10 @@ def _meta() -> tuple[list[str], list[str], list[str], list[str]]:
     )
 
 
+#: A page callback's outputs computed by the layout (None after an error).
+_Outputs = tuple[Any, ...] | None
+
+
 def layout(**query: Any) -> html.Div:
     """The page, computed for the URL's filters (``query``)."""
     language = lang()
@@ -116,97 +120,136 @@ def layout(**query: Any) -> html.Div:
     floors, hoods, shared, depts = _meta()
     close0 = floors[-1] if floors else None
     mid = f.start + (f.end - f.start) / 2 if f.start and f.end else None
+    change = mid.isoformat() if mid else None
     fc_out = initial_outputs(update_forecast, search, "building", 4)
     wi_out = initial_outputs(
         update_whatif, search, close0, ["fri"], 0.7, None, None, None, []
     )
     sc_out = initial_outputs(update_scorecard, search)
     st_out = initial_outputs(update_stack, 0, search)
-    iv_out = initial_outputs(
-        update_intervention, search, mid.isoformat() if mid else None, shared[1:2]
-    )
+    iv_out = initial_outputs(update_intervention, search, change, shared[1:2])
     ok = all(o is not None for o in (fc_out, wi_out, sc_out, iv_out, st_out))
-    fc_fig, fc_tab = fc_out or (None, None)
-    sc_tab, sc_fig = sc_out or (None, None)
-    iv_tab, iv_fig = iv_out or (None, None)
-
-    def h(key: str) -> html.P:
-        return html.P(_t(key, language, weeks=HISTORY_WEEKS), className="note")
-
     return html.Div(
         [
             *([] if ok else [error_banner(language)]),
             html.H2(_t("title", language)),
-            html.H3(_t("fc", language)),
-            h("fc_note"),
-            html.Div(
-                [
-                    html.Label(_t("level", language), htmlFor="plan-fc-level"),
-                    _select(
-                        "plan-fc-level",
-                        ["building", "floor", "zone", "department"],
-                        "building",
-                    ),
-                    html.Label(_t("horizon", language), htmlFor="plan-fc-horizon"),
-                    dcc.Slider(id="plan-fc-horizon", min=1, max=8, step=1, value=4),
-                ],
-                className="controls",
-            ),
-            graph("plan-fc-figure", fc_fig),
-            html.Div(fc_tab, id="plan-fc-scores"),
-            html.H3(_t("wi", language)),
-            h("wi_note"),
-            html.Div(
-                [
-                    html.Label(_t("close", language), htmlFor="plan-wi-close"),
-                    _select("plan-wi-close", floors + hoods + shared, close0),
-                    html.Label(_t("on", language), htmlFor="plan-wi-close-days"),
-                    _days("plan-wi-close-days", language, ["fri"]),
-                    html.Label(_t("sharing", language), htmlFor="plan-wi-sharing"),
-                    dcc.Input(
-                        id="plan-wi-sharing",
-                        type="number",
-                        min=0.1,
-                        max=1.5,
-                        step=0.05,
-                        value=0.7,
-                    ),
-                    html.Label(_t("move", language), htmlFor="plan-wi-move-dept"),
-                    _select("plan-wi-move-dept", depts, None),
-                    html.Label(_t("to", language), htmlFor="plan-wi-move-to"),
-                    _select("plan-wi-move-to", floors + hoods, None),
-                    html.Label(_t("anchor", language), htmlFor="plan-wi-anchor-dept"),
-                    _select("plan-wi-anchor-dept", depts, None),
-                    _days("plan-wi-anchor-days", language, []),
-                ],
-                className="controls",
-            ),
-            html.Div(wi_out[0] if wi_out else None, id="plan-wi-table"),
-            html.H3(_t("st", language)),
-            h("st_note"),
-            html.Button(_t("st", language), id="plan-st-run", n_clicks=0),
-            dcc.Loading(html.Div(st_out[0] if st_out else None, id="plan-st-table")),
-            html.H3(_t("iv", language)),
-            h("iv_note"),
-            html.Div(
-                [
-                    html.Label(_t("change", language)),
-                    dcc.DatePickerSingle(
-                        id="plan-iv-change", date=mid.isoformat() if mid else None
-                    ),
-                    html.Label(_t("zones", language)),
-                    _select("plan-iv-zones", shared + hoods, shared[1:2], multi=True),
-                ],
-                className="controls",
-            ),
-            html.Div(iv_tab, id="plan-iv-table"),
-            graph("plan-iv-figure", iv_fig),
-            html.H3(_t("sc", language)),
-            h("sc_note"),
-            html.Div(sc_tab, id="plan-sc-table"),
-            graph("plan-sc-figure", sc_fig),
+            *_forecast_section(language, fc_out),
+            *_whatif_section(language, (floors, hoods, shared, depts), wi_out),
+            *_stack_section(language, st_out),
+            *_intervention_section(language, change, (hoods, shared), iv_out),
+            *_scorecard_section(language, sc_out),
         ]
     )
+
+
+def _note(key: str, language: str) -> html.P:
+    return html.P(_t(key, language, weeks=HISTORY_WEEKS), className="note")
+
+
+def _forecast_section(language: str, out: _Outputs) -> list[Any]:
+    fig, tab = out or (None, None)
+    return [
+        html.H3(_t("fc", language)),
+        _note("fc_note", language),
+        html.Div(
+            [
+                html.Label(_t("level", language), htmlFor="plan-fc-level"),
+                _select(
+                    "plan-fc-level",
+                    ["building", "floor", "zone", "department"],
+                    "building",
+                ),
+                html.Label(_t("horizon", language), htmlFor="plan-fc-horizon"),
+                dcc.Slider(id="plan-fc-horizon", min=1, max=8, step=1, value=4),
+            ],
+            className="controls",
+        ),
+        graph("plan-fc-figure", fig),
+        html.Div(tab, id="plan-fc-scores"),
+    ]
+
+
+def _whatif_section(
+    language: str,
+    meta: tuple[list[str], list[str], list[str], list[str]],
+    out: _Outputs,
+) -> list[Any]:
+    floors, hoods, shared, depts = meta
+    close0 = floors[-1] if floors else None
+    return [
+        html.H3(_t("wi", language)),
+        _note("wi_note", language),
+        html.Div(
+            [
+                html.Label(_t("close", language), htmlFor="plan-wi-close"),
+                _select("plan-wi-close", floors + hoods + shared, close0),
+                html.Label(_t("on", language), htmlFor="plan-wi-close-days"),
+                _days("plan-wi-close-days", language, ["fri"]),
+                html.Label(_t("sharing", language), htmlFor="plan-wi-sharing"),
+                dcc.Input(
+                    id="plan-wi-sharing",
+                    type="number",
+                    min=0.1,
+                    max=1.5,
+                    step=0.05,
+                    value=0.7,
+                ),
+                html.Label(_t("move", language), htmlFor="plan-wi-move-dept"),
+                _select("plan-wi-move-dept", depts, None),
+                html.Label(_t("to", language), htmlFor="plan-wi-move-to"),
+                _select("plan-wi-move-to", floors + hoods, None),
+                html.Label(_t("anchor", language), htmlFor="plan-wi-anchor-dept"),
+                _select("plan-wi-anchor-dept", depts, None),
+                _days("plan-wi-anchor-days", language, []),
+            ],
+            className="controls",
+        ),
+        html.Div(out[0] if out else None, id="plan-wi-table"),
+    ]
+
+
+def _stack_section(language: str, out: _Outputs) -> list[Any]:
+    return [
+        html.H3(_t("st", language)),
+        _note("st_note", language),
+        html.Button(_t("st", language), id="plan-st-run", n_clicks=0),
+        dcc.Loading(html.Div(out[0] if out else None, id="plan-st-table")),
+    ]
+
+
+def _intervention_section(
+    language: str,
+    change: str | None,
+    zones: tuple[list[str], list[str]],
+    out: _Outputs,
+) -> list[Any]:
+    hoods, shared = zones
+    tab, fig = out or (None, None)
+    return [
+        html.H3(_t("iv", language)),
+        _note("iv_note", language),
+        html.Div(
+            [
+                html.Label(_t("change", language)),
+                dcc.DatePickerSingle(id="plan-iv-change", date=change),
+                html.Label(_t("zones", language)),
+                _select("plan-iv-zones", shared + hoods, shared[1:2], multi=True),
+            ],
+            className="controls",
+        ),
+        html.Div(tab, id="plan-iv-table"),
+        graph("plan-iv-figure", fig),
+    ]
+
+
+def _scorecard_section(language: str, out: _Outputs) -> list[Any]:
+    tab, fig = out or (None, None)
+    return [
+        html.H3(_t("sc", language)),
+        _note("sc_note", language),
+        html.Div(tab, id="plan-sc-table"),
+        graph("plan-sc-figure", fig),
+    ]
 
 
 @callback(
