@@ -152,11 +152,6 @@ def two_time_zones(pg_server: Any) -> str:
     return url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="occupancy analyze computes every site with one calendar (the time zone "
-    "of setting `site`): per-site partitions (issue 19, analytics/pipeline.py) fix it",
-)
 def test_each_site_keeps_its_own_local_days_and_working_hours(
     two_time_zones: str,
 ) -> None:
