@@ -73,6 +73,7 @@ def site_calendar(
     working_days, holidays): the row's values, the settings' where the row
     has none; closed days plus the public holidays of ``country`` in
     ``years``."""
+    years = list(years)
     base = Calendar.from_settings(settings, timezone=str(row["timezone"]))
     start, end = base.work_start, base.work_end
     if _given(row.get("working_hours")):
@@ -86,9 +87,14 @@ def site_calendar(
     if _given(row.get("country")):
         import holidays as holidays_lib
 
-        closed |= set(
-            holidays_lib.country_holidays(str(row["country"]), years=list(years))
-        )
+        try:
+            public = holidays_lib.country_holidays(str(row["country"]), years=years)
+        except NotImplementedError:
+            raise ValueError(
+                f"site {row.get('site_id')}: country {row['country']!r} has no"
+                " public holidays known (building file site.country)"
+            ) from None
+        closed |= set(public)
     return Calendar(
         timezone=base.timezone,
         work_start=start,
