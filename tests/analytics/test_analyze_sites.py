@@ -268,3 +268,53 @@ def test_incremental_run_of_one_site_leaves_the_other_sites_rows(
     _analyze(url, full=True)
     _assert_same(incremental, _rows(url, ("akl",)))
     _assert_same(others, _rows(url, ("ams", "nyc")))
+
+
+@pytest.mark.integration
+def test_a_badge_seen_in_two_sites_on_one_day_is_a_row_per_site(
+    pg_server: Any,
+) -> None:
+    """Badge b1 of Amsterdam's department in Amsterdam's zone on Tuesday
+    10:00-10:20 local and in Auckland's zone on Auckland's Tuesday 10:00-10:20
+    local: the same (day, source, pair, badge) from both sites' partitions."""
+    url = pg_server.create_database(f"t_sites_badge_{dt.datetime.now():%H%M%S%f}")
+    docs = [site_doc("ams", AMS, 1), site_doc("akl", AKL, 1)]
+    load(url, docs, reports("ams-d1", AMS, TUE, [], "presence", 1.0))
+    rows = []
+    for i, (zone, tz) in enumerate((("ams-z", AMS), ("akl-z", AKL))):
+        t = pd.date_range(f"{TUE} 10:00", f"{TUE} 10:20", freq="5min", tz=tz)
+        rows += [(ts.to_pydatetime(), f"ble-{zone}", zone, "b1", -60.0, 10 * i + j)
+                 for j, ts in enumerate(t)]  # fmt: skip
+    conn = connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO badge_departments (badge, department_id)"
+                " VALUES ('b1', 'ams-dept')"
+            )
+            copy_rows(cur, "badge_sightings",
+                      ["ts", "device_id", "zone_id", "badge", "rssi", "seq"], rows)  # fmt: skip
+    finally:
+        conn.close()
+    for kw in ({"full": True}, {"full": True, "rewrite": False}):
+        _analyze(url, **kw)
+        conn = connect(url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT site_id, day, department_a, department_b, badge"
+                    " FROM analytics_coloc_badges_site ORDER BY site_id"
+                )
+                got = cur.fetchall()
+                cur.execute(
+                    "SELECT zone_id, day, count(DISTINCT badge)"
+                    " FROM analytics_coloc_badges GROUP BY 1, 2 ORDER BY 1"
+                )
+                zoned = cur.fetchall()
+        finally:
+            conn.close()
+        assert got == [
+            ("akl", TUE, "ams-dept", "ams-dept", "b1"),
+            ("ams", TUE, "ams-dept", "ams-dept", "b1"),
+        ], kw
+        assert zoned == [("akl-z", TUE, 1), ("ams-z", TUE, 1)], kw
