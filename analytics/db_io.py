@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,11 @@ from psycopg2 import sql
 from analytics.pgbinary import encode_copy
 from occupancy.db import Connection, Cursor, read_frame
 from occupancy.settings import Settings
+
+if TYPE_CHECKING:
+    from analytics.sites import SiteScope
+
+from analytics.site_io import delete_site_days, site_filter
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +117,9 @@ _EVENTS_ARRAYS = """SELECT array_agg(t.ts) AS ts, array_agg(t.code) AS code,
           LEFT JOIN unnest(%(known)s::text[]) WITH ORDINALITY AS m(space_id, code)
             ON m.space_id = COALESCE(e.space_id, d.space_id, d.zone_id)
          WHERE e.ts >= %(start)s AND e.ts < %(end)s
-           AND e.kind IN ('presence', 'heartbeat', 'count')) t"""
+           AND e.kind IN ('presence', 'heartbeat', 'count'){site}) t"""
+
+_EVENT_SPACE = "COALESCE(e.space_id, d.space_id, d.zone_id)"
 
 
 class _Chunks:
@@ -177,8 +184,10 @@ def read_events(
     end: pd.Timestamp,
     *,
     known: Sequence[str] | None = None,
+    scope: SiteScope | None = None,
 ) -> pd.DataFrame:
-    """Occupancy events (presence, heartbeat, count) with ``start <= ts < end``:
+    """Occupancy events (presence, heartbeat, count) with ``start <= ts < end``
+    (``scope``: of that site's spaces only, :func:`analytics.site_io.site_filter`):
     ts (UTC), space_id (the device's space or zone when the event has none),
     kind, value.
 
@@ -187,13 +196,17 @@ def read_events(
     with numpy; space_id and kind come back categorical. When an event names a
     space outside ``known`` the events are read as CSV instead (object
     columns). Same rows and values either way."""
-    params = {"start": start.to_pydatetime(), "end": end.to_pydatetime()}
+    where, extra = site_filter(_EVENT_SPACE, scope)
+    params = {"start": start.to_pydatetime(), "end": end.to_pydatetime(), **extra}
     if known:
         with conn.cursor() as cur:
             # The join on the id list makes the planner's estimate large enough
             # to JIT-compile the query, which costs more than it saves here.
             cur.execute("SET LOCAL jit = off")
-            bound = cur.mogrify(_EVENTS_ARRAYS, {**params, "known": list(known)})
+            bound = cur.mogrify(
+                _EVENTS_ARRAYS.replace("{site}", where),
+                {**params, "known": list(known)},
+            )
             sink = _Chunks()
             cur.copy_expert(
                 f"COPY ({bound.decode()}) TO STDOUT WITH (FORMAT binary)", sink
@@ -215,10 +228,12 @@ def read_events(
                 }
             )
         logger.info("events name spaces outside the metadata: reading them as CSV")
-    return _read_events_csv(conn, params)
+    return _read_events_csv(conn, params, where)
 
 
-def _read_events_csv(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
+def _read_events_csv(
+    conn: Connection, params: dict[str, Any], where: str = ""
+) -> pd.DataFrame:
     # Only the needed columns; the time as integer microseconds (no timestamp
     # text to format on the server or parse here); CSV parsed by Arrow.
     q = """SELECT (extract(epoch FROM e.ts) * 1000000)::bigint AS ts_us,
@@ -227,6 +242,7 @@ def _read_events_csv(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
              FROM sensor_events e LEFT JOIN devices d USING (device_id)
             WHERE e.ts >= %(start)s AND e.ts < %(end)s
               AND e.kind IN ('presence', 'heartbeat', 'count')"""
+    q += where  # a fixed fragment of site_filter; its values are parameters
     import pyarrow as pa
 
     table = copy_out_arrow(
@@ -252,9 +268,13 @@ def _read_events_csv(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
 
 
 def read_sightings(
-    conn: Connection, start: pd.Timestamp, end: pd.Timestamp
+    conn: Connection,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    scope: SiteScope | None = None,
 ) -> pd.DataFrame:
-    """Badge sightings with ``start <= ts < end``: ts (UTC), zone_id, badge.
+    """Badge sightings with ``start <= ts < end`` (``scope``: in that site's
+    zones only, :func:`analytics.site_io.site_filter`): ts (UTC), zone_id, badge.
     The time travels as integer microseconds and the CSV is parsed by Arrow
     (no timestamp text to format or parse: most of the read's time before)."""
     import pyarrow as pa
@@ -262,11 +282,12 @@ def read_sightings(
     q = """SELECT (extract(epoch FROM b.ts) * 1000000)::bigint AS ts_us,
                   COALESCE(b.zone_id, d.zone_id) AS zone_id, b.badge
              FROM badge_sightings b LEFT JOIN devices d USING (device_id)
-            WHERE b.ts >= %s AND b.ts < %s"""
+            WHERE b.ts >= %(start)s AND b.ts < %(end)s"""
+    where, extra = site_filter("COALESCE(b.zone_id, d.zone_id)", scope)
     table = copy_out_arrow(
         conn,
-        q,
-        (start.to_pydatetime(), end.to_pydatetime()),
+        q + where,
+        {"start": start.to_pydatetime(), "end": end.to_pydatetime(), **extra},
         {"ts_us": pa.int64(), "zone_id": pa.string(), "badge": pa.string()},
     )
     us = table.column("ts_us").to_numpy(zero_copy_only=False).astype("datetime64[us]")
@@ -335,13 +356,20 @@ def event_day_range(conn: Connection, tz: str) -> tuple[dt.date | None, dt.date 
     return (row[0], row[1]) if row else (None, None)
 
 
-def touched_days(conn: Connection, since: dt.datetime, tz: str) -> set[dt.date]:
-    """Local days of events and sightings received after ``since``."""
+def touched_days(
+    conn: Connection, since: dt.datetime, tz: str, scope: SiteScope | None = None
+) -> set[dt.date]:
+    """Local days of events and sightings received after ``since`` (``scope``:
+    of that site's spaces and zones, :func:`analytics.site_io.site_filter`)."""
+    ev, p1 = site_filter(_EVENT_SPACE, scope)
+    bs, p2 = site_filter("COALESCE(b.zone_id, d.zone_id)", scope)
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT DISTINCT (ts AT TIME ZONE %(tz)s)::date FROM sensor_events WHERE received_at > %(s)s
-               UNION SELECT DISTINCT (ts AT TIME ZONE %(tz)s)::date FROM badge_sightings WHERE received_at > %(s)s""",
-            {"tz": tz, "s": since},
+            f"""SELECT DISTINCT (e.ts AT TIME ZONE %(tz)s)::date FROM sensor_events e
+                  LEFT JOIN devices d USING (device_id) WHERE e.received_at > %(s)s{ev}
+               UNION SELECT DISTINCT (b.ts AT TIME ZONE %(tz)s)::date FROM badge_sightings b
+                  LEFT JOIN devices d USING (device_id) WHERE b.received_at > %(s)s{bs}""",  # noqa: S608  (fixed fragments; values are parameters)
+            {"tz": tz, "s": since, **p1, **p2},
         )
         return {r[0] for r in cur.fetchall()}
 
@@ -406,11 +434,13 @@ def write_rollups(
     frames: dict[str, pd.DataFrame],
     *,
     staged: bool = False,
+    scope: SiteScope | None = None,
 ) -> dict[str, int]:
     """Replace the rows of local days ``first``..``last`` in every rollup table
-    by ``frames`` (one transaction; COPY in). ``staged``: append to the
-    tables of :func:`begin_rewrite` instead (they hold no rows of those days).
-    Returns rows written per table."""
+    by ``frames`` (one transaction; COPY in); ``scope``: only that site's rows
+    (:func:`analytics.site_io.delete_site_days`), other sites' rows are left.
+    ``staged``: append to the tables of :func:`begin_rewrite` instead (they
+    hold no rows of those days). Returns rows written per table."""
     written: dict[str, int] = {}
     with conn, conn.cursor() as cur:
         # Do not wait for the WAL flush of each chunk: rollups can be recomputed,
@@ -420,12 +450,7 @@ def write_rollups(
         for table in ROLLUP_TABLES:
             target = staging_table(table) if staged else table
             if not staged:
-                cur.execute(
-                    sql.SQL("DELETE FROM {} WHERE day BETWEEN %s AND %s").format(
-                        sql.Identifier(table)
-                    ),
-                    (first, last),
-                )
+                delete_site_days(cur, table, first, last, scope)
             frame = frames.get(table)
             if frame is None or len(frame) == 0:
                 written[table] = 0

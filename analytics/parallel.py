@@ -1,25 +1,21 @@
-"""``occupancy analyze`` past one process: its chunks of days computed in local
+"""``occupancy analyze`` past one process: its partitions computed in local
 processes (setting ``analyze_workers``, ``--workers``) or on the workers of a
 Dask distributed cluster (setting ``dask_scheduler``, ``--dask-scheduler``).
 
-A partition is one chunk of consecutive local days of
-:func:`analytics.pipeline.day_runs`, the same chunks a single-process run
-computes. Partitions are independent: a chunk's rollups are keyed by its own
-local days and computed from the database alone — its events with one day of
-context on each side (sessions crossing midnight, the stuck-sensor cap of at
-most 24 h) and its sightings; the weekly co-location release is built at read
-time from the daily counts (:mod:`analytics.release`), so no rollup written
-here spans two chunks. A task opens its own connection, reads, computes
+A partition is one site × one chunk of consecutive local days of that site
+(:mod:`analytics.partitions`), the same partitions a single-process run
+computes. Partitions are independent: a partition's rollups are keyed by its
+site's own local days and ids and computed from the database alone — its
+site's events with one day of context on each side (sessions crossing
+midnight, the stuck-sensor cap of at most 24 h) and its sightings; the weekly
+co-location release is built at read time from the daily counts
+(:mod:`analytics.release`), so no rollup written here spans two partitions.
+A task opens its own connection, reads, computes
 (:func:`analytics.pipeline.compute_days`) and returns the frames; this process
-writes them chunk by chunk in chunk order, one transaction each, as the
-single-process run does. The rows are the same (tests/analytics/
-test_analytics_parallel.py).
-
-Why no split by site: every rollup table is keyed by day (the writes replace
-days), the site-wide co-location badges (``analytics_coloc_badges_site``)
-count a person once across every zone of the database, and a run has one
-site calendar (``site``'s time zone). Splitting by site would give different
-rows; see docs/scaling.md.
+writes them partition by partition in order, one transaction each replacing
+only that site's rows of those days, as the single-process run does. The rows
+are the same (tests/analytics/test_analytics_parallel.py,
+tests/analytics/test_analytics_portfolio.py).
 """
 
 from __future__ import annotations
@@ -36,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from analytics.calendar import local_days_utc_range
-from analytics.pipeline import CONTEXT, AnalyzePlan, DayRun
+from analytics.partitions import AnalyzePlan, Partition
+from analytics.pipeline import CONTEXT
 from occupancy.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,23 +66,24 @@ class PartitionResult:
     compute_s: float
 
 
-def compute_partition(task: PartitionTask, run: DayRun) -> PartitionResult:
-    """The rollups of one chunk of days: read on a connection of its own
-    (events with one day of context on each side, the chunk's sightings),
-    then computed. Runs in a worker process or on a Dask worker."""
+def compute_partition(task: PartitionTask, run: Partition) -> PartitionResult:
+    """The rollups of one site's chunk of days: read on a connection of its
+    own (the site's events with one day of context on each side, its
+    sightings), then computed. Runs in a worker process or on a Dask worker."""
     from analytics import store
     from occupancy.db import connect
 
     t = time.perf_counter()
-    start, end = local_days_utc_range(task.plan.cal, *run)
+    sp = task.plan.site(run.site)
+    start, end = local_days_utc_range(sp.cal, run.first, run.last)
     conn = connect(
         task.database_url, timeout_s=task.timeout_s, application_name="analyze-worker"
     )
     try:
         events = store.read_events(
-            conn, start - CONTEXT, end + CONTEXT, known=list(task.plan.known)
+            conn, start - CONTEXT, end + CONTEXT, known=list(sp.known), scope=sp.scope
         )
-        sightings = store.read_sightings(conn, start, end)
+        sightings = store.read_sightings(conn, start, end, sp.scope)
         conn.rollback()
     finally:
         conn.close()
@@ -107,15 +105,15 @@ def _install(task: PartitionTask) -> None:
     _INSTALLED[:] = [task]
 
 
-def _compute_installed(run: DayRun) -> PartitionResult:
+def _compute_installed(run: Partition) -> PartitionResult:
     return compute_partition(_INSTALLED[0], run)
 
 
-Submit = Callable[[DayRun], Any]  # returns a future with .result() and .cancel()
+Submit = Callable[[Partition], Any]  # returns a future with .result() and .cancel()
 
 
 class Partitions:
-    """The chunks of ``plan`` computed by ``workers`` local processes, or by
+    """The partitions of ``plan`` computed by ``workers`` local processes, or by
     the Dask cluster at ``scheduler`` when given."""
 
     def __init__(
@@ -144,11 +142,11 @@ class Partitions:
         )
 
     def run(self, io: ChunkIO, say: Callable[[str], None]) -> int:
-        """Every chunk computed in parallel and written through ``io`` in
-        chunk order; the number of events and sightings read."""
+        """Every partition computed in parallel and written through ``io`` in
+        order; the number of events and sightings read."""
         pool = self._dask() if self.scheduler else self._processes()
         with pool as (submit, slots, where):
-            say(f"analyze: {len(self.plan.runs)} chunk(s) on {where}")
+            say(f"analyze: {len(self.plan.runs)} partition(s) on {where}")
             return _drain(io, list(self.plan.runs), submit, 2 * slots, say)
 
     @contextmanager
@@ -162,7 +160,7 @@ class Partitions:
             initargs=(self.task,),
         ) as pool:
 
-            def submit(run: DayRun) -> Any:
+            def submit(run: Partition) -> Any:
                 return pool.submit(_compute_installed, run)
 
             yield submit, n, f"{n} local process(es)"
@@ -185,13 +183,13 @@ class Partitions:
             slots = max(sum(client.nthreads().values()), 1)
             shared = client.scatter(self.task, broadcast=True, hash=False)
 
-            def submit(run: DayRun) -> Any:
+            def submit(run: Partition) -> Any:
                 return client.submit(
                     compute_partition,
                     shared,
                     run,
                     pure=False,
-                    key=f"analyze-{run.first}-{run.last}-{time.time_ns()}",
+                    key=f"analyze-{run.site}-{run.first}-{run.last}-{time.time_ns()}",
                 )
 
             yield submit, slots, f"Dask {self.scheduler} ({slots} worker thread(s))"
@@ -201,15 +199,15 @@ class Partitions:
 
 def _drain(
     io: ChunkIO,
-    runs: list[DayRun],
+    runs: list[Partition],
     submit: Submit,
     window: int,
     say: Callable[[str], None],
 ) -> int:
-    """Submit the chunks (at most ``window`` in flight), write each result in
-    chunk order (one write in flight beside the waiting)."""
+    """Submit the partitions (at most ``window`` in flight), write each result in
+    order (one write in flight beside the waiting)."""
     todo = iter(runs)
-    pending: deque[tuple[DayRun, Any]] = deque()
+    pending: deque[tuple[Partition, Any]] = deque()
 
     def more() -> None:
         run = next(todo, None)
@@ -230,7 +228,7 @@ def _drain(
                 io.phases["compute"] += result.compute_s
                 n_events += result.n_events
                 say(
-                    f"analyze: {run.first}..{run.last} ({i}/{len(runs)}) "
+                    f"analyze: {run.site} {run.first}..{run.last} ({i}/{len(runs)}) "
                     f"{result.n_events} events and sightings"
                 )
                 if last_write is not None:

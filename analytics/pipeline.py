@@ -34,17 +34,16 @@ from occupancy.settings import Settings
 
 if TYPE_CHECKING:
     from analytics.chunk_io import ChunkIO
+    from analytics.partitions import AnalyzePlan
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "AnalyzeParams",
-    "AnalyzePlan",
     "AnalyzeReport",
     "DayRun",
     "compute_days",
     "day_runs",
-    "plan_analyze",
     "run_analyze",
 ]
 
@@ -261,41 +260,14 @@ class AnalyzeReport:
         return f"{self.mode}: {self.days} day(s) in {self.chunks} chunk(s), {self.events} events read, {self.seconds:.1f} s; rows {rows}"
 
 
-def _days_to_compute(
-    conn: Connection,
-    tz: str,
-    mark: dt.datetime | None,
-    first: dt.date | None,
-    last: dt.date | None,
-) -> tuple[str, set[dt.date]]:
-    """(mode, local days to recompute): with no watermark ``mark`` every day in
-    [first, last] (default: the days with events); else the days touched by
-    events received after it and their neighbours."""
-    from analytics import store
-
-    if mark is None:
-        lo, hi = store.event_day_range(conn, tz)
-        if lo is None or hi is None:
-            return "full", set()
-        a, b = first or lo, last or hi
-        return "full", {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
-    touched = store.touched_days(conn, mark, tz)
-    days = {d + dt.timedelta(days=o) for d in touched for o in (-1, 0, 1)}
-    if first:
-        days = {d for d in days if d >= first}
-    if last:
-        days = {d for d in days if d <= last}
-    return "incremental", days
-
-
 def _sequential(
     io: ChunkIO,
     plan: AnalyzePlan,
     connect: Callable[[], Connection] | None,
     say: Callable[[str], None],
 ) -> int:
-    """Every chunk computed in this process (reads on a second connection
-    from ``connect`` when there are several chunks)."""
+    """Every partition computed in this process (reads on a second
+    connection from ``connect`` when there are several)."""
     from analytics.chunk_io import compute_runs
 
     runs = list(plan.runs)
@@ -323,7 +295,7 @@ def _write_runs(
     conn = io.conn
     try:
         io.staged = rewrite and store.begin_rewrite(
-            conn, plan.runs[0].first, plan.runs[-1].last
+            conn, min(r.first for r in plan.runs), max(r.last for r in plan.runs)
         )
         n_events = compute_all()
         if io.staged:
@@ -338,72 +310,6 @@ def _write_runs(
             store.abandon_rewrite(conn)
         raise
     return n_events
-
-
-@dataclass(frozen=True)
-class AnalyzePlan:
-    """What a run computes: its calendar, rules, metadata and day chunks
-    (partitions; each is computed from the database alone, independently of
-    the others)."""
-
-    mode: str
-    days: frozenset[dt.date]
-    runs: tuple[DayRun, ...]
-    cal: Calendar
-    params: AnalyzeParams
-    spaces: pd.DataFrame
-    zones: pd.DataFrame
-    badge_departments: pd.DataFrame
-    #: Every space and zone id: events are read with the space as a code into it.
-    known: tuple[str, ...]
-
-    def compute(
-        self, events: pd.DataFrame, sightings: pd.DataFrame, run: DayRun
-    ) -> dict[str, pd.DataFrame]:
-        return compute_days(
-            events,
-            sightings,
-            self.badge_departments,
-            self.spaces,
-            self.zones,
-            self.cal,
-            self.params,
-            *run,
-        )
-
-
-def _chunk_days(settings: Settings) -> int:
-    n = int(settings.analyze_chunk_days)
-    if n < 1:
-        raise ValueError(f"setting analyze_chunk_days {n}: must be at least 1")
-    return n
-
-
-def plan_analyze(
-    conn: Connection,
-    settings: Settings,
-    mark: dt.datetime | None,
-    first: dt.date | None,
-    last: dt.date | None,
-) -> AnalyzePlan:
-    """The days to compute (see :func:`run_analyze`) and what they need."""
-    from analytics import store
-
-    tz = store.site_timezone(conn, settings)
-    mode, days_set = _days_to_compute(conn, tz, mark, first, last)
-    spaces, zones = store.read_metadata(conn)
-    known = set(spaces["space_id"].astype(str)) | set(zones["zone_id"].astype(str))
-    return AnalyzePlan(
-        mode=mode,
-        days=frozenset(days_set),
-        runs=tuple(day_runs(days_set, _chunk_days(settings))),
-        cal=Calendar.from_settings(settings, timezone=tz),
-        params=AnalyzeParams.from_settings(settings),
-        spaces=spaces,
-        zones=zones,
-        badge_departments=store.read_badge_departments(conn),
-        known=tuple(sorted(known)),
-    )
 
 
 def run_analyze(  # noqa: PLR0913  (keyword options of the command)
@@ -427,25 +333,29 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
     several chunks; the results are the same). ``rewrite``: a full run writes
     the rollup tables anew and swaps them in (:mod:`analytics.db_rewrite`)
     instead of replacing its days chunk by chunk; same rows. Default: when
-    every day with events is recomputed in more than one chunk.
+    every day with events is recomputed in more than one chunk. Each site
+    is computed on its own calendar, in partitions of site × chunk of days
+    (:mod:`analytics.partitions`); a partition replaces only its site's rows.
     ``workers`` (default: setting ``analyze_workers``) > 1: the chunks are
     read and computed in that many local processes; ``scheduler`` (default:
     setting ``dask_scheduler``): on that Dask cluster's workers instead
-    (:mod:`analytics.parallel`). Either way this process writes each chunk in
-    one transaction, in chunk order, and the rows are the same."""
+    (:mod:`analytics.parallel`). Either way this process writes each partition
+    in one transaction, in partition order, and the rows are the same."""
     from analytics import store
 
     t0 = time.perf_counter()
     say = progress or (lambda msg: print(msg, file=sys.stderr))
     new_mark = store.max_received_at(conn)
     mark = None if full else store.read_watermark(conn)
+    from analytics.partitions import plan_analyze
+
     plan = plan_analyze(conn, settings, mark, first, last)
     if rewrite is None:
         rewrite = first is None and last is None and len(plan.runs) > 1
     rewrite = rewrite and plan.mode == "full" and bool(plan.runs)
     from analytics.chunk_io import ChunkIO
 
-    io = ChunkIO(conn, plan.cal, list(plan.known))
+    io = ChunkIO(conn, plan)
     workers = settings.analyze_workers if workers is None else workers
     scheduler = settings.dask_scheduler if scheduler is None else scheduler
     compute_all: Callable[[], int]

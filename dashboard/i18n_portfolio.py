@@ -9,14 +9,14 @@ __all__ = ["PORTFOLIO_LABELS"]
 PORTFOLIO_LABELS: dict[str, tuple[str, str]] = {
     "nav_portfolio": ("Portfolio", "Portefeuille"),
     "pf_note": (
-        "Every building of every site side by side over the period (days and "
-        "working hours of the configured site's time zone for now: "
-        "docs/dashboard.md); the site and building filters do not apply here. "
-        "Click a building to open its Overview.",
-        "Alle gebouwen van alle locaties naast elkaar over de periode (voorlopig "
-        "dagen en werktijden in de tijdzone van de ingestelde locatie: "
-        "docs/dashboard.md); de filters locatie en gebouw gelden hier niet. Klik "
-        "op een gebouw om het overzicht ervan te openen.",
+        "Every building of every site side by side over the period, each on "
+        "its own site's local days and working hours (its time zone); the "
+        "site and building filters do not apply here. Click a building to "
+        "open its Overview.",
+        "Alle gebouwen van alle locaties naast elkaar over de periode, elk in "
+        "de eigen dagen en werktijden van zijn locatie (zijn tijdzone); de "
+        "filters locatie en gebouw gelden hier niet. Klik op een gebouw om "
+        "het overzicht ervan te openen.",
     ),
     "pf_rank_by": ("Rank by", "Rangschikken op"),
     "pf_r_utilization_pct": ("Utilization", "Benutting"),

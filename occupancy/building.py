@@ -8,6 +8,7 @@ See ``docs/building.md`` for the format and ``examples/office.yaml``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from occupancy import building_schema as sch
+from occupancy.site_calendar import SiteCalendar, check_site_calendar
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ __all__ = [
     "Floor",
     "Room",
     "Site",
+    "SiteCalendar",
     "Space",
     "Zone",
     "load_building",
@@ -153,6 +156,8 @@ class Site:
     buildings: tuple[Building, ...] = ()
     devices: tuple[Device, ...] = ()
     source: str | None = field(default=None, compare=False)
+    #: The site's own calendar (occupancy.site_calendar).
+    calendar: SiteCalendar = field(default_factory=SiteCalendar)
 
     # Convenience views ----------------------------------------------------
     def floors(self) -> Iterator[Floor]:
@@ -235,6 +240,7 @@ def parse_building(data: Any, source: str | None = None) -> Site:
     )
     if not buildings:
         raise ctx.err("buildings", "at least one building is required")
+    calendar = check_site_calendar(site_in, ctx.err)
     site = Site(
         site_in.id,
         site_in.name or site_in.id,
@@ -243,6 +249,7 @@ def parse_building(data: Any, source: str | None = None) -> Site:
         buildings,
         (),
         source,
+        calendar,
     )
     _unique(ctx, [b.id for b in site.buildings], "buildings")
     _unique(ctx, [f.id for f in site.floors()], "floors")
@@ -250,9 +257,7 @@ def parse_building(data: Any, source: str | None = None) -> Site:
     _unique(ctx, [sp.id for sp in site.spaces()], "desks and rooms")
     devices = _devices(ctx, doc.devices, site)
     _unique(ctx, [d.id for d in devices], "devices")
-    return Site(
-        site.id, site.name, site.timezone, departments, buildings, devices, source
-    )
+    return dataclasses.replace(site, devices=devices)
 
 
 class _Ctx:

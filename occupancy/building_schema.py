@@ -5,6 +5,7 @@ unknown fields). Cross-references and geometry are checked afterwards in
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Annotated, Any, Literal
 
@@ -174,6 +175,11 @@ class SiteIn(_In):
     id: Id
     name: Text | None = None
     timezone: Text = "Europe/Amsterdam"
+    # The site's own calendar; None: the settings of the same name apply.
+    country: Text | None = None
+    working_hours: Text | None = None
+    working_days: list[Text] | None = None
+    holidays: list[dt.date] | None = None
 
 
 class FileIn(_In):

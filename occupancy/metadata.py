@@ -88,13 +88,17 @@ def load_site(conn: Connection, site: Site) -> LoadReport:
 
 
 def _write_site(cur: Any, site: Site) -> None:
+    c = site.calendar
     _upsert(
         cur,
         "sites",
-        ["site_id", "name", "timezone"],
+        ["site_id", "name", "timezone", "country", "working_hours",
+         "working_days", "holidays"],
         ["site_id"],
-        [(site.id, site.name, site.timezone)],
-    )
+        [(site.id, site.name, site.timezone, c.country, c.working_hours,
+          None if c.working_days is None else list(c.working_days),
+          None if c.holidays is None else list(c.holidays))],
+    )  # fmt: skip
     # parent_id is deferred: a team may come before its department in the file.
     cur.execute("SET CONSTRAINTS ALL DEFERRED")
     _upsert(

@@ -152,11 +152,6 @@ def two_time_zones(pg_server: Any) -> str:
     return url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="occupancy analyze computes every site with one calendar (the time zone "
-    "of setting `site`): per-site partitions (issue 19, analytics/pipeline.py) fix it",
-)
 def test_each_site_keeps_its_own_local_days_and_working_hours(
     two_time_zones: str,
 ) -> None:
@@ -173,8 +168,24 @@ def test_each_site_keeps_its_own_local_days_and_working_hours(
                 " AND level_id = 'akl' AND occupied_s > 0 GROUP BY day ORDER BY day"
             )
             akl_days = cur.fetchall()
+            cur.execute(
+                "SELECT level_id, day, hour, in_working_hours, sum(occupied_s)"
+                " FROM analytics_level_hourly WHERE level = 'building'"
+                " AND occupied_s > 0 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3"
+            )
+            busy_hours = cur.fetchall()
     finally:
         conn.close()
+    # Each desk's busy hours in its own local hours, in working hours, 3,600 s each
+    assert busy_hours == [
+        ("akl", TUE, 9, True, 3600.0),
+        ("akl", TUE, 10, True, 3600.0),
+        ("ams", TUE, 16, True, 3600.0),
+        ("ams", TUE, 17, True, 3600.0),
+        # its last report (17:55, occupied) holds until the heartbeat timeout
+        # (20 min): 18:00-18:15, outside Amsterdam's working hours
+        ("ams", TUE, 18, False, 900.0),
+    ]
     # Amsterdam: 16:00-18:00 local is in its working hours, on its Tuesday
     assert tue.loc["ams", "used_desks"] == pytest.approx(1.0)
     # Auckland: its Tuesday morning (Monday evening UTC) is its Tuesday, in

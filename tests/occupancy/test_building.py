@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import pytest
 import yaml
 
-from occupancy.building import BuildingError, load_building, parse_building
+from occupancy.building import (
+    BuildingError,
+    SiteCalendar,
+    load_building,
+    parse_building,
+)
 
 from conftest import EXAMPLE_BUILDING
 
@@ -83,6 +89,11 @@ Z = ["buildings", 0, "floors", 1, "zones", 0]
             "unknown field",
         ),
         (["site", "timezone"], "Mars/Olympus", "site.timezone", "IANA"),
+        (["site", "working_hours"], "9-17", "site.working_hours", "HH:MM-HH:MM"),
+        (["site", "working_hours"], "18:00-08:00", "site.working_hours", "ends before"),
+        (["site", "working_days"], ["mon", "fun"], "site.working_days", "'fun'"),
+        (["site", "country"], "Atlantis", "site.country", "no public holidays"),
+        (["site", "holidays"], "2026-12-25", "site.holidays", "list"),
         (
             ["departments", 2, "headcount"],
             "many",
@@ -106,6 +117,23 @@ def test_errors_name_the_bad_field(
     assert err.value.path == where
     assert what in str(err.value)
     assert str(err.value).startswith("office.yaml: ")
+
+
+def test_site_calendar_fields(doc: dict[str, Any]) -> None:
+    assert parse_building(doc).calendar == SiteCalendar()  # none given
+    d = copy.deepcopy(doc)
+    d["site"].update(
+        country="nl",
+        working_hours="07:30-16:00",
+        working_days=["Mon", "tue", "thu"],
+        holidays=[dt.date(2026, 12, 28), dt.date(2026, 12, 24), dt.date(2026, 12, 28)],
+    )
+    assert parse_building(d).calendar == SiteCalendar(
+        "NL",
+        "07:30-16:00",
+        ("mon", "tue", "thu"),
+        (dt.date(2026, 12, 24), dt.date(2026, 12, 28)),
+    )
 
 
 def test_duplicate_ids_are_refused(doc: dict[str, Any]) -> None:

@@ -1,0 +1,84 @@
+"""The I/O of one site's partition (:mod:`analytics.sites`): its calendar
+rows, the SQL condition keeping its ids, and the deletes of its days. Used
+by :mod:`analytics.db_io`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from psycopg2 import sql
+
+from occupancy.db import Connection, Cursor, read_frame
+
+if TYPE_CHECKING:
+    from analytics.sites import SiteScope
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SITE_KEYS", "delete_site_days", "read_sites", "site_filter"]
+
+
+def read_sites(conn: Connection) -> pd.DataFrame:
+    """Every site: site_id, timezone, country, working_hours, working_days,
+    holidays (NULL: not in the building file)."""
+    frame: pd.DataFrame = read_frame(
+        conn,
+        """SELECT site_id, timezone, country, working_hours, working_days, holidays
+             FROM sites ORDER BY site_id""",
+    )
+    return frame
+
+
+def site_filter(expr: str, scope: SiteScope | None) -> tuple[str, dict[str, Any]]:
+    """`` AND`` condition keeping the rows whose id ``expr`` (a fixed SQL
+    expression of the caller, never input) is ``scope``'s, and its parameters; none
+    without a scope. The home site keeps every id but the other sites'."""
+    if scope is None:
+        return "", {}
+    if scope.home:
+        return (
+            f" AND ({expr} IS NULL OR NOT ({expr} = ANY(%(site_others)s::text[])))",
+            {"site_others": list(scope.others)},
+        )
+    return f" AND {expr} = ANY(%(site_own)s::text[])", {"site_own": list(scope.own)}
+
+
+#: The column of each rollup table naming what a row belongs to (an id of a
+#: site's metadata, or the site): the deletes of one site's partition.
+SITE_KEYS = {
+    "analytics_space_daily": "space_id",
+    "analytics_space_hourly": "space_id",
+    "desk_daily_utilization": "space_id",
+    "analytics_level_buckets": "level_id",
+    "analytics_level_hourly": "level_id",
+    "analytics_room_headcount": "space_id",
+    "analytics_dept_presence": "zone_id",
+    "analytics_data_quality": "space_id",
+    "analytics_coloc_pairs": "zone_id",
+    "analytics_coloc_zone": "zone_id",
+    "analytics_coloc_dept": "zone_id",
+    "analytics_coloc_badges": "zone_id",
+    "analytics_coloc_badges_site": "site_id",
+}
+
+
+def delete_site_days(
+    cur: Cursor, table: str, first: dt.date, last: dt.date, scope: SiteScope | None
+) -> None:
+    """Delete ``table``'s rows of local days ``first``..``last`` (``scope``:
+    of that site only)."""
+    where = ""
+    params: dict[str, Any] = {"first": first, "last": last}
+    if scope is not None:
+        key = SITE_KEYS.get(table)
+        if key is None:
+            raise ValueError(f"rollup table {table}: no site key in SITE_KEYS")
+        where, extra = site_filter(key, scope)
+        params.update(extra)
+    q = sql.SQL("DELETE FROM {} WHERE day BETWEEN %(first)s AND %(last)s").format(
+        sql.Identifier(table)
+    )
+    cur.execute(q + sql.SQL(where), params)
