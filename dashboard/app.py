@@ -50,8 +50,12 @@ __all__ = [
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 #: Assets served but not put in the page's script tags: the vendored
-#: plotly.js bundle, which assets/preload.js loads for dcc.Graph.
-ASSETS_IGNORE = r"^plotly-cartesian-.*\.min\.js$"
+#: plotly.js bundle, which assets/preload.js loads for dcc.Graph, and the
+#: early layout request, which create_app puts in the page's <head>.
+ASSETS_IGNORE = r"^(plotly-cartesian-.*\.min\.js|layout-early\.js)$"
+#: The script in the page's <head> that requests the layout at once
+#: (assets/layout-early.js).
+EARLY_LAYOUT_JS = "layout-early.js"
 
 #: Navigation: (path, label key).
 NAV = (
@@ -438,6 +442,11 @@ def create_app(settings: Settings) -> dash.Dash:
 
     app.index_string = app.index_string.replace(
         "<html>", f'<html lang="{settings.language}">', 1
+    ).replace(
+        "{%css%}",
+        "{%css%}\n        "
+        f'<script src="{app.get_asset_url(EARLY_LAYOUT_JS)}"></script>',
+        1,
     )
     app.layout = _layout
     _register_app_callbacks(app)

@@ -82,6 +82,14 @@ def test_every_page_renders_without_console_errors(
     assert page.locator(".js-plotly-plot .main-svg").count() >= graphs
     assert (graphs == 0) == (path == "/export")
     assert not [u for u in requests if "_dash-update-component" in u]
+    # The layout was asked for once: assets/layout-early.js's request, which
+    # the renderer took instead of sending its own.
+    assert [u for u in requests if u.endswith("/_dash-layout")] == [
+        served.url + "/_dash-layout"
+    ]
+    assert [u for u in requests if "layout-early.js" in u] == [
+        served.url + "/assets/layout-early.js"
+    ]
     assert not [u for u in requests if "plotly.min.js" in u]
     assert [u for u in requests if "plotly-cartesian" in u] == (
         []
