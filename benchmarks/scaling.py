@@ -11,6 +11,14 @@ presence and heartbeats, room counts, BLE badge sightings of ~90 % of the
 headcount), ``--weeks`` weeks of it.
 
     .venv/bin/python benchmarks/scaling.py [--buildings 20] [--weeks 16] [--workers 1,2,4]
+        [--desk-scale 1.0] [--rounds 1] [--chunk-days 14] [--no-dask]
+
+The data size is ``--buildings`` x ``--desk-scale`` x ``--weeks`` (the full
+portfolio, 20 x 1.0 x 16, takes ~30 min to load on the loaded 2-core
+machine: ``--desk-scale 0.25 --weeks 8`` is ~1/8 of it). Every configuration
+runs on the same data in the same run (``--rounds 2``: twice, interleaved),
+and the table gives each one's speed-up over one process, overall and per
+round: on a shared machine the ratios are the figures, not the seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
+import os
 import sys
 import tempfile
 import time
@@ -39,12 +48,12 @@ SIZES: tuple[int, ...] = (400, 350, 300, 250, 200, 200, 150, 150, 120, 120)
 SIZES += (100, 100, 80, 80, 80, 60, 60, 60, 60, 60)
 
 
-def portfolio(n: int) -> pd.DataFrame:
+def portfolio(n: int, desk_scale: float = 1.0) -> pd.DataFrame:
     """The spaces of ``n`` buildings (ids prefixed ``bNN-``), sizes cycling
-    through :data:`SIZES`."""
+    through :data:`SIZES` times ``desk_scale`` (at least 20 desks)."""
     parts = []
     for b in range(n):
-        desks = SIZES[b % len(SIZES)]
+        desks = max(20, round(SIZES[b % len(SIZES)] * desk_scale))
         floors = max(1, desks // 100)
         sp = bench.make_spaces(desks, floors=floors)
         tag = f"b{b:02d}"
@@ -166,16 +175,36 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--buildings", type=int, default=20)
     ap.add_argument("--weeks", type=int, default=16)
+    ap.add_argument(
+        "--desk-scale",
+        type=float,
+        default=1.0,
+        help="building sizes times this (0.25: 60-400 desks become 20-100)",
+    )
     ap.add_argument("--start", default="2026-01-05")
     ap.add_argument("--workers", default="1,2,4")
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="every configuration this many times, interleaved (round 2 reversed)",
+    )
+    ap.add_argument(
+        "--chunk-days",
+        type=int,
+        default=None,
+        help="setting analyze_chunk_days of every run (default: the setting, 14)",
+    )
     args = ap.parse_args()
+    if args.chunk_days is not None:
+        os.environ["OCCUPANCY_ANALYZE_CHUNK_DAYS"] = str(args.chunk_days)
     from app.services import PostgresServer, free_port
     from occupancy.db import connect, migrate
 
     first = dt.date.fromisoformat(args.start)
     last = first + dt.timedelta(days=7 * args.weeks - 1)
-    spaces = portfolio(args.buildings)
+    spaces = portfolio(args.buildings, args.desk_scale)
     base = Path(tempfile.mkdtemp(prefix="bench-scaling-db-"))
     base.chmod(0o755)
     server = PostgresServer(base / "pg", free_port(), fsync=False)
@@ -207,52 +236,95 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _measure(conn: Any, url: str, pgdata: Path, args: argparse.Namespace) -> None:
-    """Every configuration once, in order, then the table."""
-    configs: list[tuple[str, list[str], Any]] = [
-        (f"{n} local process(es)", ["--workers", str(n)], None)
+def _configs(args: argparse.Namespace) -> list[tuple[str, int | None, int | None]]:
+    """(label, local workers, Dask LocalCluster workers) of every configuration."""
+    out: list[tuple[str, int | None, int | None]] = [
+        (f"{n} local process(es)", n, None)
         for n in (int(w) for w in args.workers.split(","))
     ]
     if not args.no_dask:
-        configs.append(("Dask LocalCluster, 2 worker processes", [], 2))
-    reference = None
-    rows = []
-    for label, options, dask_workers in configs:
-        extra = options
-        cluster = None
-        if dask_workers:
-            from distributed import LocalCluster
+        out.append(("Dask LocalCluster, 2 worker processes", None, 2))
+    return out
 
-            untyped: Any = LocalCluster  # distributed has no type hints
-            cluster = untyped(
-                n_workers=dask_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            extra = ["--dask-scheduler", cluster.scheduler_address]
-        try:
-            run = bench._occupancy(url, pgdata, "analyze", "--full", *extra)
-        finally:
-            if cluster is not None:
-                cluster.close()
-        digest = rollup_digest(conn)
-        reference = reference or digest
-        same = "yes" if digest == reference else "NO"
-        rows.append((label, run, same))
-        print(f"{label}: {run.figures()}; rows equal to 1 process: {same}", flush=True)
-        for line in run.log.splitlines():
-            if line.startswith(("analyze phases", "analyze: indexes built")):
-                print(f"  {line}", flush=True)
-    one = rows[0][1].wall
-    print("\n| configuration | wall [s] | speed-up | load average before | same rows |")
-    print("|---|---:|---:|---|---|")
-    for label, run, same in rows:
-        print(
-            f"| {label} | {run.wall:.1f} | {one / run.wall:.2f}x | {run.loadavg} | {same} |"
+
+def _one(url: str, pgdata: Path, workers: int | None, dask_workers: int | None) -> Any:
+    """One ``occupancy analyze --full`` subprocess with ``workers`` local
+    processes or on a fresh Dask LocalCluster of ``dask_workers``."""
+    if not dask_workers:
+        return bench._occupancy(
+            url, pgdata, "analyze", "--full", "--workers", str(workers)
         )
+    from distributed import LocalCluster
+
+    untyped: Any = LocalCluster  # distributed has no type hints
+    cluster = untyped(
+        n_workers=dask_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+    )
+    try:
+        address = cluster.scheduler_address
+        return bench._occupancy(
+            url, pgdata, "analyze", "--full", "--dask-scheduler", address
+        )
+    finally:
+        cluster.close()
+
+
+def _measure(conn: Any, url: str, pgdata: Path, args: argparse.Namespace) -> None:
+    """Every configuration once per round, back to back on the same data
+    (round 2 in reverse order, and so on, so a drift of the machine's load
+    does not favour one configuration); then the table of medians and of the
+    ratios to one process."""
+    configs = _configs(args)
+    reference = None
+    walls: dict[str, list[float]] = {label: [] for label, _, _ in configs}
+    loads: dict[str, list[str]] = {label: [] for label, _, _ in configs}
+    same: dict[str, bool] = {label: True for label, _, _ in configs}
+    for r in range(args.rounds):
+        order = configs if r % 2 == 0 else configs[::-1]
+        for label, workers, dask_workers in order:
+            run = _one(url, pgdata, workers, dask_workers)
+            digest = rollup_digest(conn)
+            reference = reference or digest
+            same[label] = same[label] and digest == reference
+            walls[label].append(run.wall)
+            loads[label].append(run.loadavg)
+            print(f"round {r + 1}, {label}: {run.figures()}; "
+                  f"rows equal to the first run: {digest == reference}", flush=True)  # fmt: skip
+            for line in run.log.splitlines():
+                if line.startswith(("analyze phases", "analyze: indexes built")):
+                    print(f"  {line}", flush=True)
+    _table(configs, walls, loads, same)
     total = sum(n for n, _ in reference.values()) if reference else 0
-    print(f"\nrollup rows: {total:,}; {np.round(one, 1)} s for one process")
+    print(f"\nrollup rows: {total:,} ({len(reference or {})} tables); load average "
+          f"after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")  # fmt: skip
+
+
+def _table(
+    configs: list[tuple[str, int | None, int | None]],
+    walls: dict[str, list[float]],
+    loads: dict[str, list[str]],
+    same: dict[str, bool],
+) -> None:
+    """Median wall per configuration and its ratio to the first configuration
+    (one process), overall and per round."""
+    base = configs[0][0]
+    one = float(np.median(walls[base]))
+    print("\n| configuration | wall [s] per round | median [s] | speed-up (median)"
+          " | speed-up per round | load average before each | same rows |")  # fmt: skip
+    print("|---|---|---:|---:|---|---|---|")
+    for label, _, _ in configs:
+        w = walls[label]
+        per_round = " / ".join(
+            f"{b / x:.2f}x" for b, x in zip(walls[base], w, strict=True)
+        )
+        print(
+            f"| {label} | {' / '.join(f'{x:.1f}' for x in w)} | {np.median(w):.1f}"
+            f" | {one / float(np.median(w)):.2f}x | {per_round}"
+            f" | {'; '.join(loads[label])} | {'yes' if same[label] else 'NO'} |"
+        )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ py="localhost/occupancy-python:3.11-$(hash_of "$base" $img/python.Containerfile)
 build "$py" $img/python.Containerfile $img --build-arg "BASE=$base"
 
 # The app: everything the Dockerfile copies (contents, so uncommitted edits count).
-app_files=$(find Dockerfile .dockerignore requirements.lock pyproject.toml README.md \
+app_files=$(find Dockerfile .dockerignore requirements.lock pyproject.toml README.md app api notify \
   occupancy ingest analytics dashboard sensors_sim examples -type f \
   -not -path '*/__pycache__/*' -not -name '*.pyc' | LC_ALL=C sort)
 # shellcheck disable=SC2086

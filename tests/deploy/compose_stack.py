@@ -79,9 +79,14 @@ class Stack:
     device: str = "ds-f0-operations-d001"
     device_password: str = field(default_factory=lambda: secrets.token_hex(12))
     timings: dict[str, float] = field(default_factory=dict)
+    #: Compose profiles started beside the default services (``scale``: the
+    #: Dask scheduler and DASK_WORKERS workers).
+    profiles: tuple[str, ...] = ()
 
     # setup ---------------------------------------------------------------
-    def prepare(self) -> None:
+    def prepare(self, **extra_env: str) -> None:
+        """Secrets, certificates, broker users and ports in .env, plus
+        ``extra_env`` (e.g. DASK_WORKERS)."""
         make_traversable(self.workdir)
         mq = self.workdir / "mosquitto"
         mq.mkdir()
@@ -121,6 +126,7 @@ class Stack:
             "DASHBOARD_PORT": str(free_port()),
             "ANALYZE_INTERVAL_S": "30",
             **self.images,
+            **extra_env,
         }
         self.dashboard_password = s["DASHBOARD_PASSWORD"]
         (self.workdir / ".env").write_text(
@@ -128,25 +134,41 @@ class Stack:
         )
 
     # compose ---------------------------------------------------------------
-    def compose(self, *args: str, timeout: float = 600) -> str:
+    def compose(self, *args: str, timeout: float = 600, stderr: bool = False) -> str:
+        """podman-compose ``args`` on this project; its stdout (and stderr)."""
         exe = shutil.which("podman-compose", path=str(VENV_BIN)) or "podman-compose"
         res = run(
             [exe, "-f", str(COMPOSE), "-p", self.project, "--env-file",
-             str(self.workdir / ".env"), *args],
+             str(self.workdir / ".env"),
+             *(a for p in self.profiles for a in ("--profile", p)), *args],
             timeout=timeout,
             cwd=ROOT,
             env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
         )  # fmt: skip
-        return res.stdout
+        return res.stdout + (res.stderr if stderr else "")
 
-    def container(self, service: str) -> str:
-        return f"{self.project}_{service}_1"
+    def container(self, service: str, number: int = 1) -> str:
+        return f"{self.project}_{service}_{number}"
+
+    def replicas(self, service: str) -> list[str]:
+        """The running containers of ``service`` (``scale:`` in the compose file)."""
+        out = run(
+            ["podman", "ps", "--format", "{{.Names}}", "--filter",
+             f"label=io.podman.compose.project={self.project}", "--filter",
+             f"label=io.podman.compose.service={service}"],
+        ).stdout  # fmt: skip
+        return sorted(out.split())
 
     def services(self) -> dict[str, Any]:
         """The services ``docker compose up`` starts: those of no profile
-        (``shared-ingest``, ``scale`` and the like are opt-in)."""
+        (``shared-ingest``, ``scale`` and the like are opt-in) and those of
+        :attr:`profiles`."""
         data: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())["services"]
-        return {n: s for n, s in data.items() if not s.get("profiles")}
+        return {
+            n: s
+            for n, s in data.items()
+            if not s.get("profiles") or set(s["profiles"]) & set(self.profiles)
+        }
 
     def ingesters(self) -> list[str]:
         return sorted(n for n in self.services() if n.startswith("ingest-"))
@@ -174,7 +196,8 @@ class Stack:
         self.timings["up_s"] = time.monotonic() - t0
         for name, svc in services.items():
             if "healthcheck" in svc:
-                self.wait_healthy(name)
+                for number in range(1, max(len(self.replicas(name)), 1) + 1):
+                    self.wait_healthy(name, number=number)
         self.timings["healthy_s"] = time.monotonic() - t0
 
     def wait_condition(self, service: str, condition: str) -> None:
@@ -189,10 +212,13 @@ class Stack:
                     f"{service} exited with {code}:\n{self.logs(service)}"
                 )
 
-    def wait_healthy(self, service: str, timeout_s: float = 240) -> float:
-        """Run the service's compose health check until it passes; seconds taken."""
+    def wait_healthy(
+        self, service: str, timeout_s: float = 240, number: int = 1
+    ) -> float:
+        """Run the service's compose health check (in its container
+        ``number``) until it passes; seconds taken."""
         t0 = time.monotonic()
-        name = self.container(service)
+        name = self.container(service, number)
         while True:
             res = run(["podman", "healthcheck", "run", name], check=False, timeout=60)
             if res.returncode == 0:
