@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics import api
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -64,7 +65,7 @@ def read_space_measure(f: ViewFilters) -> pd.DataFrame:
     return current().read(api.read_utilization, f, level="space")
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its map, for the URL's filters (``query``)."""
     language = lang()
     search = query_search(query)
