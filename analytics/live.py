@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analytics.db_io import read_metadata
 from analytics.read_common import settings_or_default
-from occupancy.db import read_frame
+from occupancy.db import Connection, read_frame
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +128,10 @@ def live_spaces(
 
 
 def read_live(
-    conn: Any,
+    conn: Connection,
     now: dt.datetime,
     *,
-    settings: Any = None,
+    settings: Settings | None = None,
     spaces: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Live state of every desk and room at ``now`` (UTC) from the raw events
