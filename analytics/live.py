@@ -142,7 +142,7 @@ def read_live(
     ``spaces`` (space_id, kind, zone_id, floor_id, assigned): the building's
     spaces when the caller holds them already, else read here."""
     settings = settings_or_default(settings)
-    timeout = dt.timedelta(minutes=float(settings.heartbeat_timeout_min))
+    timeout = dt.timedelta(minutes=settings.heartbeat_timeout_min)
     last = read_frame(conn, _LAST_SQL, {"lo": now - LOOKBACK, "now": now})
     if last.empty:
         last = pd.DataFrame(

@@ -125,7 +125,7 @@ def read_forecast(
     p = ForecastParams(
         horizon_weeks=horizon_weeks,
         history_weeks=int(settings.forecast_history_weeks),
-        half_life_weeks=float(settings.forecast_half_life_weeks),
+        half_life_weeks=settings.forecast_half_life_weeks,
     )
     return forecast_all(
         series,

@@ -75,9 +75,9 @@ class DeliveryPolicy:
     @classmethod
     def from_settings(cls, s: Settings) -> DeliveryPolicy:
         return cls(
-            float(s.webhook_timeout_s),
-            float(s.webhook_retry_base_s),
-            float(s.webhook_retry_max_s),
+            s.webhook_timeout_s,
+            s.webhook_retry_base_s,
+            s.webhook_retry_max_s,
             int(s.webhook_max_failures),
         )
 

@@ -52,7 +52,7 @@ def space_values(measure: str, f: ViewFilters, spaces: pd.DataFrame) -> pd.Serie
         if live is None or len(live) == 0:
             return pd.Series(dtype=object)
         return space_live_states(
-            live, data.devices(), now, float(data.settings.heartbeat_timeout_min)
+            live, data.devices(), now, data.settings.heartbeat_timeout_min
         )
     frame = read_space_measure(f)
     if frame.empty or measure not in frame.columns:

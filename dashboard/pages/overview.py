@@ -312,8 +312,8 @@ def update_period(search: str | None) -> tuple[Any, ...]:
         )
     cards = _period_cards(whole, before, language)
     low, high = (
-        float(data.settings.target_low_pct),
-        float(data.settings.target_high_pct),
+        data.settings.target_low_pct,
+        data.settings.target_high_pct,
     )
     col = "utilization_pct" if "utilization_pct" in spaces.columns else "time_used_pct"
     fig = bands_figure(band_counts(spaces, low, high, col), language, low, high)
