@@ -253,7 +253,7 @@ def layout(**query: QueryValue) -> html.Div:
     )
 
 
-def zone_names(data: Any) -> dict[str, str]:
+def zone_names(data: DashboardData) -> dict[str, str]:
     zones = data.metadata()["zones"]
     return dict(
         zip(zones["zone_id"].astype(str), zones["name"].astype(str), strict=True)
