@@ -170,7 +170,7 @@ def set_active(conn: Connection, sid: int, active: bool) -> bool:
 
 
 # ------------------------------------------------------------------- outbox
-def enqueue(conn: Connection, events: list[tuple[str, str, dict[str, Any]]]) -> int:
+def enqueue(conn: Connection, events: list[tuple[str, str, dict[str, object]]]) -> int:
     """Queue (event_type, subject, payload) for every active subscription that
     wants the type, in list order; return the rows queued. Caller commits."""
     if not events:
