@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analytics.buckets import booking_pieces
 from analytics.calendar import Calendar, local_days_utc_range
-from occupancy.db import read_frame
+from occupancy.db import Connection, read_frame
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ def booked_vs_attended(
 
 
 def read_booked_vs_attended(
-    conn: Any, cal: Calendar, start: dt.date, end: dt.date
+    conn: Connection, cal: Calendar, start: dt.date, end: dt.date
 ) -> pd.DataFrame:
     """:func:`booked_vs_attended` for the bookings of the local days [start, end]."""
     from analytics.read_common import read_level_buckets

@@ -22,6 +22,7 @@ import pandas as pd
 from psycopg2.extras import execute_values
 
 from analytics.bookings_ics import BOOKING_COLUMNS, CalendarError, expand_calendar
+from occupancy.db import Connection, Cursor
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def expand_source(
 
 
 def sync_source(
-    conn: Any,
+    conn: Connection,
     source: CalendarSource,
     room_id: str,
     occurrences: pd.DataFrame,
@@ -227,7 +228,7 @@ def sync_source(
 
 
 def _unchanged(
-    cur: Any,
+    cur: Cursor,
     source: CalendarSource,
     room_id: str,
     window: tuple[dt.datetime, dt.datetime],
@@ -250,7 +251,7 @@ def _unchanged(
 
 
 def _stored(
-    cur: Any, room_id: str, calendar: str, window: tuple[dt.datetime, dt.datetime]
+    cur: Cursor, room_id: str, calendar: str, window: tuple[dt.datetime, dt.datetime]
 ) -> pd.DataFrame:
     cur.execute(
         """SELECT uid, recurrence_id, start_ts, end_ts, expected_attendees
@@ -299,7 +300,7 @@ def _diff(stored: pd.DataFrame, occ: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _delete(cur: Any, room_id: str, old: pd.DataFrame) -> None:
+def _delete(cur: Cursor, room_id: str, old: pd.DataFrame) -> None:
     if not len(old):
         return
     keys = list(zip(old["uid"], old["recurrence_id"], strict=True))
@@ -320,7 +321,7 @@ def _delete(cur: Any, room_id: str, old: pd.DataFrame) -> None:
     )
 
 
-def _insert(cur: Any, room_id: str, calendar: str, new: pd.DataFrame) -> str:
+def _insert(cur: Cursor, room_id: str, calendar: str, new: pd.DataFrame) -> str:
     """Insert occurrences; two at the same times in one room (a double
     booking) share one booking row. Returns a note on what was merged."""
     if not len(new):
@@ -353,7 +354,7 @@ def _insert(cur: Any, room_id: str, calendar: str, new: pd.DataFrame) -> str:
 
 
 def _save_state(
-    cur: Any,
+    cur: Cursor,
     source: CalendarSource,
     room_id: str,
     window: tuple[dt.datetime, dt.datetime],

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from analytics.bookings_cli import bookings_sync as _bookings_sync
 from analytics.plan_cli import (
     PLAN_REPORTS,
     PlanOptionError,
@@ -377,8 +378,6 @@ def bookings_import(cli: CliContext, file: Path) -> None:
         conn.close()
     click.echo(f"imported {n} bookings from {file}")
 
-
-from analytics.bookings_cli import bookings_sync as _bookings_sync  # noqa: E402
 
 bookings.add_command(_bookings_sync)
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analytics.db_io import event_day_range, read_events, read_metadata
+from analytics.filters import Filters
 from analytics.read_common import calendar_for, filtered_spaces, settings_or_default
 from analytics.sessions import space_intervals
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +85,12 @@ def export_intervals(
 
 
 def read_intervals(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
-    filters: Any = None,
-    settings: Any = None,
+    filters: Filters | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """The intervals export over local days ``start``..``end`` (both
     included): columns :data:`INTERVAL_EXPORT_COLUMNS`, times UTC. Every hour

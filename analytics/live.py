@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analytics.db_io import read_metadata
 from analytics.read_common import settings_or_default
-from occupancy.db import read_frame
+from occupancy.db import Connection, read_frame
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +128,10 @@ def live_spaces(
 
 
 def read_live(
-    conn: Any,
+    conn: Connection,
     now: dt.datetime,
     *,
-    settings: Any = None,
+    settings: Settings | None = None,
     spaces: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Live state of every desk and room at ``now`` (UTC) from the raw events
@@ -142,7 +142,7 @@ def read_live(
     ``spaces`` (space_id, kind, zone_id, floor_id, assigned): the building's
     spaces when the caller holds them already, else read here."""
     settings = settings_or_default(settings)
-    timeout = dt.timedelta(minutes=float(settings.heartbeat_timeout_min))
+    timeout = dt.timedelta(minutes=settings.heartbeat_timeout_min)
     last = read_frame(conn, _LAST_SQL, {"lo": now - LOOKBACK, "now": now})
     if last.empty:
         last = pd.DataFrame(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 import holidays as holidays_lib
 import pandas as pd
@@ -32,7 +31,9 @@ from analytics.stacking import (
     solve,
 )
 from analytics.whatif import Scenario, evaluate_all
+from occupancy.db import Connection
 from occupancy.schoolholidays import school_holidays
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +68,12 @@ def closed_days(
 
 
 def read_forecast_input(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
     levels: Iterable[str] = FORECAST_LEVELS,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Hourly people and capacity per group of ``levels`` over [start, end]
     (working hours): :func:`analytics.forecast.hourly_series` of the stored
@@ -90,13 +91,13 @@ def read_forecast_input(
 
 
 def read_forecast(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
     horizon_weeks: int = 4,
     levels: Iterable[str] = FORECAST_LEVELS,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast of the ``horizon_weeks`` (1-8) after ``end`` from the history
     [start, end]: (forecast, backtest scores) of
@@ -124,7 +125,7 @@ def read_forecast(
     p = ForecastParams(
         horizon_weeks=horizon_weeks,
         history_weeks=int(settings.forecast_history_weeks),
-        half_life_weeks=float(settings.forecast_half_life_weeks),
+        half_life_weeks=settings.forecast_half_life_weeks,
     )
     return forecast_all(
         series,
@@ -137,7 +138,7 @@ def read_forecast(
 
 
 # ----------------------------------------------------------------------- what-if
-def read_desks(conn: Any) -> pd.DataFrame:
+def read_desks(conn: Connection) -> pd.DataFrame:
     """Per zone: zone_id, floor_id, department_id (of a neighbourhood), desks
     (seats of its desks), rooms (its meeting rooms and other rooms)."""
     spaces, zones = read_metadata(conn)
@@ -153,14 +154,14 @@ def read_desks(conn: Any) -> pd.DataFrame:
     return out.drop(columns="kind").reset_index(drop=True)
 
 
-def read_headcount(conn: Any) -> dict[str, int]:
+def read_headcount(conn: Connection) -> dict[str, int]:
     """Department → headcount (the departments table)."""
     with conn.cursor() as cur:
         cur.execute("SELECT department_id, headcount FROM departments")
         return {str(a): int(b) for a, b in cur.fetchall()}
 
 
-def read_demand(conn: Any, start: dt.date, end: dt.date) -> pd.DataFrame:
+def read_demand(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Measured desk demand per local day, hour and department over [start,
     end] (working hours): the simultaneous peak of the department's desks in
     the hour (``peak_people`` of the department level). day, hour,
@@ -177,12 +178,12 @@ def read_demand(conn: Any, start: dt.date, end: dt.date) -> pd.DataFrame:
 
 
 def read_whatif(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     scenarios: list[Scenario],
     *,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(scenario summaries of :func:`analytics.whatif.evaluate_all`, the
     measured desk-sharing table of :func:`analytics.store.read_desk_sharing`)
@@ -203,7 +204,7 @@ def read_whatif(
 
 
 # ------------------------------------------------------------------ stacking plan
-def read_zone_geometry(conn: Any) -> pd.DataFrame:
+def read_zone_geometry(conn: Connection) -> pd.DataFrame:
     """zone_id, floor_id, kind, department_id, x, y, width, height [m]."""
     with conn.cursor() as cur:
         cur.execute(
@@ -257,14 +258,14 @@ def lowest_lift_pairs(coloc: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def read_stack(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
     pairs: list[tuple[str, str]] | None = None,
     lowest: int = 3,
     params: StackParams | None = None,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> StackResult:
     """The stacking plan from the measured demand of [start, end]: wanted
     ``pairs`` (or the ``lowest`` lift pairs of the co-location matrix)."""

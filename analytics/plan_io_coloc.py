@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import pandas as pd
 
@@ -18,6 +17,8 @@ from analytics.intervention import (
     zone_week_metrics,
 )
 from analytics.read_common import settings_or_default
+from occupancy.db import Connection
+from occupancy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ _COLS = {
 
 
 def _read(
-    conn: Any, name: str, start: dt.date, end: dt.date, *, weekly: bool
+    conn: Connection, name: str, start: dt.date, end: dt.date, *, weekly: bool
 ) -> pd.DataFrame:
     g, k = (f"{_WEEK} AS week,", "1,") if weekly else ("", "")
     q = _Q[name].format(g=g, k=k)
@@ -71,14 +72,14 @@ def _read(
     return out
 
 
-def _zones(conn: Any) -> pd.DataFrame:
+def _zones(conn: Connection) -> pd.DataFrame:
     with conn.cursor() as cur:
         cur.execute("SELECT zone_id, kind FROM zones ORDER BY zone_id")
         return pd.DataFrame(cur.fetchall(), columns=["zone_id", "kind"])
 
 
 def read_zone_weeks(
-    conn: Any, start: dt.date, end: dt.date, *, settings: Any = None
+    conn: Connection, start: dt.date, end: dt.date, *, settings: Settings | None = None
 ) -> pd.DataFrame:
     """Per zone and local week (Monday) of [start, end]: people, cross_pairs,
     simpson (k-suppressed: :func:`analytics.intervention.zone_week_metrics`)
@@ -99,7 +100,7 @@ def read_zone_weeks(
 
 
 def read_intervention(
-    conn: Any,
+    conn: Connection,
     start: dt.date,
     end: dt.date,
     *,
@@ -107,7 +108,7 @@ def read_intervention(
     zones: list[str],
     control: list[str] | None = None,
     n_boot: int = 2000,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Effect of a change on ``zones`` at ``change``: before/after and
     difference-in-differences against ``control`` (default: every other
@@ -136,7 +137,7 @@ def read_intervention(
 
 
 def read_scorecard(
-    conn: Any, start: dt.date, end: dt.date, *, settings: Any = None
+    conn: Connection, start: dt.date, end: dt.date, *, settings: Settings | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the neutral-ground scorecard of the shared zones over [start, end],
     their weekly metrics for the trend)."""

@@ -7,9 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from occupancy.db import Connection
+from occupancy.settings import Settings
+
+if TYPE_CHECKING:
+    from analytics.whatif import Scenario
+
+#: Report options: key → its values (``--plan KEY=VALUE``, repeatable).
+_Options = dict[str, list[str]]
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +51,12 @@ def _pair(text: str, what: str) -> tuple[str, str]:
     return a, b
 
 
-def scenarios_from(opts: dict[str, list[str]], floors: set[str]) -> list[Any]:
+def scenarios_from(opts: dict[str, list[str]], floors: set[str]) -> list[Scenario]:
     """What-if scenarios from options: sharing=RATIO, close=SPACE:DAYS,
     move=DEPT:SPACE, anchor=DEPT:DAYS (SPACE a floor or zone id, DAYS mon,fri)."""
     from analytics.whatif import Scenario
 
-    out: list[Any] = []
+    out: list[Scenario] = []
     for text in opts.get("sharing", []):
         try:
             ratio = float(text)
@@ -93,7 +102,9 @@ def _int(opts: dict[str, list[str]], key: str, default: int) -> int:
         raise PlanOptionError(f"{key} {text!r}: expected a whole number") from exc
 
 
-def _forecast(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
+def _forecast(
+    conn: Connection, a: dt.date, b: dt.date, opts: _Options, s: Settings
+) -> pd.DataFrame:
     from analytics.plan_io import FORECAST_LEVELS, read_forecast
 
     levels = _one(opts, "levels", ",".join(FORECAST_LEVELS)).split(",")
@@ -105,7 +116,9 @@ def _forecast(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFr
     return fc
 
 
-def _whatif(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
+def _whatif(
+    conn: Connection, a: dt.date, b: dt.date, opts: _Options, s: Settings
+) -> pd.DataFrame:
     from analytics.plan_io import read_desks, read_whatif
 
     floors = set(read_desks(conn)["floor_id"])
@@ -115,7 +128,9 @@ def _whatif(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFram
     return summary
 
 
-def _stack(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
+def _stack(
+    conn: Connection, a: dt.date, b: dt.date, opts: _Options, s: Settings
+) -> pd.DataFrame:
     from analytics.plan_io import read_stack
     from analytics.stacking import StackParams
 
@@ -144,7 +159,9 @@ def _dates(opts: dict[str, list[str]], key: str) -> dt.date:
         raise PlanOptionError(f"{key} {text!r}: expected YYYY-MM-DD") from exc
 
 
-def _intervention(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
+def _intervention(
+    conn: Connection, a: dt.date, b: dt.date, opts: _Options, s: Settings
+) -> pd.DataFrame:
     from analytics.plan_io_coloc import read_intervention
 
     zones = [z for t in opts.get("zones", []) for z in t.split(",") if z]
@@ -162,7 +179,9 @@ def _intervention(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.Da
     )
 
 
-def _scorecard(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
+def _scorecard(
+    conn: Connection, a: dt.date, b: dt.date, opts: _Options, s: Settings
+) -> pd.DataFrame:
     from analytics.plan_io_coloc import read_scorecard
 
     card, weekly = read_scorecard(conn, a, b, settings=s)
@@ -170,7 +189,9 @@ def _scorecard(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataF
 
 
 #: report name → builder(conn, first, last, options, settings)
-PLAN_REPORTS: dict[str, Callable[..., pd.DataFrame]] = {
+PLAN_REPORTS: dict[
+    str, Callable[[Connection, dt.date, dt.date, _Options, Settings], pd.DataFrame]
+] = {
     "forecast": _forecast,
     "whatif": _whatif,
     "stack": _stack,
@@ -191,12 +212,12 @@ def parse_plan_options(items: tuple[str, ...]) -> dict[str, list[str]]:
 
 
 def plan_report(
-    conn: Any,
+    conn: Connection,
     name: str,
     first: dt.date,
     last: dt.date,
     options: dict[str, list[str]],
-    settings: Any,
+    settings: Settings,
 ) -> pd.DataFrame:
     """The plan report ``name`` (a key of :data:`PLAN_REPORTS`)."""
     return PLAN_REPORTS[name](conn, first, last, options, settings)

@@ -389,7 +389,7 @@ def build_report(
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralize(value: Any) -> Any:
+def neutralize(value: object) -> object:
     """A string cell that a spreadsheet would run as a formula gets a leading '."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from occupancy.db import read_frame
+from occupancy.db import Connection, read_frame
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ _NUMERIC_KEYS = frozenset({"hour", "weekday", "week", "day", "band"})
 _PEOPLE = ("people", "people_a", "people_b")
 
 
-def read_department_parents(conn: Any) -> dict[str, str | None]:
+def read_department_parents(conn: Connection) -> dict[str, str | None]:
     frame = read_frame(conn, "SELECT department_id, parent_id FROM departments")
     return {
         str(d): (None if p is None or pd.isna(p) else str(p))

@@ -53,7 +53,7 @@ def page_of(frame: pd.DataFrame, page: int, per_page: int) -> tuple[pd.DataFrame
     return frame.iloc[start : start + per_page], start + per_page < len(frame)
 
 
-def dumps(payload: Any) -> bytes:
+def dumps(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -26,6 +26,7 @@ from notify import cli as notify_cli
 from occupancy.building import Site
 from occupancy.clictx import CliContext, pass_ctx
 from occupancy.db import Connection
+from occupancy.plans.cli import building_import as _building_import
 from sensors_sim import cli as sensors_sim_cli
 
 logger = logging.getLogger(__name__)
@@ -302,8 +303,6 @@ def building_load(cli: CliContext, file: Path) -> None:
         conn.close()
     click.echo(f"loaded {report}")
 
-
-from occupancy.plans.cli import building_import as _building_import  # noqa: E402
 
 building_group.add_command(_building_import)
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
 import dash
@@ -35,10 +35,14 @@ from dashboard.i18n import t
 from dashboard.prerender import page_container, requested_route, supported
 from occupancy.settings import SettingError, Settings
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "NAV",
+    "QueryValue",
     "create_app",
     "filter_options",
     "initial_outputs",
@@ -104,7 +108,7 @@ def lang() -> str:
 
 
 def filter_options(
-    meta: dict[str, Any], f: ViewFilters, language: str
+    meta: dict[str, pd.DataFrame], f: ViewFilters, language: str
 ) -> dict[str, list[dict[str, str]]]:
     """Dropdown options narrowed by the filters above them (site > building >
     floor > zone); departments are per site."""
@@ -227,7 +231,12 @@ def _filter_bar(language: str, state: FilterState | None = None) -> html.Div:
     )
 
 
-def query_search(query: Mapping[str, Any]) -> str:
+#: A query parameter as Dash passes it to a page's ``layout``: the value, or
+#: the list of values of a repeated key.
+QueryValue = str | list[str]
+
+
+def query_search(query: Mapping[str, QueryValue]) -> str:
     """The search string (with ``?``, or empty) of the query parameters Dash
     passes to a page's ``layout`` (a value, or a list for a repeated key)."""
     return "?" + urlencode(dict(query), doseq=True) if query else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dash
 import dash_ag_grid as dag
@@ -19,6 +19,9 @@ from dash import MATCH, Input, Output, dcc, html
 
 from dashboard.data import current
 from dashboard.i18n import t
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +104,9 @@ def kpi(
     return html.Div(children, className="kpi", **kwargs)
 
 
-def graph(id_: str, figure: Any = None, **config: Any) -> dcc.Graph:
+def graph(id_: str, figure: go.Figure | None = None, **config: object) -> dcc.Graph:
     """A graph (no Plotly logo), drawn with ``figure`` when given."""
-    kwargs: dict[str, Any] = {} if figure is None else {"figure": figure}
+    kwargs: dict[str, go.Figure] = {} if figure is None else {"figure": figure}
     return dcc.Graph(
         id=id_,
         config={"displaylogo": False, **config},  # type: ignore[arg-type]

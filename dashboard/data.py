@@ -87,7 +87,7 @@ class DashboardData:
         self._meta: dict[str, pd.DataFrame] = {}
         self._meta_at = 0.0
         self._results: OrderedDict[Hashable, tuple[Any, float, Any]] = OrderedDict()
-        self._version: Any = None
+        self._version: dt.datetime | None = None
         self._version_at = -VERSION_CHECK_S
 
     # connections ---------------------------------------------------------
@@ -126,7 +126,7 @@ class DashboardData:
                 self._pool = None
 
     # cached rollup reads ------------------------------------------------------
-    def rollup_version(self) -> Any:
+    def rollup_version(self) -> dt.datetime | None:
         """When ``occupancy analyze`` last wrote rollups (its watermark), checked
         at most every :data:`VERSION_CHECK_S` seconds."""
         now = time.monotonic()

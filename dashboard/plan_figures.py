@@ -162,7 +162,7 @@ def headers(language: str) -> dict[str, str]:
     return {c: (nl if language == "nl" else en) for c, (en, nl) in HEADERS.items()}
 
 
-def t(key: str, language: str, **fmt: Any) -> str:
+def t(key: str, language: str, **fmt: object) -> str:
     """The label ``key`` in ``language`` (en | nl)."""
     en, nl = L[key]
     return (nl if language == "nl" else en).format(**fmt)

@@ -8,7 +8,6 @@ departments in the building file do.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -56,9 +55,9 @@ BAND_COLORS = {"under": "#56B4E9", "optimal": "#009E73", "over": "#D55E00"}
 SUPPRESSED_COLOR = "#DDDDDD"
 
 
-def base_layout(**extra: Any) -> dict[str, Any]:
+def base_layout(**extra: object) -> dict[str, object]:
     """Compact layout defaults for every figure."""
-    layout: dict[str, Any] = {
+    layout: dict[str, object] = {
         "margin": {"l": 40, "r": 10, "t": 30, "b": 40},
         "template": "plotly_white",
         "font": {"size": 12},
@@ -67,7 +66,7 @@ def base_layout(**extra: Any) -> dict[str, Any]:
     return layout
 
 
-def styled(fig: go.Figure, **layout: Any) -> go.Figure:
+def styled(fig: go.Figure, **layout: object) -> go.Figure:
     """``fig.update_layout(**layout)``; a template given by name is assigned
     as plotly assigns its default template, without validating the template
     again (the same figure JSON, a figure three times faster to build)."""

@@ -64,8 +64,8 @@ def sizes(settings: Settings) -> tuple[int, int, int]:
 
 def admission(settings: Settings) -> Admission:
     return Admission(
-        float(settings.device_rate_limit_per_s),
+        settings.device_rate_limit_per_s,
         int(settings.device_rate_burst),
-        float(settings.max_event_age_days) * 86400.0,
-        float(settings.device_rate_catch_up_s),
+        settings.max_event_age_days * 86400.0,
+        settings.device_rate_catch_up_s,
     )

@@ -8,7 +8,6 @@ import logging
 import math
 from typing import Any
 
-from occupancy.device_ids import device_id_problem
 from occupancy.events import Rejection
 
 logger = logging.getLogger(__name__)
@@ -143,9 +142,3 @@ def as_number(value: object) -> float | None:
             return None
         return f if math.isfinite(f) else None
     return None
-
-
-def valid_device_id(device_id: str) -> bool:
-    """Usable as a device id: not empty, no NUL, not too long (see
-    ``occupancy.device_ids``; spaces, ``/``, Unicode are fine)."""
-    return device_id_problem(device_id) is None

@@ -97,7 +97,7 @@ class Ingester:
             timeout_s=int(settings.db_connect_timeout_s),
             scrub=scrub,
         )
-        self._health = HealthBuffer(float(settings.device_health_interval_s))
+        self._health = HealthBuffer(settings.device_health_interval_s)
         self._admission = admission(settings)
         self._devices: dict[str, DeviceInfo] = {}
         self._ctx = build_context(settings, [])

@@ -80,21 +80,18 @@ def _device_rules(
 ) -> list[pd.DataFrame]:
     out = []
     d = inp.devices
-    if float(s.alert_device_silent_min) > 0 and len(d):
+    if s.alert_device_silent_min > 0 and len(d):
         seen = pd.to_datetime(d["last_seen"], utc=True)
         minutes = (pd.Timestamp(now) - seen).dt.total_seconds() / 60
         silent = d.assign(minutes=minutes.round(1))[
-            minutes.isna() | (minutes > float(s.alert_device_silent_min))
+            minutes.isna() | (minutes > s.alert_device_silent_min)
         ]
         silent = silent[silent["last_seen"].notna()]
         out.append(_rows(silent, "device_silent", "warning", "device_id",
                          lambda f: "device " + f["device_id"] + " silent for "
                          + f["minutes"].map("{:.0f}".format) + " min", "minutes"))  # fmt: skip
-    if float(s.alert_battery_pct) > 0 and len(d):
-        low = d[
-            pd.to_numeric(d["battery_pct"], errors="coerce")
-            < float(s.alert_battery_pct)
-        ]
+    if s.alert_battery_pct > 0 and len(d):
+        low = d[pd.to_numeric(d["battery_pct"], errors="coerce") < s.alert_battery_pct]
         out.append(_rows(low, "battery_low", "warning", "device_id",
                          lambda f: "device " + f["device_id"] + " battery "
                          + f["battery_pct"].map("{:.0f}".format) + " %", "battery_pct"))  # fmt: skip
@@ -104,7 +101,7 @@ def _device_rules(
 def firing(inp: AlertInputs, s: Settings, now: dt.datetime) -> pd.DataFrame:
     """The alerts firing now: one row per (rule, subject), :data:`ALERT_COLUMNS`."""
     parts = _device_rules(inp, s, now)
-    factor = float(s.alert_room_capacity_factor)
+    factor = s.alert_room_capacity_factor
     if factor > 0 and len(inp.live):
         over = inp.live[inp.live["people"] > inp.live["capacity"] * factor]
         parts.append(_rows(over, "room_over_capacity", "warning", "space_id",
@@ -112,7 +109,7 @@ def firing(inp: AlertInputs, s: Settings, now: dt.datetime) -> pd.DataFrame:
                            + f["people"].map("{:.0f}".format) + " people, "
                            + f["capacity"].map("{:.0f}".format) + " seats", "people"))  # fmt: skip
     single: list[tuple[str, str, str, float]] = []
-    gap_min = float(s.alert_data_gap_min)
+    gap_min = s.alert_data_gap_min
     if gap_min > 0 and inp.working:
         age = (
             None
@@ -124,7 +121,7 @@ def firing(inp: AlertInputs, s: Settings, now: dt.datetime) -> pd.DataFrame:
                 "" if age is None else f" for {age:.0f} min"
             )
             single.append(("data_gap", "site", text, age if age is not None else -1.0))
-    lag = float(s.alert_ingest_lag_s)
+    lag = s.alert_ingest_lag_s
     if lag > 0 and inp.lag_s is not None and inp.lag_s > lag:
         single.append(
             (
@@ -134,7 +131,7 @@ def firing(inp: AlertInputs, s: Settings, now: dt.datetime) -> pd.DataFrame:
                 inp.lag_s,
             )
         )
-    pct = float(s.alert_rejected_pct)
+    pct = s.alert_rejected_pct
     total = inp.rejected + inp.accepted
     if pct > 0 and total >= 20 and 100 * inp.rejected / total > pct:
         share = 100 * inp.rejected / total

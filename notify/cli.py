@@ -273,7 +273,7 @@ def report_weekly(cli: CliContext, building: str, week: str | None, output: Path
         conn.close()
     click.echo("rendering the PDF ...", err=True)
     page = render_html(
-        data, lang, k=int(s.k_anonymity), battery_pct=float(s.alert_battery_pct)
+        data, lang, k=int(s.k_anonymity), battery_pct=s.alert_battery_pct
     )
     write_pdf(page, output)
     click.echo(f"weekly report {building} {monday} ({lang}) → {output}", err=True)

@@ -93,9 +93,7 @@ def watch_once(
     with conn.cursor() as cur:
         cur.execute("SELECT space_id, state FROM notify_space_state")
         announced = pd.DataFrame(cur.fetchall(), columns=["space_id", "state"])
-    changes, new = state_changes(
-        announced, live, now, float(settings.webhook_debounce_s)
-    )
+    changes, new = state_changes(announced, live, now, settings.webhook_debounce_s)
     changes = changes.sort_values(["since", "space_id"], kind="stable")
     rows: list[Any] = list(changes.itertuples())
     with conn.cursor() as cur:

@@ -99,6 +99,6 @@ def gather(
         colocation=coloc.sort_values("lift", ascending=False, na_position="last"),
         devices=_week(conn, "devices", monday, f, settings, None),
         profile=_week(conn, "hour-of-week", monday, f, settings, "building"),
-        target_low=float(settings.target_low_pct),
-        target_high=float(settings.target_high_pct),
+        target_low=settings.target_low_pct,
+        target_high=settings.target_high_pct,
     )

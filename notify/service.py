@@ -116,7 +116,7 @@ class Notifier:
             Path(self.settings.notify_health_file).touch()
 
     def run(self, stop: threading.Event) -> None:
-        interval = float(self.settings.notify_interval_s)
+        interval = self.settings.notify_interval_s
         while not stop.is_set():
             try:
                 self.round()

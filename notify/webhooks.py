@@ -75,9 +75,9 @@ class DeliveryPolicy:
     @classmethod
     def from_settings(cls, s: Settings) -> DeliveryPolicy:
         return cls(
-            float(s.webhook_timeout_s),
-            float(s.webhook_retry_base_s),
-            float(s.webhook_retry_max_s),
+            s.webhook_timeout_s,
+            s.webhook_retry_base_s,
+            s.webhook_retry_max_s,
             int(s.webhook_max_failures),
         )
 
@@ -170,7 +170,7 @@ def set_active(conn: Connection, sid: int, active: bool) -> bool:
 
 
 # ------------------------------------------------------------------- outbox
-def enqueue(conn: Connection, events: list[tuple[str, str, dict[str, Any]]]) -> int:
+def enqueue(conn: Connection, events: list[tuple[str, str, dict[str, object]]]) -> int:
     """Queue (event_type, subject, payload) for every active subscription that
     wants the type, in list order; return the rows queued. Caller commits."""
     if not events:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -216,7 +216,7 @@ class Site:
 _EPS = 1e-3  # [m] slack for "inside": imported drawings are rounded to mm
 
 
-def parse_building(data: Any, source: str | None = None) -> Site:
+def parse_building(data: object, source: str | None = None) -> Site:
     """Validate a parsed YAML document and build the :class:`Site`."""
     try:
         doc = sch.FileIn.model_validate(data)

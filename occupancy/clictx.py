@@ -8,7 +8,7 @@ import it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import click
 
@@ -22,7 +22,7 @@ __all__ = ["CliContext", "pass_ctx"]
 class CliContext:
     """What every command gets: resolved settings (lazily, so --help never fails)."""
 
-    def __init__(self, overrides: dict[str, Any]) -> None:
+    def __init__(self, overrides: Mapping[str, object]) -> None:
         self._overrides = overrides
         self._settings: Settings | None = None
 

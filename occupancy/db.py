@@ -11,7 +11,7 @@ import io
 import logging
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -76,8 +76,10 @@ def connect(
 
 
 @contextmanager
-def connection(url: str, **kwargs: Any) -> Iterator[Connection]:
-    conn = connect(url, **kwargs)
+def connection(
+    url: str, *, timeout_s: int = 5, application_name: str = "occupancy"
+) -> Iterator[Connection]:
+    conn = connect(url, timeout_s=timeout_s, application_name=application_name)
     try:
         yield conn
     finally:
@@ -228,7 +230,7 @@ def copy_rows(
     cur: psycopg2.extensions.cursor,
     table: str,
     columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[object]],
 ) -> int:
     """COPY ``rows`` into ``table`` (CSV, ``\\N`` as NULL). Returns the row count."""
     buf = io.StringIO()
@@ -247,7 +249,7 @@ def copy_rows(
     return n
 
 
-def copy_frame(cur: psycopg2.extensions.cursor, table: str, frame: Any) -> int:
+def copy_frame(cur: psycopg2.extensions.cursor, table: str, frame: pd.DataFrame) -> int:
     """COPY a pandas DataFrame into ``table`` (its columns must match names)."""
     if len(frame) == 0:
         return 0
@@ -271,7 +273,7 @@ def copy_frame(cur: psycopg2.extensions.cursor, table: str, frame: Any) -> int:
 def read_frame(
     conn: Connection,
     query: str | sql.Composable,
-    params: Sequence[Any] | dict[str, Any] | None = None,
+    params: Sequence[object] | Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Run a query and return a pandas DataFrame (COPY-free path for small reads)."""
     import pandas as pd

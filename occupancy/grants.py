@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from psycopg2 import sql
+
+if TYPE_CHECKING:
+    import psycopg2.extensions
+
+    from occupancy.db import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +133,7 @@ def _privileges(spec: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def public_tables(cur: Any) -> list[str]:
+def public_tables(cur: psycopg2.extensions.cursor) -> list[str]:
     """Tables of the public schema (hypertables included, chunks not)."""
     cur.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -138,7 +143,7 @@ def public_tables(cur: Any) -> list[str]:
     return [str(r[0]) for r in cur.fetchall()]
 
 
-def _grant_table(cur: Any, table: str, access: Access) -> None:
+def _grant_table(cur: psycopg2.extensions.cursor, table: str, access: Access) -> None:
     ident = sql.Identifier(table)
     roles = sql.SQL(", ").join(map(sql.Identifier, ROLES))
     cur.execute(sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(ident, roles))
@@ -159,7 +164,7 @@ def _grant_table(cur: Any, table: str, access: Access) -> None:
             _grant_sequences(cur, table, role)
 
 
-def _grant_sequences(cur: Any, table: str, role: str) -> None:
+def _grant_sequences(cur: psycopg2.extensions.cursor, table: str, role: str) -> None:
     """USAGE on the sequences of ``table``'s serial columns (for INSERT)."""
     cur.execute(
         "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid"
@@ -175,7 +180,7 @@ def _grant_sequences(cur: Any, table: str, role: str) -> None:
         )
 
 
-def apply_grants(conn: Any) -> list[str]:
+def apply_grants(conn: Connection) -> list[str]:
     """Grant every table's privileges from :data:`TABLE_GRANTS` (idempotent).
 
     Returns the tables of the schema that the map does not name: no service
@@ -207,7 +212,7 @@ def apply_grants(conn: Any) -> list[str]:
     return unknown
 
 
-def set_role_passwords(conn: Any, passwords: dict[str, str | None]) -> list[str]:
+def set_role_passwords(conn: Connection, passwords: dict[str, str | None]) -> list[str]:
     """Give each service role whose password is set LOGIN with that password;
     returns the roles changed. ``passwords``: role -> password or None."""
     changed = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from occupancy.building import Site
 
 from .devices import K_BATTERY, K_BLE, K_COUNT, K_HEARTBEAT, K_PRESENCE, K_STATUS, KINDS
 from .faults import FAULTS, MALFORMED, Stream, malformed_expected
-from .formats import ROW_ENCODERS
+from .formats import ROW_ENCODERS, EncodeContext, EncodeOptions
 from .payloads import Choice, Digits, Fixed, Piece, format_rows, iso_ms
 
 logger = logging.getLogger(__name__)
@@ -155,13 +154,13 @@ class _Codes:
 
 
 def encode_stream(
-    st: Stream, site: Site, topic_root: str, ctx: dict[str, Any] | None = None
+    st: Stream, site: Site, topic_root: str, ctx: EncodeOptions | None = None
 ) -> pd.DataFrame:
     """The ``messages`` frame, sorted by ``send_at`` (ties: device, seq).
 
     ``payload`` holds ``bytes``; ``topic``, ``device_id``, ``kind``, ``fault``
     and ``expected`` are categoricals of ``str`` (compare and ``.str`` as usual)."""
-    ctx = {"tz": site.tz, **(ctx or {})}
+    full = EncodeContext(tz=site.tz, **(ctx or {}))
     _sort_by_send_time(st)
     dev_ids = [d.id for d in site.devices]
     family = np.array([d.family for d in site.devices], dtype=object)
@@ -175,7 +174,7 @@ def encode_stream(
     retain = st.kind == K_STATUS
     payload_own = _own_payloads(st, oi)
     _malform_own(st, own, oi, payload_own, expected, codes)
-    outs = _other_family_rows(st, ~own, family, dev_ids, expected, codes, ctx)
+    outs = _other_family_rows(st, ~own, family, dev_ids, expected, codes, full)
     # what only the payloads needed: free it before the frame is built
     empty = np.zeros(0, dtype=np.int64)
     st.ts_device = st.value = st.beacons = st.malformed = empty
@@ -297,7 +296,7 @@ def _other_family_rows(
     dev_ids: list[str],
     expected: np.ndarray,
     codes: _Codes,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> dict[int, list[tuple[str, bytes, bool, int]]]:
     """Rows of the messages of other families (``other``), row by row: each
     gives 0..n (topic, payload, retain, expected code) rows."""

@@ -260,7 +260,7 @@ def _build(cls: Any, data: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
-def parse_scenario(data: Any) -> Scenario:
+def parse_scenario(data: object) -> Scenario:
     """Validate a parsed YAML document into a :class:`Scenario`."""
     sc: Scenario = _build(Scenario, data, "")
     if sc.holidays not in ("dutch", "none"):

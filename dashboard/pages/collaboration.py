@@ -18,6 +18,7 @@ from dash import Input, Output, callback, html
 
 from analytics import api
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -228,7 +229,7 @@ def mix_figure(
     return fig
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its figures, for the URL's filters (``query``)."""
     language = lang()
     k = current().settings.k_anonymity
@@ -252,7 +253,7 @@ def layout(**query: Any) -> html.Div:
     )
 
 
-def zone_names(data: Any) -> dict[str, str]:
+def zone_names(data: DashboardData) -> dict[str, str]:
     zones = data.metadata()["zones"]
     return dict(
         zip(zones["zone_id"].astype(str), zones["name"].astype(str), strict=True)

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, html
 
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -181,7 +182,7 @@ def rejected_figure(rejected: pd.DataFrame, language: str) -> go.Figure:
     return fig
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its figure and tables, for the URL's filters (``query``)."""
     language = lang()
     out = initial_outputs(update_devices, query_search(query))

@@ -10,7 +10,7 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
-from dashboard.app import current_filters, lang
+from dashboard.app import QueryValue, current_filters, lang
 from dashboard.components import page_title
 from dashboard.data import current, report_csv, report_levels
 from dashboard.filters import ViewFilters
@@ -33,7 +33,7 @@ def export_filename(name: str, level: str | None, f: ViewFilters) -> str:
     return f"{stem}_{f.start}_{f.end}.csv"
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(**_query: QueryValue) -> html.Div:
     language = lang()
     reports = report_levels()
     rows = []

@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics import api
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -51,7 +52,7 @@ def space_values(measure: str, f: ViewFilters, spaces: pd.DataFrame) -> pd.Serie
         if live is None or len(live) == 0:
             return pd.Series(dtype=object)
         return space_live_states(
-            live, data.devices(), now, float(data.settings.heartbeat_timeout_min)
+            live, data.devices(), now, data.settings.heartbeat_timeout_min
         )
     frame = read_space_measure(f)
     if frame.empty or measure not in frame.columns:
@@ -64,7 +65,7 @@ def read_space_measure(f: ViewFilters) -> pd.DataFrame:
     return current().read(api.read_utilization, f, level="space")
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its map, for the URL's filters (``query``)."""
     language = lang()
     search = query_search(query)

@@ -14,6 +14,7 @@ from dash import Input, Output, callback, dcc, html
 
 from analytics import api
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -190,7 +191,7 @@ def bands_figure(
     return fig
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its figures, for the URL's filters (``query``)."""
     language = lang()
     search = query_search(query)
@@ -311,8 +312,8 @@ def update_period(search: str | None) -> tuple[Any, ...]:
         )
     cards = _period_cards(whole, before, language)
     low, high = (
-        float(data.settings.target_low_pct),
-        float(data.settings.target_high_pct),
+        data.settings.target_low_pct,
+        data.settings.target_high_pct,
     )
     col = "utilization_pct" if "utilization_pct" in spaces.columns else "time_used_pct"
     fig = bands_figure(band_counts(spaces, low, high, col), language, low, high)

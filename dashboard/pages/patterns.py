@@ -13,6 +13,7 @@ from dash import Input, Output, callback, dcc, html
 
 from analytics import api
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -144,7 +145,7 @@ def weekly_figure(trend: pd.DataFrame, col: str, language: str) -> go.Figure:
     return fig
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its figures, for the URL's filters (``query``)."""
     language = lang()
     search = query_search(query)

@@ -25,6 +25,7 @@ from analytics.api import (
     scenarios_from,
 )
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -112,7 +113,7 @@ def _meta() -> tuple[list[str], list[str], list[str], list[str]]:
 _Outputs = tuple[Any, ...] | None
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page, computed for the URL's filters (``query``)."""
     language = lang()
     search = query_search(query)

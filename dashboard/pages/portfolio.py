@@ -15,6 +15,7 @@ from dash import Input, Output, callback, dcc, html
 
 from analytics import api
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -132,7 +133,7 @@ def _links(frame: pd.DataFrame, f: ViewFilters) -> html.Ul:
     )
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its table, for the URL's filters (``query``)."""
     language = lang()
     out = initial_outputs(update_portfolio, query_search(query), "utilization_pct")

@@ -13,6 +13,7 @@ from dash import Input, Output, callback, html
 
 from analytics import api
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -118,7 +119,7 @@ def rooms_summary(sizing: pd.DataFrame) -> dict[str, float | None]:
     return out
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its figure, for the URL's filters (``query``)."""
     language = lang()
     out = initial_outputs(update_rooms, query_search(query))

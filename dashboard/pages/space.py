@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
 
 import dash
 import pandas as pd
@@ -13,6 +12,7 @@ from dash import Input, Output, callback, html
 
 from analytics import api
 from dashboard.app import (
+    QueryValue,
     current_filters,
     error_banner,
     initial_outputs,
@@ -75,7 +75,7 @@ def history_figure(daily: pd.DataFrame, title: str, language: str) -> go.Figure:
     return fig
 
 
-def layout(**query: Any) -> html.Div:
+def layout(**query: QueryValue) -> html.Div:
     """The page with its figure, for the URL's space and filters (``query``)."""
     out = initial_outputs(update_space, query_search(query))
     title, history = out or (None, None)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from ingest.context import DecodeContext, Discovered
 from ingest.payload import as_bool, as_number
@@ -147,7 +146,7 @@ def badge_event(
 
 
 def presence_events(
-    st: Stamp, obj: dict[str, Any], keys: tuple[str, ...]
+    st: Stamp, obj: Mapping[str, object], keys: tuple[str, ...]
 ) -> Rejection | None:
     """Presence from the first of ``keys`` present in ``obj`` (null = unknown)."""
     for key in keys:

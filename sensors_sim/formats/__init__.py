@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from . import (
     chirpstack,
@@ -21,14 +20,15 @@ from . import (
     ttn,
     zigbee2mqtt,
 )
+from .context import EncodeContext, EncodeOptions
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ROW_ENCODERS", "RowEncoder"]
+__all__ = ["ROW_ENCODERS", "EncodeContext", "EncodeOptions", "RowEncoder"]
 
 #: (device_id, kind, ts_ms, value, seq, beacons, ctx) -> [(topic, payload, retain)]
 RowEncoder = Callable[
-    [str, str, int, float, int, str, dict[str, Any]], list[tuple[str, bytes, bool]]
+    [str, str, int, float, int, str, EncodeContext], list[tuple[str, bytes, bool]]
 ]
 
 ROW_ENCODERS: dict[str, RowEncoder] = {

@@ -11,6 +11,8 @@ import json
 import logging
 from typing import Any
 
+from sensors_sim.formats.context import EncodeContext
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,7 +28,7 @@ def encode(
     value: float,
     seq: int,
     beacons: str,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> list[tuple[str, bytes, bool]]:
     app = ctx.get("chirpstack_app", "office")
     eui = dev_eui(device_id)

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+
+from sensors_sim.formats.context import EncodeContext
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ def encode(
     value: float,
     seq: int,
     beacons: str,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> list[tuple[str, bytes, bool]]:
     if kind == "status":
         return [(f"{device_id}/status", b"online" if value else b"offline", True)]

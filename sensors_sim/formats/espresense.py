@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+
+from sensors_sim.formats.context import EncodeContext
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ def encode(
     value: float,
     seq: int,
     beacons: str,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> list[tuple[str, bytes, bool]]:
     room = f"espresense/rooms/{device_id}"
     if kind == "status":

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+
+from sensors_sim.formats.context import EncodeContext
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def encode(
     value: float,
     seq: int,
     beacons: str,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> list[tuple[str, bytes, bool]]:
     if kind == "status":
         cfg = f"homeassistant/binary_sensor/{device_id}/occupancy/config"

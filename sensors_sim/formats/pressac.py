@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any
+
+from sensors_sim.formats.context import EncodeContext
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def encode(
     value: float,
     seq: int,
     beacons: str,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> list[tuple[str, bytes, bool]]:
     if kind not in ("presence", "heartbeat", "count"):
         return []

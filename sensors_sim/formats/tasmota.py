@@ -9,6 +9,8 @@ import json
 import logging
 from typing import Any
 
+from sensors_sim.formats.context import EncodeContext
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,7 +21,7 @@ def encode(
     value: float,
     seq: int,
     beacons: str,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> list[tuple[str, bytes, bool]]:
     if kind == "status":
         return [(f"tele/{device_id}/LWT", b"Online" if value else b"Offline", True)]

@@ -10,6 +10,8 @@ import json
 import logging
 from typing import Any
 
+from sensors_sim.formats.context import EncodeContext
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,7 +27,7 @@ def encode(
     value: float,
     seq: int,
     beacons: str,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> list[tuple[str, bytes, bool]]:
     if kind in ("presence", "heartbeat"):
         decoded: dict[str, Any] = {"occupancy": int(value)}

@@ -7,6 +7,8 @@ import json
 import logging
 from typing import Any
 
+from sensors_sim.formats.context import EncodeContext
+
 logger = logging.getLogger(__name__)
 
 
@@ -17,7 +19,7 @@ def encode(
     value: float,
     seq: int,
     beacons: str,
-    ctx: dict[str, Any],
+    ctx: EncodeContext,
 ) -> list[tuple[str, bytes, bool]]:
     base = f"zigbee2mqtt/{device_id}"
     if kind == "status":
