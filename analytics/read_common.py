@@ -268,7 +268,7 @@ def read_level_agg(
     Summed in the database from ``analytics_level_hourly`` (analyze's hourly
     sums of the buckets, :func:`analytics.patterns.level_hourly`): a year is
     a few thousand rows instead of every bucket, with the same values."""
-    q, params = _level_agg_query(
+    q, params = level_agg_query(
         start,
         end,
         level,
@@ -285,7 +285,7 @@ def read_level_agg(
     return frame
 
 
-def _level_agg_query(
+def level_agg_query(
     start: dt.date,
     end: dt.date,
     level: str,
@@ -293,8 +293,10 @@ def _level_agg_query(
     *,
     working_hours_only: bool,
     by_hour: bool,
+    ordered: bool = True,
 ) -> tuple[sql.Composed, list[Any]]:
-    """The query of :func:`read_level_agg` and its parameters."""
+    """The query of :func:`read_level_agg` and its parameters (``ordered``:
+    in primary-key order; False as a subquery)."""
     aggs = [a for a in _LEVEL_AGG if not by_hour or a[0] in _HOUR_AGG]
     keys = ["level", "level_id", "day"] + (["hour"] if by_hour else [])
     where: sql.Composable = sql.SQL("level = %s AND day BETWEEN %s AND %s")
@@ -313,11 +315,10 @@ def _level_agg_query(
         # One stored row per (level, day, level_id, hour) in working hours
         # (the primary key): its values are the hour's aggregates.
         q = sql.SQL(
-            "SELECT {keys}, {cols} FROM analytics_level_hourly WHERE {where}"
-            " ORDER BY {order}"
+            "SELECT {keys}, {cols} FROM analytics_level_hourly WHERE {where}{order_by}"
         ).format(
+            order_by=sql.SQL(" ORDER BY {}").format(order) if ordered else sql.SQL(""),
             keys=key_sql,
-            order=order,
             cols=sql.SQL(", ").join(
                 sql.SQL("{} AS {}").format(
                     sql.Identifier("buckets" if name == "n" else name),
@@ -330,8 +331,9 @@ def _level_agg_query(
     else:
         q = sql.SQL(
             "SELECT {keys}, {aggs} FROM analytics_level_hourly WHERE {where}"
-            " GROUP BY {order} ORDER BY {order}"
+            " GROUP BY {order}{order_by}"
         ).format(
+            order_by=sql.SQL(" ORDER BY {}").format(order) if ordered else sql.SQL(""),
             keys=key_sql,
             order=order,
             aggs=sql.SQL(", ").join(
@@ -356,21 +358,27 @@ def level_agg_rows(
     """:func:`level_rows` aggregated per day (or local hour, with
     ``by_hour``) by :func:`read_level_agg`: the same groups, narrowed by
     ``filters`` as :func:`narrow_groups` says."""
-    wh = working_hours_only(filters)
-    if not _has_filter(filters):
-        return read_level_agg(
-            conn, start, end, level, working_hours_only=wh, by_hour=by_hour
-        )
-    lvl, keys = narrow_groups(spaces, level, filters)
+    lvl, ids = level_agg_groups(spaces, level, filters)
     return read_level_agg(
         conn,
         start,
         end,
         lvl,
-        level_ids=[str(x) for x in keys["level_id"]],
-        working_hours_only=wh,
+        level_ids=ids,
+        working_hours_only=working_hours_only(filters),
         by_hour=by_hour,
     )
+
+
+def level_agg_groups(
+    spaces: pd.DataFrame, level: str, filters: Filters | None
+) -> tuple[str, list[str] | None]:
+    """(level, level ids or None for all) of :func:`level_agg_rows`: the
+    groups of ``level`` narrowed by ``filters`` (:func:`narrow_groups`)."""
+    if not _has_filter(filters):
+        return level, None
+    lvl, keys = narrow_groups(spaces, level, filters)
+    return lvl, [str(x) for x in keys["level_id"]]
 
 
 def buckets_per_day(
