@@ -13,11 +13,12 @@ headcount), ``--weeks`` weeks of it.
     .venv/bin/python benchmarks/scaling.py [--buildings 20] [--weeks 16] [--workers 1,2,4]
         [--desk-scale 1.0] [--rounds 1] [--chunk-days 14] [--no-dask]
 
-The data size is ``--buildings`` x ``--desk-scale`` x ``--weeks`` (the full
-portfolio, 20 x 1.0 x 16, takes ~30 min to load on the loaded 2-core
-machine: ``--desk-scale 0.25 --weeks 8`` is ~1/8 of it). Every configuration
-runs on the same data in the same run (``--rounds 2``: twice, interleaved),
-and the table gives each one's speed-up over one process, overall and per
+The data size is ``--buildings`` x ``--desk-scale`` x ``--weeks``: the full
+portfolio, 20 x 1.0 x 16, took 31 min to load on the 2-core machine at load
+7-26; ``--desk-scale 0.5 --weeks 8 --chunk-days 7``, a quarter of it in 8
+chunks, loads in ~1 min and runs 1, 2, 4 and Dask twice in ~7 min at load
+1-5 (docs/scaling.md). Every configuration runs on the same data in the same
+run (``--rounds 2``: twice, interleaved), and the table gives each one's speed-up over one process, overall and per
 round: on a shared machine the ratios are the figures, not the seconds.
 """
 

@@ -367,6 +367,7 @@ def test_analyze_on_the_dask_cluster_equals_a_local_run(stack: Stack) -> None:
         run_podman("start", stack.container("analytics"))
     (dask, dask_log, dask_s), (local, local_log, local_s) = runs["dask"], runs["local"]
     stack.timings |= {"analyze_dask_s": dask_s, "analyze_local_s": local_s}
+    print(f"\nloaded {events} sensor events and {sightings} badge sightings")
     assert f"on Dask {SCHEDULER} (2 worker thread(s))" in dask_log, dask_log
     assert "on Dask" not in local_log and "analyze failed" not in local_log
     empty = sorted(t for t, (n, _) in local.items() if n == 0)
