@@ -11,7 +11,9 @@ aggregates the forecast reads (``analytics.plan_truth``), then:
 - scores that forecast against the truth of the following weeks: MAE, MASE
   (scaled by the in-sample one-week seasonal-naive MAE, Hyndman & Koehler
   2006, m = one week), and the share of true values inside the 80 % and 95 %
-  intervals; per level and model, with the seasonal-naive baseline beside;
+  intervals; per level and model, with the seasonal-naive baseline beside,
+  and the bias (mean error ÷ mean truth [%]: > 0 = forecast too low), which
+  tells a change the history could not show from noise;
 - prints the load average beside every figure.
 
     .venv/bin/python benchmarks/forecast.py [--weeks 8] [--seed 11]
@@ -160,7 +162,7 @@ def summary(r: pd.DataFrame) -> None:
     """Print the scores per origin and level, per level, and the models."""
     pd.set_option("display.width", 200)
     print("\nper origin and level (mean over groups):")
-    cols = ["mae", "mase", "mase_naive", "cov80", "cov95"]
+    cols = ["mae", "bias_pct", "mase", "mase_naive", "cov80", "cov95"]
     print(r.groupby(["origin", "level"])[cols].mean().round(3).to_string())
     print(
         "\nper level over all origins (bar: MASE < 1 at building and floor,"
@@ -197,6 +199,8 @@ def report(
                 "level_id": level_id,
                 "model": g["model"].iloc[0],
                 "mae": np.mean(np.abs(y - g["people"])),
+                # Mean error ÷ mean truth: > 0 = the forecast was too low.
+                "bias_pct": 100 * np.mean(y - g["people"]) / max(np.mean(y), 1e-9),
                 "mase": np.mean(np.abs(y - g["people"])) / scale,
                 "mase_naive": np.mean(
                     np.abs(
