@@ -98,11 +98,28 @@ def _forecast(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFr
 
     levels = _one(opts, "levels", ",".join(FORECAST_LEVELS)).split(",")
     fc, scores = read_forecast(
-        conn, a, b, horizon_weeks=_int(opts, "horizon", 4), levels=levels, settings=s
+        conn,
+        a,
+        b,
+        horizon_weeks=_int(opts, "horizon", 4),
+        levels=levels,
+        settings=s,
+        planned=planned_changes(opts.get("planned-change", [])),
     )
     if _one(opts, "show", "forecast") == "scores":
         return scores
     return fc
+
+
+def planned_changes(texts: list[str]) -> tuple[Any, ...]:
+    """``planned-change=DATE:FACTOR`` options → PlannedChange (by date); a
+    malformed one is a PlanOptionError naming it."""
+    from analytics.forecast_changes import PlannedChangeError, parse_planned_changes
+
+    try:
+        return parse_planned_changes(texts)
+    except PlannedChangeError as exc:
+        raise PlanOptionError(str(exc)) from exc
 
 
 def _whatif(conn: Any, a: dt.date, b: dt.date, opts: Any, s: Any) -> pd.DataFrame:
