@@ -20,6 +20,7 @@ from analytics.forecast_changes import (
     parse_planned_changes,
 )
 from analytics.forecast_model import Z80
+from analytics.plan_reports import PlanOptionError, planned_changes
 from app.cli import main
 
 MON = dt.date(2026, 3, 2)  # a Monday
@@ -139,3 +140,9 @@ def test_cli_refuses_a_bad_planned_change_before_opening_the_database() -> None:
     assert "--planned-change" in res.output
     assert "'2026-09-07:1,2'" in res.output
     assert "factor '1,2' is not a number" in res.output
+
+
+def test_export_option_error_names_the_bad_text() -> None:
+    with pytest.raises(PlanOptionError, match="'2026-09-31:1.2'.*is not a date"):
+        planned_changes(["2026-09-07:1.2", "2026-09-31:1.2"])
+    assert planned_changes([]) == ()
