@@ -196,7 +196,7 @@ def analyze(
     "plan_opts",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Options of the plan reports (forecast, whatif, stack, intervention, scorecard); see `occupancy plan COMMAND --help` and docs/metrics.md, e.g. horizon=8, close=f2:fri.",
+    help="Options of the plan reports (forecast, whatif, stack, intervention, scorecard); see `occupancy plan COMMAND --help` and docs/metrics.md, e.g. horizon=8, planned-change=2026-09-07:1.2, close=f2:fri.",
 )
 @pass_ctx
 def export(

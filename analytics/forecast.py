@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from analytics.forecast_changes import PlannedChange, apply_planned
 from analytics.forecast_model import (
     PHI,
     SPECS,
@@ -55,6 +57,7 @@ __all__ = [
     "MODELS",
     "PHI",
     "ForecastParams",
+    "PlannedChange",
     "backtest",
     "backtest_wide",
     "calibrate",
@@ -295,20 +298,27 @@ def forecast_all(
     *,
     k: int,
     timezone: str,
+    planned: Sequence[PlannedChange] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest, choose and forecast every group of ``series``
     (:func:`hourly_series`) over the ``future`` hours (:func:`hour_grid`),
     ``history`` being the grid of the past. A group with fewer than ``k``
-    seats is left out (it could describe fewer than k people).
+    seats is left out (it could describe fewer than k people). ``planned``:
+    changes announced in advance (analytics/forecast_changes.py), applied to
+    the forecast of the hours on/after their dates when these lie after the
+    history (the backtest and the model choice do not see them).
 
     Returns (forecast, scores). forecast: level, level_id, ts (UTC start of
     the local hour), day, hour, model, closed, people, people_lo80/hi80/lo95/
-    hi95, capacity, utilization_pct (and its lo/hi). scores: level, level_id,
+    hi95, capacity, planned_factor (1: none), utilization_pct (and its
+    lo/hi). scores: level, level_id,
     model, points, mae, mase, coverage80, coverage95, chosen."""
     # Small least-squares problems: BLAS threads only contend (10x slower
     # on a busy 2-core machine, measured).
     with threadpool_limits(limits=1, user_api="blas"):
-        return _forecast_groups(series, history, future, p, k=k, timezone=timezone)
+        return _forecast_groups(
+            series, history, future, p, k=k, timezone=timezone, planned=planned
+        )
 
 
 def _forecast_groups(
@@ -319,6 +329,7 @@ def _forecast_groups(
     *,
     k: int,
     timezone: str,
+    planned: Sequence[PlannedChange] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     keys, caps = [], []
     for key, g in series.groupby(["level", "level_id"], sort=True):
@@ -340,21 +351,23 @@ def _forecast_groups(
     tgt = Cal.of(future)
     closed = future["closed"].to_numpy(bool)
     by_cm = dict(iter(bt.groupby(["col", "model"]))) if len(bt) else {}
+    last_day = history["day"].max() if len(history) else dt.date.min
     fparts, sparts = [], []
     for model in sorted(set(best)):
         cols = [j for j, b in enumerate(best) if b == model]
         mean, sd = _predict(cal, y_open[:, cols], tgt, model, p)
+        mean, sd, factor = apply_planned(
+            np.maximum(mean, 0.0), sd, future["day"].to_numpy(), last_day, planned
+        )
         for i, j in enumerate(cols):
             sel = by_cm.get((j, model), pd.DataFrame())
             z = calibrate(sel, ahead, hours)
             f = _intervals(mean[:, i], sd[:, i], closed, z).drop(columns="sd")
-            f.insert(0, "closed", closed)
-            f.insert(0, "model", model)
-            f.insert(0, "hour", hours)
-            f.insert(0, "day", future["day"].to_numpy())
-            f.insert(0, "level_id", keys[j][1])
-            f.insert(0, "level", keys[j][0])
+            head: dict[str, Any] = {"level": keys[j][0], "level_id": keys[j][1]}
+            head |= {"day": future["day"].to_numpy(), "hour": hours, "model": model}
+            f = pd.concat([pd.DataFrame(head | {"closed": closed}), f], axis=1)
             f["capacity"] = caps[j]
+            f["planned_factor"] = np.where(closed, 1.0, factor)
             fparts.append((j, f))
             s = sc[sc["col"] == j].drop(columns="col") if len(sc) else _no_scores()
             s.insert(0, "level_id", keys[j][1])
@@ -447,6 +460,7 @@ FORECAST_COLUMNS = [
     "people_lo95",
     "people_hi95",
     "capacity",
+    "planned_factor",
     "utilization_pct",
     "utilization_pct_lo80",
     "utilization_pct_hi80",

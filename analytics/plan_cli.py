@@ -21,6 +21,7 @@ from analytics.plan_reports import (
     PlanOptionError,
     parse_plan_options,
     plan_report,
+    planned_changes,
 )
 from occupancy.clictx import CliContext, pass_ctx
 
@@ -150,6 +151,18 @@ def _plan_command(
     return decorate
 
 
+def _check_planned(
+    _ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """--planned-change values are DATE:FACTOR (refused here, before the
+    database is opened, with the bad text named)."""
+    try:
+        planned_changes(list(value))
+    except PlanOptionError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    return value
+
+
 @click.group("plan")
 def plan() -> None:
     """Decisions from the measured rollups: forecast, what-if, stacking plan,
@@ -179,11 +192,22 @@ def plan() -> None:
     is_flag=True,
     help="Print the backtest scores (MAE, MASE, interval coverage per model).",
 )
+@click.option(
+    "--planned-change",
+    "planned",
+    multiple=True,
+    callback=_check_planned,
+    metavar="DATE:FACTOR",
+    help="A change announced in advance: from DATE on, demand × FACTOR (office"
+    " days 2.5 → 3 a week: 2026-09-07:1.2). Repeat for several. Applies to the"
+    " forecast hours on/after DATE when DATE is after --to; intervals widen.",
+)
 @_plan_command("forecast")
 def forecast_cmd(
     horizon: int,
     levels: tuple[str, ...],
     scores: bool,
+    planned: tuple[str, ...],
 ) -> PlanOptions:
     """Hourly people and utilization for the --horizon weeks after --to, per
     building, floor, zone and department, with 80 % and 95 % prediction
@@ -196,10 +220,14 @@ def forecast_cmd(
       occupancy plan forecast --from 2026-01-05 --to 2026-12-27 --horizon 8
       occupancy plan forecast --from 2026-01-05 --to 2026-12-27 --scores
       occupancy plan forecast --from 2026-06-01 --to 2026-12-27 --level floor -o fc.csv
+      occupancy plan forecast --from 2026-01-05 --to 2026-08-09 --horizon 8 \\
+        --planned-change 2026-09-07:1.2
     """
     opts = {"horizon": [str(horizon)], "show": ["scores" if scores else "forecast"]}
     if levels:
         opts["levels"] = [",".join(levels)]
+    if planned:
+        opts["planned-change"] = list(planned)
     return opts
 
 

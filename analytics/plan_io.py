@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import holidays as holidays_lib
 import pandas as pd
@@ -16,6 +16,7 @@ import pandas as pd
 from analytics.db_io import StoreError, read_metadata
 from analytics.forecast import (
     ForecastParams,
+    PlannedChange,
     forecast_all,
     hour_grid,
     hourly_series,
@@ -98,10 +99,12 @@ def read_forecast(
     horizon_weeks: int = 4,
     levels: Iterable[str] = FORECAST_LEVELS,
     settings: Settings | None = None,
+    planned: Sequence[PlannedChange] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast of the ``horizon_weeks`` (1-8) after ``end`` from the history
     [start, end]: (forecast, backtest scores) of
-    :func:`analytics.forecast.forecast_all`."""
+    :func:`analytics.forecast.forecast_all`; ``planned``: announced changes
+    (analytics/forecast_changes.py)."""
     settings = settings_or_default(settings)
     if not 1 <= horizon_weeks <= 8:
         raise StoreError(f"horizon {horizon_weeks} weeks: use 1 to 8")
@@ -134,6 +137,7 @@ def read_forecast(
         p,
         k=int(settings.k_anonymity),
         timezone=cal.timezone,
+        planned=planned,
     )
 
 

@@ -15,6 +15,7 @@ from occupancy.db import Connection
 from occupancy.settings import Settings
 
 if TYPE_CHECKING:
+    from analytics.forecast_changes import PlannedChange
     from analytics.whatif import Scenario
 
 #: Report options: key → its values (``--plan KEY=VALUE``, repeatable).
@@ -109,11 +110,28 @@ def _forecast(
 
     levels = _one(opts, "levels", ",".join(FORECAST_LEVELS)).split(",")
     fc, scores = read_forecast(
-        conn, a, b, horizon_weeks=_int(opts, "horizon", 4), levels=levels, settings=s
+        conn,
+        a,
+        b,
+        horizon_weeks=_int(opts, "horizon", 4),
+        levels=levels,
+        settings=s,
+        planned=planned_changes(opts.get("planned-change", [])),
     )
     if _one(opts, "show", "forecast") == "scores":
         return scores
     return fc
+
+
+def planned_changes(texts: list[str]) -> tuple[PlannedChange, ...]:
+    """``planned-change=DATE:FACTOR`` options → PlannedChange (by date); a
+    malformed one is a PlanOptionError naming it."""
+    from analytics.forecast_changes import PlannedChangeError, parse_planned_changes
+
+    try:
+        return parse_planned_changes(texts)
+    except PlannedChangeError as exc:
+        raise PlanOptionError(str(exc)) from exc
 
 
 def _whatif(

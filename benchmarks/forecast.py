@@ -11,10 +11,19 @@ aggregates the forecast reads (``analytics.plan_truth``), then:
 - scores that forecast against the truth of the following weeks: MAE, MASE
   (scaled by the in-sample one-week seasonal-naive MAE, Hyndman & Koehler
   2006, m = one week), and the share of true values inside the 80 % and 95 %
-  intervals; per level and model, with the seasonal-naive baseline beside;
+  intervals; per level and model, with the seasonal-naive baseline beside,
+  and the bias (mean error ÷ mean truth [%]: > 0 = forecast too low), which
+  tells a change the history could not show from noise;
 - prints the load average beside every figure.
 
+With ``--with-planned-changes`` the same origins are forecast a second time
+with the policy change announced in advance (analytics/forecast_changes.py):
+its date and the nominal ratio the simulator is configured with (office days
+after ÷ before), as a facility manager would state it, never a factor fitted
+on the truth; both runs' tables are printed.
+
     .venv/bin/python benchmarks/forecast.py [--weeks 8] [--seed 11]
+        [--with-planned-changes]
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ sys.path[:] = [
 from analytics.forecast import (  # noqa: E402
     MODELS,
     ForecastParams,
+    PlannedChange,
     fit_predict,
     forecast_all,
     hour_grid,
@@ -97,12 +107,30 @@ def load() -> str:
     return f"load average {a:.2f} {b:.2f} {c:.2f}"
 
 
+def planned_from_scenario(sc: object) -> tuple[PlannedChange, ...]:
+    """The policy change as a facility manager announces it: its date and the
+    nominal ratio of office days after ÷ before, which the simulator's
+    configuration states itself (``policy_office_days_factor``: 1.2 = 2.5 → 3
+    days a week) — not a factor fitted on the simulated truth."""
+    date = getattr(sc, "policy_change_date", None)
+    factor = float(getattr(sc, "policy_office_days_factor", 1.0))
+    if date is None or factor == 1.0:
+        return ()
+    return (PlannedChange(dt.date.fromisoformat(date), factor),)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weeks", type=int, default=8, help="forecast horizon [weeks]")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument(
         "--origins", type=int, default=6, help="evaluation origins, 4 weeks apart"
+    )
+    ap.add_argument(
+        "--with-planned-changes",
+        action="store_true",
+        help="also forecast with the policy change announced (its date and the"
+        " simulator's nominal office-days ratio) and print both runs' tables",
     )
     args = ap.parse_args()
     site = load_building(ROOT / "examples" / "office.yaml")
@@ -125,11 +153,29 @@ def main() -> int:
     grid = hour_grid(
         START, end, work_hours=(8, 18), weekdays=range(5), closed=closed, school=school
     )
+    planned = planned_from_scenario(sc) if args.with_planned_changes else ()
+    runs = evaluate(series, grid, site.tz.key, args, planned)  # type: ignore[attr-defined]
+    summary(runs[0], "without planned changes")
+    if planned:
+        told = ", ".join(f"{c.start}:{c.factor:g}" for c in planned)
+        summary(runs[1], f"with planned changes ({told})")
+    return 0
+
+
+def evaluate(
+    series: pd.DataFrame,
+    grid: pd.DataFrame,
+    tz: str,
+    args: argparse.Namespace,
+    planned: tuple[PlannedChange, ...],
+) -> list[pd.DataFrame]:
+    """Scores of the rolling evaluation origins (the last is the end of the
+    simulated year; each forecast sees only the history before its origin):
+    without, and (when ``planned``) with the planned changes. An origin after
+    every change gets the same forecast both ways (the rule leaves a change in
+    the history to the data), so it is computed once."""
     p = ForecastParams(horizon_weeks=args.weeks)
-    tz = site.tz.key  # type: ignore[attr-defined]
-    rows = []
-    # Rolling evaluation origins: the last is the end of the simulated year;
-    # each forecast sees only the history before its origin.
+    runs: list[list[pd.DataFrame]] = [[], []]
     for i in reversed(range(args.origins)):
         last_hist = START + dt.timedelta(days=HISTORY_DAYS - 1 - 28 * i)
         history = grid[grid["day"] <= last_hist].reset_index(drop=True)
@@ -138,29 +184,36 @@ def main() -> int:
             & (grid["day"] <= last_hist + dt.timedelta(days=7 * args.weeks))
         ].reset_index(drop=True)
         past = series[series["day"] <= last_hist]
-        t, c = time.perf_counter(), time.process_time()
-        fc, _scores = forecast_all(past, history, future, p, k=5, timezone=tz)
-        took, cpu = time.perf_counter() - t, time.process_time() - c
-        n_groups = fc.groupby(["level", "level_id"]).ngroups
-        weeks_hist = history["week"].nunique()
-        print(
-            f"origin {last_hist + dt.timedelta(days=1)}: forecast_all of {n_groups}"
-            f" groups from {weeks_hist} weeks of history, {args.weeks} weeks ahead"
-            f" (backtest {p.origins} origins × {len(MODELS)} models): {took:.2f} s wall,"
-            f" {cpu:.2f} s CPU ({load()})"
-        )
-        r = report(series, history, future, fc, p)
-        r.insert(0, "origin", last_hist + dt.timedelta(days=1))
-        rows.append(r)
-    summary(pd.concat(rows, ignore_index=True))
-    return 0
+        ahead = tuple(c for c in planned if c.start > last_hist)
+        for run, plan in enumerate(((), ahead) if planned else ((),)):
+            if run and not plan:
+                runs[1].append(runs[0][-1])
+                continue
+            t, c = time.perf_counter(), time.process_time()
+            fc, _ = forecast_all(
+                past, history, future, p, k=5, timezone=tz, planned=plan
+            )
+            took, cpu = time.perf_counter() - t, time.process_time() - c
+            print(
+                f"origin {last_hist + dt.timedelta(days=1)}"
+                f"{' (planned changes)' if run else ''}: forecast_all of"
+                f" {fc.groupby(['level', 'level_id']).ngroups} groups from"
+                f" {history['week'].nunique()} weeks of history, {args.weeks} weeks"
+                f" ahead (backtest {p.origins} origins × {len(MODELS)} models):"
+                f" {took:.2f} s wall, {cpu:.2f} s CPU ({load()})"
+            )
+            r = report(series, history, future, fc, p)
+            r.insert(0, "origin", last_hist + dt.timedelta(days=1))
+            runs[run].append(r)
+    return [pd.concat(r, ignore_index=True) for r in runs if r]
 
 
-def summary(r: pd.DataFrame) -> None:
+def summary(r: pd.DataFrame, title: str) -> None:
     """Print the scores per origin and level, per level, and the models."""
     pd.set_option("display.width", 200)
+    print(f"\n=== {title} ({load()})")
     print("\nper origin and level (mean over groups):")
-    cols = ["mae", "mase", "mase_naive", "cov80", "cov95"]
+    cols = ["mae", "bias_pct", "mase", "mase_naive", "cov80", "cov95"]
     print(r.groupby(["origin", "level"])[cols].mean().round(3).to_string())
     print(
         "\nper level over all origins (bar: MASE < 1 at building and floor,"
@@ -197,6 +250,8 @@ def report(
                 "level_id": level_id,
                 "model": g["model"].iloc[0],
                 "mae": np.mean(np.abs(y - g["people"])),
+                # Mean error ÷ mean truth: > 0 = the forecast was too low.
+                "bias_pct": 100 * np.mean(y - g["people"]) / max(np.mean(y), 1e-9),
                 "mase": np.mean(np.abs(y - g["people"])) / scale,
                 "mase_naive": np.mean(
                     np.abs(

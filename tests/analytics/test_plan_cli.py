@@ -127,6 +127,40 @@ def test_plan_forecast_scores_and_bad_horizon(url: str) -> None:
     assert bad.exit_code != 0 and "KEY=VALUE" in bad.output
 
 
+def test_plan_forecast_planned_change_through_cli_and_export(
+    url: str, tmp_path: Any
+) -> None:
+    base = ["--from", str(FIRST), "--to", str(LAST)]
+    change = LAST + dt.timedelta(days=8)  # inside the second forecast week
+    out = {}
+    for name, extra in (
+        ("plain", []),
+        ("export", ["--plan", f"planned-change={change}:1.2"]),
+    ):
+        path = tmp_path / f"{name}.csv"
+        args = ["export", "forecast", *base, "--plan", "horizon=2"]
+        args += ["--plan", "levels=building", *extra, "-o", str(path)]
+        res = _run(url, *args)
+        assert res.exit_code == 0, res.output
+        out[name] = pd.read_csv(path)
+    plain, planned = out["plain"], out["export"]
+    after = pd.to_datetime(planned["day"]).dt.date >= change
+    assert after.any() and (~after).any()
+    np.testing.assert_allclose(
+        planned.loc[after, "people"], 1.2 * plain.loc[after, "people"], rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        planned.loc[~after, "people"], plain.loc[~after, "people"]
+    )
+    assert (planned.loc[after & ~planned["closed"], "planned_factor"] == 1.2).all()
+    res = _run(url, "plan", "forecast", *base, "--planned-change", f"{change}:1.2")
+    assert res.exit_code == 0 and "planned_factor" in res.output
+    bad = _run(
+        url, "export", "forecast", *base, "--plan", "planned-change=2026-09-07:x"
+    )
+    assert bad.exit_code != 0 and "'2026-09-07:x'" in bad.output
+
+
 def test_plan_whatif(url: str) -> None:
     res = _run(
         url,
