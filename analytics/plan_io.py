@@ -21,6 +21,7 @@ from analytics.forecast import (
     hour_grid,
     hourly_series,
 )
+from analytics.forecast_changes import PlannedChangeError, parse_planned_changes
 from analytics.read_colocation import read_colocation
 from analytics.read_common import calendar_for, read_level_agg, settings_or_default
 from analytics.read_rooms import read_desk_sharing
@@ -125,6 +126,7 @@ def read_forecast(
         closed=closed,
         school=school,
     )
+    planned = _planned(str(settings.forecast_planned_changes), planned)
     p = ForecastParams(
         horizon_weeks=horizon_weeks,
         history_weeks=int(settings.forecast_history_weeks),
@@ -139,6 +141,20 @@ def read_forecast(
         timezone=cal.timezone,
         planned=planned,
     )
+
+
+def _planned(setting: str, given: Sequence[PlannedChange]) -> tuple[PlannedChange, ...]:
+    """The planned changes of the setting ``forecast_planned_changes``
+    (DATE:FACTOR, commas between), those ``given`` replacing a setting's
+    change of the same date."""
+    texts = [t for t in setting.replace(";", ",").split(",") if t.strip()]
+    try:
+        configured = parse_planned_changes(texts)
+    except PlannedChangeError as exc:
+        raise StoreError(f"setting forecast_planned_changes: {exc}") from exc
+    dates = {c.start for c in given}
+    kept = [c for c in configured if c.start not in dates]
+    return tuple(sorted([*kept, *given], key=lambda c: c.start))
 
 
 # ----------------------------------------------------------------------- what-if

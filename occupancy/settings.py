@@ -109,6 +109,12 @@ class Settings(
         6.0,
         "Half-life of the forecast's discounted least squares weights [weeks].",
     )
+    forecast_planned_changes: str = _S(
+        "",
+        "Demand changes announced in advance, DATE:FACTOR separated by commas "
+        "(office days 2.5 -> 3 a week from 2026-09-07: 2026-09-07:1.2); the "
+        "forecast applies those after its history (docs/metrics.md).",
+    )
 
     # Derived values -----------------------------------------------------
     @property

@@ -155,6 +155,21 @@ def test_plan_forecast_planned_change_through_cli_and_export(
     assert (planned.loc[after & ~planned["closed"], "planned_factor"] == 1.2).all()
     res = _run(url, "plan", "forecast", *base, "--planned-change", f"{change}:1.2")
     assert res.exit_code == 0 and "planned_factor" in res.output
+    # The setting: the same change; a --plan one of the same date replaces it.
+    env = {"OCCUPANCY_FORECAST_PLANNED_CHANGES": f"{change}:1.5"}
+    args = ["export", "forecast", *base, "--plan", "horizon=2"]
+    args += ["--plan", "levels=building"]
+    for extra, factor in (([], 1.5), (["--plan", f"planned-change={change}:1.2"], 1.2)):
+        res = CliRunner().invoke(main, ["--database-url", url, *args, *extra], env=env)
+        assert res.exit_code == 0, res.output
+        got = pd.read_csv(io.StringIO(res.output))
+        np.testing.assert_allclose(
+            got.loc[after, "people"], factor * plain.loc[after, "people"], rtol=1e-9
+        )
+    env = {"OCCUPANCY_FORECAST_PLANNED_CHANGES": "2026-09-07"}
+    bad = CliRunner().invoke(main, ["--database-url", url, *args], env=env)
+    assert bad.exit_code != 0
+    assert "forecast_planned_changes" in bad.output and "'2026-09-07'" in bad.output
     bad = _run(
         url, "export", "forecast", *base, "--plan", "planned-change=2026-09-07:x"
     )
