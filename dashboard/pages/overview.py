@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import dash
 import pandas as pd
@@ -238,7 +237,9 @@ def layout(**query: QueryValue) -> html.Div:
     Input("app-url", "search"),
     prevent_initial_call=True,  # the layout has them
 )
-def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
+def update_now(
+    _tick: int | None, search: str | None
+) -> tuple[list[html.Div], go.Figure]:
     """People in the building and free desks/rooms per floor, refreshed every 30 s."""
     data = current()
     language = lang()
@@ -287,7 +288,9 @@ def update_now(_tick: int | None, search: str | None) -> tuple[Any, go.Figure]:
     Input("app-url", "search"),
     prevent_initial_call=True,  # the layout has them
 )
-def update_period(search: str | None) -> tuple[Any, ...]:
+def update_period(
+    search: str | None,
+) -> tuple[list[html.Div], go.Figure, html.Div, html.Div]:
     """KPIs of the period vs the previous one, target bands and top spaces."""
     data = current()
     language = lang()

@@ -11,7 +11,9 @@ from typing import Any
 
 import dash
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
+from dash.development.base_component import Component
 
 from analytics.api import (
     StoreError,
@@ -263,7 +265,7 @@ def _scorecard_section(language: str, out: _Outputs) -> list[Any]:
 )
 def update_forecast(
     search: str | None, level: str | None, horizon: int | None
-) -> tuple[Any, Any]:
+) -> tuple[go.Figure, Component]:
     language = lang()
     data = current()
     f = current_filters(search)
@@ -343,7 +345,7 @@ def update_whatif(
     move_to: str | None,
     anchor_dept: str | None,
     anchor_days: list[str] | None,
-) -> tuple[Any]:
+) -> tuple[Component]:
     data = current()
     f = current_filters(search)
     opts: dict[str, list[str]] = {}
@@ -391,7 +393,7 @@ def update_whatif(
     State("app-url", "search"),
     prevent_initial_call=True,
 )
-def update_stack(n_clicks: int, search: str | None) -> tuple[Any]:
+def update_stack(n_clicks: int, search: str | None) -> tuple[Component]:
     data = current()
     start, end = _history(current_filters(search).end)
     try:
@@ -429,7 +431,7 @@ def update_stack(n_clicks: int, search: str | None) -> tuple[Any]:
 )
 def update_intervention(
     search: str | None, change: str | None, zones: list[str] | None
-) -> tuple[Any, Any]:
+) -> tuple[Component, go.Figure]:
     language = lang()
     data = current()
     f = current_filters(search)
@@ -468,7 +470,7 @@ def update_intervention(
     Input("app-url", "search"),
     prevent_initial_call=True,
 )
-def update_scorecard(search: str | None) -> tuple[Any, Any]:
+def update_scorecard(search: str | None) -> tuple[Component, go.Figure]:
     language = lang()
     data = current()
     f = current_filters(search)
