@@ -80,9 +80,7 @@ def bucket_frame(
         (tod >= ws)
         & (tod < we)
         & np.isin(weekday, list(cal.working_weekdays))
-        & ~np.isin(
-            np.asarray(day, dtype=object), np.asarray(closed, dtype=object)
-        )
+        & ~np.isin(np.asarray(day, dtype=object), np.asarray(closed, dtype=object))
     )
     frame = pd.DataFrame(
         {
