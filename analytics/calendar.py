@@ -74,13 +74,13 @@ def bucket_frame(
     ws = cal.work_start.hour * 60 + cal.work_start.minute
     we = cal.work_end.hour * 60 + cal.work_end.minute
     weekday = local.weekday
+    # Only the closed days in range: a site's country can give a century's.
+    closed = [h for h in cal.holidays if first <= h <= last]
     avail = (
         (tod >= ws)
         & (tod < we)
         & np.isin(weekday, list(cal.working_weekdays))
-        & ~np.isin(
-            np.asarray(day, dtype=object), np.asarray(cal.holidays, dtype=object)
-        )
+        & ~np.isin(np.asarray(day, dtype=object), np.asarray(closed, dtype=object))
     )
     frame = pd.DataFrame(
         {

@@ -196,7 +196,7 @@ def read_events(
     with numpy; space_id and kind come back categorical. When an event names a
     space outside ``known`` the events are read as CSV instead (object
     columns). Same rows and values either way."""
-    where, extra = site_filter(_EVENT_SPACE, scope)
+    where, extra = site_filter(_EVENT_SPACE, scope, "e.space_id")
     params = {"start": start.to_pydatetime(), "end": end.to_pydatetime(), **extra}
     if known:
         with conn.cursor() as cur:
@@ -283,7 +283,7 @@ def read_sightings(
                   COALESCE(b.zone_id, d.zone_id) AS zone_id, b.badge
              FROM badge_sightings b LEFT JOIN devices d USING (device_id)
             WHERE b.ts >= %(start)s AND b.ts < %(end)s"""
-    where, extra = site_filter("COALESCE(b.zone_id, d.zone_id)", scope)
+    where, extra = site_filter("COALESCE(b.zone_id, d.zone_id)", scope, "b.zone_id")
     table = copy_out_arrow(
         conn,
         q + where,
@@ -361,8 +361,8 @@ def touched_days(
 ) -> set[dt.date]:
     """Local days of events and sightings received after ``since`` (``scope``:
     of that site's spaces and zones, :func:`analytics.site_io.site_filter`)."""
-    ev, p1 = site_filter(_EVENT_SPACE, scope)
-    bs, p2 = site_filter("COALESCE(b.zone_id, d.zone_id)", scope)
+    ev, p1 = site_filter(_EVENT_SPACE, scope, "e.space_id")
+    bs, p2 = site_filter("COALESCE(b.zone_id, d.zone_id)", scope, "b.zone_id")
     with conn.cursor() as cur:
         cur.execute(
             f"""SELECT DISTINCT (e.ts AT TIME ZONE %(tz)s)::date FROM sensor_events e

@@ -84,17 +84,18 @@ def _days_to_compute(
     first: dt.date | None,
     last: dt.date | None,
     scope: SiteScope | None = None,
+    span: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None),
 ) -> tuple[str, set[dt.date]]:
     """(mode, local days of time zone ``tz`` to recompute): with no watermark
-    ``mark`` every day in [first, last] (default: the days with events of any
-    site); else the days touched by the site's events received after it and
-    their neighbours."""
+    ``mark`` every day in [first, last] (default: the local days of ``span``,
+    the first and last instant with events of any site); else the days
+    touched by the site's events received after it and their neighbours."""
     from analytics import store
 
     if mark is None:
-        lo, hi = store.event_day_range(conn, tz)
-        if lo is None or hi is None:
+        if span[0] is None or span[1] is None:
             return "full", set()
+        lo, hi = span[0].tz_convert(tz).date(), span[1].tz_convert(tz).date()
         a, b = first or lo, last or hi
         return "full", {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
     touched = store.touched_days(conn, mark, tz, scope)
@@ -123,7 +124,7 @@ def plan_analyze(
     """The partitions to compute (see :func:`analytics.pipeline.run_analyze`)
     and what they need."""
     from analytics import store
-    from analytics.site_io import read_sites
+    from analytics.site_io import event_ts_range, read_sites
 
     sites = read_sites(conn)
     spaces, zones = store.read_metadata(conn)
@@ -137,9 +138,10 @@ def plan_analyze(
     # The days first (they need only the time zones), then the calendars with
     # the public holidays of those years.
     mode, per_site = "full" if mark is None else "incremental", {}
+    span = event_ts_range(conn) if mark is None else (None, None)
     for sp in site_plans(sites, spaces, zones, settings, ()):
         mode, per_site[sp.site_id] = _days_to_compute(
-            conn, sp.cal.timezone, mark, first, last, sp.scope
+            conn, sp.cal.timezone, mark, first, last, sp.scope, span
         )
     every = set().union(*per_site.values()) if per_site else set()
     plans = site_plans(sites, spaces, zones, settings, years_of(every))

@@ -333,10 +333,8 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
     several chunks; the results are the same). ``rewrite``: a full run writes
     the rollup tables anew and swaps them in (:mod:`analytics.db_rewrite`)
     instead of replacing its days chunk by chunk; same rows. Default: when
-    every day with events is recomputed in more than one chunk. Each site
-    is computed on its own calendar, in partitions of site × chunk of days
-    (:mod:`analytics.partitions`); a partition replaces only its site's rows.
-    ``workers`` (default: setting ``analyze_workers``) > 1: the chunks are
+    every day with events is recomputed in more than one chunk. Partitions:
+    site × chunk of its days (:mod:`analytics.partitions`). ``workers`` (default: setting ``analyze_workers``) > 1: the chunks are
     read and computed in that many local processes; ``scheduler`` (default:
     setting ``dask_scheduler``): on that Dask cluster's workers instead
     (:mod:`analytics.parallel`). Either way this process writes each partition

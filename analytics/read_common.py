@@ -66,8 +66,22 @@ def settings_or_default(settings: Settings | None) -> Settings:
     return settings
 
 
+#: Years whose public holidays a reader's calendar knows (a site's country).
+READ_YEARS = tuple(range(2000, 2101))
+
+
 def calendar_for(conn: Connection, settings: Settings) -> Calendar:
-    return Calendar.from_settings(settings, timezone=site_timezone(conn, settings))
+    """The calendar of setting ``site`` as ``occupancy analyze`` computes it:
+    its building file's time zone, working hours and days and closed days
+    (analytics.sites), the settings where the file says nothing."""
+    from analytics.site_io import read_sites
+    from analytics.sites import site_calendar
+
+    sites = read_sites(conn)
+    row = sites[sites["site_id"] == settings.site]
+    if row.empty:
+        return Calendar.from_settings(settings, timezone=site_timezone(conn, settings))
+    return site_calendar(settings, row.iloc[0].to_dict(), READ_YEARS)
 
 
 def read_rollup(

@@ -18,7 +18,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SITE_KEYS", "delete_site_days", "read_sites", "site_filter"]
+__all__ = [
+    "SITE_KEYS",
+    "delete_site_days",
+    "event_ts_range",
+    "read_sites",
+    "site_filter",
+]
 
 
 def read_sites(conn: Connection) -> pd.DataFrame:
@@ -32,10 +38,15 @@ def read_sites(conn: Connection) -> pd.DataFrame:
     return frame
 
 
-def site_filter(expr: str, scope: SiteScope | None) -> tuple[str, dict[str, Any]]:
+def site_filter(
+    expr: str, scope: SiteScope | None, raw: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """`` AND`` condition keeping the rows whose id ``expr`` (a fixed SQL
-    expression of the caller, never input) is ``scope``'s, and its parameters; none
-    without a scope. The home site keeps every id but the other sites'."""
+    expression of the caller, never input) is ``scope``'s, and its parameters;
+    none without a scope. The home site keeps every id but the other sites'.
+    ``raw``: the row's own id column that ``expr`` falls back from (``expr`` =
+    ``raw`` where that is not NULL): the condition is then written so that
+    an index on ``raw`` serves it."""
     if scope is None:
         return "", {}
     if scope.home:
@@ -43,7 +54,29 @@ def site_filter(expr: str, scope: SiteScope | None) -> tuple[str, dict[str, Any]
             f" AND ({expr} IS NULL OR NOT ({expr} = ANY(%(site_others)s::text[])))",
             {"site_others": list(scope.others)},
         )
-    return f" AND {expr} = ANY(%(site_own)s::text[])", {"site_own": list(scope.own)}
+    own = "%(site_own)s::text[]"
+    if raw is None:
+        return f" AND {expr} = ANY({own})", {"site_own": list(scope.own)}
+    return (
+        f" AND ({raw} = ANY({own}) OR ({raw} IS NULL AND {expr} = ANY({own})))",
+        {"site_own": list(scope.own)},
+    )
+
+
+def event_ts_range(conn: Connection) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """First and last instant (UTC) of any event or sighting: one scan for
+    every site's local day range."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT min(ts), max(ts) FROM (SELECT ts FROM sensor_events
+                 UNION ALL SELECT ts FROM badge_sightings) t"""
+        )
+        row = cur.fetchone()
+    if not row or row[0] is None:
+        return None, None
+    return pd.Timestamp(row[0]).tz_convert("UTC"), pd.Timestamp(row[1]).tz_convert(
+        "UTC"
+    )
 
 
 #: The column of each rollup table naming what a row belongs to (an id of a

@@ -15,6 +15,7 @@ spaces: its data-quality rows). Pure: frames in, records out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,14 @@ from occupancy.site_calendar import DAYS, parse_working_hours
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SitePlan", "SiteScope", "site_calendar", "site_plans"]
+__all__ = [
+    "SitePlan",
+    "SiteScope",
+    "public_holidays",
+    "site_calendar",
+    "site_plans",
+    "years_of",
+]
 
 
 @dataclass(frozen=True)
@@ -85,16 +93,13 @@ def site_calendar(
     if _given(row.get("holidays")):
         closed = {pd.Timestamp(d).date() for d in row["holidays"]}
     if _given(row.get("country")):
-        import holidays as holidays_lib
-
         try:
-            public = holidays_lib.country_holidays(str(row["country"]), years=years)
+            closed |= public_holidays(str(row["country"]), tuple(years))
         except NotImplementedError:
             raise ValueError(
                 f"site {row.get('site_id')}: country {row['country']!r} has no"
                 " public holidays known (building file site.country)"
             ) from None
-        closed |= set(public)
     return Calendar(
         timezone=base.timezone,
         work_start=start,
@@ -103,6 +108,16 @@ def site_calendar(
         holidays=tuple(sorted(closed)),
         bucket_s=base.bucket_s,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def public_holidays(country: str, years: tuple[int, ...]) -> frozenset[dt.date]:
+    """The public holidays of ISO ``country`` in ``years`` (the ``holidays``
+    package; NotImplementedError for a country it does not know). Cached:
+    readers ask for the same ones on every callback."""
+    import holidays as holidays_lib
+
+    return frozenset(holidays_lib.country_holidays(country, years=list(years)))
 
 
 def _own_ids(site_id: str, spaces: pd.DataFrame, zones: pd.DataFrame) -> set[str]:

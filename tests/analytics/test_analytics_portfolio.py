@@ -193,4 +193,5 @@ def test_each_site_keeps_its_own_local_days_and_working_hours(
     assert [d for d, _ in akl_days] == [TUE]
     assert tue.loc["akl", "avg_daily_peak"] == pytest.approx(1.0)
     assert tue.loc["akl", "time_used_pct"] > 0
-    assert not (mon.set_index("building_id")["used_desks"].fillna(0) > 0).any()
+    used_mon = pd.to_numeric(mon.set_index("building_id")["used_desks"])
+    assert not (used_mon.fillna(0) > 0).any()

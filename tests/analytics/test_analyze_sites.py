@@ -210,6 +210,24 @@ def test_each_site_has_its_own_working_hours_and_closed_days(three_sites: str) -
 
 
 @pytest.mark.integration
+def test_readers_use_the_calendar_of_setting_site(three_sites: str) -> None:
+    conn = connect(three_sites)
+    try:
+        nyc = store.calendar_for(conn, load_settings({"site": "nyc"}))
+        ams = store.calendar_for(conn, load_settings({"site": "ams"}))
+        none = store.calendar_for(conn, load_settings({"site": "zzz"}))
+    finally:
+        conn.close()
+    assert (nyc.timezone, nyc.work_start, nyc.work_end, nyc.holidays) == (
+        NYC, dt.time(7), dt.time(15), (WED,)
+    )  # fmt: skip
+    assert (ams.timezone, ams.work_start, ams.work_end, ams.holidays) == (
+        AMS, dt.time(8), dt.time(18), ()
+    )  # fmt: skip
+    assert none.timezone == str(load_settings({}).timezone)
+
+
+@pytest.mark.integration
 def test_local_processes_and_dask_give_the_single_process_rows(
     three_sites: str,
 ) -> None:
