@@ -17,7 +17,11 @@ logger = logging.getLogger(__name__)
 __all__ = ["dumps", "etag_of", "frame_records", "page_of"]
 
 
-def _cell(value: Any) -> Any:
+#: A JSON scalar: what one cell of a frame becomes.
+JsonScalar = str | int | float | bool | None
+
+
+def _cell(value: Any) -> JsonScalar:  # Any: whatever a frame cell holds
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, (pd.Timestamp, dt.datetime)):
@@ -38,7 +42,7 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def frame_records(frame: pd.DataFrame) -> list[dict[str, JsonScalar]]:
     """Rows as dicts of JSON values: NaN/NaT → null, times ISO 8601 with offset."""
     cols = list(frame.columns)
     return [

@@ -29,7 +29,9 @@ _DATE = {"day", "week"}
 _DATETIME = {"last_seen", "since", "start", "end"}
 
 
-def column_schema(name: str, description: str = "", unit: str = "") -> dict[str, Any]:
+def column_schema(
+    name: str, description: str = "", unit: str = ""
+) -> dict[str, object]:
     """JSON Schema of one column (every cell may be null: suppressed or no data)."""
     if name in _BOOL:
         kind = "boolean"
@@ -234,7 +236,7 @@ SPACE_ROW = _obj(
 )  # fmt: skip
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document() -> dict[str, object]:
     """The whole document (OpenAPI 3.1.0)."""
     paths: dict[str, Any] = {
         "/api/v1/sites": _meta_path("sites", "Sites with their counts of buildings, floors and spaces.", SITE_ROW, []),

@@ -11,10 +11,10 @@ import datetime as dt
 import logging
 import secrets
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 import dash
@@ -146,6 +146,21 @@ _FILTER_KEYS = ("site", "building", "floor", "zone", "department")
 Options = list[dict[str, str]]
 
 
+#: The filter controls' values, in the sync callback's input order: the five
+#: place/department dropdowns, the period's start and end, working hours.
+FilterValues = tuple[
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    list[str] | None,
+]
+_NO_VALUES: FilterValues = (None, None, None, None, None, None, None, None)
+
+
 class FilterState(NamedTuple):
     """The filter bar and the URL, in the order of the sync callback's outputs
     (:func:`sync_filters`): the new search (or ``dash.no_update``), the five
@@ -242,13 +257,19 @@ def query_search(query: Mapping[str, QueryValue]) -> str:
     return "?" + urlencode(dict(query), doseq=True) if query else ""
 
 
-def initial_outputs(update: Callable[..., Any], *args: Any) -> tuple[Any, ...] | None:
+_P = ParamSpec("_P")
+_Out = TypeVar("_Out", bound=tuple[object, ...])
+
+
+def initial_outputs(
+    update: Callable[_P, _Out], *args: _P.args, **kwargs: _P.kwargs
+) -> _Out | None:
     """``update(*args)``: a page callback's outputs, computed by the page's
     layout so the page arrives complete (its callbacks skip their initial
     call). ``None`` after an error, which is logged with its trace: the page
     then shows :func:`error_banner`, as a failed callback shows the app's."""
     try:
-        return tuple(update(*args))
+        return update(*args, **kwargs)
     except Exception as exc:  # the layout is a request boundary, as a callback is
         logger.error("dashboard page layout failed: %s", exc, exc_info=exc)
         return None
@@ -281,7 +302,7 @@ def _layout() -> html.Div:
     route = requested_route() if _prerender() else None
     state: FilterState | None = None
     if route is not None:
-        outputs = initial_outputs(sync_filters, route[1], [None] * 8, "app-url")
+        outputs = initial_outputs(sync_filters, route[1], _NO_VALUES, "app-url")
         state = FilterState(*outputs) if outputs is not None else None
         if state is not None and state.search is not dash.no_update:
             state = None  # the URL lacks filters: the sync must write them
@@ -315,7 +336,7 @@ def _layout() -> html.Div:
 
 
 def sync_filters(
-    search: str | None, values: Sequence[Any], triggered: str | None
+    search: str | None, values: FilterValues, triggered: str | None
 ) -> FilterState:
     """Keep the filter controls and the URL query string in step.
 

@@ -27,7 +27,8 @@ __all__ = ["COMMANDS", "dashboard"]
 @click.option(
     "--debug",
     is_flag=True,
-    help="Flask development server with Dash's debug tools and reloader. Never in production: "
+    help="Dash's dev tools (callback errors with their traces and the callback graph in "
+    "the browser; no reloader), served by waitress like every run. Never in production: "
     "it shows stack traces in the browser.",
 )
 @click.option(
@@ -55,7 +56,7 @@ def dashboard(
       OCCUPANCY_AUTH_PROXY_HEADER=X-Forwarded-User OCCUPANCY_AUTH_TRUSTED_PROXIES=10.0.0.5 \
         occupancy dashboard --host 0.0.0.0                 # behind a login proxy
       occupancy dashboard --language nl --port 8051
-      occupancy dashboard --debug                          # development only
+      occupancy dashboard --debug                          # dev tools: development only
 
     Fails closed: without auth_users or auth_proxy_header (with
     auth_trusted_proxies) it refuses any address but loopback; placeholder
@@ -75,15 +76,13 @@ def dashboard(
     except SettingError as exc:
         raise click.ClickException(str(exc)) from exc
     port = port or settings.dashboard_port
-    url = f"http://{host}:{port}/"
-    if debug:
-        click.echo(f"dashboard (DEBUG, development server) on {url}", err=True)
-        app.run(host=host, port=port, debug=True)
-        return
+    if debug:  # the dev tools only: still waitress, the one way it is served
+        app.enable_dev_tools(debug=True, dev_tools_hot_reload=False)
     from dashboard.serve import DashboardServer
 
     server = DashboardServer(app, host, port, threads=threads)
-    click.echo(f"dashboard on {server.url} (Ctrl-C stops)", err=True)
+    mode = " (DEBUG: Dash dev tools, development only)" if debug else ""
+    click.echo(f"dashboard{mode} on {server.url} (Ctrl-C stops)", err=True)
     server.serve_forever()
 
 

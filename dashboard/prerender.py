@@ -20,7 +20,6 @@ with what stock Dash's router returns for the same URL.
 from __future__ import annotations
 
 import logging
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import dash
@@ -83,19 +82,25 @@ def requested_route() -> tuple[str, str] | None:
     return parts.path, f"?{parts.query}" if parts.query else ""
 
 
-def page_container(route: tuple[str, str] | None) -> Any:
+def _router_container() -> html.Div:
+    """Dash's own (empty) page container, which the pages router fills."""
+    container: html.Div = dash.page_container  # untyped in Dash: an html.Div
+    return container
+
+
+def page_container(route: tuple[str, str] | None) -> html.Div:
     """Dash's page container, already holding the page of ``route`` (the page
     layout called as the pages router calls it, with the query parameters),
     and its Location set to the page's URL so that mounting it does not start
     the router. Without a route, or for an unknown path, the empty container:
     the router fills it."""
     if route is None:
-        return dash.page_container
+        return _router_container()
     pathname, search = route
     relative = "/" + (dash.get_app().strip_relative_path(pathname) or "")  # type: ignore[no-untyped-call]
     page = next((p for p in dash.page_registry.values() if p["path"] == relative), None)
     if page is None:
-        return dash.page_container
+        return _router_container()
     query = {
         k: v[0] if len(v) == 1 else v
         for k, v in parse_qs(search.lstrip("?"), keep_blank_values=True).items()
@@ -106,7 +111,7 @@ def page_container(route: tuple[str, str] | None) -> Any:
         title = page["title"]() if callable(page["title"]) else page["title"]
     except Exception as exc:  # the router tries again, and reports as a callback
         logger.error("dashboard page %s failed: %s", relative, exc, exc_info=exc)
-        return dash.page_container
+        return _router_container()
     return html.Div(
         [
             dcc.Location(

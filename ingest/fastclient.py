@@ -35,16 +35,17 @@ import logging
 import struct
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypedDict, Unpack
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "SUPPORTED",
     "TESTED_PAHO",
+    "ClientOptions",
     "FastClient",
     "IngestClient",
     "Sink",
@@ -55,6 +56,20 @@ __all__ = [
 #: ``(topic bytes, payload bytes, mid, qos, dup)``; must be cheap and never
 #: raise. ``dup``: the broker's DUP flag (a redelivery of a message it sent us).
 Sink = Callable[[bytes, bytes, int, int, bool], None]
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keywords of ``paho.mqtt.client.Client`` (paho 2.2), passed through."""
+
+    callback_api_version: CallbackAPIVersion
+    client_id: str | None
+    clean_session: bool | None
+    userdata: object
+    protocol: MQTTProtocolVersion
+    transport: Literal["tcp", "websockets", "unix"]
+    reconnect_on_failure: bool
+    manual_ack: bool
+
 
 _PUBACK = 0x40
 #: Bytes asked of the socket per receive call.
@@ -102,8 +117,8 @@ class StockClient(mqtt.Client):
     """paho's client as it is: every message through ``on_message``, one
     ``ack()`` per message (``sink`` is never called)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Unpack[ClientOptions]) -> None:
+        super().__init__(**kwargs)
         self.sink: Sink | None = None
 
     def ack_many(self, mids: Sequence[int]) -> None:
@@ -111,7 +126,9 @@ class StockClient(mqtt.Client):
             self.ack(mid, 1)
 
 
-def make_client(fast: bool, **kwargs: Any) -> StockClient | FastClient:
+def make_client(
+    fast: bool, **kwargs: Unpack[ClientOptions]
+) -> StockClient | FastClient:
     """The fast-path client when asked for and supported, else stock paho."""
     if fast and not SUPPORTED:
         logger.warning(
@@ -126,8 +143,8 @@ def make_client(fast: bool, **kwargs: Any) -> StockClient | FastClient:
 class FastClient(mqtt.Client):
     """``paho.mqtt.client.Client`` plus :attr:`sink` and :meth:`ack_many`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Unpack[ClientOptions]) -> None:
+        super().__init__(**kwargs)
         #: Receives PUBLISH packets without properties; ``None``: paho's path.
         self.sink: Sink | None = None
         self._rbuf = b""  # bytes received and not yet handed to paho

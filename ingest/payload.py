@@ -54,7 +54,7 @@ def parse_text(payload: bytes, max_bytes: int) -> str | Rejection:
     return text
 
 
-def parse_json(payload: bytes, max_bytes: int, max_depth: int = 32) -> Any:
+def parse_json(payload: bytes, max_bytes: int, max_depth: int = 32) -> object:
     """Parsed JSON, or a :class:`Rejection` (``too_large``, ``invalid_utf8``,
     ``nul_character``, ``bad_json``, ``non_finite_number``, ``huge_number``,
     ``too_deep``)."""

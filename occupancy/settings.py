@@ -40,6 +40,7 @@ from occupancy.settings_areas.spec import (
     MqttUrl,
     SettingError,
     SettingSpec,
+    SettingValue,
     Topics,
     _settings_class,
     convert,
@@ -57,6 +58,7 @@ __all__ = [
     "MqttUrl",
     "SettingError",
     "SettingSpec",
+    "SettingValue",
     "Settings",
     "Topics",
     "load_settings",
@@ -118,7 +120,7 @@ class Settings(
 
     # Derived values -----------------------------------------------------
     @property
-    def values(self) -> dict[str, Any]:
+    def values(self) -> dict[str, SettingValue]:
         """Every setting's value by name."""
         return {spec.name: getattr(self, spec.name) for spec in SETTINGS}
 

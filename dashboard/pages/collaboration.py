@@ -287,7 +287,9 @@ def diversity_by_week(data: DashboardData, f: ViewFilters) -> pd.DataFrame:
     Input("app-url", "search"),
     prevent_initial_call=True,  # the layout has them
 )
-def update_collaboration(search: str | None) -> tuple[Any, ...]:
+def update_collaboration(
+    search: str | None,
+) -> tuple[go.Figure, go.Figure, go.Figure, str]:
     data = current()
     language = lang()
     f = current_filters(search)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import dash
 import pandas as pd
@@ -210,7 +209,9 @@ def layout(**query: QueryValue) -> html.Div:
     Input("app-url", "search"),
     prevent_initial_call=True,  # the layout has them
 )
-def update_devices(search: str | None) -> tuple[Any, ...]:
+def update_devices(
+    search: str | None,
+) -> tuple[list[html.Div], go.Figure, html.Div, html.Div]:
     data = current()
     language = lang()
     f = current_filters(search)

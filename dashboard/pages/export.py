@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any
 
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
@@ -90,7 +89,7 @@ def download_report(
     levels: list[str | None],
     level_ids: list[dict[str, str]],
     search: str | None,
-) -> tuple[Any, str]:
+) -> tuple[dict[str, str | bool], str]:
     """Build the clicked report with analytics' own functions and send it."""
     trigger = dash.ctx.triggered_id
     if not trigger or not any(clicks):

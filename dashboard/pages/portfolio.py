@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
 
 import dash
 import pandas as pd
@@ -101,7 +100,7 @@ def ranking_figure(frame: pd.DataFrame, language: str) -> go.Figure:
     return fig
 
 
-def _kpis(frame: pd.DataFrame, language: str) -> list[Any]:
+def _kpis(frame: pd.DataFrame, language: str) -> list[html.Div]:
     cost = pd.to_numeric(frame["yearly_cost"], errors="coerce")
     util = pd.to_numeric(frame["utilization_pct"], errors="coerce")
     euros = f"EUR {cost.sum():,.0f}" if cost.notna().any() else "–"
@@ -170,7 +169,9 @@ def layout(**query: QueryValue) -> html.Div:
     Input("pf-rank-by", "value"),
     prevent_initial_call=True,  # the layout has them
 )
-def update_portfolio(search: str | None, rank_by: str | None) -> tuple[Any, ...]:
+def update_portfolio(
+    search: str | None, rank_by: str | None
+) -> tuple[list[html.Div], go.Figure, html.Div, html.Ul | None]:
     data = current()
     language = lang()
     f = current_filters(search)

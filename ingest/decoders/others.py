@@ -141,17 +141,18 @@ def _shelly2(
         return Decoded(rejection=obj, device_id=device)
     if not isinstance(obj, dict):
         return Decoded.refuse("bad_json", "payload is not a JSON object", device)
-    if m:
-        obj = {"method": "NotifyStatus", "params": {m.group(2): obj}}
-    if not isinstance(obj.get("params"), dict):
+    rpc: dict[str, object] = (
+        {"method": "NotifyStatus", "params": {m.group(2): obj}} if m else obj
+    )
+    params = rpc.get("params")
+    if not isinstance(params, dict):
         return Decoded.nothing("RPC frame without params", device)
-    if obj.get("src") not in (None, device) and "/" not in device:
+    if rpc.get("src") not in (None, device) and "/" not in device:
         return Decoded.refuse(
             "device_mismatch",
-            f"src {str(obj.get('src'))[:64]!r} != topic {device!r}",
+            f"src {str(rpc.get('src'))[:64]!r} != topic {device!r}",
             device,
         )
-    params = obj["params"]
     st = stamp(device, params.get("ts"), received_at, ctx, "shelly")
     if isinstance(st, Decoded):
         return st
@@ -160,7 +161,7 @@ def _shelly2(
         if isinstance(comp, dict) and isinstance(comp.get("state"), bool):
             st.add(Kind.PRESENCE, float(comp["state"]))
     events = params.get("events")
-    if obj.get("method") == "NotifyEvent" and isinstance(events, list):
+    if rpc.get("method") == "NotifyEvent" and isinstance(events, list):
         if any(isinstance(e, dict) and e.get("event") in _PUSH_EVENTS for e in events):
             st.add(Kind.MOTION, 1.0)
     return st.done("no input state or button press in it")

@@ -46,7 +46,7 @@ class ImportSummary:
 
 def plan_to_building(
     plan: Plan, *, site_id: str = "site", building_id: str = "b1"
-) -> tuple[dict[str, Any], ImportSummary]:
+) -> tuple[dict[str, object], ImportSummary]:
     """The building document and a summary of what went where."""
     if not any(f.shapes for f in plan.floors):
         raise PlanError(
@@ -59,7 +59,7 @@ def plan_to_building(
         _floor(f, building_id, origin, summary)
         for f in sorted(plan.floors, key=lambda f: f.level)
     ]
-    doc = {
+    doc: dict[str, object] = {
         "site": {"id": site_id, "name": plan.building_name or site_id},
         "departments": [],
         "buildings": [

@@ -31,7 +31,7 @@ _FlowPoints.add_representer(list, _represent_list)
 
 
 def building_yaml(
-    doc: dict[str, Any], summary: ImportSummary, source: str, notes: list[str]
+    doc: dict[str, object], summary: ImportSummary, source: str, notes: list[str]
 ) -> str:
     head = [
         f"# Imported from {source} by `occupancy building import`.",
@@ -57,7 +57,7 @@ def building_yaml(
 
 def write_building(
     path: Path,
-    doc: dict[str, Any],
+    doc: dict[str, object],
     summary: ImportSummary,
     source: str,
     notes: list[str],

@@ -4,9 +4,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, dataclass_transform
+from typing import (
+    Any,
+    SupportsFloat,
+    SupportsIndex,
+    SupportsInt,
+    TypeVar,
+    dataclass_transform,
+)
 from urllib.parse import quote, unquote, urlsplit
 
 ENV_PREFIX = "OCCUPANCY_"
@@ -18,6 +26,9 @@ Topics = tuple[str, ...]
 Days = tuple[str, ...]
 #: ISO dates (env ``2026-12-25,2026-12-26``).
 Dates = tuple[dt.date, ...]
+
+#: A setting's value, as :func:`convert` parses it (``None``: not set).
+SettingValue = str | int | float | bool | Path | Topics | Dates | None
 
 #: Annotation of a field (without ``| None``) -> the kind its raw values parse as.
 KINDS = {
@@ -66,14 +77,40 @@ def _settings_class(cls: type[_T]) -> type[_T]:
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def convert(spec: SettingSpec, raw: Any) -> Any:
+def _not_convertible(raw: object, kind: str) -> TypeError:
+    # The TypeError int(), float() or Path() raise for such a value.
+    return TypeError(f"{kind}() argument cannot be {type(raw).__name__!r}")
+
+
+def _int(raw: object) -> int:
+    if isinstance(raw, (str, bytes, bytearray, SupportsInt, SupportsIndex)):
+        return int(raw)
+    raise _not_convertible(raw, "int")
+
+
+def _float(raw: object) -> float:
+    if isinstance(raw, (str, bytes, bytearray, SupportsFloat, SupportsIndex)):
+        return float(raw)
+    raise _not_convertible(raw, "float")
+
+
+def _path(raw: object) -> Path:
+    if isinstance(raw, (str, os.PathLike)):
+        return Path(raw)
+    raise _not_convertible(raw, "Path")
+
+
+def convert(spec: SettingSpec, raw: object) -> SettingValue:
+    """``raw`` (an argument, an environment variable's text or the default)
+    as the value of ``spec``'s kind; :class:`SettingError` naming the setting
+    when it does not parse."""
     if raw is None:
         return None
     try:
         if spec.type == "int":
-            return int(raw)
+            return _int(raw)
         if spec.type == "float":
-            return float(raw)
+            return _float(raw)
         if spec.type == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -84,7 +121,7 @@ def convert(spec: SettingSpec, raw: Any) -> Any:
                 return False
             raise ValueError(f"not a boolean: {raw!r}")
         if spec.type == "path":
-            return Path(raw)
+            return _path(raw)
         if spec.type == "list":
             if isinstance(raw, (list, tuple)):
                 return tuple(str(x) for x in raw)
