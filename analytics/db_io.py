@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +20,8 @@ from occupancy.db import Connection, Cursor, read_frame
 from occupancy.settings import Settings
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from analytics.sites import SiteScope
 
 from analytics.site_io import delete_site_days, site_filter
@@ -47,14 +49,16 @@ ROLLUP_TABLES = (
 )
 
 
+#: Query parameters: positional or named.
+Params = Sequence[object] | Mapping[str, object]
+
+
 class StoreError(RuntimeError):
     """Bad input to a store function; the message names it."""
 
 
 # --------------------------------------------------------------------- raw reads
-def copy_out(
-    conn: Connection, query: str, params: tuple[Any, ...] | dict[str, Any] = ()
-) -> pd.DataFrame:
+def copy_out(conn: Connection, query: str, params: Params = ()) -> pd.DataFrame:
     with conn.cursor() as cur:
         bound = cur.mogrify(query, params).decode()
         buf = io.StringIO()
@@ -66,9 +70,9 @@ def copy_out(
 def copy_out_arrow(
     conn: Connection,
     query: str,
-    params: tuple[Any, ...] | dict[str, Any],
-    types: dict[str, Any],
-) -> Any:
+    params: Params,
+    types: Mapping[str, pa.DataType],
+) -> pa.Table:
     """COPY (query) TO STDOUT as CSV into memory, parsed by Arrow's
     multi-threaded CSV reader with the given column types."""
     import pyarrow.csv as pacsv

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,7 +63,7 @@ class AnalyzeParams:
     collab_min_day_s: float = 3600.0
 
     @classmethod
-    def from_settings(cls, s: Any) -> AnalyzeParams:
+    def from_settings(cls, s: Settings) -> AnalyzeParams:
         stuck_h = min(float(getattr(s, "stuck_after_h", 16.0)), 24.0)
         return cls(
             heartbeat_timeout_s=float(s.heartbeat_timeout_min) * 60,

@@ -308,13 +308,13 @@ def level_agg_query(
     working_hours_only: bool,
     by_hour: bool,
     ordered: bool = True,
-) -> tuple[sql.Composed, list[Any]]:
+) -> tuple[sql.Composed, list[object]]:
     """The query of :func:`read_level_agg` and its parameters (``ordered``:
     in primary-key order; False as a subquery)."""
     aggs = [a for a in _LEVEL_AGG if not by_hour or a[0] in _HOUR_AGG]
     keys = ["level", "level_id", "day"] + (["hour"] if by_hour else [])
     where: sql.Composable = sql.SQL("level = %s AND day BETWEEN %s AND %s")
-    params: list[Any] = [level, start, end]
+    params: list[object] = [level, start, end]
     if level_ids is not None:
         where = sql.SQL("{} AND level_id = ANY(%s)").format(where)
         params.append(list(level_ids))

@@ -40,7 +40,7 @@ def read_sites(conn: Connection) -> pd.DataFrame:
 
 def site_filter(
     expr: str, scope: SiteScope | None, raw: str | None = None
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, dict[str, object]]:
     """`` AND`` condition keeping the rows whose id ``expr`` (a fixed SQL
     expression of the caller, never input) is ``scope``'s, and its parameters;
     none without a scope. The home site keeps every id but the other sites'.

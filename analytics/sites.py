@@ -17,13 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from analytics.calendar import Calendar
+from occupancy.settings import Settings
 from occupancy.site_calendar import DAYS, parse_working_hours
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,15 @@ def _given(value: Any) -> bool:
         return True
 
 
+def _listed(value: object) -> list[object]:
+    """A list-valued column (text[], date[]) as a list; a lone value as one."""
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        return list(value)
+    return [value]
+
+
 def site_calendar(
-    settings: Any, row: Mapping[Any, Any], years: Iterable[int]
+    settings: Settings, row: Mapping[Hashable, object], years: Iterable[int]
 ) -> Calendar:
     """The calendar of one ``sites`` row (timezone, country, working_hours,
     working_days, holidays): the row's values, the settings' where the row
@@ -88,10 +96,12 @@ def site_calendar(
         start, end = parse_working_hours(str(row["working_hours"]))
     weekdays = base.working_weekdays
     if _given(row.get("working_days")):
-        weekdays = tuple(sorted(DAYS.index(str(d)) for d in row["working_days"]))
+        weekdays = tuple(
+            sorted(DAYS.index(str(d)) for d in _listed(row["working_days"]))
+        )
     closed = set(base.holidays)
     if _given(row.get("holidays")):
-        closed = {pd.Timestamp(d).date() for d in row["holidays"]}
+        closed = {pd.Timestamp(str(d)).date() for d in _listed(row["holidays"])}
     if _given(row.get("country")):
         try:
             closed |= public_holidays(str(row["country"]), tuple(years))
@@ -131,7 +141,7 @@ def site_plans(
     sites: pd.DataFrame,
     spaces: pd.DataFrame,
     zones: pd.DataFrame,
-    settings: Any,
+    settings: Settings,
     years: Iterable[int],
 ) -> list[SitePlan]:
     """One plan per site of ``sites`` that has zones (and the home site), in
@@ -141,7 +151,7 @@ def site_plans(
     home = str(settings.site)
     rows = {str(r["site_id"]): r for r in sites.to_dict("records")}
     if not rows:
-        row = {"timezone": str(settings.timezone)}
+        row: dict[Hashable, object] = {"timezone": str(settings.timezone)}
         known = _known(spaces, zones)
         return [
             SitePlan(

@@ -32,7 +32,7 @@ from dashboard.filters import (
     with_query,
 )
 from dashboard.i18n import t
-from dashboard.prerender import page_container, requested_route, supported
+from dashboard.prerender import page_container, prerender_wanted, requested_route
 from occupancy.settings import SettingError, Settings
 
 if TYPE_CHECKING:
@@ -482,7 +482,7 @@ def create_app(settings: Settings) -> dash.Dash:
     _register_app_callbacks(app)
     register_grid_callbacks(app)
     _take_page_callbacks(app)
-    server.extensions[PRERENDER_KEY] = _prerender_wanted(settings)
+    server.extensions[PRERENDER_KEY] = prerender_wanted(settings.dashboard_prerender)
     return app
 
 
@@ -493,16 +493,3 @@ def _take_page_callbacks(app: dash.Dash) -> None:
     this one served a request would take them too (tests, benchmarks)."""
     with app.server.test_request_context("/"):
         app.server.preprocess_request()
-
-
-def _prerender_wanted(settings: Settings) -> bool:
-    if not settings.dashboard_prerender:
-        return False
-    if not supported():
-        logger.warning(
-            "dashboard_prerender: Dash %s is not a tested version; serving "
-            "stock Dash (the pages router fills the page)",
-            dash.__version__,
-        )
-        return False
-    return True

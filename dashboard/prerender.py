@@ -125,3 +125,18 @@ def page_container(route: tuple[str, str] | None) -> html.Div:
             html.Div(id=PAGES_DUMMY, disable_n_clicks=True),
         ]
     )
+
+
+def prerender_wanted(enabled: bool) -> bool:
+    """Whether to pre-render the first layout: setting ``dashboard_prerender``
+    and a tested Dash (else stock Dash, with a warning)."""
+    if not enabled:
+        return False
+    if not supported():
+        logger.warning(
+            "dashboard_prerender: Dash %s is not a tested version; serving "
+            "stock Dash (the pages router fills the page)",
+            dash.__version__,
+        )
+        return False
+    return True
