@@ -1,0 +1,128 @@
+"""Badge bitmaps of the co-location cells (migration 0210). I/O and packing.
+
+:func:`analytics.colocation.colocation_daily` gives the distinct badges
+behind each cell as one row per badge (frames ``analytics_coloc_badges`` and
+``analytics_coloc_badges_site``). They are stored as one row per cell holding
+a bitmap of the badges' integer codes (``analytics_badge_codes``, a stable
+dictionary: a badge keeps its code), so a year is ~100 k rows instead of
+~16 M. Readers union bitmaps with ``bit_or`` and count with ``bit_count``:
+exact distinct counts over any days and zones. Bit n (leftmost = 0) is the
+badge of code n; bitmaps of one table may differ in length (the dictionary
+grows), so readers cast them to :func:`width` bits (``bit(n)`` pads with
+zeros on the right).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from psycopg2 import sql
+
+from occupancy.db import Connection, Cursor
+
+__all__ = ["BIT_TABLES", "as_bitmaps", "bits_cast", "decoded", "width"]
+
+#: Frame of :func:`analytics.colocation.colocation_daily` -> bitmap table.
+BIT_TABLES = {
+    "analytics_coloc_badges": "analytics_coloc_bits",
+    "analytics_coloc_badges_site": "analytics_coloc_bits_site",
+}
+
+
+def _codes(conn: Connection, badges: np.ndarray) -> dict[str, int]:
+    """The code of every badge of ``badges`` (unique), new ones added in
+    their sorted order. Own short transaction: parallel writers wait for each
+    other only for this insert, not for their whole chunk."""
+    names = sorted(str(b) for b in badges)
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO analytics_badge_codes (badge)"
+            " SELECT b FROM unnest(%s::text[]) AS u(b) ORDER BY b"
+            " ON CONFLICT (badge) DO NOTHING",
+            (names,),
+        )
+        cur.execute(
+            "SELECT badge, code FROM analytics_badge_codes WHERE badge = ANY(%s)",
+            (names,),
+        )
+        return {str(b): int(c) for b, c in cur.fetchall()}
+
+
+def _pack(frame: pd.DataFrame, codes: dict[str, int]) -> pd.DataFrame:
+    """One row per cell (every column but ``badge``) with ``bits``: the
+    bitmap of its badges' codes as hex bit-string input (``X...``), as wide
+    as the largest code of ``codes`` (whole bytes)."""
+    keys = [c for c in frame.columns if c != "badge"]
+    code = frame["badge"].map(codes).to_numpy(dtype=np.int64)
+    group = frame.groupby(keys, sort=False).ngroup().to_numpy(dtype=np.int64)
+    cells = frame[keys].drop_duplicates().reset_index(drop=True)
+    nbytes = (max(codes.values()) >> 3) + 1
+    key = group * nbytes + (code >> 3)
+    value = (np.uint8(128) >> (code & 7).astype(np.uint8)).astype(np.uint8)
+    order = np.argsort(key, kind="stable")
+    key, value = key[order], value[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    out = np.zeros(len(cells) * nbytes, dtype=np.uint8)
+    out[key[starts]] = np.bitwise_or.reduceat(value, starts)
+    hexed = np.frombuffer(out.tobytes().hex().encode(), dtype=f"S{2 * nbytes}")
+    cells["bits"] = np.char.add(b"X", hexed).astype(str)
+    return cells
+
+
+def as_bitmaps(
+    conn: Connection, frames: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """``frames`` with the per-badge frames of :data:`BIT_TABLES` replaced by
+    their bitmap tables' rows (codes assigned on ``conn``)."""
+    present = [t for t in BIT_TABLES if t in frames]
+    if not present:
+        return frames
+    out = {t: f for t, f in frames.items() if t not in BIT_TABLES}
+    badges = pd.unique(
+        np.concatenate([frames[t]["badge"].to_numpy(dtype=object) for t in present])
+    )
+    codes = _codes(conn, badges) if len(badges) else {}
+    for t in present:
+        f = frames[t]
+        if len(f):
+            out[BIT_TABLES[t]] = _pack(f, codes)
+    return out
+
+
+def width(cur: Cursor) -> int:
+    """Bits every stored bitmap fits in: one past the largest code."""
+    cur.execute("SELECT COALESCE(MAX(code), 0) + 1 FROM analytics_badge_codes")
+    row = cur.fetchone()
+    return int(row[0]) if row else 1
+
+
+def bits_cast(cur: Cursor, column: str = "bits") -> sql.Composable:
+    """``column`` cast to one width (:func:`width`), as ``bit_or`` needs."""
+    return sql.SQL("{}::bit({})").format(sql.SQL(column), sql.Literal(width(cur)))
+
+
+_DECODED = {
+    "analytics_coloc_bits": "SELECT t.day, t.zone_id, t.source, t.department_a,"
+    " t.department_b, c.badge FROM analytics_coloc_bits t"
+    " JOIN analytics_badge_codes c ON c.code < length(t.bits)"
+    " AND get_bit(t.bits, c.code) = 1",
+    "analytics_coloc_bits_site": "SELECT t.day, t.source, t.department_a,"
+    " t.department_b, c.badge FROM analytics_coloc_bits_site t"
+    " JOIN analytics_badge_codes c ON c.code < length(t.bits)"
+    " AND get_bit(t.bits, c.code) = 1",
+    "analytics_coloc_week_bits": "SELECT t.week, t.source, t.department_a,"
+    " t.department_b, c.badge FROM analytics_coloc_week_bits t"
+    " JOIN analytics_badge_codes c ON c.code < length(t.bits)"
+    " AND get_bit(t.bits, c.code) = 1",
+}
+
+
+def decoded(table: str) -> str:
+    """A SELECT of bitmap ``table`` as one row per badge (its key columns,
+    then ``badge``), as the per-badge tables held before migration 0210: for
+    checks and tests (slow on a year)."""
+    if table not in _DECODED:
+        raise ValueError(
+            f"not a badge bitmap table: {table!r} (one of {sorted(_DECODED)})"
+        )
+    return _DECODED[table]
