@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from psycopg2 import sql
 
 from occupancy.db import Connection, Cursor
@@ -48,14 +49,46 @@ def _codes(conn: Connection, badges: np.ndarray) -> dict[str, int]:
         return {str(b): int(c) for b, c in cur.fetchall()}
 
 
+#: The two hex digits (ASCII) of every byte value.
+_HEX = np.frombuffer(bytes(range(256)).hex().encode(), dtype=np.uint8).reshape(256, 2)
+
+
+def _cells(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(group of every row, first row of every group) of ``frame`` by
+    ``keys`` (hash factorization: groups in no particular order)."""
+    group = np.zeros(len(frame), dtype=np.int64)
+    for k in keys:
+        codes, uniq = pd.factorize(frame[k])
+        if (int(group.max(initial=0)) + 1) * (len(uniq) + 1) >= 1 << 62:
+            group = np.unique(group, return_inverse=True)[1].reshape(-1)
+        group = group * len(uniq) + codes
+    _u, first, group = np.unique(group, return_index=True, return_inverse=True)
+    return group.reshape(-1), first
+
+
+def _hex_bits(out: np.ndarray) -> pd.Series:
+    """Rows of byte matrix ``out`` as bit-string input ``X<hex>`` (Arrow
+    strings over one buffer: no Python object per row)."""
+    n, nbytes = out.shape
+    text = np.empty((n, 1 + 2 * nbytes), dtype=np.uint8)
+    text[:, 0] = ord("X")
+    text[:, 1:] = _HEX[out].reshape(n, 2 * nbytes)
+    offsets = np.arange(n + 1, dtype=np.int32) * text.shape[1]
+    arr = pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+    )
+    return pd.Series(arr, dtype=pd.ArrowDtype(pa.string()))
+
+
 def _pack(frame: pd.DataFrame, codes: dict[str, int]) -> pd.DataFrame:
     """One row per cell (every column but ``badge``) with ``bits``: the
     bitmap of its badges' codes as hex bit-string input (``X...``), as wide
     as the largest code of ``codes`` (whole bytes)."""
     keys = [c for c in frame.columns if c != "badge"]
-    code = frame["badge"].map(codes).to_numpy(dtype=np.int64)
-    group = frame.groupby(keys, sort=False).ngroup().to_numpy(dtype=np.int64)
-    cells = frame[keys].drop_duplicates().reset_index(drop=True)
+    inverse, names = pd.factorize(frame["badge"])
+    code = np.array([codes[str(b)] for b in names], dtype=np.int64)[inverse]
+    group, first = _cells(frame, keys)
+    cells = frame[keys].iloc[first].reset_index(drop=True)
     nbytes = (max(codes.values()) >> 3) + 1
     key = group * nbytes + (code >> 3)
     value = (np.uint8(128) >> (code & 7).astype(np.uint8)).astype(np.uint8)
@@ -64,8 +97,7 @@ def _pack(frame: pd.DataFrame, codes: dict[str, int]) -> pd.DataFrame:
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     out = np.zeros(len(cells) * nbytes, dtype=np.uint8)
     out[key[starts]] = np.bitwise_or.reduceat(value, starts)
-    hexed = np.frombuffer(out.tobytes().hex().encode(), dtype=f"S{2 * nbytes}")
-    cells["bits"] = np.char.add(b"X", hexed).astype(str)
+    cells["bits"] = _hex_bits(out.reshape(len(cells), nbytes))
     return cells
 
 
