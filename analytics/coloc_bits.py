@@ -49,13 +49,27 @@ def _codes(conn: Connection, badges: np.ndarray) -> dict[str, int]:
         return {str(b): int(c) for b, c in cur.fetchall()}
 
 
-#: The two hex digits (ASCII) of every byte value.
-_HEX = np.frombuffer(bytes(range(256)).hex().encode(), dtype=np.uint8).reshape(256, 2)
+def _runs(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_cells` when every cell's rows are adjacent (colocation_daily
+    gives them sorted): runs of equal keys, checked to be distinct cells;
+    None when a cell's rows are not adjacent."""
+    change = np.zeros(len(frame), dtype=bool)
+    change[0] = True
+    for k in keys:
+        col = frame[k].to_numpy()
+        change[1:] |= col[1:] != col[:-1]
+    first = np.flatnonzero(change)
+    if frame[keys].iloc[first].duplicated().any():
+        return None
+    return np.cumsum(change) - 1, first
 
 
 def _cells(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(group of every row, first row of every group) of ``frame`` by
     ``keys`` (hash factorization: groups in no particular order)."""
+    runs = _runs(frame, keys)
+    if runs is not None:
+        return runs
     group = np.zeros(len(frame), dtype=np.int64)
     for k in keys:
         codes, uniq = pd.factorize(frame[k])
@@ -72,7 +86,8 @@ def _hex_bits(out: np.ndarray) -> pd.Series:
     n, nbytes = out.shape
     text = np.empty((n, 1 + 2 * nbytes), dtype=np.uint8)
     text[:, 0] = ord("X")
-    text[:, 1:] = _HEX[out].reshape(n, 2 * nbytes)
+    hexed = np.frombuffer(out.tobytes().hex().encode("ascii"), dtype=np.uint8)
+    text[:, 1:] = hexed.reshape(n, 2 * nbytes)
     offsets = np.arange(n + 1, dtype=np.int32) * text.shape[1]
     arr = pa.Array.from_buffers(
         pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)]
