@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
+from analytics import coloc_bits
 from analytics.pgbinary import encode_copy
 from occupancy.db import Connection, Cursor, read_frame
 from occupancy.settings import Settings
@@ -42,8 +43,8 @@ ROLLUP_TABLES = (
     "analytics_coloc_pairs",
     "analytics_coloc_zone",
     "analytics_coloc_dept",
-    "analytics_coloc_badges",
-    "analytics_coloc_badges_site",
+    "analytics_coloc_bits",
+    "analytics_coloc_bits_site",
 )
 
 
@@ -442,6 +443,8 @@ def write_rollups(
     ``staged``: append to the tables of :func:`begin_rewrite` instead (they
     hold no rows of those days). Returns rows written per table."""
     written: dict[str, int] = {}
+    # Per-badge co-location frames -> badge bitmaps (migration 0210).
+    frames = coloc_bits.as_bitmaps(conn, frames)
     with conn, conn.cursor() as cur:
         # Do not wait for the WAL flush of each chunk: rollups can be recomputed,
         # and the watermark, written with a synchronous commit after them, is

@@ -1,0 +1,74 @@
+"""The badge bitmaps of analytics.coloc_bits hold exactly each cell's badges,
+whether the per-badge rows come sorted (as colocation_daily gives them) or
+not (hand-built frames)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import coloc_bits
+
+KEYS = ["day", "zone_id", "source", "department_a", "department_b"]
+
+
+def _frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    pick = lambda values, size: np.array(values, dtype=object)[  # noqa: E731
+        rng.integers(0, len(values), size)
+    ]
+    return pd.DataFrame(
+        {
+            "day": pick(list(pd.date_range("2026-01-05", periods=3).date), n),
+            "zone_id": pick(["z-a", "z-b", "lounge"], n),
+            "source": pick(["shared", "meeting"], n),
+            "department_a": pick(["hr", "it", "sales"], n),
+            "department_b": pick(["hr", "it", "sales"], n),
+            "badge": pick([f"b{i:03d}" for i in range(70)], n),
+        }
+    ).drop_duplicates()
+
+
+def _decode(bits: pd.Series, names: dict[int, str]) -> list[set[str]]:
+    out = []
+    for text in bits.astype(str):
+        assert text.startswith("X")
+        flags = np.unpackbits(np.frombuffer(bytes.fromhex(text[1:]), dtype=np.uint8))
+        out.append({names[int(i)] for i in np.flatnonzero(flags)})
+    return out
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_bitmaps_hold_each_cells_badges(ordered: bool) -> None:
+    rng = np.random.default_rng(3)
+    frame = _frame(rng, 3000)
+    frame = (
+        frame.sort_values([*KEYS, "badge"])
+        if ordered
+        else frame.sample(frac=1, random_state=4)
+    ).reset_index(drop=True)
+    # Codes with gaps and not in badge order (a dictionary grown over time).
+    badges = sorted(frame["badge"].unique())
+    perm = rng.permutation(200)[: len(badges)]
+    codes = {b: int(c) for b, c in zip(badges, perm, strict=True)}
+    got = coloc_bits._pack(frame, codes)
+    assert len(got) == len(frame[KEYS].drop_duplicates())
+    names = {c: b for b, c in codes.items()}
+    got["badges"] = _decode(got["bits"], names)
+    want = frame.groupby(KEYS)["badge"].agg(set).rename("want").reset_index()
+    both = got.merge(want, on=KEYS, how="outer", indicator=True)
+    assert (both["_merge"] == "both").all()
+    assert (both["badges"] == both["want"]).all()
+    # As wide as the largest code, in whole bytes.
+    assert (
+        got["bits"]
+        .astype(str)
+        .str.len()
+        .eq(1 + 2 * (max(codes.values()) // 8 + 1))
+        .all()
+    )
+
+
+def test_decoded_names_only_bitmap_tables() -> None:
+    with pytest.raises(ValueError, match="analytics_coloc_badges"):
+        coloc_bits.decoded("analytics_coloc_badges")
