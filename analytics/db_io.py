@@ -443,8 +443,7 @@ def write_rollups(
     ``staged``: append to the tables of :func:`begin_rewrite` instead (they
     hold no rows of those days). Returns rows written per table."""
     written: dict[str, int] = {}
-    # Per-badge co-location frames -> badge bitmaps (migration 0210).
-    frames = coloc_bits.as_bitmaps(conn, frames)
+    frames = coloc_bits.as_bitmaps(conn, frames)  # per-badge frames -> bitmaps
     with conn, conn.cursor() as cur:
         # Do not wait for the WAL flush of each chunk: rollups can be recomputed,
         # and the watermark, written with a synchronous commit after them, is
@@ -455,12 +454,10 @@ def write_rollups(
             if not staged:
                 delete_site_days(cur, table, first, last, scope)
             frame = frames.get(table)
-            if frame is None or len(frame) == 0:
-                written[table] = 0
-                continue
-            if table == "analytics_dept_presence":
+            if table == "analytics_dept_presence" and frame is not None and len(frame):
                 frame = frame.assign(badges=frame["badges"].map(_array_literal))
-            written[table] = copy_frame(cur, target, frame)
+            # copy_frame writes nothing for an empty frame
+            written[table] = 0 if frame is None else copy_frame(cur, target, frame)
     return written
 
 

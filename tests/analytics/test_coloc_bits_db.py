@@ -49,12 +49,19 @@ def test_concurrent_writers_agree_on_the_codes(database_url: str) -> None:
         every = {b for s in sets for b in s}
         assert every <= set(stored)
         assert len(set(stored.values())) == len(stored)  # one code per badge
-        # Offering known badges again draws no code: the next new badge is
-        # the next code.
-        top = max(stored.values())
+        # Offering known badges again draws no value of the code sequence
+        # (a conflicting row would): the new badge gets the next one.
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT last_value FROM pg_sequences WHERE sequencename ="
+                " pg_get_serial_sequence('analytics_badge_codes', 'code')::regclass"
+                "::text"
+            )
+            row = cur.fetchone()
+        assert row is not None
         again = coloc_bits._codes(conn, [*sorted(every), "c999"])
         assert {b: again[b] for b in every} == {b: stored[b] for b in every}
-        assert again["c999"] == top + 1
+        assert again["c999"] == row[0] + 1
     finally:
         conn.close()
 
