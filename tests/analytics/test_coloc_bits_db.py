@@ -83,25 +83,33 @@ def _migrate_before(conn: Any, version: int) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("before", [209, 210])
 def test_migration_0210_converts_the_badges_keeping_their_sites(
-    pg_server: Any,
+    pg_server: Any, before: int
 ) -> None:
-    url = pg_server.create_database(f"t_coloc_0210_{dt.datetime.now():%H%M%S%f}")
-    conn = connect(url)
+    """From a database before 0209 (0209 and 0210 applied in one upgrade:
+    the site-wide rows get site '') and from one at 0209 (a row per site)."""
+    name = f"t_coloc_{before}_{dt.datetime.now():%H%M%S%f}"
+    conn = connect(pg_server.create_database(name))
     try:
-        _migrate_before(conn, 210)
+        _migrate_before(conn, before)
         zoned = [
             (DAY, "ams-z", "shared", "hr", "hr", "b2"),
             (DAY, "ams-z", "shared", "hr", "hr", "b1"),
             (DAY, "akl-z", "shared", "hr", "it", "b3"),
         ]
-        # b1 seen in both sites on one day: a row per site (migration 0209).
+        # At 0209, b1 seen in both sites on one day: a row per site.
         site = [
             (DAY, "shared", "hr", "hr", "b1", "ams"),
             (DAY, "shared", "hr", "hr", "b2", "ams"),
             (DAY, "shared", "hr", "hr", "b1", "akl"),
             (DAY, "shared", "hr", "it", "b3", "akl"),
         ]
+        want_bits = [("akl", "hr", "100"), ("akl", "it", "001"), ("ams", "hr", "110")]
+        if before == 209:
+            site = [(*r[:5], "") for r in site if r[5] == "ams" or r[4] == "b3"]
+            want_bits = [("", "hr", "110"), ("", "it", "001")]
+        site_cols = "day, source, department_a, department_b, badge"
         week = [(DAY - dt.timedelta(days=1), "all", "hr", "hr", "b1")]
         with conn, conn.cursor() as cur:
             cur.executemany(
@@ -109,18 +117,25 @@ def test_migration_0210_converts_the_badges_keeping_their_sites(
                 " department_a, department_b, badge) VALUES (%s, %s, %s, %s, %s, %s)",
                 zoned,
             )
-            cur.executemany(
-                "INSERT INTO analytics_coloc_badges_site (day, source, department_a,"
-                " department_b, badge, site_id) VALUES (%s, %s, %s, %s, %s, %s)",
-                site,
-            )
+            if before == 209:
+                cur.executemany(
+                    f"INSERT INTO analytics_coloc_badges_site ({site_cols})"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    [r[:5] for r in site],
+                )
+            else:
+                cur.executemany(
+                    f"INSERT INTO analytics_coloc_badges_site ({site_cols}, site_id)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    site,
+                )
             cur.executemany(
                 "INSERT INTO analytics_coloc_week_badges (week, source,"
                 " department_a, department_b, badge) VALUES (%s, %s, %s, %s, %s)",
                 week,
             )
         applied = [m.version for m in migrate(conn, use_timescaledb=False)]
-        assert applied[0] == 210
+        assert applied[: 211 - before] == list(range(before, 211))
         with conn.cursor() as cur:
             cur.execute("SELECT badge, code FROM analytics_badge_codes ORDER BY code")
             assert cur.fetchall() == [("b1", 0), ("b2", 1), ("b3", 2)]
@@ -147,4 +162,4 @@ def test_migration_0210_converts_the_badges_keeping_their_sites(
         (d, s, a, b, site_id, badge) for d, s, a, b, badge, site_id in site
     )
     assert got["analytics_coloc_week_bits"] == week
-    assert bits == [("akl", "hr", "100"), ("akl", "it", "001"), ("ams", "hr", "110")]
+    assert bits == want_bits
