@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from psycopg2 import sql
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 from analytics import coloc_bits, coloc_weeks
 from analytics.colocation import (
@@ -369,8 +370,17 @@ def _week_people(
             table=_week_table(table),
             where=where,
         )
-        cur.execute(q, [*params, k])
-        rows = cur.fetchall()
+        # The planner cannot estimate the CTEs' self-join (released cells)
+        # and picks a nested loop: 5.3 s instead of 0.24 s for a floor over
+        # a year. Set for this statement only (also on autocommit).
+        cur.execute("SET enable_nestloop = off")
+        try:
+            cur.execute(q, [*params, k])
+            rows = cur.fetchall()
+        finally:
+            # An aborted transaction's rollback undoes the SET itself.
+            if conn.get_transaction_status() != TRANSACTION_STATUS_INERROR:
+                cur.execute("RESET enable_nestloop")
     cols = ["part", "week", "source", "department_a", "department_b", "v"]
     frame = pd.DataFrame(rows, columns=cols)
     frame["v"] = frame["v"].astype(np.int64)
