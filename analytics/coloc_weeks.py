@@ -11,7 +11,8 @@ touched:
   each side, buckets each side was present and buckets anyone was present —
   the counts the week's matrix cell (minutes, expected minutes, lift) and its
   suppression are made of;
-- ``analytics_coloc_week_badges``: the distinct badges behind each week cell,
+- ``analytics_coloc_week_bits``: the distinct badges behind each week cell
+  (a bitmap of badge codes, :mod:`analytics.coloc_bits`),
   so a range's people (distinct over the weeks in which the cell was
   released) is one join.
 
@@ -31,21 +32,24 @@ import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
+from analytics import coloc_bits
 from occupancy.db import Connection
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["covered", "read_ranged_people", "read_week_cells", "refresh_weeks"]
 
-_BADGES = """INSERT INTO analytics_coloc_week_badges
-    (week, source, department_a, department_b, badge)
-SELECT DISTINCT day - (EXTRACT(ISODOW FROM day)::int - 1), source, department_a, department_b, badge
-  FROM analytics_coloc_badges_site WHERE day = ANY(%(days)s)"""
+_BADGES = """INSERT INTO analytics_coloc_week_bits
+    (week, source, department_a, department_b, bits)
+SELECT day - (EXTRACT(ISODOW FROM day)::int - 1), source, department_a, department_b,
+       bit_or({cast})
+  FROM analytics_coloc_bits_site WHERE day = ANY(%(days)s) GROUP BY 1, 2, 3, 4"""
 
-_BADGES_ALL = """INSERT INTO analytics_coloc_week_badges
-    (week, source, department_a, department_b, badge)
-SELECT DISTINCT week, 'all', department_a, department_b, badge
-  FROM analytics_coloc_week_badges WHERE week = ANY(%(weeks)s) AND source <> 'all'"""
+_BADGES_ALL = """INSERT INTO analytics_coloc_week_bits
+    (week, source, department_a, department_b, bits)
+SELECT week, 'all', department_a, department_b, bit_or({cast})
+  FROM analytics_coloc_week_bits WHERE week = ANY(%(weeks)s) AND source <> 'all'
+ GROUP BY 1, 3, 4"""
 
 # Per source and, with the source left out of the grouping, for 'all'.
 _CELLS = """INSERT INTO analytics_coloc_week
@@ -67,9 +71,8 @@ WITH p AS (SELECT week, COALESCE(source, 'all') AS source,
              FROM (SELECT *, day - (EXTRACT(ISODOW FROM day)::int - 1) AS week FROM analytics_coloc_zone
                     WHERE day = ANY(%(days)s)) t
             GROUP BY GROUPING SETS ((week, source), (week))),
-     c AS (SELECT week, source, department_a, department_b, count(*) AS n
-             FROM analytics_coloc_week_badges WHERE week = ANY(%(weeks)s)
-            GROUP BY 1, 2, 3, 4)
+     c AS (SELECT week, source, department_a, department_b, bit_count(bits) AS n
+             FROM analytics_coloc_week_bits WHERE week = ANY(%(weeks)s))
 SELECT p.week, p.source, p.department_a, p.department_b, p.n, ca.n, cb.n,
        da.n, db.n, z.n
   FROM p
@@ -103,11 +106,12 @@ def refresh_weeks(conn: Connection, days: Iterable[dt.date]) -> int:
             "DELETE FROM analytics_coloc_week WHERE week = ANY(%(weeks)s)", params
         )
         cur.execute(
-            "DELETE FROM analytics_coloc_week_badges WHERE week = ANY(%(weeks)s)",
+            "DELETE FROM analytics_coloc_week_bits WHERE week = ANY(%(weeks)s)",
             params,
         )
-        cur.execute(_BADGES, params)
-        cur.execute(_BADGES_ALL, params)
+        cast = coloc_bits.bits_cast(cur)
+        cur.execute(sql.SQL(_BADGES).format(cast=cast), params)
+        cur.execute(sql.SQL(_BADGES_ALL).format(cast=cast), params)
         cur.execute(_CELLS, params)
         cells = cur.rowcount
     logger.info("co-location: %d week cells of %d week(s)", cells, len(weeks))
@@ -202,15 +206,16 @@ def read_ranged_people(
     the cell was released (both sides at least k people that week): source,
     department_a, department_b, people."""
     extra, params = _cell_where(by_source=by_source, dept=dept)
-    q = sql.SQL(
+    template = sql.SQL(
         "SELECT b.source, b.department_a, b.department_b,"
-        " COUNT(DISTINCT b.badge) FROM analytics_coloc_week_badges b"
+        " bit_count(bit_or({cast})) FROM analytics_coloc_week_bits b"
         " JOIN (SELECT week, source, department_a, department_b"
         "         FROM analytics_coloc_week WHERE week = ANY(%s)"
-        "          AND LEAST(people_a, people_b) >= %s{}) r"
+        "          AND LEAST(people_a, people_b) >= %s{extra}) r"
         " USING (week, source, department_a, department_b) GROUP BY 1, 2, 3"
-    ).format(extra)
+    )
     with conn.cursor() as cur:
+        q = template.format(cast=coloc_bits.bits_cast(cur, "b.bits"), extra=extra)
         cur.execute(q, [weeks, k, *params])
         rows = cur.fetchall()
     out = pd.DataFrame(

@@ -311,7 +311,10 @@ def colocation_daily(presence: pd.DataFrame) -> dict[str, pd.DataFrame]:
       badge — one row per badge of a seen in a bucket where b was present
       (a = b: every badge of a), for exact distinct-people counts over any
       range;
-    - analytics_coloc_badges_site: the same without zone_id (unfiltered reads)."""
+    - analytics_coloc_badges_site: the same without zone_id (unfiltered reads).
+
+    The badge frames are stored as one bitmap row per cell
+    (:mod:`analytics.coloc_bits`, tables analytics_coloc_bits[_site])."""
     if len(presence) == 0:
         return _empty_daily()
     return daily_counts(presence)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
+from analytics import coloc_bits
 from analytics.pgbinary import encode_copy
 from occupancy.db import Connection, Cursor, read_frame
 from occupancy.settings import Settings
@@ -44,8 +45,8 @@ ROLLUP_TABLES = (
     "analytics_coloc_pairs",
     "analytics_coloc_zone",
     "analytics_coloc_dept",
-    "analytics_coloc_badges",
-    "analytics_coloc_badges_site",
+    "analytics_coloc_bits",
+    "analytics_coloc_bits_site",
 )
 
 
@@ -446,6 +447,7 @@ def write_rollups(
     ``staged``: append to the tables of :func:`begin_rewrite` instead (they
     hold no rows of those days). Returns rows written per table."""
     written: dict[str, int] = {}
+    frames = coloc_bits.as_bitmaps(conn, frames)  # per-badge frames -> bitmaps
     with conn, conn.cursor() as cur:
         # Do not wait for the WAL flush of each chunk: rollups can be recomputed,
         # and the watermark, written with a synchronous commit after them, is
@@ -456,12 +458,10 @@ def write_rollups(
             if not staged:
                 delete_site_days(cur, table, first, last, scope)
             frame = frames.get(table)
-            if frame is None or len(frame) == 0:
-                written[table] = 0
-                continue
-            if table == "analytics_dept_presence":
+            if table == "analytics_dept_presence" and frame is not None and len(frame):
                 frame = frame.assign(badges=frame["badges"].map(_array_literal))
-            written[table] = copy_frame(cur, target, frame)
+            # copy_frame writes nothing for an empty frame
+            written[table] = 0 if frame is None else copy_frame(cur, target, frame)
     return written
 
 

@@ -10,6 +10,7 @@ import logging
 
 import pandas as pd
 
+from analytics import coloc_bits
 from analytics.db_io import StoreError
 from analytics.intervention import (
     intervention_effects,
@@ -35,10 +36,12 @@ _Q = {
     "dept": "SELECT {g} zone_id, department_id, SUM(buckets), SUM(people_buckets)"
     " FROM analytics_coloc_dept WHERE day BETWEEN %s AND %s"
     " GROUP BY {k} zone_id, department_id",
-    "people": "SELECT {g} zone_id, COUNT(DISTINCT badge) FROM analytics_coloc_badges"
+    # Distinct badges: bit_count of the union of the cells' badge bitmaps
+    # (analytics.coloc_bits), {c} the bitmaps cast to one width.
+    "people": "SELECT {g} zone_id, bit_count(bit_or({c})) FROM analytics_coloc_bits"
     " WHERE day BETWEEN %s AND %s AND department_a = department_b GROUP BY {k} zone_id",
-    "pair_people": "SELECT zone_id, department_a, department_b, COUNT(DISTINCT badge)"
-    " FROM analytics_coloc_badges WHERE day BETWEEN %s AND %s"
+    "pair_people": "SELECT zone_id, department_a, department_b, bit_count(bit_or({c}))"
+    " FROM analytics_coloc_bits WHERE day BETWEEN %s AND %s"
     " AND department_a <> department_b GROUP BY zone_id, department_a, department_b",
     "util": "SELECT {g} level_id, 100 * SUM(people_s) / NULLIF(SUM(capacity_s), 0)"
     " FROM analytics_level_hourly WHERE day BETWEEN %s AND %s AND level = 'zone'"
@@ -58,8 +61,9 @@ def _read(
     conn: Connection, name: str, start: dt.date, end: dt.date, *, weekly: bool
 ) -> pd.DataFrame:
     g, k = (f"{_WEEK} AS week,", "1,") if weekly else ("", "")
-    q = _Q[name].format(g=g, k=k)
     with conn.cursor() as cur:
+        c = coloc_bits.bits_cast(cur).as_string(cur) if "{c}" in _Q[name] else ""
+        q = _Q[name].format(g=g, k=k, c=c)
         cur.execute(q, (start, end))
         rows = cur.fetchall()
     cols = (["week"] if weekly and "{g}" in _Q[name] else []) + _COLS[name]

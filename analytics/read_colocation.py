@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from psycopg2 import sql
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
-from analytics import coloc_weeks
+from analytics import coloc_bits, coloc_weeks
 from analytics.colocation import (
     MATRIX_COLUMNS,
     SOURCES,
@@ -311,31 +312,32 @@ _NO_PEOPLE = pd.DataFrame(
 
 
 _PER_SOURCE = (
-    "SELECT week, source, department_a, department_b, count(*) AS n FROM d"
-    " GROUP BY 1, 2, 3, 4 UNION ALL "
+    "SELECT week, source, department_a, department_b, bit_count(bits) AS n FROM d"
+    " UNION ALL "
 )
 _RANGE_SOURCE = (
-    "SELECT 'r', NULL::date, source, department_a, department_b, count(*)"
-    " FROM (SELECT DISTINCT r.source, r.department_a, r.department_b, d.badge"
-    " FROM rel r JOIN d USING (week, source, department_a, department_b)) e"
-    " GROUP BY 3, 4, 5 UNION ALL "
+    "SELECT 'r', NULL::date, source, department_a, department_b,"
+    " bit_count(bit_or(d.bits)) FROM rel r JOIN d"
+    " USING (week, source, department_a, department_b) GROUP BY 3, 4, 5 UNION ALL "
 )
+# Badge bitmaps (analytics.coloc_bits): unions by bit_or, distinct people by
+# bit_count, exact.
 _WEEK_PEOPLE = (
-    "WITH d AS MATERIALIZED (SELECT DISTINCT week, {src}department_a,"
-    " department_b, badge FROM {table} t WHERE {where}),"
-    " da AS MATERIALIZED (SELECT DISTINCT week, department_a, department_b,"
-    " badge FROM d),"
+    "WITH d AS MATERIALIZED (SELECT week, {src}department_a, department_b,"
+    " bit_or({cast}) AS bits FROM {table} t WHERE {where}"
+    " GROUP BY week, {src}department_a, department_b),"
+    " da AS MATERIALIZED (SELECT week, department_a, department_b,"
+    " bit_or(bits) AS bits FROM d GROUP BY 1, 2, 3),"
     " w AS MATERIALIZED ({per_source}SELECT week, 'all' AS source,"
-    " department_a, department_b, count(*) AS n FROM da GROUP BY 1, 3, 4),"
+    " department_a, department_b, bit_count(bits) AS n FROM da),"
     " rel AS (SELECT x.week, x.source, x.department_a, x.department_b"
     " FROM w x JOIN w y ON y.week = x.week AND y.source = x.source"
     " AND y.department_a = x.department_b AND y.department_b = x.department_a"
     " WHERE LEAST(x.n, y.n) >= %s)"
     " SELECT 'w', week, source, department_a, department_b, n FROM w"
     " UNION ALL {range_source}SELECT 'r', NULL::date, 'all', department_a,"
-    " department_b, count(*) FROM (SELECT DISTINCT r.department_a,"
-    " r.department_b, da.badge FROM rel r JOIN da"
-    " USING (week, department_a, department_b) WHERE r.source = 'all') e"
+    " department_b, bit_count(bit_or(da.bits)) FROM rel r JOIN da"
+    " USING (week, department_a, department_b) WHERE r.source = 'all'"
     " GROUP BY 4, 5"
 )
 
@@ -347,28 +349,38 @@ def _week_people(
     *,
     by_source: bool,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Distinct badges behind the cells, in one scan of the badge table:
+    """Distinct badges behind the cells, in one scan of the badge bitmaps:
     (per week: source, week, department_a, department_b, v) and (per range:
     source, department_a, department_b, people over the weeks in which the
     cell was released, i.e. both sides had at least k people that week).
     Source ``all`` counts badges of every source. ``scope.dept``: only the
     cells involving that department."""
     table = (
-        "analytics_coloc_badges"
+        "analytics_coloc_bits"
         if scope.zones is not None
-        else "analytics_coloc_badges_site"
+        else "analytics_coloc_bits_site"
     )
     where, params = _scope_where(scope)
-    q = sql.SQL(_WEEK_PEOPLE).format(
-        src=sql.SQL("source, " if by_source else ""),
-        per_source=sql.SQL(_PER_SOURCE if by_source else ""),
-        range_source=sql.SQL(_RANGE_SOURCE if by_source else ""),
-        table=_week_table(table),
-        where=where,
-    )
     with conn.cursor() as cur:
-        cur.execute(q, [*params, k])
-        rows = cur.fetchall()
+        q = sql.SQL(_WEEK_PEOPLE).format(
+            src=sql.SQL("source, " if by_source else ""),
+            cast=coloc_bits.bits_cast(cur),
+            per_source=sql.SQL(_PER_SOURCE if by_source else ""),
+            range_source=sql.SQL(_RANGE_SOURCE if by_source else ""),
+            table=_week_table(table),
+            where=where,
+        )
+        # The planner cannot estimate the CTEs' self-join (released cells)
+        # and picks a nested loop: 5.3 s instead of 0.24 s for a floor over
+        # a year. Set for this statement only (also on autocommit).
+        cur.execute("SET enable_nestloop = off")
+        try:
+            cur.execute(q, [*params, k])
+            rows = cur.fetchall()
+        finally:
+            # An aborted transaction's rollback undoes the SET itself.
+            if conn.get_transaction_status() != TRANSACTION_STATUS_INERROR:
+                cur.execute("RESET enable_nestloop")
     cols = ["part", "week", "source", "department_a", "department_b", "v"]
     frame = pd.DataFrame(rows, columns=cols)
     frame["v"] = frame["v"].astype(np.int64)

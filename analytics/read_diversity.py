@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
+from analytics import coloc_bits
 from analytics.colocation import diversity_from_counts
 from analytics.filters import Filters
 from analytics.read_colocation import release_window
@@ -81,13 +82,16 @@ def _weekly_groups(
         pm = pd.DataFrame(
             cur.fetchall(), columns=["week", "zone_id", "department_id", "v"]
         )
-        # source = 'shared' AND department_a = department_b: the partial
-        # index of migration 0205 (one row per badge of the department).
+        # source = 'shared' AND department_a = department_b: the bitmap of
+        # every badge of the department (analytics.coloc_bits).
         cur.execute(
             sql.SQL(
-                "SELECT week, zone_id, department_a, COUNT(DISTINCT badge) FROM {}"
-                " t WHERE {} AND department_a = department_b GROUP BY 1, 2, 3"
-            ).format(_week_table("analytics_coloc_badges"), where),
+                "SELECT week, zone_id, department_a, bit_count(bit_or({}))"
+                " FROM {} t WHERE {} AND department_a = department_b"
+                " GROUP BY 1, 2, 3"
+            ).format(
+                coloc_bits.bits_cast(cur), _week_table("analytics_coloc_bits"), where
+            ),
             params,
         )
         ppl = pd.DataFrame(
@@ -151,17 +155,19 @@ def _zone_people(
     lo, hi = weeks[0], weeks[-1] + dt.timedelta(days=6)
     where, params = _shared_where(conn, filters, lo, hi)
     keys = "t.week, t.zone_id" if per_week else "t.zone_id"
-    q = sql.SQL(
+    template = sql.SQL(
         "WITH r AS (SELECT * FROM unnest(%s::date[], %s::text[]) AS r(week, zone_id))"
-        " SELECT {keys}, COUNT(DISTINCT t.badge) FROM (SELECT * FROM {table} w"
+        " SELECT {keys}, bit_count(bit_or({cast})) FROM (SELECT * FROM {table} w"
         " WHERE {where} AND department_a = department_b) t"
         " JOIN r ON r.week = t.week AND r.zone_id = t.zone_id GROUP BY {keys}"
-    ).format(
-        keys=sql.SQL(keys),
-        table=_week_table("analytics_coloc_badges"),
-        where=where,
     )
     with conn.cursor() as cur:
+        q = template.format(
+            keys=sql.SQL(keys),
+            cast=coloc_bits.bits_cast(cur, "t.bits"),
+            table=_week_table("analytics_coloc_bits"),
+            where=where,
+        )
         cur.execute(
             q, [list(released["week"]), [str(z) for z in released["zone_id"]], *params]
         )

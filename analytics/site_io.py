@@ -93,8 +93,9 @@ SITE_KEYS = {
     "analytics_coloc_pairs": "zone_id",
     "analytics_coloc_zone": "zone_id",
     "analytics_coloc_dept": "zone_id",
-    "analytics_coloc_badges": "zone_id",
-    "analytics_coloc_badges_site": "site_id",
+    "analytics_coloc_bits": "zone_id",
+    # site_id: set by AnalyzePlan.compute (migrations 0209, 0210)
+    "analytics_coloc_bits_site": "site_id",
 }
 
 

@@ -553,7 +553,7 @@ def _load_badges(
 
 
 #: The week cells of released co-location (migration 0207), when migrated.
-_WEEK_TABLES = ("analytics_coloc_week", "analytics_coloc_week_badges")
+_WEEK_TABLES = ("analytics_coloc_week", "analytics_coloc_week_bits")
 
 
 def _rollup_rows(conn: Any) -> dict[str, int]:
@@ -768,6 +768,7 @@ def main_from_db(args: argparse.Namespace) -> int:
         new_load_s = time.perf_counter() - t0
         inc = _occupancy(url, server.pgdata, "analyze")
         rows_per_table = _rollup_rows(conn)
+        reads = _coloc_read_times(conn, spaces, first, last)
         conn.close()
     finally:
         server.stop(mode="fast")
@@ -809,7 +810,47 @@ def main_from_db(args: argparse.Namespace) -> int:
     )
     for ln in summary:
         print(f"  {ln.strip()}")
+    print("COLLABORATION READS over the year (dashboard-independent; cold, warm):")
+    for ln in reads:
+        print(f"  {ln}")
     return 0
+
+
+def _coloc_read_times(
+    conn: Any, spaces: pd.DataFrame, first: dt.date, last: dt.date
+) -> list[str]:
+    """Wall time of the Collaboration page's reads over the year (the matrix,
+    its weekly trend and the department mix), unfiltered and with a floor or
+    a zone filter: each run twice (cold, then warm), with the load."""
+    from analytics import store
+    from analytics.filters import Filters
+    from occupancy.settings import load_settings
+
+    settings = load_settings({"database_url": "postgresql://unused/x"})
+    floor = str(spaces["floor_id"].iloc[0])
+    zone = str(spaces.loc[spaces["zone_kind"] == "shared", "zone_id"].iloc[0])
+    cases = [("none", None), (f"floor={floor}", Filters(floor=floor))]
+    cases.append((f"zone={zone}", Filters(zone=zone)))
+    readers = {
+        "read_colocation": store.read_colocation,
+        "read_colocation_trend": store.read_colocation_trend,
+        "read_diversity": store.read_diversity,
+    }
+    out = []
+    for label, f in cases:
+        for name, fn in readers.items():
+            times = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                frame = fn(conn, first, last, filters=f, settings=settings)
+                times.append(time.perf_counter() - t0)
+                conn.rollback()
+            load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+            out.append(
+                f"{name} filter {label}: {times[0] * 1000:.0f} ms, "
+                f"{times[1] * 1000:.0f} ms ({len(frame)} rows; load {load})"
+            )
+    return out
 
 
 def badge_sightings(
@@ -927,7 +968,7 @@ def main_coloc_reads(args: argparse.Namespace) -> int:
             for t in (
                 "analytics_dept_presence",
                 "analytics_coloc_pairs",
-                "analytics_coloc_badges",
+                "analytics_coloc_bits",
             )
         }
         bm, k = float(settings.bucket_minutes), int(settings.k_anonymity)

@@ -90,10 +90,12 @@ TABLE_GRANTS: dict[str, Access] = {
     "analytics_coloc_pairs": Access("", RW, R),
     "analytics_coloc_zone": Access("", RW, R),
     "analytics_coloc_dept": Access("", RW, R),
-    "analytics_coloc_badges": Access("", RW, R),
-    "analytics_coloc_badges_site": Access("", RW, R),
+    "analytics_coloc_bits": Access("", RW, R),
+    "analytics_coloc_bits_site": Access("", RW, R),
     "analytics_coloc_week": Access("", RW, R),
-    "analytics_coloc_week_badges": Access("", RW, R),
+    "analytics_coloc_week_bits": Access("", RW, R),
+    # badge -> integer code of the co-location bitmaps (analyze adds codes)
+    "analytics_badge_codes": Access("", RW, R),
     # devices heard but not placed (the ingester upserts; the Devices page reads)
     "device_observations": Access("SELECT, INSERT, UPDATE", "", R),
     # HR memberships with history (`people import`, as the owner)

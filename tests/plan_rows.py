@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 
+from analytics import coloc_bits
 from occupancy.db import connect, copy_rows
 
 FIRST = dt.date(2026, 1, 5)  # a Monday
@@ -126,10 +128,9 @@ def insert_coloc(url: str) -> None:
             [*src, "department_id", "buckets", "people_buckets"],
             dept_rows,
         )
-        copy_rows(
-            cur,
-            "analytics_coloc_badges",
-            [*src, "department_a", "department_b", "badge"],
-            badge_rows,
-        )
+    cols = [*src, "department_a", "department_b", "badge"]
+    frames = {"analytics_coloc_badges": pd.DataFrame(badge_rows, columns=cols)}
+    bits = coloc_bits.as_bitmaps(conn, frames)["analytics_coloc_bits"]
+    with conn, conn.cursor() as cur:
+        copy_rows(cur, "analytics_coloc_bits", list(bits.columns), bits.to_numpy())
     conn.close()

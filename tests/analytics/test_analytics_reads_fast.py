@@ -451,3 +451,26 @@ def test_buckets_per_day_counts_as_bucket_frame(tz: str, available_only: bool) -
         assert int(got.sum()) == len(
             bucket_frame(cal, first, last, available_only=available_only)
         )
+
+
+def test_colocation_read_leaves_the_planner_settings(sighted: Any) -> None:
+    """The zone-filtered read turns nested loops off for its one statement
+    only: afterwards (in the transaction and after it) they are on again."""
+    conn, settings, _ = sighted
+    f = Filters(floor="f1")
+    for autocommit in (True, False):
+        conn.autocommit = autocommit
+        got = store.read_colocation(
+            conn,
+            dt.date(2026, 10, 7),
+            dt.date(2026, 10, 20),
+            filters=f,
+            settings=settings,
+        )
+        assert len(got) > 0
+        with conn.cursor() as cur:
+            cur.execute("SHOW enable_nestloop")
+            assert cur.fetchone()[0] == "on"
+        if not autocommit:
+            conn.commit()
+    conn.autocommit = True

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analytics import store
+from analytics import coloc_bits, store
 from analytics.pipeline import run_analyze
 from analytics.reports import REPORTS, Filters, build_report
 from occupancy.db import connect, copy_rows, read_frame
@@ -71,6 +71,13 @@ def settings(database_url: str) -> Any:
     return load_settings({"database_url": database_url})
 
 
+# The badge bitmaps (migration 0210) as the per-badge rows they stand for.
+_decoded = {
+    "analytics_coloc_badges": coloc_bits.decoded("analytics_coloc_bits"),
+    "analytics_coloc_badges_site": coloc_bits.decoded("analytics_coloc_bits_site"),
+}
+
+
 def _rollups(conn: Any) -> dict[str, pd.DataFrame]:
     out = {}
     for table, key in (
@@ -93,7 +100,7 @@ def _rollups(conn: Any) -> dict[str, pd.DataFrame]:
             ["day", "source", "department_a", "department_b", "badge"],
         ),
     ):
-        frame = read_frame(conn, f"SELECT * FROM {table}")
+        frame = read_frame(conn, _decoded.get(table, f"SELECT * FROM {table}"))
         frame = frame.drop(columns=[c for c in ("computed_at",) if c in frame.columns])
         out[table] = frame.sort_values(key).reset_index(drop=True)
     return out
@@ -165,8 +172,9 @@ def test_analyze_stores_hand_checked_values_and_incremental_equals_full(
         ]
         badges = read_frame(
             conn,
-            "SELECT department_a, department_b, COUNT(*) AS n FROM"
-            " analytics_coloc_badges WHERE zone_id = 'f0-cafe' GROUP BY 1, 2 ORDER BY 1, 2",
+            "SELECT department_a, department_b, COUNT(*) AS n FROM ("
+            + coloc_bits.decoded("analytics_coloc_bits")
+            + ") b WHERE zone_id = 'f0-cafe' GROUP BY 1, 2 ORDER BY 1, 2",
         )
         assert badges["n"].tolist() == [3, 3, 2, 2]
         sd = read_frame(

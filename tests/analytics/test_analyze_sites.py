@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from portfolio_rows import TUE, WED, load, reports, site_doc
 
-from analytics import store
+from analytics import coloc_bits, store
 from analytics.pipeline import run_analyze
 from analytics.site_io import SITE_KEYS
 from analytics.sites import site_calendar, site_plans
@@ -294,7 +294,9 @@ def test_a_badge_seen_in_two_sites_on_one_day_is_a_row_per_site(
 ) -> None:
     """Badge b1 of Amsterdam's department in Amsterdam's zone on Tuesday
     10:00-10:20 local and in Auckland's zone on Auckland's Tuesday 10:00-10:20
-    local: the same (day, source, pair, badge) from both sites' partitions."""
+    local: the same (day, source, pair, badge) from both sites' partitions,
+    a bitmap row per site (neither partition overwrites the other's), and
+    the readers' union over the sites counts b1 once."""
     url = pg_server.create_database(f"t_sites_badge_{dt.datetime.now():%H%M%S%f}")
     docs = [site_doc("ams", AMS, 1), site_doc("akl", AKL, 1)]
     load(url, docs, reports("ams-d1", AMS, TUE, [], "presence", 1.0))
@@ -320,19 +322,44 @@ def test_a_badge_seen_in_two_sites_on_one_day_is_a_row_per_site(
         try:
             with conn.cursor() as cur:
                 cur.execute(
-                    "SELECT site_id, day, department_a, department_b, badge"
-                    " FROM analytics_coloc_badges_site ORDER BY site_id"
+                    "SELECT site_id, day, department_a, department_b, badge FROM ("
+                    + coloc_bits.decoded("analytics_coloc_bits_site")
+                    + ") b ORDER BY site_id"
                 )
                 got = cur.fetchall()
                 cur.execute(
-                    "SELECT zone_id, day, count(DISTINCT badge)"
-                    " FROM analytics_coloc_badges GROUP BY 1, 2 ORDER BY 1"
+                    "SELECT site_id, count(*) FROM analytics_coloc_bits_site"
+                    " GROUP BY 1 ORDER BY 1"
+                )
+                per_site = cur.fetchall()
+                cur.execute(
+                    "SELECT zone_id, day, count(DISTINCT badge) FROM ("
+                    + coloc_bits.decoded("analytics_coloc_bits")
+                    + ") b GROUP BY 1, 2 ORDER BY 1"
                 )
                 zoned = cur.fetchall()
+                # What the readers count: the union over the sites' rows.
+                cast = coloc_bits.bits_cast(cur).as_string(cur)
+                cur.execute(
+                    f"SELECT day, source, bit_count(bit_or({cast}))"
+                    " FROM analytics_coloc_bits_site GROUP BY 1, 2"
+                )
+                union = cur.fetchall()
+                cur.execute(
+                    "SELECT week, source, people_a, people_b"
+                    " FROM analytics_coloc_week ORDER BY source"
+                )
+                weekly = cur.fetchall()
         finally:
             conn.close()
         assert got == [
             ("akl", TUE, "ams-dept", "ams-dept", "b1"),
             ("ams", TUE, "ams-dept", "ams-dept", "b1"),
         ], kw
+        assert per_site == [("akl", 1), ("ams", 1)], kw
         assert zoned == [("akl-z", TUE, 1), ("ams-z", TUE, 1)], kw
+        assert union == [(TUE, "neighbourhood", 1)], kw
+        monday = TUE - dt.timedelta(days=TUE.weekday())
+        assert weekly == [
+            (monday, "all", 1, 1), (monday, "neighbourhood", 1, 1)
+        ], kw  # fmt: skip
