@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,13 +16,12 @@ import pandas as pd
 from psycopg2 import sql
 
 from analytics import coloc_bits
+from analytics.copy_io import copy_out_arrow
 from analytics.pgbinary import encode_copy
 from occupancy.db import Connection, Cursor, read_frame
 from occupancy.settings import Settings
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from analytics.sites import SiteScope
 
 from analytics.site_io import delete_site_days, site_filter
@@ -50,45 +49,8 @@ ROLLUP_TABLES = (
 )
 
 
-#: Query parameters: positional or named.
-Params = Sequence[object] | Mapping[str, object]
-
-
 class StoreError(RuntimeError):
     """Bad input to a store function; the message names it."""
-
-
-# --------------------------------------------------------------------- raw reads
-def copy_out(conn: Connection, query: str, params: Params = ()) -> pd.DataFrame:
-    with conn.cursor() as cur:
-        bound = cur.mogrify(query, params).decode()
-        buf = io.StringIO()
-        cur.copy_expert(f"COPY ({bound}) TO STDOUT WITH (FORMAT csv, HEADER true)", buf)
-    buf.seek(0)
-    return pd.read_csv(buf)
-
-
-def copy_out_arrow(
-    conn: Connection,
-    query: str,
-    params: Params,
-    types: Mapping[str, pa.DataType],
-) -> pa.Table:
-    """COPY (query) TO STDOUT as CSV into memory, parsed by Arrow's
-    multi-threaded CSV reader with the given column types."""
-    import pyarrow.csv as pacsv
-
-    with conn.cursor() as cur:
-        bound = cur.mogrify(query, params).decode()
-        buf = io.BytesIO()
-        cur.copy_expert(f"COPY ({bound}) TO STDOUT WITH (FORMAT csv, HEADER true)", buf)
-    buf.seek(0)
-    return pacsv.read_csv(
-        buf,
-        convert_options=pacsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True
-        ),
-    )
 
 
 def site_timezone(conn: Connection, settings: Settings) -> str:

@@ -29,7 +29,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from analytics.db_io import copy_out, read_metadata
+from analytics.copy_io import copy_out
+from analytics.db_io import read_metadata
 from analytics.filters import Filters
 from analytics.privacy import protect_assigned
 from analytics.read_common import (

@@ -15,7 +15,8 @@ import pandas as pd
 from psycopg2 import sql
 
 from analytics.calendar import Calendar, local_days_utc_range
-from analytics.db_io import copy_out, read_metadata, site_timezone
+from analytics.copy_io import copy_out
+from analytics.db_io import read_metadata, site_timezone
 from analytics.filters import Filters
 from analytics.privacy import protect_assigned
 from occupancy.db import Connection

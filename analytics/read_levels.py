@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from analytics.calendar import Calendar, bucket_frame
-from analytics.db_io import LEVELS, StoreError, copy_out, read_metadata, site_timezone
+from analytics.copy_io import copy_out
+from analytics.db_io import LEVELS, StoreError, read_metadata, site_timezone
 from analytics.filters import Filters
 from analytics.patterns import space_hour_of_week
 from analytics.read_common import (

@@ -10,7 +10,8 @@ import logging
 import pandas as pd
 
 from analytics.calendar import Calendar, local_days_utc_range
-from analytics.db_io import copy_out, read_metadata
+from analytics.copy_io import copy_out
+from analytics.db_io import read_metadata
 from analytics.desks import desk_sharing
 from analytics.filters import Filters
 from analytics.read_common import (

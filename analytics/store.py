@@ -12,13 +12,12 @@ with ``start``/``end`` local dates, both included.
 
 from __future__ import annotations
 
+from analytics.copy_io import copy_out, copy_out_arrow
 from analytics.db_io import (
     LEVELS,
     ROLLUP_TABLES,
     StoreError,
     copy_frame,
-    copy_out,
-    copy_out_arrow,
     event_day_range,
     import_bookings,
     read_badge_departments,
