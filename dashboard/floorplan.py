@@ -258,7 +258,7 @@ def floor_figure(
     values: pd.Series,
     measure: str,
     language: str,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The floors stacked top to bottom (a figure dict: no validation).
     ``spaces`` and ``zones`` carry their geometry (x, y, width, height and
     optionally polygon); ``values`` is indexed by space_id: a number (0-100 %)

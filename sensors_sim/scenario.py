@@ -133,12 +133,16 @@ class Scenario:
     sensors: Sensors = field(default_factory=Sensors)
     faults: Faults = field(default_factory=Faults)
 
-    def replace(self, **changes: Any) -> Scenario:
-        """A copy with fields changed; ``sensors``/``faults`` may be dicts."""
+    def replace(self, **changes: object) -> Scenario:
+        """A copy with fields changed; ``sensors``/``faults`` may be dicts.
+        Values are not checked here (as ``dataclasses.replace``): callers pass
+        what ``parse_scenario`` validated or what tests set."""
+        fields: dict[str, Any] = dict(changes)
         for key in ("sensors", "faults"):
-            if isinstance(changes.get(key), dict):
-                changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
-        return dataclasses.replace(self, **changes)
+            part = fields.get(key)
+            if isinstance(part, dict):
+                fields[key] = dataclasses.replace(getattr(self, key), **part)
+        return dataclasses.replace(self, **fields)
 
     def closed(self, start: dt.date, days: int) -> set[dt.date]:
         """Public holidays and closed days within ``days`` days from ``start``."""

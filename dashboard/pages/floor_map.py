@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TypedDict
 
 import dash
 import pandas as pd
@@ -23,11 +23,12 @@ from dashboard.app import (
     query_search,
 )
 from dashboard.components import graph, page_title
-from dashboard.data import AnalyticsUnavailable, current
+from dashboard.data import AnalyticsUnavailable, DashboardData, current
 from dashboard.filters import ViewFilters, with_query
 from dashboard.floorplan import floor_figure
 from dashboard.i18n import t
 from dashboard.selection import select_spaces, space_live_states
+from occupancy.db import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def layout(**query: QueryValue) -> html.Div:
 )
 def update_floor_map(
     search: str | None, measure: str | None, _tick: int | None
-) -> tuple[Any, ...]:
+) -> tuple[dict[str, object], str, bool]:
     data = current()
     language = lang()
     f = current_filters(search)
@@ -150,7 +151,7 @@ def update_floor_map(
     return fig, note, measure != "live"
 
 
-def _has_polygon(conn: Any, table: str) -> bool:
+def _has_polygon(conn: Connection, table: str) -> bool:
     """Whether ``table`` has the building model's optional ``polygon`` column."""
     with conn.cursor() as cur:
         cur.execute(
@@ -167,7 +168,7 @@ def _without(frame: pd.DataFrame, geo: pd.DataFrame, key: str) -> pd.DataFrame:
     return frame.drop(columns=[c for c in geo.columns if c != key and c in frame])
 
 
-def geometry(data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def geometry(data: DashboardData) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(zones: zone_id, x, y, width, height, polygon; spaces: space_id,
     polygon), cached with the metadata. ``polygon`` ([[x, y], ...] in floor
     metres, or None) is read when the schema has the column, else None."""
@@ -192,13 +193,25 @@ def geometry(data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     return meta["zone_geometry"], meta["space_geometry"]
 
 
+class ClickPoint(TypedDict, total=False):
+    """The part of a Plotly click point this page reads."""
+
+    customdata: list[object]
+
+
+class ClickData(TypedDict, total=False):
+    """Plotly's ``clickData``: the clicked points."""
+
+    points: list[ClickPoint]
+
+
 @callback(
     Output("floormap-go", "href"),
     Input("floormap-graph", "clickData"),
     State("app-url", "search"),
     prevent_initial_call=True,
 )
-def open_space(click: dict[str, Any] | None, search: str | None) -> str:
+def open_space(click: ClickData | None, search: str | None) -> str:
     """Clicking a space opens its history (keeps the filters)."""
     if not click or not click.get("points"):
         raise dash.exceptions.PreventUpdate

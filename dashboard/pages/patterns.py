@@ -4,7 +4,6 @@ department; the day-of-week profile and the weekly trend."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import dash
 import pandas as pd
@@ -192,7 +191,9 @@ def layout(**query: QueryValue) -> html.Div:
     Input("patterns-level", "value"),
     prevent_initial_call=True,  # the layout has them
 )
-def update_patterns(search: str | None, level: str | None) -> tuple[Any, ...]:
+def update_patterns(
+    search: str | None, level: str | None
+) -> tuple[go.Figure, go.Figure, go.Figure, str]:
     data = current()
     language = lang()
     f = current_filters(search)

@@ -4,7 +4,6 @@ bookings are known, no-shows and unbooked use."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import dash
 import pandas as pd
@@ -153,7 +152,9 @@ def layout(**query: QueryValue) -> html.Div:
     Input("app-url", "search"),
     prevent_initial_call=True,  # the layout has them
 )
-def update_rooms(search: str | None) -> tuple[Any, ...]:
+def update_rooms(
+    search: str | None,
+) -> tuple[list[html.Div], go.Figure, html.Div, html.Div]:
     data = current()
     language = lang()
     f = current_filters(search)
@@ -189,7 +190,7 @@ def update_rooms(search: str | None) -> tuple[Any, ...]:
     )
     if has_bookings:
         booked = sizing.dropna(subset=["bookings"]).sort_values("name")
-        bookings: Any = grid("rooms-booking-table", booked, BOOKING_COLUMNS, language)
+        bookings = grid("rooms-booking-table", booked, BOOKING_COLUMNS, language)
     else:
         bookings = empty(t("empty_no_bookings", language), id_="rooms-no-bookings")
     return cards, sizing_figure(sizing, language), verdicts, bookings
