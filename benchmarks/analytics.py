@@ -504,6 +504,20 @@ def _load_year(
     return loaded, gen_s, copy_s, time.perf_counter() - t0
 
 
+def badge_departments(spaces: pd.DataFrame) -> pd.DataFrame:
+    """The badge holders' departments: ~90 % of each department's desks,
+    in on 2.5 days a week (the input of :func:`badge_sightings`)."""
+    desks = spaces[spaces["kind"] == "desk"]
+    heads = (desks.groupby("department_id").size() * 0.9).round().astype(int)
+    return pd.DataFrame(
+        {
+            "department_id": heads.index,
+            "headcount": heads.to_numpy(),
+            "office_days_per_week": 2.5,
+        }
+    )
+
+
 def _load_badges(
     conn: Any, spaces: pd.DataFrame, runs: Sequence[tuple[dt.date, dt.date]]
 ) -> tuple[int, int]:
@@ -518,15 +532,7 @@ def _load_badges(
         .drop(columns="kind")
         .rename(columns={"zone_kind": "kind"})
     )
-    desks = spaces[spaces["kind"] == "desk"]
-    heads = (desks.groupby("department_id").size() * 0.9).round().astype(int)
-    depts = pd.DataFrame(
-        {
-            "department_id": heads.index,
-            "headcount": heads.to_numpy(),
-            "office_days_per_week": 2.5,
-        }
-    )
+    depts = badge_departments(spaces)
     total = 0
     register = None
     with conn, conn.cursor() as cur:

@@ -140,10 +140,8 @@ def _analyze(url: str, **kw: Any) -> Any:
 
 
 def test_dask_cluster_and_local_processes_give_the_single_process_rows(
-    simulated: str,
+    simulated: str, dask_scheduler: str
 ) -> None:
-    from distributed import LocalCluster
-
     url = simulated
     # Chunks of 2 days: three partitions or more over the days with events.
     small = {"analyze_chunk_days": 2}
@@ -153,18 +151,8 @@ def test_dask_cluster_and_local_processes_give_the_single_process_rows(
     empty = [t for t, n in reference.items() if n == 0]
     assert empty == [], f"rollup tables without rows: {empty}"
 
-    untyped: Any = LocalCluster  # distributed has no type hints
-    with untyped(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        dashboard_address=None,
-        scheduler_port=0,
-    ) as cluster:
-        # The setting, as a deployment gives it (OCCUPANCY_DASK_SCHEDULER).
-        dask = _analyze(
-            url, settings={**small, "dask_scheduler": cluster.scheduler_address}
-        )
+    # The setting, as a deployment gives it (OCCUPANCY_DASK_SCHEDULER).
+    dask = _analyze(url, settings={**small, "dask_scheduler": dask_scheduler})
     assert (
         dask.chunks == one.chunks
         and dask.rows == one.rows

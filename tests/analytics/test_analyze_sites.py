@@ -229,24 +229,14 @@ def test_readers_use_the_calendar_of_setting_site(three_sites: str) -> None:
 
 @pytest.mark.integration
 def test_local_processes_and_dask_give_the_single_process_rows(
-    three_sites: str,
+    three_sites: str, dask_scheduler: str
 ) -> None:
-    from distributed import LocalCluster
-
     one = _rows(three_sites)
     assert all(len(one[t]) for t in ("analytics_space_daily", "analytics_level_hourly"))
     procs = _analyze(three_sites, full=True, workers=2)
     assert procs.chunks == 3  # one partition per site
     _assert_same(one, _rows(three_sites))
-    untyped: Any = LocalCluster  # distributed has no type hints
-    with untyped(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        dashboard_address=None,
-        scheduler_port=0,
-    ) as cluster:
-        dask = _analyze(three_sites, full=True, scheduler=cluster.scheduler_address)
+    dask = _analyze(three_sites, full=True, scheduler=dask_scheduler)
     assert dask.chunks == 3 and dask.rows == procs.rows
     _assert_same(one, _rows(three_sites))
 

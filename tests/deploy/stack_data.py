@@ -104,15 +104,7 @@ def load_days(stack: Stack, first: dt.date, last: dt.date) -> tuple[int, int]:
         columns=["zone_id", "kind", "department_id"],
     )
     zones["department_id"] = _nulls(zones["department_id"])
-    desks = spaces[spaces["kind"] == "desk"]
-    heads = (desks.groupby("department_id").size() * 0.9).round().astype(int)
-    depts = pd.DataFrame(
-        {
-            "department_id": heads.index,
-            "headcount": heads.to_numpy(),
-            "office_days_per_week": 2.5,
-        }
-    )
+    depts = bench.badge_departments(spaces)
     days = (last - first).days + 1
     sightings, register = bench.badge_sightings(zones, depts, first, days, seed=19)
     sightings["ts"] = sightings["ts"].dt.strftime("%Y-%m-%d %H:%M:%S+00")
