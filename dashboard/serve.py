@@ -47,6 +47,24 @@ class DashboardServer:
         self._thread.start()
 
     def close(self) -> None:
-        """Stop accepting connections and stop the worker threads."""
-        self._server.close()
+        """Stop accepting connections and stop the worker threads. While the
+        background thread serves, the listening socket is closed on that
+        thread (through waitress's trigger): closed from here, the loop could
+        still select on its descriptor, already closed or reused by a new
+        socket, and accept a connection it then resets."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            closed = threading.Event()
+
+            def close_in_loop() -> None:
+                try:
+                    self._server.close()
+                finally:
+                    closed.set()
+
+            self._server.trigger.pull_trigger(close_in_loop)
+            if not closed.wait(10):
+                self._server.close()
+        else:
+            self._server.close()
         self._server.task_dispatcher.shutdown()
