@@ -10,6 +10,9 @@ motion or mmWave sensor wired to the node: presence), ``.../telemetry``
 (configuration, nothing to store), ``espresense/companion/...`` and
 ``espresense/settings/...`` (ESPresense-companion, nothing to store).
 
+ESP32-mqtt-room (the predecessor) publishes ``room_presence/<room>`` sightings
+and ``presence_nodes/<node>`` ``CONNECTED``/``DISCONNECTED`` (availability).
+
 Home Assistant's ``mqtt_room`` clients (OpenMQTTGateway ``home_presence/<room>``,
 ``room_presence/<room>``) publish the same ``{"id","name","distance"}``.
 
@@ -35,11 +38,18 @@ FAMILY = "espresense"
 _DEVICES = re.compile(r"^espresense/devices/([^/]+)/([^/]+)$")
 _ROOM = re.compile(r"^espresense/rooms/([^/]+)(?:/(.+))?$")
 _MQTT_ROOM = re.compile(r"^(home_presence|room_presence)/([^/]+)$")
+#: ESP32-mqtt-room (ESPresense's predecessor): the node's LWT/birth.
+_NODE = re.compile(r"^presence_nodes/([^/]+)$")
+_NODE_STATES = {"CONNECTED": 1.0, "DISCONNECTED": 0.0}
 _SENSORS = ("motion", "pir", "radar")
 
 
 def matches(topic: str) -> bool:
-    return topic.startswith("espresense/") or bool(_MQTT_ROOM.match(topic))
+    return (
+        topic.startswith("espresense/")
+        or bool(_MQTT_ROOM.match(topic))
+        or topic.startswith("presence_nodes/")
+    )
 
 
 def decode(
@@ -52,6 +62,11 @@ def decode(
     if m:
         family = "openmqttgateway" if m.group(1) == "home_presence" else FAMILY
         return sighting(m.group(2), None, payload, received_at, ctx, family)
+    m = _NODE.match(topic)
+    if m:
+        return _node_state(m.group(1), topic, payload, received_at, ctx)
+    if topic.startswith("presence_nodes/"):
+        return Decoded.nothing("ESP32-mqtt-room node telemetry")
     m = _ROOM.match(topic)
     if not m:
         return Decoded.nothing("ESPresense companion or settings message")
@@ -92,6 +107,24 @@ def sighting(
         return Decoded(rejection=ev, device_id=node)
     st.events.append(ev)
     return st.done()
+
+
+def _node_state(
+    node: str, topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """``presence_nodes/<node>``: ``CONNECTED`` / ``DISCONNECTED``."""
+    text = parse_text(payload, ctx.max_payload_bytes)
+    if isinstance(text, Rejection):
+        return Decoded(rejection=text, device_id=node)
+    value = _NODE_STATES.get(text.strip().upper())
+    if value is None:
+        return Decoded.refuse("bad_value", f"node state {text[:30]!r}", node)
+    st = stamp(node, None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    st.add(Kind.AVAILABILITY, value)
+    found = (Discovered(node, FAMILY, topic),)
+    return Decoded(events=tuple(st.events), device_id=node, discovered=found)
 
 
 def _state(

@@ -7,9 +7,13 @@ occupancy, presence, PIR, radar or mmWave and a payload that is a plain
 boolean word (``ON``/``OFF``, ``true``/``false``, ``1``/``0``,
 ``occupied``/``vacant``, ``detected``/``clear``) is a presence state; the
 device id is the topic without its last level when that level is the
-measurement (``.../motion``), else the whole topic. Anything else stays
-refused as ``unknown_topic``. A device's ``topic:`` in the building file
-selects another family explicitly.
+measurement (``.../motion``), else the whole topic. Devices that publish a self-describing JSON on a topic the installer chose
+are read by their payload: Milesight's AI sensors with direct MQTT (VS121-P,
+VS125...: ``"event":"Region People Counting"``, ``current_total`` is the head
+count of the area; ``occupancy`` per region when no total; the device is
+``device_info.device_sn``, else ``device_mac``). Anything else stays refused as
+``unknown_topic``. A device's ``topic:`` in the building file selects another
+family explicitly.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import re
 
 from ingest.context import DecodeContext
 from ingest.decoders.common import Decoded, stamp
-from ingest.payload import as_bool, parse_text
+from ingest.payload import as_bool, as_number, parse_json, parse_text
 from occupancy.events import Kind, Rejection
 
 logger = logging.getLogger(__name__)
@@ -33,13 +37,29 @@ _BOOL_WORDS = frozenset(
 _MAX_PAYLOAD = 16
 
 
+#: ``event`` values of Milesight's direct-MQTT people counting reports.
+_MILESIGHT_EVENTS = frozenset({"Region People Counting"})
+
+
 def matches(topic: str) -> bool:
+    """The last resort claims every topic; :func:`decode` refuses what it
+    cannot read (``unknown_topic``)."""
+    return True
+
+
+def _named_state(topic: str) -> bool:
     return "/" in topic and any(_WORD.search(level) for level in topic.split("/"))
 
 
 def decode(
     topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
+    if payload[:1] == b"{":
+        found = _self_describing(payload, received_at, ctx)
+        if found is not None:
+            return found
+    if not _named_state(topic):
+        return Decoded.refuse("unknown_topic", f"no decoder for topic {topic[:120]!r}")
     text = parse_text(payload[: _MAX_PAYLOAD + 1], ctx.max_payload_bytes)
     word = text.strip() if isinstance(text, str) else ""
     if isinstance(text, Rejection) or word.lower() not in _BOOL_WORDS:
@@ -55,3 +75,29 @@ def decode(
         return st
     st.add(Kind.PRESENCE, float(as_bool(word) is True))
     return st.done()
+
+
+def _self_describing(
+    payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded | None:
+    """A vendor JSON recognised by its own fields, else ``None``."""
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if not isinstance(obj, dict) or obj.get("event") not in _MILESIGHT_EVENTS:
+        return None
+    info = obj.get("device_info")
+    info = info if isinstance(info, dict) else {}
+    device = info.get("device_sn") or info.get("device_mac")
+    if not isinstance(device, str):
+        return Decoded.refuse("missing_field", "Milesight report without device_sn")
+    st = stamp(device, None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    total = as_number(obj.get("current_total"))
+    regions = obj.get("occupancy")
+    if total is not None and total >= 0:
+        st.add(Kind.COUNT, float(round(total)))
+    elif isinstance(regions, list) and regions:
+        known = [b for b in map(as_bool, regions) if isinstance(b, bool)]
+        if known:
+            st.add(Kind.PRESENCE, float(any(known)))
+    return st.done("people counting report without a total or regions")

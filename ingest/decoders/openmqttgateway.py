@@ -1,5 +1,6 @@
 """OpenMQTTGateway: ``home/<gateway>/BTtoMQTT/<MAC>`` BLE advertisements,
-``home/presence/<gateway>`` (``presenceUseBeaconUuid``), ``home/<gateway>/LWT``,
+``home/presence/<gateway>`` (``presenceUseBeaconUuid``),
+``home/home_presence/<gateway>`` (``hasspresence``: the ``mqtt_room`` format), ``home/<gateway>/LWT``,
 ``home/<gateway>/HCSR501toMQTT`` (PIR, ``"true"``/``"false"`` strings).
 
 The device is the gateway (the scanner covers a zone). A badge is identified by
@@ -16,6 +17,7 @@ import re
 
 from ingest.context import DecodeContext, Discovered
 from ingest.decoders.common import Decoded, badge_event, stamp
+from ingest.decoders.espresense import sighting
 from ingest.payload import parse_json, parse_text
 from occupancy.events import Kind, Rejection
 
@@ -24,6 +26,9 @@ logger = logging.getLogger(__name__)
 FAMILY = "openmqttgateway"
 _BT = re.compile(r"^home/([^/]+)/BTtoMQTT(?:/([^/]+))?$")
 _PRESENCE = re.compile(r"^home/presence/([^/]+)$")
+#: ``hasspresence`` (Home Assistant ``mqtt_room``) under the gateway's base
+#: topic: ``home/home_presence/<gateway or room>``.
+_HASS_PRESENCE = re.compile(r"^home/home_presence/([^/]+)$")
 _LWT = re.compile(r"^home/([^/]+)/LWT$")
 _PIR = re.compile(r"^home/([^/]+)/HCSR501toMQTT$")
 
@@ -76,6 +81,9 @@ def decode(
             device_id=gw,
             discovered=(Discovered(gw, FAMILY, topic),),
         )
+    m = _HASS_PRESENCE.match(topic)
+    if m:
+        return sighting(m.group(1), None, payload, received_at, ctx, FAMILY)
     m = _BT.match(topic) or _PRESENCE.match(topic) or _PIR.match(topic)
     if not m:
         return Decoded.nothing("gateway system, command or other module message")

@@ -1,5 +1,6 @@
 """Smaller families seen in offices: Shelly (Gen1 ``shellies/<id>/...``, Gen2+
-``<prefix>/events/rpc``, ``<prefix>/status/<component:id>``, ``<prefix>/online``),
+``<prefix>/events/rpc``, ``<prefix>/status/<component:id>``, ``<prefix>/online``;
+Shelly BLU devices through the gateway scripts: ``params.blu`` and ``<MAC>``),
 Pressac via Azure IoT Hub (``devices/<gw>/messages/events/``, plain or in a
 ``d2cMessage`` envelope),
 and Sparkplug B (``spBv1.0/...``: binary protobuf, refused; host STATE ignored).
@@ -12,9 +13,9 @@ import logging
 import re
 
 from ingest.context import DecodeContext, Discovered
-from ingest.decoders.common import Decoded, stamp
-from ingest.payload import parse_json, parse_text
-from occupancy.events import Kind, Rejection
+from ingest.decoders.common import Decoded, Stamp, stamp
+from ingest.payload import as_number, parse_json, parse_text
+from occupancy.events import Event, Kind, Rejection
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,12 @@ _SHELLY1_TEXT = re.compile(
 _SHELLY2 = re.compile(r"^(.+)/events/rpc$")
 _SHELLY2_STATUS = re.compile(r"^(.+)/status/([a-z0-9_]+:\d+)$")
 _SHELLY2_ONLINE = re.compile(r"^(.+)/online$")
+#: Shelly's "universal BLU to MQTT" script publishes on the BLU device's MAC.
+_BLU_MAC = re.compile(r"^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$")
+#: BTHome objects of Shelly BLU devices (decoded by the gateway's script):
+#: ``motion`` (0x21, BLU Motion: a state held while movement lasts) is
+#: presence, ``button`` (0x3a) a press, ``battery`` (0x01) per cent.
+_BTHOME_PRESENCE = ("motion", "occupancy")
 #: Azure IoT Hub device-to-cloud topic; a property bag may follow the slash.
 _PRESSAC = re.compile(r"^devices/([^/]+)/messages/events(?:/.*)?$")
 #: Gen2+ input events that are a press (a person at the button): motion.
@@ -69,6 +76,7 @@ def _shelly1_text(
 def matches_shelly(topic: str) -> bool:
     return (
         topic.startswith("shellies/")
+        or bool(_BLU_MAC.match(topic))
         or bool(_SHELLY2.match(topic))
         or bool(_SHELLY2_STATUS.match(topic))
         or bool(_SHELLY2_ONLINE.match(topic))
@@ -81,6 +89,8 @@ def decode_shelly(
     """Gen1 Motion ``status`` (``motion``, ``timestamp`` epoch s, ``bat`` %),
     ``sensor/motion`` (``true``/``false``); Gen2 ``NotifyStatus`` with
     ``params.ts`` (epoch s, float) and ``input:N.state``."""
+    if _BLU_MAC.match(topic):
+        return _blu_mac(topic, payload, received_at, ctx)
     m0 = _SHELLY1_TEXT.match(topic)
     if m0:
         return _shelly1_text(m0.group(1), m0.group(2), topic, payload, received_at, ctx)
@@ -160,11 +170,70 @@ def _shelly2(
         comp = params[key]
         if isinstance(comp, dict) and isinstance(comp.get("state"), bool):
             st.add(Kind.PRESENCE, float(comp["state"]))
+    blu = params.get("blu")
+    if isinstance(blu, dict):  # the BLU Gateway script: {"blu":{<device>:{...}}}
+        return _blu_devices(blu, params.get("ts"), received_at, ctx)
     events = params.get("events")
     if rpc.get("method") == "NotifyEvent" and isinstance(events, list):
         if any(isinstance(e, dict) and e.get("event") in _PUSH_EVENTS for e in events):
             st.add(Kind.MOTION, 1.0)
     return st.done("no input state or button press in it")
+
+
+def _bthome(st: Stamp, data: dict[str, object]) -> Rejection | None:
+    """Presence, press and battery from decoded BTHome objects."""
+    for key in _BTHOME_PRESENCE:
+        if key in data:
+            bad = st.add_bool(Kind.PRESENCE, data[key], key)
+            if bad:
+                return bad
+            break
+    press = as_number(data.get("button"))
+    if press is not None and press > 0:
+        st.add(Kind.MOTION, 1.0)
+    if "battery" in data:
+        st.add_battery(data["battery"])
+    return None
+
+
+def _blu_mac(
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """``<MAC>`` with ``{"addr","rssi","service_data":{BTHome objects}}``: the
+    BLU device (its MAC, as written in the topic) is the device."""
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj, device_id=topic)
+    data = obj.get("service_data") if isinstance(obj, dict) else None
+    if not isinstance(data, dict):
+        return Decoded.refuse("bad_json", "BLU message without service_data", topic)
+    st = stamp(topic, None, received_at, ctx, "shelly")
+    if isinstance(st, Decoded):
+        return st
+    bad = _bthome(st, data)
+    if bad:
+        return Decoded(rejection=bad, device_id=topic)
+    return st.done("BLU sensor data without motion, button or battery")
+
+
+def _blu_devices(
+    blu: dict[str, object], ts: object, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """``params.blu`` of the BLU Gateway script: one entry per BLU device
+    (``shellyblumotion-<mac>``...), each the device of its events."""
+    events: list[Event] = []
+    for device, data in blu.items():
+        if not isinstance(data, dict):
+            continue
+        st = stamp(device, ts, received_at, ctx, "shelly")
+        if isinstance(st, Decoded):
+            return st
+        bad = _bthome(st, data)
+        if bad:
+            return Decoded(rejection=bad, device_id=device)
+        events.extend(st.events)
+    note = "" if events else "BLU data without motion, button or battery"
+    return Decoded(events=tuple(events), note=note)
 
 
 def matches_pressac(topic: str) -> bool:

@@ -16,8 +16,9 @@ State keys, from the converters' exposes (zigbee-herdsman-converters):
 per-endpoint ``occupancy_<ep>``/``presence_<ep>`` (zones of one sensor: the
 device is occupied when any is), ``presence_state``/``motion_state``/
 ``human_motion_state`` (enums, ``none`` = vacant), ``presence_event``
-(``enter``/``leave``...), mmWave ``target_distance`` [m] (> 0 = a target, only
-when no presence key), ``people`` (head count), ``battery`` [%],
+(``enter``/``leave``...), ``action`` ``region_<n>_enter``/``_occupied``
+(multi-region radars: someone there; ``_leave`` says nothing), mmWave
+``target_distance`` [m] (> 0 = a target, only when no presence key), ``people`` (head count), ``battery`` [%],
 ``last_seen`` (ISO 8601 or epoch ms) as the event time. A message with none of
 these (a light, battery only) never says "vacant".
 """
@@ -55,10 +56,15 @@ EVENTS = {
     "left_leave": 0.0,
     "right_leave": 0.0,
 }
+#: ``action`` region events of multi-region radars (Aqara FP1
+#: ``region_<n>_<event>``): an enter or a sure occupancy is someone there; a
+#: leave or unoccupied region says nothing of the other regions.
+REGION_ACTIONS = {"enter": 1.0, "occupied": 1.0}
+_REGION_ACTION = re.compile(r"^region_\d{1,2}_([a-z]+)$")
 COUNT_KEYS = ("people", "people_count")
 #: Attributes read from attribute output (``zigbee2mqtt/<name>/<attribute>``).
 ATTRIBUTES = frozenset(
-    (*PRESENCE_KEYS, *ENUM_KEYS, *COUNT_KEYS, "presence_event", "battery")
+    (*PRESENCE_KEYS, *ENUM_KEYS, *COUNT_KEYS, "presence_event", "battery", "action")
 )
 _COMMAND = re.compile(r"/(set|get)(/[^/]+)?$")
 #: Kinds a bridge/devices entry reports, from its exposed properties.
@@ -192,6 +198,10 @@ def _presence(st: Stamp, obj: dict[str, Any]) -> Rejection | None:
     distance = as_number(obj.get("target_distance"))
     if distance is not None and distance > 0:
         st.add(Kind.PRESENCE, 1.0)
+        return None
+    action = _REGION_ACTION.match(str(obj.get("action") or ""))
+    if action and action.group(1) in REGION_ACTIONS:
+        st.add(Kind.PRESENCE, REGION_ACTIONS[action.group(1)])
     return None
 
 
