@@ -31,10 +31,14 @@ _OTHER = re.compile(
     r"binary_sensor|sensor)/([^/]+)/(state|command|debug)$"
 )
 _STATUS = re.compile(r"^(.+)/status$")
+#: Object ids (the snake_case entity names installers give, also in German,
+#: Dutch, French, Spanish, Italian) that name presence or motion.
 _PRESENCE = re.compile(
-    r"presence|occupan|motion|pir|target|occupied|radar|mmwave|person|human"
+    r"presence|occupan|motion|pir|target|occupied|radar|mmwave|person|human|"
+    r"movement|moving|bewegung|anwesen|praesenz|prasenz|beweging|aanwezig|"
+    r"bezet|mouvement|presen[cz]|ocupa|movimiento|movimento|rilevamento"
 )
-_COUNT = re.compile(r"people|count|persons")
+_COUNT = re.compile(r"people|count|persons|occupants|personen|anzahl|aantal")
 
 
 def matches(topic: str) -> bool:
@@ -88,10 +92,10 @@ def _binary_state(
     node: str, obj_id: str, value: str, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
     """A ``binary_sensor`` state: availability or presence, else not occupancy."""
+    if _PRESENCE.search(obj_id):  # before status: "occupancy_status" is presence
+        return _one(node, Kind.PRESENCE, value, received_at, ctx, ("ON", "OFF"))
     if "status" in obj_id:
         return _one(node, Kind.AVAILABILITY, value, received_at, ctx, ("ON", "OFF"))
-    if _PRESENCE.search(obj_id):
-        return _one(node, Kind.PRESENCE, value, received_at, ctx, ("ON", "OFF"))
     return Decoded.nothing(f"binary sensor {obj_id!r} is not occupancy", node)
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.context import DecodeContext, Discovered
+from ingest.decoders import ha_templates
 from ingest.decoders.common import Decoded, stamp
 from ingest.payload import as_bool, as_number, parse_json, parse_text
 from occupancy.device_ids import device_id_problem
@@ -71,7 +72,9 @@ class Entity:
     payload_off: str = "OFF"
     #: ``None``: the payload itself; else the JSON key to read.
     key: str | None = None
-    #: The value_template when it is not a plain key lookup (refused then).
+    #: The value_template when it is not a plain key lookup: read by
+    #: :mod:`ingest.decoders.ha_templates` (nested keys, if/else between two
+    #: words), refused when it is none of those shapes.
     template: str | None = None
 
 
@@ -206,7 +209,7 @@ def _remember(state_topic: str, device: str, kind: Kind, obj: dict[str, Any]) ->
         ENTITIES.clear()
     template = obj.get("value_template")
     key: str | None = None
-    unsupported: str | None = None
+    other: str | None = None
     if isinstance(template, str) and template.strip() not in (
         "{{ value }}",
         "{{value}}",
@@ -215,14 +218,14 @@ def _remember(state_topic: str, device: str, kind: Kind, obj: dict[str, Any]) ->
         if tm:
             key = tm.group(1) or tm.group(2)
         else:
-            unsupported = template
+            other = template
     ENTITIES[state_topic] = Entity(
         device,
         kind,
         _text(obj.get("payload_on"), "ON"),
         _text(obj.get("payload_off"), "OFF"),
         key,
-        unsupported,
+        other,
     )
     avail = obj.get("availability_topic")
     if isinstance(obj.get("availability"), list) and obj["availability"]:
@@ -256,25 +259,9 @@ def decode_state(
     ent = ENTITIES.get(topic)
     if ent is None:
         return Decoded.nothing("no discovery config seen for this topic")
-    if ent.template is not None:
-        return Decoded.refuse(
-            "unsupported_template",
-            f"value_template {ent.template[:60]!r} is not a plain key lookup",
-            ent.device_id,
-        )
-    text = parse_text(payload, ctx.max_payload_bytes)
-    if isinstance(text, Rejection):
-        return Decoded(rejection=text, device_id=ent.device_id)
-    value: object = text.strip()
-    if ent.key is not None:
-        obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
-        if isinstance(obj, Rejection):
-            return Decoded(rejection=obj, device_id=ent.device_id)
-        if not isinstance(obj, dict) or ent.key not in obj:
-            return Decoded.refuse(
-                "missing_field", f"state without {ent.key!r}", ent.device_id
-            )
-        value = obj[ent.key]
+    value = _state_value(ent, payload, ctx)
+    if isinstance(value, Decoded):
+        return value
     st = stamp(ent.device_id, None, received_at, ctx, FAMILY)
     if isinstance(st, Decoded):
         return st
@@ -302,17 +289,54 @@ def decode_state(
     return st.done()
 
 
+def _state_value(ent: Entity, payload: bytes, ctx: DecodeContext) -> object:
+    """What the entity's template makes of the payload, or the refusal."""
+    tpl = ha_templates.parse(ent.template) if ent.template is not None else None
+    if ent.template is not None and tpl is None:
+        return Decoded.refuse(
+            "unsupported_template",
+            f"value_template {ent.template[:60]!r} is not a key lookup or an "
+            "if/else between two words",
+            ent.device_id,
+        )
+    text = parse_text(payload, ctx.max_payload_bytes)
+    if isinstance(text, Rejection):
+        return Decoded(rejection=text, device_id=ent.device_id)
+    if ent.key is None and tpl is None:
+        return text.strip()
+    obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
+    if isinstance(obj, Rejection):
+        return Decoded(rejection=obj, device_id=ent.device_id)
+    try:
+        if tpl is not None:
+            return ha_templates.evaluate(tpl, obj)
+        if isinstance(obj, dict) and ent.key in obj:
+            return obj[ent.key]
+    except ha_templates.Missing:
+        pass
+    return Decoded.refuse(
+        "missing_field",
+        f"state without {ent.key or ent.template!r}"[:120],
+        ent.device_id,
+    )
+
+
+#: State topics of families decoded natively (their decoder, not the config,
+#: reads them): pattern, family, the group that is the device id.
+_NATIVE: tuple[tuple[re.Pattern[str], str, int], ...] = (
+    (re.compile(r"^(?:zigbee2mqtt[A-Za-z0-9_-]*|z2m)/(.+)$"), "zigbee2mqtt", 1),
+    (re.compile(r"^(.+)/(?:binary_sensor|sensor)/[^/]+/state$"), "esphome", 1),
+    (re.compile(r"^(?:tele|stat)/([^/]+)/[^/]+$"), "tasmota", 1),
+    (re.compile(r"^shellies/([^/]+)/.+$"), "shelly", 1),
+    (re.compile(r"^(.+)/(?:events/rpc|status/[a-z0-9_]+:\d+)$"), "shelly", 1),
+    (re.compile(r"^espresense/rooms/([^/]+)/.+$"), "espresense", 1),
+    (re.compile(r"^home/([^/]+)/[A-Za-z0-9]+toMQTT(?:/.*)?$"), "openmqttgateway", 1),
+)
+
+
 def _source(state_topic: str, node: str) -> tuple[str, str]:
-    parts = state_topic.split("/")
-    if len(parts) >= 2 and parts[0] == "zigbee2mqtt":
-        return "/".join(parts[1:]), "zigbee2mqtt"
-    if (
-        len(parts) == 4
-        and parts[1] in ("binary_sensor", "sensor")
-        and parts[3] == "state"
-        and parts[0] != "homeassistant"
-    ):
-        return parts[0], "esphome"
-    if len(parts) == 3 and parts[0] in ("tele", "stat"):
-        return parts[1], "tasmota"
+    for pattern, family, group in _NATIVE:
+        m = pattern.match(state_topic)
+        if m and not state_topic.startswith("homeassistant/"):
+            return m.group(group), family
     return node, FAMILY

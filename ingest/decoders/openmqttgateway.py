@@ -6,7 +6,9 @@
 The device is the gateway (the scanner covers a zone). A badge is identified by
 its iBeacon ``uuid/major/minor`` when present (phones randomise MACs), else by
 ``id`` (MAC). ``UTCtime``/``unixtime`` are used when the gateway adds them.
-Advertisements without ``id`` and ``rssi`` (e.g. sensor readings) are ignored.
+Advertisements without ``id`` and ``rssi`` are ignored; decoded fixed sensors
+(a Theengs ``type`` other than beacon/tracker/random MAC, or thermometer
+readings) are not badges: only their battery is kept.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 import re
 
 from ingest.context import DecodeContext, Discovered
-from ingest.decoders.common import Decoded, badge_event, stamp
+from ingest.decoders.common import Decoded, Stamp, badge_event, stamp
 from ingest.decoders.espresense import sighting
 from ingest.payload import parse_json, parse_text
 from occupancy.events import Kind, Rejection
@@ -37,6 +39,13 @@ _PIR = re.compile(r"^home/([^/]+)/HCSR501toMQTT$")
 #: RTCGQ02LM ``motion``, Qingping CGPR1 ``pres``...): a fixed device, not a
 #: person, so its id (MAC) is the device id, not a badge.
 _BLE_SENSOR_KEYS = ("motion", "pres", "presence", "occupancy")
+#: Theengs decoder device types that are carried by people (badges): beacons,
+#: trackers, random-MAC phones. Any other decoded ``type`` (``THB``
+#: thermometers, ``PLANT``, ``ENRG``, ``SCALE``...) is a fixed sensor: its
+#: readings are not a person; only its battery is kept.
+_BADGE_TYPES = frozenset({"BCON", "TRACK", "RMAC", "UNIQ"})
+#: Readings of undecoded-type sensors (older gateways without ``type``).
+_READING_KEYS = ("tempc", "tempf", "hum", "moi", "fer", "pm25", "co2", "volt")
 
 
 def _ble_sensor(
@@ -57,6 +66,27 @@ def _ble_sensor(
     return st.done()
 
 
+def _is_sensor(obj: dict[str, object]) -> bool:
+    kind = obj.get("type")
+    if isinstance(kind, str) and kind:
+        return kind.upper() not in _BADGE_TYPES
+    return any(k in obj for k in _READING_KEYS)
+
+
+def _sensor_reading(
+    obj: dict[str, object], received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    """A decoded fixed sensor (thermometer...): its battery, nothing else."""
+    sensor_id = obj.get("id")
+    if not isinstance(sensor_id, str) or "batt" not in obj:
+        return Decoded.nothing("BLE sensor reading (not a person, no battery)")
+    st = stamp(sensor_id, None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    st.add_battery(obj["batt"])
+    return st.done("BLE sensor reading without a battery percentage")
+
+
 def matches(topic: str) -> bool:
     return topic.startswith("home/")
 
@@ -66,21 +96,7 @@ def decode(
 ) -> Decoded:
     m = _LWT.match(topic)
     if m:
-        gw = m.group(1)
-        text = parse_text(payload, ctx.max_payload_bytes)
-        if isinstance(text, Rejection):
-            return Decoded(rejection=text, device_id=gw)
-        if text.strip().lower() not in ("online", "offline"):
-            return Decoded.refuse("bad_value", f"LWT {text[:30]!r}", gw)
-        st = stamp(gw, None, received_at, ctx, FAMILY)
-        if isinstance(st, Decoded):
-            return st
-        st.add(Kind.AVAILABILITY, 1.0 if text.strip().lower() == "online" else 0.0)
-        return Decoded(
-            events=tuple(st.events),
-            device_id=gw,
-            discovered=(Discovered(gw, FAMILY, topic),),
-        )
+        return _lwt(m.group(1), topic, payload, received_at, ctx)
     m = _HASS_PRESENCE.match(topic)
     if m:
         return sighting(m.group(1), None, payload, received_at, ctx, FAMILY)
@@ -103,6 +119,32 @@ def decode(
     sensor = next((k for k in _BLE_SENSOR_KEYS if k in obj), None)
     if sensor is not None and isinstance(obj.get("id"), str):
         return _ble_sensor(obj["id"], obj, sensor, received_at, ctx)
+    if _is_sensor(obj):
+        return _sensor_reading(obj, received_at, ctx)
+    return _badge(gw, st, obj, ctx)
+
+
+def _lwt(
+    gw: str, topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+) -> Decoded:
+    text = parse_text(payload, ctx.max_payload_bytes)
+    if isinstance(text, Rejection):
+        return Decoded(rejection=text, device_id=gw)
+    if text.strip().lower() not in ("online", "offline"):
+        return Decoded.refuse("bad_value", f"LWT {text[:30]!r}", gw)
+    st = stamp(gw, None, received_at, ctx, FAMILY)
+    if isinstance(st, Decoded):
+        return st
+    st.add(Kind.AVAILABILITY, 1.0 if text.strip().lower() == "online" else 0.0)
+    return Decoded(
+        events=tuple(st.events),
+        device_id=gw,
+        discovered=(Discovered(gw, FAMILY, topic),),
+    )
+
+
+def _badge(gw: str, st: Stamp, obj: dict[str, object], ctx: DecodeContext) -> Decoded:
+    """A person's beacon, tracker or phone seen by gateway ``gw``."""
     uuid = obj.get("uuid")
     if isinstance(uuid, str) and uuid:
         raw = f"{uuid}/{obj.get('major', 0)}/{obj.get('minor', 0)}"

@@ -1,6 +1,8 @@
 """Tasmota: ``tele/<topic>/SENSOR`` (JSON with ``Time``), ``tele/<topic>/LWT``
 (``Online``/``Offline``), ``stat/<topic>/RESULT`` and rule topics
-``stat/<topic>/<Name>`` (``ON``/``OFF``).
+``stat/<topic>/<Name>`` (``ON``/``OFF``); Zigbee2Tasmota's per-device
+``tele/<topic>/<device>/SENSOR`` (``SetOption89 1``); ``tasmota/discovery/...``
+(configuration: nothing).
 
 ``Time`` is local time without zone by default (``TimeFormat`` 1; read in the
 site's zone), with the UTC offset when ``SetOption52 1``; an ``Epoch`` field
@@ -27,6 +29,11 @@ FAMILY = "tasmota"
 _TOPIC = re.compile(r"^(tele|stat|cmnd)/([^/]+)/([^/]+)$")
 #: FullTopic ``%topic%/%prefix%/`` (the other documented order).
 _TOPIC_SWAPPED = re.compile(r"^([^/]+)/(tele|stat|cmnd)/([^/]+)$")
+#: Zigbee2Tasmota with ``SetOption89 1``: a sub-topic per Zigbee device
+#: (``tele/<topic>/<short address or, with SetOption112, name>/SENSOR``).
+_ZB_TOPIC = re.compile(r"^(tele|stat)/([^/]+)/([^/]+)/(SENSOR|RESULT)$")
+#: Tasmota's own discovery (``SetOption19 0``): configuration, no readings.
+_DISCOVERY = "tasmota/discovery/"
 _SWITCH = re.compile(r"^Switch\d{1,2}$")
 _BUTTON = re.compile(r"^Button\d{1,2}$")
 #: Detached switch actions (SetOption114 1): ON/OFF is the input's state,
@@ -36,12 +43,22 @@ _RULE_NAME = re.compile(r"pir|motion|presence|occupan|switch\d", re.IGNORECASE)
 
 
 def matches(topic: str) -> bool:
-    return bool(_TOPIC.match(topic) or _TOPIC_SWAPPED.match(topic))
+    return bool(
+        _TOPIC.match(topic)
+        or _TOPIC_SWAPPED.match(topic)
+        or _ZB_TOPIC.match(topic)
+        or topic.startswith(_DISCOVERY)
+    )
 
 
 def decode(
     topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
+    if topic.startswith(_DISCOVERY):
+        return Decoded.nothing("Tasmota discovery (device configuration)")
+    zb = _ZB_TOPIC.match(topic)
+    if zb is not None:  # the Zigbee device's own sub-topic: ZbReceived names it
+        return _json(zb.group(2), zb.group(4), payload, received_at, ctx)
     m = _TOPIC.match(topic)
     if m is not None:
         prefix, device, leaf = m.groups()

@@ -12,14 +12,14 @@ topic (or a known sub-topic): spaces, Unicode and ``/`` (nested topics such as
 for the attributes below.
 
 State keys, from the converters' exposes (zigbee-herdsman-converters):
-``occupancy``/``presence``/``occupancy_status`` (booleans, ``null`` unknown),
-per-endpoint ``occupancy_<ep>``/``presence_<ep>`` (zones of one sensor: the
-device is occupied when any is), ``presence_state``/``motion_state``/
-``human_motion_state`` (enums, ``none`` = vacant), ``presence_event``
-(``enter``/``leave``...), ``action`` ``region_<n>_enter``/``_occupied``
-(multi-region radars: someone there; ``_leave`` says nothing), mmWave
-``target_distance`` [m] (> 0 = a target, only when no presence key), ``people`` (head count), ``battery`` [%],
-``last_seen`` (ISO 8601 or epoch ms) as the event time. A message with none of
+``occupancy``/``presence``/``occupancy_status``/``pir_detection`` (booleans,
+``null`` unknown), per-endpoint ``occupancy_<ep>``/``presence_<ep>`` (zones of
+one sensor: the device is occupied when any is), ``presence_state``/
+``motion_state``/``human_motion_state`` (enums, ``none`` = vacant),
+``presence_event`` (``enter``/``leave``...), ``action`` ``region_<n>_enter``/
+``_occupied`` (multi-region radars: someone there; ``_leave`` says nothing),
+mmWave ``target_distance`` [m] (> 0 = a target, only when no presence key),
+``people`` (head count), ``battery`` [%], ``last_seen`` (ISO 8601 or epoch ms) as the event time. A message with none of
 these (a light, battery only) never says "vacant".
 """
 
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 FAMILY = "zigbee2mqtt"
 BASE = "zigbee2mqtt"
 #: Boolean presence keys, first present wins.
-PRESENCE_KEYS = ("occupancy", "presence", "occupancy_status")
+PRESENCE_KEYS = ("occupancy", "presence", "occupancy_status", "pir_detection")
 #: Per-endpoint booleans: ``occupancy_1``, ``presence_l2``, ``occupancy_in``...
 _ENDPOINT = re.compile(r"^(occupancy|presence)_([a-z]{0,2}\d{1,2}|in|out|or)$")
 #: Enum presence keys: ``none`` (any case) is vacant, every other value occupied.

@@ -104,3 +104,46 @@ def test_rate_per_family() -> None:
 def test_message_decodes_to_its_meaning(index: int) -> None:
     entry, why = _decode_all()[index]
     assert why is None, f"{entry['topic']} ({entry['meaning']}): {why}"
+
+
+@pytest.mark.parametrize(
+    ("template", "message", "value"),
+    [
+        ("{{ value_json.occupancy }}", {"occupancy": True}, True),
+        ("{{ value_json.sensor.motion | lower }}", {"sensor": {"motion": "ON"}}, "ON"),
+        ("{{ value_json['zones'][1] }}", {"zones": [0, 1]}, 1),
+        ("{%if value_json.event=='L'%}ON{%else%}OFF{%endif%}", {"event": "L"}, "ON"),
+        ("{%if value_json.event=='L'%}ON{%else%}OFF{%endif%}", {"event": "S"}, "OFF"),
+        (
+            "{% if value_json.motion == true %}ON{% else %}OFF{% endif %}",
+            {"motion": 1},
+            "ON",
+        ),
+        (
+            "{% if value_json.motion == true %}ON{% else %}OFF{% endif %}",
+            {"motion": "true"},
+            "OFF",
+        ),
+        ("{% if value_json.n != 0 %}on{% else %}off{% endif %}", {"n": 2}, "on"),
+        ("{{ 'ON' if value_json.presence else 'OFF' }}", {"presence": 0}, "OFF"),
+    ],
+)
+def test_readable_templates(template: str, message: object, value: object) -> None:
+    """The template shapes read without a template engine give Jinja's value
+    (Python comparisons: ``1 == true``, but the string ``"true"`` is not ``true``)."""
+    from ingest.decoders import ha_templates
+
+    parsed = ha_templates.parse(template)
+    assert parsed is not None
+    assert ha_templates.evaluate(parsed, message) == value
+
+
+def test_other_templates_are_not_read() -> None:
+    from ingest.decoders import ha_templates
+
+    assert ha_templates.parse("{{ value_json.a.valid and value_json.a.value }}") is None
+    assert ha_templates.parse("{{ (value_json.level * 100) | round(1) }}") is None
+    parsed = ha_templates.parse("{{ value_json.a.b }}")
+    assert parsed is not None
+    with pytest.raises(ha_templates.Missing):
+        ha_templates.evaluate(parsed, {"a": {}})
