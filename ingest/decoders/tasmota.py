@@ -2,7 +2,8 @@
 (``Online``/``Offline``), ``stat/<topic>/RESULT`` and rule topics
 ``stat/<topic>/<Name>`` (``ON``/``OFF``); Zigbee2Tasmota's per-device
 ``tele/<topic>/<device>/SENSOR`` (``SetOption89 1``); ``tasmota/discovery/...``
-(configuration: nothing).
+(configuration: nothing); with ``SetOption4 1`` switch and button actions
+arrive on ``stat/<topic>/SWITCH`` / ``BUTTON`` instead of ``RESULT``.
 
 ``Time`` is local time without zone by default (``TimeFormat`` 1; read in the
 site's zone), with the UTC offset when ``SetOption52 1``; an ``Epoch`` field
@@ -32,6 +33,10 @@ _TOPIC_SWAPPED = re.compile(r"^([^/]+)/(tele|stat|cmnd)/([^/]+)$")
 #: Zigbee2Tasmota with ``SetOption89 1``: a sub-topic per Zigbee device
 #: (``tele/<topic>/<short address or, with SetOption112, name>/SENSOR``).
 _ZB_TOPIC = re.compile(r"^(tele|stat)/([^/]+)/([^/]+)/(SENSOR|RESULT)$")
+_JSON_LEAVES = frozenset({"SENSOR", "RESULT"})
+#: ``SetOption4 1`` publishes a command's result on a topic named after it:
+#: ``stat/<topic>/SWITCH`` ``{"Switch3":{"Action":"OFF"}}``, ``.../BUTTON``.
+_ACTION_LEAF = re.compile(r"^(SWITCH|BUTTON)\d*$")
 #: Tasmota's own discovery (``SetOption19 0``): configuration, no readings.
 _DISCOVERY = "tasmota/discovery/"
 _SWITCH = re.compile(r"^Switch\d{1,2}$")
@@ -83,7 +88,7 @@ def decode(
             device_id=device,
             discovered=(Discovered(device, FAMILY, topic),),
         )
-    if leaf in ("SENSOR", "RESULT"):
+    if leaf in _JSON_LEAVES or (_ACTION_LEAF.match(leaf) and payload[:1] == b"{"):
         return _json(device, leaf, payload, received_at, ctx)
     if prefix == "stat" and _RULE_NAME.search(leaf):
         text = parse_text(payload, ctx.max_payload_bytes)
@@ -126,27 +131,33 @@ def _json(
 def _switches(st: Stamp, obj: dict[str, Any]) -> Rejection | None:
     """``SwitchN`` ``"ON"``/``"OFF"`` (a PIR on a switch input), or detached
     ``{"SwitchN":{"Action":"ON"}}`` (SetOption114); detached buttons
-    ``{"ButtonN":{"Action":"SINGLE"}}`` (SetOption73) are a press: motion."""
+    ``{"ButtonN":{"Action":"SINGLE"}}`` (SetOption73) are a press: motion.
+    Several switches of one device give one presence: occupied when any is."""
     keys = [k for k in obj if _SWITCH.match(k) or _BUTTON.match(k)]
     if not keys:  # SwitchText renames the key: {"PIR1":"ON"}, {"Motion":...}
         keys = [k for k in obj if _RULE_NAME.search(k) and _switch_like(obj[k])]
-    for key in sorted(keys):
+    states: list[bool] = []
+    unknown = pressed = False
+    for key in keys:
         value = obj[key]
         if isinstance(value, dict):
             action = str(value.get("Action", "")).upper()
-            if _BUTTON.match(key):
-                if action:
-                    st.add(Kind.MOTION, 1.0)
-            elif action in _SWITCH_STATES:
-                st.add(Kind.PRESENCE, _SWITCH_STATES[action])
+            if not _BUTTON.match(key) and action in _SWITCH_STATES:
+                states.append(bool(_SWITCH_STATES[action]))
             elif action:
-                st.add(Kind.MOTION, 1.0)
+                pressed = True
             continue
         if _BUTTON.match(key):
             continue  # button state without action: not a press
-        bad = st.add_bool(Kind.PRESENCE, value, key)
-        if bad:
-            return bad
+        b = as_bool(value)
+        if isinstance(b, Rejection):
+            return Rejection("bad_value", f"{key}: {b.detail}")
+        unknown |= b is None
+        states += [] if b is None else [b]
+    if states or unknown:
+        st.add(Kind.PRESENCE, float(any(states)) if states else None)
+    if pressed:
+        st.add(Kind.MOTION, 1.0)
     return None
 
 
