@@ -36,7 +36,8 @@ _STATUS = re.compile(r"^(.+)/status$")
 _PRESENCE = re.compile(
     r"presence|occupan|motion|pir|target|occupied|radar|mmwave|person|human|"
     r"movement|moving|bewegung|anwesen|praesenz|prasenz|beweging|aanwezig|"
-    r"bezet|mouvement|presen[cz]|ocupa|movimiento|movimento|rilevamento"
+    r"bezet|mouvement|presen[cz]|ocupa|movimiento|movimento|rilevamento|"
+    r"microwave|(?:^|_)(?:mw|rcwl)(?:_|$)"
 )
 _COUNT = re.compile(r"people|count|persons|occupants|personen|anzahl|aantal")
 

@@ -76,6 +76,8 @@ class Entity:
     #: :mod:`ingest.decoders.ha_templates` (nested keys, if/else between two
     #: words), refused when it is none of those shapes.
     template: str | None = None
+    #: The family of the events (``esphome`` for an ESPHome node's entity).
+    family: str = FAMILY
 
 
 #: Topics learnt from discovery: bounded, process-wide (discovery configs are
@@ -190,8 +192,8 @@ def _entity(
         return Rejection(
             "bad_device_id", f"discovered device id {device[:80]!r} {problem}"
         )
-    if family == FAMILY and state_topic:
-        _remember(state_topic, device, kind, obj)
+    if family in _REMEMBERED and state_topic:
+        _remember(state_topic, device, kind, obj, family)
     return Discovered(device, family, state_topic or topic, (str(kind),))
 
 
@@ -204,7 +206,15 @@ def _kind(component: str, obj: dict[str, Any]) -> Kind | None:
     return None
 
 
-def _remember(state_topic: str, device: str, kind: Kind, obj: dict[str, Any]) -> None:
+#: Families whose state topics the config describes: ours, and ESPHome's plain
+#: ``ON``/``OFF`` states (the config's ``device_class`` says a binary sensor is
+#: motion/occupancy whatever its object id, e.g. ``spisebord_mw``).
+_REMEMBERED = (FAMILY, "esphome")
+
+
+def _remember(
+    state_topic: str, device: str, kind: Kind, obj: dict[str, Any], family: str
+) -> None:
     if len(ENTITIES) >= _MAX_ENTITIES:
         ENTITIES.clear()
     template = obj.get("value_template")
@@ -226,7 +236,10 @@ def _remember(state_topic: str, device: str, kind: Kind, obj: dict[str, Any]) ->
         _text(obj.get("payload_off"), "OFF"),
         key,
         other,
+        family,
     )
+    if family != FAMILY:
+        return  # the family's own availability topic is decoded natively
     avail = obj.get("availability_topic")
     if isinstance(obj.get("availability"), list) and obj["availability"]:
         first = obj["availability"][0]
@@ -262,7 +275,7 @@ def decode_state(
     value = _state_value(ent, payload, ctx)
     if isinstance(value, Decoded):
         return value
-    st = stamp(ent.device_id, None, received_at, ctx, FAMILY)
+    st = stamp(ent.device_id, None, received_at, ctx, ent.family)
     if isinstance(st, Decoded):
         return st
     if ent.kind is Kind.COUNT:
