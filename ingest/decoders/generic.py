@@ -8,7 +8,9 @@ boolean word (``ON``/``OFF``, ``true``/``false``, ``1``/``0``,
 ``occupied``/``vacant``, ``detected``/``clear``) is a presence state; the
 device id is the topic without its last level when that level is the
 measurement (``.../motion``), else the whole topic. Devices that publish a self-describing JSON on a topic the installer chose
-are read by their payload: Milesight's AI sensors with direct MQTT (VS121-P,
+are read by their payload: Pressac Smart Gateway messages forwarded by Node-RED
+(``deviceType`` and ``deviceId``, or a ``d2cMessage`` envelope: as on Azure IoT
+Hub's topic); Milesight's AI sensors with direct MQTT (VS121-P,
 VS125...: ``"event":"Region People Counting"``, ``current_total`` is the head
 count of the area; ``occupancy`` per region when no total; the device is
 ``device_info.device_sn``, else ``device_mac``). Anything else stays refused as
@@ -23,6 +25,7 @@ import logging
 import re
 
 from ingest.context import DecodeContext
+from ingest.decoders import others
 from ingest.decoders.common import Decoded, stamp
 from ingest.payload import as_bool, as_number, parse_json, parse_text
 from occupancy.events import Kind, Rejection
@@ -37,6 +40,10 @@ _BOOL_WORDS = frozenset(
 _MAX_PAYLOAD = 16
 
 
+#: Pressac Smart Gateway messages forwarded on another topic than Azure IoT
+#: Hub's (Node-RED flows): a sensor type and id, or the ``d2cMessage`` envelope.
+_PRESSAC_MARKS = frozenset({"deviceType", "devicetype", "d2cMessage"})
+_PRESSAC_IDS = frozenset({"deviceId", "deviceid"})
 #: ``event`` values of Milesight's direct-MQTT people counting reports.
 _MILESIGHT_EVENTS = frozenset({"Region People Counting"})
 
@@ -55,7 +62,7 @@ def decode(
     topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded:
     if payload[:1] == b"{":
-        found = _self_describing(payload, received_at, ctx)
+        found = _self_describing(topic, payload, received_at, ctx)
         if found is not None:
             return found
     if not _named_state(topic):
@@ -77,12 +84,22 @@ def decode(
     return st.done()
 
 
+def _inner(obj: dict[str, object]) -> dict[str, object]:
+    """The message inside a Node-RED/Azure ``d2cMessage`` envelope, if any."""
+    inner = obj.get("d2cMessage")
+    return inner if isinstance(inner, dict) else obj
+
+
 def _self_describing(
-    payload: bytes, received_at: dt.datetime, ctx: DecodeContext
+    topic: str, payload: bytes, received_at: dt.datetime, ctx: DecodeContext
 ) -> Decoded | None:
     """A vendor JSON recognised by its own fields, else ``None``."""
     obj = parse_json(payload, ctx.max_payload_bytes, ctx.max_depth)
-    if not isinstance(obj, dict) or obj.get("event") not in _MILESIGHT_EVENTS:
+    if not isinstance(obj, dict):
+        return None
+    if _PRESSAC_MARKS & obj.keys() and _PRESSAC_IDS & _inner(obj).keys():
+        return others.decode_pressac(topic, payload, received_at, ctx)
+    if obj.get("event") not in _MILESIGHT_EVENTS:
         return None
     info = obj.get("device_info")
     info = info if isinstance(info, dict) else {}
