@@ -8,7 +8,8 @@ arrive on ``stat/<topic>/SWITCH`` / ``BUTTON`` instead of ``RESULT``.
 ``Time`` is local time without zone by default (``TimeFormat`` 1; read in the
 site's zone), with the UTC offset when ``SetOption52 1``; an ``Epoch`` field
 (``Time`` format 2/3, UTC seconds) wins. ``SwitchN`` (PIR on a switch input),
-``LD2410.Out_pin`` and ``LD2410S.People > 0`` (detected, not a head count) are
+``LD2410.Out_pin`` (else its ``Energy``/``Distance``: any above 0 = a target)
+and ``LD2410S.People > 0`` (detected, not a head count) are
 presence; ``IBEACON`` sightings are badges (``STATE: OFF`` = lost, nothing stored).
 """
 
@@ -199,13 +200,30 @@ def _zigbee(
     )
 
 
+def _ld2410(st: Stamp, ld: dict[str, Any]) -> Rejection | None:
+    """``Out_pin`` (engineering result), else the periodic report's
+    ``Energy`` [moving, static] (or ``Distance`` [moving, static, detect] cm):
+    all zero is the module's "no target", any above zero a target."""
+    if "Out_pin" in ld:
+        return st.add_bool(Kind.PRESENCE, ld["Out_pin"], "LD2410.Out_pin")
+    for key in ("Energy", "Distance"):
+        values = ld.get(key)
+        if isinstance(values, list) and values:
+            numbers = [as_number(v) for v in values]
+            if any(n is None for n in numbers):
+                return Rejection("bad_value", f"LD2410.{key} is not a list of numbers")
+            st.add(Kind.PRESENCE, float(any(n and n > 0 for n in numbers)))
+            return None
+    return None
+
+
 def _radar_and_beacons(
     st: Stamp, obj: dict[str, Any], ctx: DecodeContext
 ) -> Rejection | None:
     has_switch = any(e.kind is Kind.PRESENCE for e in st.events)
     ld = obj.get("LD2410")
-    if isinstance(ld, dict) and "Out_pin" in ld and not has_switch:
-        bad = st.add_bool(Kind.PRESENCE, ld["Out_pin"], "LD2410.Out_pin")
+    if isinstance(ld, dict) and not has_switch:
+        bad = _ld2410(st, ld)
         if bad:
             return bad
     lds = obj.get("LD2410S")
