@@ -14,7 +14,8 @@ Hub's topic); Milesight's AI sensors with direct MQTT (VS121-P,
 VS125...: ``"event":"Region People Counting"``, ``current_total`` is the head
 count of the area; ``occupancy`` per region when no total; the device is
 ``device_info.device_sn``, else ``device_mac``). Anything else stays refused as
-``unknown_topic``. A device's ``topic:`` in the building file selects another
+``unknown_topic``; ESPHome log lines (its ``<prefix>/debug`` topic) carry
+nothing. A device's ``topic:`` in the building file selects another
 family explicitly.
 """
 
@@ -40,6 +41,9 @@ _BOOL_WORDS = frozenset(
 _MAX_PAYLOAD = 16
 
 
+#: ESPHome's MQTT log topic (``<prefix>/debug``): ``[D][sensor:093]: ...``,
+#: possibly with ANSI colours.
+_ESPHOME_LOG = re.compile(rb"^(?:\x1b\[[0-9;]*m)?\[[VDIWEC]\]\[[\w.]+(?::\d+)?\]")
 #: Pressac Smart Gateway messages forwarded on another topic than Azure IoT
 #: Hub's (Node-RED flows): a sensor type and id, or the ``d2cMessage`` envelope.
 _PRESSAC_MARKS = frozenset({"deviceType", "devicetype", "d2cMessage"})
@@ -65,6 +69,8 @@ def decode(
         found = _self_describing(topic, payload, received_at, ctx)
         if found is not None:
             return found
+    if _ESPHOME_LOG.match(payload[:80]):
+        return Decoded.nothing("an ESPHome log line (<node>/debug)")
     if not _named_state(topic):
         return Decoded.refuse("unknown_topic", f"no decoder for topic {topic[:120]!r}")
     text = parse_text(payload[: _MAX_PAYLOAD + 1], ctx.max_payload_bytes)

@@ -3,7 +3,8 @@
 Shelly BLU devices through the gateway scripts: ``params.blu`` and ``<MAC>``),
 Pressac via Azure IoT Hub (``devices/<gw>/messages/events/``, plain or in a
 ``d2cMessage`` envelope),
-and Sparkplug B (``spBv1.0/...``: binary protobuf, refused; host STATE ignored).
+and Sparkplug B (``spBv1.0/...``: binary protobuf, refused; host STATE, also
+2.x ``STATE/<host_id>``, ignored).
 """
 
 from __future__ import annotations
@@ -287,8 +288,12 @@ def _unwrap_envelope(obj: object, ctx: DecodeContext) -> object:
     return obj
 
 
+#: Sparkplug B 2.x host application state: ``STATE/<host_id>``, ``ONLINE``/``OFFLINE``.
+_SPARKPLUG2_STATE = re.compile(r"^STATE/[^/]+$")
+
+
 def matches_sparkplug(topic: str) -> bool:
-    return topic.startswith("spBv1.0/")
+    return topic.startswith("spBv1.0/") or bool(_SPARKPLUG2_STATE.match(topic))
 
 
 def decode_sparkplug(
@@ -297,8 +302,8 @@ def decode_sparkplug(
     """Host ``STATE`` messages are not sensor data; every other Sparkplug B
     message is a protobuf payload this ingester does not decode."""
     parts = topic.split("/")
-    if len(parts) >= 2 and parts[1] == "STATE":
-        return Decoded()
+    if parts[0] == "STATE" or (len(parts) >= 2 and parts[1] == "STATE"):
+        return Decoded.nothing("Sparkplug host application state (not a sensor)")
     device = parts[-1] if len(parts) >= 4 else None
     return Decoded.refuse(
         "unsupported_format", "Sparkplug B (protobuf) is not supported", device
