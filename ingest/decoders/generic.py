@@ -10,7 +10,10 @@ device id is the topic without its last level when that level is the
 measurement (``.../motion``), else the whole topic. Devices that publish a self-describing JSON on a topic the installer chose
 are read by their payload: Pressac Smart Gateway messages forwarded by Node-RED
 (``deviceType`` and ``deviceId``, or a ``d2cMessage`` envelope: as on Azure IoT
-Hub's topic); Milesight's AI sensors with direct MQTT (VS121-P,
+Hub's topic); LoRaWAN uplinks in ChirpStack's JSON on a topic of the
+installer's (Milesight gateways' embedded network server: ``devEUI``,
+``deviceName``, ``fPort``, the codec's ``object``), read as ChirpStack's;
+Milesight's AI sensors with direct MQTT (VS121-P,
 VS125...: ``"event":"Region People Counting"``, ``current_total`` is the head
 count of the area; ``occupancy`` per region when no total; the device is
 ``device_info.device_sn``, else ``device_mac``). Anything else stays refused as
@@ -26,7 +29,7 @@ import logging
 import re
 
 from ingest.context import DecodeContext
-from ingest.decoders import others
+from ingest.decoders import others, ttn
 from ingest.decoders.common import Decoded, stamp
 from ingest.payload import as_bool, as_number, parse_json, parse_text
 from occupancy.events import Kind, Rejection
@@ -105,6 +108,11 @@ def _self_describing(
         return None
     if _PRESSAC_MARKS & obj.keys() and _PRESSAC_IDS & _inner(obj).keys():
         return others.decode_pressac(topic, payload, received_at, ctx)
+    eui = obj.get("devEUI")
+    if isinstance(eui, str) and eui and "fPort" in obj:  # a LoRaWAN uplink
+        app = str(obj.get("applicationID", "0")) or "0"
+        up = f"application/{app}/device/{eui}/event/up"
+        return ttn.decode_chirpstack(up, payload, received_at, ctx)
     if obj.get("event") not in _MILESIGHT_EVENTS:
         return None
     info = obj.get("device_info")
