@@ -113,7 +113,8 @@ def _self_describing(
         app = str(obj.get("applicationID", "0")) or "0"
         up = f"application/{app}/device/{eui}/event/up"
         return ttn.decode_chirpstack(up, payload, received_at, ctx)
-    if obj.get("event") not in _MILESIGHT_EVENTS:
+    event = obj.get("event")
+    if not isinstance(event, str) or event not in _MILESIGHT_EVENTS:
         return None
     info = obj.get("device_info")
     info = info if isinstance(info, dict) else {}

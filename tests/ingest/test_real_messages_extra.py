@@ -147,3 +147,47 @@ def test_other_templates_are_not_read() -> None:
     assert parsed is not None
     with pytest.raises(ha_templates.Missing):
         ha_templates.evaluate(parsed, {"a": {}})
+
+
+def _replace_scalars(value: object, new: object) -> object:
+    if isinstance(value, dict):
+        return {k: _replace_scalars(v, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_scalars(v, new) for v in value]
+    return new
+
+
+def _variants(payload: str) -> list[bytes]:
+    """The message broken the ways devices and bridges break messages."""
+    raw = payload.encode()
+    out = [raw[: len(raw) // 2], b"\xff\xfe", b"", b"null", b"[]", b"{}"]
+    try:
+        obj = json.loads(payload)
+    except ValueError:
+        return out
+    for new in (None, "", [], {}, -1, 1e308, "ON", True):
+        out.append(json.dumps(_replace_scalars(obj, new)).encode())
+    if isinstance(obj, dict):  # one key at a time, nested objects included
+        for key, value in obj.items():
+            for new in (None, [], {}, "x", [value], {"x": value}):
+                out.append(json.dumps({**obj, key: new}).encode())
+    return out
+
+
+def test_broken_variants_never_crash_a_decoder() -> None:
+    """Every entry, truncated, not UTF-8, empty, and with all its values
+    replaced (null, "", [], {}, -1, 1e308, "ON", true), or one key at a time
+    (null, [], {}, "x", wrapped in a list or an object), is decoded or refused
+    with a reason: never an internal error."""
+    homeassistant.ENTITIES.clear()
+    ctx = _ctx()
+    crashed = []
+    for entry in _entries():
+        for payload in _variants(entry["payload"]):
+            result = decode_message(entry["topic"], payload, NOW, ctx)
+            if (
+                result.rejection is not None
+                and result.rejection.reason == "internal_error"
+            ):
+                crashed.append(f"{entry['topic']} {payload[:60]!r}: {result.rejection}")
+    assert not crashed, crashed
