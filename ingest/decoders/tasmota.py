@@ -34,7 +34,9 @@ _TOPIC_SWAPPED = re.compile(r"^([^/]+)/(tele|stat|cmnd)/([^/]+)$")
 #: Zigbee2Tasmota with ``SetOption89 1``: a sub-topic per Zigbee device
 #: (``tele/<topic>/<short address or, with SetOption112, name>/SENSOR``).
 _ZB_TOPIC = re.compile(r"^(tele|stat)/([^/]+)/([^/]+)/(SENSOR|RESULT)$")
-_JSON_LEAVES = frozenset({"SENSOR", "RESULT"})
+#: ``STATUS10`` (``STATUS8`` before 9.x): the answer to ``Status 10``, the
+#: SENSOR readings wrapped in ``StatusSNS``.
+_JSON_LEAVES = frozenset({"SENSOR", "RESULT", "STATUS10", "STATUS8"})
 #: ``SetOption4 1`` publishes a command's result on a topic named after it:
 #: ``stat/<topic>/SWITCH`` ``{"Switch3":{"Action":"OFF"}}``, ``.../BUTTON``.
 _ACTION_LEAF = re.compile(r"^(SWITCH|BUTTON)\d*$")
@@ -54,7 +56,26 @@ def matches(topic: str) -> bool:
         or _TOPIC_SWAPPED.match(topic)
         or _ZB_TOPIC.match(topic)
         or topic.startswith(_DISCOVERY)
+        or _deep(topic) is not None
     )
+
+
+#: Leaves Tasmota publishes, to recognise a FullTopic with more levels
+#: (``tasmota/%topic%/%prefix%/``: ``tasmota/pow_09/stat/STATUS10``).
+_LEAF = re.compile(
+    r"^(SENSOR|RESULT|STATE|LWT|STATUS\d*|POWER\d*|SWITCH\d*|BUTTON\d*)$"
+)
+
+
+def _deep(topic: str) -> tuple[str, str, str] | None:
+    """``(device, prefix, leaf)`` of a FullTopic with extra levels: the prefix
+    level right before the leaf, the device the level before it."""
+    levels = topic.split("/")
+    if len(levels) < 4 or not _LEAF.match(levels[-1]):
+        return None
+    if levels[-2] in ("tele", "stat", "cmnd") and levels[-3]:
+        return levels[-3], levels[-2], levels[-1]
+    return None
 
 
 def decode(
@@ -66,12 +87,15 @@ def decode(
     if zb is not None:  # the Zigbee device's own sub-topic: ZbReceived names it
         return _json(zb.group(2), zb.group(4), payload, received_at, ctx)
     m = _TOPIC.match(topic)
+    swapped = _TOPIC_SWAPPED.match(topic)
+    deep = _deep(topic)
     if m is not None:
         prefix, device, leaf = m.groups()
-    else:
-        swapped = _TOPIC_SWAPPED.match(topic)
-        assert swapped is not None  # matches() chose this decoder
+    elif swapped is not None:
         device, prefix, leaf = swapped.groups()
+    else:
+        assert deep is not None  # matches() chose this decoder
+        device, prefix, leaf = deep
     if prefix == "cmnd":
         return Decoded.nothing("a command to the device (cmnd/), not a report")
     if leaf == "LWT":
@@ -111,6 +135,8 @@ def _json(
         return Decoded(rejection=obj, device_id=device)
     if not isinstance(obj, dict):
         return Decoded.refuse("bad_json", f"{leaf} is not a JSON object", device)
+    if isinstance(obj.get("StatusSNS"), dict):
+        obj = obj["StatusSNS"]
     ts_value: object = obj.get("Time")
     if "Epoch" in obj:
         ts_value = obj["Epoch"]
