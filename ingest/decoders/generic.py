@@ -8,7 +8,9 @@ boolean word (``ON``/``OFF``, ``true``/``false``, ``1``/``0``,
 ``occupied``/``vacant``, ``detected``/``clear``) is a presence state; the
 device id is the topic without its last level when that level is the
 measurement (``.../motion``), else the whole topic. Devices that publish a self-describing JSON on a topic the installer chose
-are read by their payload: Pressac Smart Gateway messages forwarded by Node-RED
+are read by their payload: zigbee2mqtt states under another ``base_topic``
+(``linkquality`` in the state; the device is the topic after its first level);
+Pressac Smart Gateway messages forwarded by Node-RED
 (``deviceType`` and ``deviceId``, or a ``d2cMessage`` envelope: as on Azure IoT
 Hub's topic); LoRaWAN uplinks in ChirpStack's JSON on a topic of the
 installer's (Milesight gateways' embedded network server: ``devEUI``,
@@ -29,7 +31,7 @@ import logging
 import re
 
 from ingest.context import DecodeContext
-from ingest.decoders import others, ttn
+from ingest.decoders import others, ttn, zigbee2mqtt
 from ingest.decoders.common import Decoded, stamp
 from ingest.payload import as_bool, as_number, parse_json, parse_text
 from occupancy.events import Kind, Rejection
@@ -108,6 +110,13 @@ def _self_describing(
         return None
     if _PRESSAC_MARKS & obj.keys() and _PRESSAC_IDS & _inner(obj).keys():
         return others.decode_pressac(topic, payload, received_at, ctx)
+    base, _, name = topic.partition("/")
+    if "linkquality" in obj and name and base != "homeassistant":
+        # zigbee2mqtt under another ``mqtt.base_topic``: its state carries
+        # ``linkquality`` (every z2m device state does)
+        return zigbee2mqtt.decode(
+            f"{zigbee2mqtt.BASE}/{name}", payload, received_at, ctx
+        )
     eui = obj.get("devEUI")
     if isinstance(eui, str) and eui and "fPort" in obj:  # a LoRaWAN uplink
         app = str(obj.get("applicationID", "0")) or "0"
