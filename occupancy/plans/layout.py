@@ -203,6 +203,7 @@ def _floor(
             sid = f"{fid}-{kind[0]}{i + 1:03d}"
             target[key].append(_space_doc(s, p, sid))
     if general["desks"] or general["rooms"]:
+        general["polygon"] = _around(general, width, height)
         zones.append(general)
     summary.zones += len(zones)
     summary.rooms += len(shapes["room"])
@@ -220,6 +221,22 @@ def _floor(
         "height": height,
         "zones": zones,
     }
+
+
+def _around(zone: dict[str, Any], width: float, height: float) -> list[list[float]]:
+    """The "not zoned" zone: the rectangle around what it holds (half a metre
+    of margin, within the floor), not the whole floor drawn over every zone."""
+    pts = [p for k in ("desks", "rooms") for item in zone[k] for p in item["polygon"]]
+    x0 = max(0.0, min(x for x, _ in pts) - 0.5)
+    y0 = max(0.0, min(y for _, y in pts) - 0.5)
+    x1 = min(width, max(x for x, _ in pts) + 0.5)
+    y1 = min(height, max(y for _, y in pts) + 0.5)
+    return [
+        [round(x0, 3), round(y0, 3)],
+        [round(x1, 3), round(y0, 3)],
+        [round(x1, 3), round(y1, 3)],
+        [round(x0, 3), round(y1, 3)],
+    ]
 
 
 def _resolve(f: PlanFloor, ext: _Extent) -> dict[str, list[tuple[Shape, Polygon]]]:
