@@ -120,32 +120,63 @@ def _row(
     rid_utc = _aware(rid.dt, tz) if rid is not None else None
     people, resources = _attendees(event)
     status = str(event.get("STATUS") or "CONFIRMED").upper()
+    free = status != "CANCELLED" and _is_free(event)
+    if free:
+        # Kept as cancelled, so a booking that became free time is removed.
+        skipped["free time (TRANSP:TRANSPARENT / BUSYSTATUS FREE): no booking"] += 1
     return {
         "uid": uid,
         "recurrence_id": rid_utc.isoformat() if rid_utc else "",
         "start": start,
         "end": end,
         "expected_attendees": people,
-        "cancelled": status == "CANCELLED",
+        "cancelled": status == "CANCELLED" or free,
         "resources": resources,
     }
 
 
 def _attendees(event: Any) -> tuple[int | None, tuple[str, ...]]:
-    """(people invited and not declined, incl. the organiser; or None when the
-    event lists nobody) and the ROOM/RESOURCE attendees' addresses."""
+    """(people invited and not declined, incl. the organiser and the guests
+    they bring; or None when the event lists nobody) and the addresses of
+    attendees that are rooms or resources.
+
+    Rooms are CUTYPE=ROOM/RESOURCE (RFC 5545 3.2.3; Google marks its
+    ``...@resource.calendar.google.com`` rooms CUTYPE=RESOURCE) or
+    ROLE=NON-PARTICIPANT, which is how Outlook/Exchange export a room or
+    resource added in the Resources field (MS-OXCICAL 2.1.3.1.1.20.2.4: recipient
+    type 0x3 → ROLE=NON-PARTICIPANT; CUTYPE=RESOURCE is only a SHOULD and
+    often missing). Google adds ``X-NUM-GUESTS=n`` for the guests an
+    attendee brings; they count too."""
     raw = event.get("ATTENDEE")
     items = raw if isinstance(raw, list) else ([raw] if raw is not None else [])
-    people: set[str] = set()
+    people: dict[str, int] = {}
     resources = []
     for a in items:
         address = str(a).lower().removeprefix("mailto:")
         cutype = str(a.params.get("CUTYPE", "INDIVIDUAL")).upper()
-        if cutype in ("ROOM", "RESOURCE"):
+        role = str(a.params.get("ROLE", "REQ-PARTICIPANT")).upper()
+        if cutype in ("ROOM", "RESOURCE") or role == "NON-PARTICIPANT":
             resources.append(address)
         elif str(a.params.get("PARTSTAT", "")).upper() != "DECLINED":
-            people.add(address)
+            people[address] = 1 + _guests(a.params.get("X-NUM-GUESTS"))
     organiser = event.get("ORGANIZER")
     if organiser is not None and people:
-        people.add(str(organiser).lower().removeprefix("mailto:"))
-    return (len(people) or None), tuple(resources)
+        people.setdefault(str(organiser).lower().removeprefix("mailto:"), 1)
+    return (sum(people.values()) or None), tuple(resources)
+
+
+def _guests(value: Any) -> int:
+    try:
+        return max(0, int(str(value)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _is_free(event: Any) -> bool:
+    """Marked free time: it does not hold the room (RFC 5545 3.8.2.7
+    TRANSP:TRANSPARENT; Outlook's X-MICROSOFT-CDO-BUSYSTATUS:FREE, which
+    Outlook writes next to TRANSP and which wins where they disagree)."""
+    busy = event.get("X-MICROSOFT-CDO-BUSYSTATUS")
+    if busy is not None:
+        return str(busy).upper() == "FREE"
+    return str(event.get("TRANSP") or "OPAQUE").upper() == "TRANSPARENT"

@@ -333,12 +333,17 @@ def people_import(cli: CliContext, file: Path, replace: bool) -> None:
       45:E1:74:12:6E:00,finance,2025-01-01,2026-02-28
       45:E1:74:12:6E:00,operations,2026-03-01,
     """
-    from occupancy.people import PeopleImportError, parse_people_csv, store_memberships
+    from occupancy.people import (
+        PeopleImportError,
+        decode_people_file,
+        parse_people_csv,
+        store_memberships,
+    )
     from occupancy.pseudonym import PseudonymKeyError
 
     try:
-        text = file.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = decode_people_file(file.read_bytes())
+    except OSError as exc:
         raise click.ClickException(f"{file}: cannot read: {exc}") from exc
     conn = _connect(cli)
     try:

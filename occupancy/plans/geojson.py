@@ -34,9 +34,11 @@ _EARTH_M_PER_DEG = 111_320.0
 #: IMDF unit category → (kind, subkind); None = classify by name.
 _UNIT_CATEGORIES: dict[str, tuple[ShapeKind, str | None]] = {
     "conferenceroom": ("room", "meeting_room"),
+    "huddleroom": ("room", "meeting_room"),
     "phoneroom": ("room", "phone_booth"),
     "office": ("zone", "other"),
     "foodservice": ("zone", "shared"),
+    "kitchen": ("zone", "shared"),
     "lounge": ("zone", "shared"),
     "privatelounge": ("zone", "shared"),
     "room": ("area", None),
@@ -44,6 +46,22 @@ _UNIT_CATEGORIES: dict[str, tuple[ShapeKind, str | None]] = {
     "unspecified": ("area", None),
 }
 _DESK_FIXTURES = {"desk", "workstation"}
+
+
+#: IMDF feature types that belong to no level (the venue, its buildings and
+#: footprints, addresses, amenities placed by unit, occupants...).
+_NO_LEVEL_TYPES = {
+    "address",
+    "amenity",
+    "anchor",
+    "building",
+    "footprint",
+    "geofence",
+    "manifest",
+    "occupant",
+    "relationship",
+    "venue",
+}
 
 
 def read_geojson(
@@ -55,11 +73,15 @@ def read_geojson(
     to_m = _projection(features, plan)
     floors = _levels(features)
     skipped: dict[str, Counter[str]] = {k: Counter() for k in floors}
+    off_level: Counter[str] = Counter()
     for f in features:
         ftype = _ftype(f)
         if ftype == "level":
             continue
         key = _level_key(f)
+        if key is None:
+            off_level[f"{ftype or 'feature'} (on no level)"] += 1
+            continue
         if key not in floors:
             floors[key] = PlanFloor(f"Level {key}", _as_level(key))
             skipped[key] = Counter()
@@ -74,8 +96,28 @@ def read_geojson(
             f"{plan.source} [{floor.name}]: {len(floor.shapes)} shapes, "
             f"{sum(skipped[key].values())} features not used"
         )
+    plan.unclassified = [f"{n} × {w}" for w, n in sorted(off_level.items())]
     plan.floors = sorted(floors.values(), key=lambda fl: fl.level)
+    plan.buildings = _buildings(features, plan.floors)
     return plan
+
+
+def _buildings(
+    features: list[dict[str, Any]], floors: list[PlanFloor]
+) -> dict[str, str | None]:
+    """IMDF levels name their building (``building_ids``): a venue of several
+    buildings gives one building each, named from the building features."""
+    keys = {f.building for f in floors}
+    if len(keys) < 2:
+        for fl in floors:
+            fl.building = None
+        return {}
+    names = {
+        str(f.get("id")): _text((f.get("properties") or {}).get("name"))
+        for f in features
+        if _ftype(f) == "building"
+    }
+    return {k: names.get(k) for k in sorted(keys, key=str) if k is not None}
 
 
 def _features(path: Path) -> list[dict[str, Any]]:
@@ -145,13 +187,24 @@ def _levels(features: list[dict[str, Any]]) -> dict[str, PlanFloor]:
                 or _text(props.get("short_name"))
                 or f"Level {ordinal}"
             )
-            floors[str(f.get("id", ordinal))] = PlanFloor(name, ordinal)
+            building = props.get("building_ids") or [None]
+            floors[str(f.get("id", ordinal))] = PlanFloor(
+                name,
+                ordinal,
+                building=str(building[0]) if building[0] is not None else None,
+            )
     return floors
 
 
-def _level_key(f: dict[str, Any]) -> str:
+def _level_key(f: dict[str, Any]) -> str | None:
+    """The feature's level: IMDF ``level_id`` (null: on no level), or plain
+    GeoJSON ``level`` (absent: level 0)."""
     props = f.get("properties") or {}
-    return str(props.get("level_id", props.get("level", 0)))
+    if "level_id" in props:
+        return None if props["level_id"] is None else str(props["level_id"])
+    if _ftype(f) in _NO_LEVEL_TYPES:
+        return None
+    return str(props.get("level", 0))
 
 
 def _as_level(key: str) -> int:

@@ -53,34 +53,87 @@ def plan_to_building(
             f"{plan.source}: no rooms, zones or desks found"
             + (f" ({'; '.join(plan.notes)})" if plan.notes else "")
         )
-    origin = _extent(plan)
     summary = ImportSummary(floors=len(plan.floors))
-    floors = [
-        _floor(f, building_id, origin, summary)
-        for f in sorted(plan.floors, key=lambda f: f.level)
-    ]
+    summary.unclassified += plan.unclassified
+    groups: dict[str | None, list[PlanFloor]] = {}
+    for f in sorted(plan.floors, key=lambda f: f.level):
+        groups.setdefault(f.building, []).append(f)
+    buildings = []
+    for n, (key, floors) in enumerate(groups.items()):
+        bid = building_id if len(groups) == 1 else f"{building_id}-{n + 1}"
+        name = plan.buildings.get(key) if key is not None else None
+        buildings.append(
+            {
+                "id": bid,
+                "name": name or plan.building_name or bid,
+                "floors": _floors(floors, bid, summary),
+            }
+        )
+    if not (summary.zones or summary.rooms or summary.desks):
+        raise PlanError(_nothing_classified(plan.source, summary.unclassified))
     doc: dict[str, object] = {
         "site": {"id": site_id, "name": plan.building_name or site_id},
         "departments": [],
-        "buildings": [
-            {
-                "id": building_id,
-                "name": plan.building_name or building_id,
-                "floors": floors,
-            }
-        ],
+        "buildings": buildings,
         "devices": [],
     }
     return doc, summary
 
 
+def _floors(
+    floors: list[PlanFloor], building_id: str, summary: ImportSummary
+) -> list[dict[str, Any]]:
+    """One building's floors, with one origin so they stay aligned, and
+    unique ids where two levels share an ordinal."""
+    origin = _extent(floors)
+    out = []
+    seen: set[str] = set()
+    for f in floors:
+        doc = _floor(f, building_id, origin, summary)
+        fid, n = doc["id"], 2
+        while doc["id"] in seen:
+            doc["id"], n = f"{fid}-{n}", n + 1
+        if doc["id"] != fid:
+            _rename(doc, fid, doc["id"])
+        seen.add(doc["id"])
+        out.append(doc)
+    return out
+
+
+def _rename(floor: dict[str, Any], old: str, new: str) -> None:
+    """Zone, desk and room ids start with their floor's id."""
+    for z in floor["zones"]:
+        z["id"] = new + z["id"][len(old) :]
+        for key in ("desks", "rooms"):
+            for item in z.get(key, []):
+                item["id"] = new + item["id"][len(old) :]
+
+
+def _nothing_classified(source: str, unclassified: list[str]) -> str:
+    spaces = [u for u in unclassified if ": space " in u]
+    shown = "\n  ".join((spaces or unclassified)[:12])
+    more = len(spaces or unclassified) - 12
+    return (
+        f"{source}: nothing could be classified as a zone, room or desk, so "
+        "there is no building file to write. The shapes found"
+        + (f" ({len(spaces)} spaces)" if spaces else "")
+        + " have names that say neither a work area nor a meeting room and no "
+        "desks stand in them; name them (e.g. 'Office', 'Meeting') in the "
+        "drawing, or map the layers (DXF --layers zones=...). Found:\n  "
+        + shown
+        + (f"\n  ... and {more} more" if more > 0 else "")
+    )
+
+
 _Extent = tuple[float, float, float, float]
 
 
-def _extent(plan: Plan) -> _Extent:
+def _extent(floors: list[PlanFloor]) -> _Extent:
     """One origin for all floors, so the floors of a building stay aligned."""
-    xs = [x for f in plan.floors for s in f.shapes for x, _ in s.outline]
-    ys = [y for f in plan.floors for s in f.shapes for _, y in s.outline]
+    xs = [x for f in floors for s in f.shapes for x, _ in s.outline]
+    ys = [y for f in floors for s in f.shapes for _, y in s.outline]
+    if not xs:
+        return 0.0, 0.0, 1.0, 1.0
     return min(xs), min(ys), max(xs), max(ys)
 
 
@@ -150,6 +203,7 @@ def _floor(
             sid = f"{fid}-{kind[0]}{i + 1:03d}"
             target[key].append(_space_doc(s, p, sid))
     if general["desks"] or general["rooms"]:
+        general["polygon"] = _around(general, width, height)
         zones.append(general)
     summary.zones += len(zones)
     summary.rooms += len(shapes["room"])
@@ -167,6 +221,22 @@ def _floor(
         "height": height,
         "zones": zones,
     }
+
+
+def _around(zone: dict[str, Any], width: float, height: float) -> list[list[float]]:
+    """The "not zoned" zone: the rectangle around what it holds (half a metre
+    of margin, within the floor), not the whole floor drawn over every zone."""
+    pts = [p for k in ("desks", "rooms") for item in zone[k] for p in item["polygon"]]
+    x0 = max(0.0, min(x for x, _ in pts) - 0.5)
+    y0 = max(0.0, min(y for _, y in pts) - 0.5)
+    x1 = min(width, max(x for x, _ in pts) + 0.5)
+    y1 = min(height, max(y for _, y in pts) + 0.5)
+    return [
+        [round(x0, 3), round(y0, 3)],
+        [round(x1, 3), round(y0, 3)],
+        [round(x1, 3), round(y1, 3)],
+        [round(x0, 3), round(y1, 3)],
+    ]
 
 
 def _resolve(f: PlanFloor, ext: _Extent) -> dict[str, list[tuple[Shape, Polygon]]]:

@@ -49,6 +49,9 @@ class PlanFloor:
     shapes: list[Shape] = field(default_factory=list)
     #: Entities seen but not used: human-readable lines, with counts.
     unclassified: list[str] = field(default_factory=list)
+    #: Which building of the plan it belongs to (a key of Plan.buildings);
+    #: None: the plan's only building.
+    building: str | None = None
 
 
 @dataclass
@@ -58,26 +61,33 @@ class Plan:
     building_name: str | None = None
     #: Notes for the facility manager (units assumed, layers used...).
     notes: list[str] = field(default_factory=list)
+    #: Several buildings in one plan (an IMDF venue): key → name.
+    buildings: dict[str, str | None] = field(default_factory=dict)
+    #: Entities on no floor that were not used (IMDF venue, footprints...).
+    unclassified: list[str] = field(default_factory=list)
 
 
 _ROOM_WORDS = (
     (re.compile(r"phone|bel(plek|cel)|call|booth", re.I), "phone_booth"),
     (re.compile(r"focus|stilte|concentrat|quiet", re.I), "focus_room"),
     (
+        # EN, NL, DE; "CONF RM", "MTG" as US drawings abbreviate them.
         re.compile(
-            r"meet|vergader|conferen|board|overleg|huddle|workshop|spreek", re.I
+            r"meet|vergader|conferen|konferenz|besprechung|board|overleg|huddle|"
+            r"workshop|spreek|\bconf\b|\bmtg\b",
+            re.I,
         ),
         "meeting_room",
     ),
 )
 _SHARED_WORDS = re.compile(
-    r"caf[eé]|pantry|kitchen|keuken|lounge|canteen|kantine|restaurant|"
+    r"caf[eé]|pantry|kitchen|keuken|k(ü|ue)che|lounge|canteen|kantine|restaurant|"
     r"project|break|koffie|coffee",
     re.I,
 )
 _ZONE_WORDS = re.compile(
-    r"office|kantoor|open|werkplek|work|desk|bureau|team|neighbourhood|zone|"
-    r"studio|flex",
+    r"office|kantoor|b(ü|ue)ro|open|werkplek|work|desk|bureau|team|neighbourhood|"
+    r"zone|studio|flex|\bof(c|cr|f)\b",  # OFC, OFCR, OFF: US plans' "office"
     re.I,
 )
 

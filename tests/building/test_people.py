@@ -4,6 +4,7 @@ reorganisation mid-period in co-location, worked out by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from analytics.colocation import colocation_matrix, department_presence
 from analytics.db_io import read_badge_departments
 from occupancy.db import connect
-from occupancy.people import PeopleImportError, parse_people_csv
+from occupancy.people import PeopleImportError, decode_people_file, parse_people_csv
 from occupancy.pseudonym import pseudonymise
 
 KEY = "test-pseudonym-key-0123456789abcdef"
@@ -30,7 +31,7 @@ KNOWN = ["finance", "hr", "it", "operations"]
         ),
         (
             "badge_id,department,valid_from,valid_to\nb1,hr,2026-13-01,\n",
-            "line 2: valid_from: '2026-13-01' is not a date (YYYY-MM-DD)",
+            "line 2: valid_from: '2026-13-01' is not a date (YYYY-MM-DD or DD-MM-YYYY)",
         ),
         (
             "badge_id,department,valid_from,valid_to\nb1,hr,2026-02-01,2026-01-31\n",
@@ -53,7 +54,8 @@ KNOWN = ["finance", "hr", "it", "operations"]
         ),
         (
             "badge,department,valid_from\nb1,hr,2026-01-01\n",
-            "line 1: missing column(s) badge_id, valid_to",
+            "line 1: missing column(s) valid_to (header read as ['badge', "
+            "'department', 'valid_from'], separated by ',')",
         ),
     ],
 )
@@ -62,6 +64,56 @@ def test_errors_name_line_and_field(text: str, expected: str) -> None:
         parse_people_csv(text, KNOWN, "hr.csv")
     assert expected in str(err.value)
     assert str(err.value).startswith("hr.csv: ")
+
+
+def test_an_hr_export_from_dutch_excel() -> None:
+    """Excel on a Dutch Windows: semicolons, Dutch headers, dd-mm-yyyy,
+    Windows-1252 (é in a column we ignore), blank trailing rows ";;;;"; the
+    department as HR spells it (case differs from the building file's id)."""
+    data = (
+        "Pasnummer;Afdeling;Geldig van;Geldig tot;Naam\r\n"
+        "45:E1:74:12:6E:00;Finance;01-01-2025;28-02-2026;André\r\n"
+        "45:E1:74:12:6E:00;operations;1-3-2026;;André\r\n"
+        ";;;;\r\n"
+    ).encode("cp1252")
+    text = decode_people_file(data)
+    rows = parse_people_csv(text, KNOWN, "hr.csv")
+    assert [(m.department, m.valid_from, m.valid_to, m.line) for m in rows] == [
+        ("finance", dt.date(2025, 1, 1), dt.date(2026, 2, 28), 2),
+        ("operations", dt.date(2026, 3, 1), None, 3),
+    ]
+    # "CSV UTF-8" from Excel: a BOM, read the same.
+    bom = decode_people_file(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert parse_people_csv(bom, KNOWN) == rows
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "badge_id;department;valid_from;valid_to\nb1;hr;03/04/2026;\n",
+            "line 2: valid_from: '03/04/2026' is not a date (YYYY-MM-DD or "
+            "DD-MM-YYYY) (slashes are ambiguous)",
+        ),
+        (
+            "badge_id;department;valid_from;valid_to\nb1;hr;20260403;\n",
+            "line 2: valid_from: '20260403' is not a date",
+        ),
+        (
+            "badge_id;afdeling;department;valid_from;valid_to\n",
+            "line 1: column(s) department given twice",
+        ),
+        (
+            "badge_id;department;valid_from;valid_to\nb1;Finace;2026-01-01;\n",
+            "line 2: department: unknown department 'Finace' (load it with "
+            "`occupancy building load` first; did you mean 'finance'?)",
+        ),
+    ],
+)
+def test_hr_export_errors(text: str, expected: str) -> None:
+    with pytest.raises(PeopleImportError) as err:
+        parse_people_csv(text, KNOWN, "hr.csv")
+    assert expected in str(err.value)
 
 
 def test_all_problems_are_listed_at_once() -> None:

@@ -114,8 +114,9 @@ def test_dxf_layer_map_and_paper_space_layouts(tmp_path: Path) -> None:
     site, _, _ = _site(plan)
     assert [f.name for f in site.floors()] == ["Ground", "First"]
     assert [len(z.desks) for z in site.zones()] == [1, 1]
-    # Without the map, neither layer means anything: an error says so.
-    with pytest.raises(PlanError, match="no rooms, zones or desks"):
+    # Without the map, neither layer means anything: an error says so, and
+    # names the layers the drawing has.
+    with pytest.raises(PlanError, match=r"Layers in the drawing .*VLAKKEN \(2\)"):
         plan_to_building(read_dxf([tmp_path / "layouts.dxf"], progress=lambda _m: None))
 
 
