@@ -14,7 +14,7 @@ import pandas as pd
 
 from analytics.calendar import Calendar, bucket_frame
 from analytics.copy_io import copy_out
-from analytics.db_io import LEVELS, StoreError, read_metadata, site_timezone
+from analytics.db_io import LEVELS, StoreError, site_timezone
 from analytics.filters import Filters
 from analytics.patterns import space_hour_of_week
 from analytics.read_common import (
@@ -30,6 +30,7 @@ from analytics.read_common import (
     settings_or_default,
     working_hours_only,
 )
+from analytics.read_meta import metadata
 from analytics.utilization import level_summary, space_summary
 from occupancy.db import Connection
 from occupancy.settings import Settings
@@ -94,7 +95,7 @@ def read_utilization(
     settings = settings_or_default(settings)
     if level not in LEVELS:
         raise StoreError(f"level {level!r}: use one of {', '.join(LEVELS)}")
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     low, high = settings.target_low_pct, settings.target_high_pct
     wh = working_hours_only(filters)
     if level == "space":
@@ -307,7 +308,7 @@ def read_hour_of_week(
         raise StoreError(
             f"level {level!r}: use space, zone, floor, building, department or room"
         )
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     if level == "space":
         hourly = read_space_hourly(
             conn, start, end, working_hours_only=working_hours_only(filters)
@@ -398,7 +399,7 @@ def read_day_of_week(
     from analytics.patterns import day_of_week
 
     settings = settings_or_default(settings)
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     lb = level_rows(conn, start, end, level, spaces, filters)
     if lb.empty:
         return pd.DataFrame(columns=["level", "level_id", "weekday", "utilization_pct"])
@@ -420,7 +421,7 @@ def read_weekly_trend(
     from analytics.patterns import weekly_trend
 
     settings = settings_or_default(settings)
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     lb = level_rows(conn, start, end, level, spaces, filters)
     if lb.empty:
         return pd.DataFrame(columns=["level", "level_id", "week", "utilization_pct"])
@@ -459,7 +460,7 @@ def read_dept_presence(
         // 10**9
     )
     if filters is not None:
-        zones = read_metadata(conn)[1]
+        zones = metadata(conn)[1]
         for attr, col in (
             ("site", "site_id"),
             ("building", "building_id"),
