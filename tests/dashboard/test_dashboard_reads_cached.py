@@ -129,3 +129,33 @@ def test_only_pages_with_a_table_load_the_grid_bundle() -> None:
         )
         == scripts
     )
+
+
+def test_versioned_assets_are_cached_long() -> None:
+    from dashboard.page_scripts import versioned_asset
+
+    assert versioned_asset("/assets/a11y.js", "1796289955.28")
+    assert versioned_asset("/assets/plotly-cartesian-4.1.1.min.js", None)
+    assert not versioned_asset("/assets/layout-early.js", None)
+    assert not versioned_asset("/assets/style.css", "")
+
+
+@pytest.mark.integration
+def test_versioned_assets_are_served_with_a_long_cache_lifetime(
+    demo_db: dict[str, Any],
+) -> None:
+    from dashboard.app import create_app
+    from dashboard.page_scripts import ASSET_MAX_AGE_S
+    from occupancy.settings import load_settings
+
+    app = create_app(load_settings({"database_url": demo_db["url"]}))
+    client = app.server.test_client()
+    for url in ("/assets/a11y.js?m=1", "/assets/plotly-cartesian-4.1.1.min.js"):
+        r = client.get(url)
+        assert r.status_code == 200
+        assert (
+            r.cache_control.max_age == ASSET_MAX_AGE_S and not r.cache_control.no_cache
+        )
+    plain = client.get("/assets/layout-early.js")
+    assert plain.status_code == 200 and plain.cache_control.max_age is None
+    app.server.extensions["occupancy_dashboard"].close()
