@@ -39,6 +39,7 @@ from analytics.read_levels import (
     read_utilization,
     read_weekly_trend,
 )
+from analytics.read_meta import given_metadata
 from analytics.read_rooms import (
     live_state,
     read_department_no_show,
@@ -72,6 +73,7 @@ __all__ = [
     "ReportSpec",
     "StoreError",
     "build_report",
+    "given_metadata",
     "live_state",
     "read_colocation",
     "read_colocation_trend",

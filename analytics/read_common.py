@@ -16,9 +16,10 @@ from psycopg2 import sql
 
 from analytics.calendar import Calendar, local_days_utc_range
 from analytics.copy_io import copy_out
-from analytics.db_io import read_metadata, site_timezone
+from analytics.db_io import site_timezone
 from analytics.filters import Filters
 from analytics.privacy import protect_assigned
+from analytics.read_meta import has_assigned, metadata
 from occupancy.db import Connection
 from occupancy.settings import Settings
 
@@ -38,21 +39,19 @@ def guard_assigned(
     """Apply the assigned-desk rule (analytics.privacy.protect_assigned) to
     what a public reader returns: rows of a desk that belongs to one person,
     and of groups of fewer than k desks that hold one, come back suppressed.
-    Costs one EXISTS query when the building has no assigned desk."""
+    Costs one EXISTS query when the building has no assigned desk (none
+    with metadata given: :func:`analytics.read_meta.given_metadata`)."""
 
     @functools.wraps(read)
     def guarded(
         conn: Connection, /, *args: _P.args, **kwargs: _P.kwargs
     ) -> pd.DataFrame:
         out = read(conn, *args, **kwargs)
-        with conn.cursor() as cur:
-            cur.execute("SELECT EXISTS (SELECT 1 FROM spaces WHERE assigned)")
-            row = cur.fetchone()
-        if not (row and row[0]):
+        if not has_assigned(conn):
             return out
         given = kwargs.get("settings")
         settings = settings_or_default(given if isinstance(given, Settings) else None)
-        spaces, _ = read_metadata(conn)
+        spaces, _ = metadata(conn)
         return protect_assigned(out, spaces, int(settings.k_anonymity))
 
     return guarded
@@ -461,7 +460,7 @@ def filter_zones(conn: Connection, filters: Filters | None) -> list[str] | None:
     """Zone ids a site/building/floor/zone filter keeps (None: no filter)."""
     if filters is None:
         return None
-    zones = read_metadata(conn)[1]
+    zones = metadata(conn)[1]
     narrowed = False
     for attr, col in (
         ("site", "site_id"),

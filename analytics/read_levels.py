@@ -14,7 +14,7 @@ import pandas as pd
 
 from analytics.calendar import Calendar, bucket_frame
 from analytics.copy_io import copy_out
-from analytics.db_io import LEVELS, StoreError, read_metadata, site_timezone
+from analytics.db_io import LEVELS, StoreError, site_timezone
 from analytics.filters import Filters
 from analytics.patterns import space_hour_of_week
 from analytics.read_common import (
@@ -22,49 +22,17 @@ from analytics.read_common import (
     calendar_for,
     filtered_spaces,
     guard_assigned,
-    level_agg_groups,
-    level_agg_query,
     level_agg_rows,
     level_rows,
     read_rollup,
     settings_or_default,
     working_hours_only,
 )
+from analytics.read_hour_of_week import PERCENTILE_COLUMNS, read_hour_of_week_agg
+from analytics.read_meta import metadata
 from analytics.utilization import level_summary, space_summary
 from occupancy.db import Connection
 from occupancy.settings import Settings
-
-#: :func:`analytics.patterns.hour_of_week_from_hourly` in SQL, over the
-#: level-hour rows of ``read_level_agg(by_hour=True)`` (the subquery ``{h}``):
-#: per week (a weekday's hour is one row a week) the mean head count
-#: people_s ÷ (buckets × bucket_s) and the utilization 100 × people_s ÷
-#: capacity_s (NULL without capacity), then mean, median, p90 (linear
-#: interpolation, NULLs skipped; the people p90 NULL when a week has none, as
-#: np.quantile), max over the weeks. The same float operations in the same
-#: order as pandas; a year of zones is a few thousand rows, not 100,000.
-HOUR_OF_WEEK_SQL = """
-WITH v AS (
-  SELECT level, level_id, extract(isodow FROM day)::int - 1 AS weekday, hour,
-         people_s::float8 / (n::float8 * %s::float8) AS people,
-         CASE WHEN capacity_s > 0
-              THEN 100.0::float8 * people_s::float8 / capacity_s::float8 END
-           AS utilization_pct,
-         peak_people
-    FROM ({h}) h
-)
-SELECT level, level_id, weekday, hour, count(*) AS weeks,
-       avg(people) AS people_mean,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY people) AS people_median,
-       CASE WHEN count(people) = count(*)
-            THEN percentile_cont(0.9) WITHIN GROUP (ORDER BY people) END
-         AS people_p90,
-       max(people) AS people_max,
-       avg(utilization_pct) AS utilization_pct,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY utilization_pct)
-         AS utilization_p90_pct,
-       max(utilization_pct) AS utilization_max_pct,
-       max(peak_people) AS peak_people
-  FROM v GROUP BY level, level_id, weekday, hour"""
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +62,7 @@ def read_utilization(
     settings = settings_or_default(settings)
     if level not in LEVELS:
         raise StoreError(f"level {level!r}: use one of {', '.join(LEVELS)}")
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     low, high = settings.target_low_pct, settings.target_high_pct
     wh = working_hours_only(filters)
     if level == "space":
@@ -294,6 +262,7 @@ def read_hour_of_week(
     level: str = "building",
     filters: Filters | None = None,
     settings: Settings | None = None,
+    means_only: bool = False,
 ) -> pd.DataFrame:
     """Hour-of-week profile per space (``level="space"``: every desk and room,
     from ``analytics_space_hourly``) or per group of ``level`` (zone, floor,
@@ -301,13 +270,15 @@ def read_hour_of_week(
     people_mean/median/p90/max, utilization_pct (mean over weeks),
     utilization_p90_pct, utilization_max_pct, peak_people. Filters narrow
     group levels as :func:`narrow_groups` says (the ``level`` column tells the
-    level returned) and keep the matching spaces at ``space`` level."""
+    level returned) and keep the matching spaces at ``space`` level.
+    ``means_only``: without the percentile columns (:data:`PERCENTILE_COLUMNS`;
+    the other columns the same), which a group level then does not compute."""
     settings = settings_or_default(settings)
     if level not in LEVELS or level == "day":
         raise StoreError(
             f"level {level!r}: use space, zone, floor, building, department or room"
         )
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     if level == "space":
         hourly = read_space_hourly(
             conn, start, end, working_hours_only=working_hours_only(filters)
@@ -315,72 +286,40 @@ def read_hour_of_week(
         keep = filtered_spaces(spaces, filters)["space_id"]
         hourly = hourly[hourly["space_id"].isin(keep)]
         if hourly.empty:
-            return pd.DataFrame(
-                columns=[
-                    "level",
-                    "level_id",
-                    "weekday",
-                    "hour",
-                    "utilization_pct",
-                    "people_mean",
-                ]
-            )
-        return space_hour_of_week(hourly, spaces)
+            return _empty_profile()
+        full = space_hour_of_week(hourly, spaces)
+        return (
+            full.drop(columns=list(PERCENTILE_COLUMNS), errors="ignore")
+            if means_only
+            else full
+        )
     cal = calendar_for(conn, settings)
     out = read_hour_of_week_agg(
-        conn, start, end, level, spaces, filters, bucket_s=cal.bucket_s
+        conn,
+        start,
+        end,
+        level,
+        spaces,
+        filters,
+        bucket_s=cal.bucket_s,
+        percentiles=not means_only,
     )
     if out.empty:
-        return pd.DataFrame(
-            columns=[
-                "level",
-                "level_id",
-                "weekday",
-                "hour",
-                "utilization_pct",
-                "people_mean",
-            ]
-        )
+        return _empty_profile()
     return out
 
 
-def read_hour_of_week_agg(
-    conn: Connection,
-    start: dt.date,
-    end: dt.date,
-    level: str,
-    spaces: pd.DataFrame,
-    filters: Filters | None,
-    *,
-    bucket_s: int,
-) -> pd.DataFrame:
-    """``hour_of_week_from_hourly(level_agg_rows(..., by_hour=True))``
-    computed in the database (:data:`HOUR_OF_WEEK_SQL`): the same columns,
-    dtypes and row order."""
-    lvl, ids = level_agg_groups(spaces, level, filters)
-    inner, params = level_agg_query(
-        start,
-        end,
-        lvl,
-        ids,
-        working_hours_only=working_hours_only(filters),
-        by_hour=True,
-        ordered=False,
+def _empty_profile() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=[
+            "level",
+            "level_id",
+            "weekday",
+            "hour",
+            "utilization_pct",
+            "people_mean",
+        ]
     )
-    q = HOUR_OF_WEEK_SQL.replace("{h}", inner.as_string(conn))
-    # Through CSV like read_level_agg: whole-number maxima come back int64.
-    out = copy_out(conn, q, (bucket_s, *params))
-    if out.empty:
-        return out
-    out["level"] = out["level"].astype(str)
-    out["level_id"] = out["level_id"].astype(str)
-    # int32 as pandas' .dt.weekday and the hour column give them.
-    out["weekday"] = out["weekday"].astype(np.int32)
-    out["hour"] = out["hour"].astype(np.int32)
-    for col in ("people_p90", "utilization_p90_pct"):
-        out[col] = out[col].astype(float)
-    keys = ["level", "level_id", "weekday", "hour"]
-    return out.sort_values(keys).reset_index(drop=True)
 
 
 @guard_assigned
@@ -398,7 +337,7 @@ def read_day_of_week(
     from analytics.patterns import day_of_week
 
     settings = settings_or_default(settings)
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     lb = level_rows(conn, start, end, level, spaces, filters)
     if lb.empty:
         return pd.DataFrame(columns=["level", "level_id", "weekday", "utilization_pct"])
@@ -420,7 +359,7 @@ def read_weekly_trend(
     from analytics.patterns import weekly_trend
 
     settings = settings_or_default(settings)
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     lb = level_rows(conn, start, end, level, spaces, filters)
     if lb.empty:
         return pd.DataFrame(columns=["level", "level_id", "week", "utilization_pct"])
@@ -459,7 +398,7 @@ def read_dept_presence(
         // 10**9
     )
     if filters is not None:
-        zones = read_metadata(conn)[1]
+        zones = metadata(conn)[1]
         for attr, col in (
             ("site", "site_id"),
             ("building", "building_id"),

@@ -11,7 +11,6 @@ import pandas as pd
 
 from analytics.calendar import Calendar, local_days_utc_range
 from analytics.copy_io import copy_out
-from analytics.db_io import read_metadata
 from analytics.desks import desk_sharing
 from analytics.filters import Filters
 from analytics.read_common import (
@@ -23,6 +22,7 @@ from analytics.read_common import (
     read_rollup,
     settings_or_default,
 )
+from analytics.read_meta import metadata
 from analytics.rooms import booking_stats, room_sizing
 from occupancy.db import Connection, read_frame
 from occupancy.settings import Settings
@@ -66,7 +66,7 @@ def read_room_sizing(
     seats_change, verdict, and with bookings: booked_s, no_show_pct,
     unbooked_use_pct."""
     settings = settings_or_default(settings)
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     rooms = filtered_spaces(spaces[spaces["kind"] != "desk"], filters)
     hc = read_rollup(conn, "analytics_room_headcount", start, end)
     hc = hc[hc["space_id"].isin(rooms["space_id"])]
@@ -124,7 +124,7 @@ def read_department_no_show(
     from analytics.rooms import department_no_show
 
     settings = settings_or_default(settings)
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     room_filter = None
     if filters is not None:
         import dataclasses
@@ -157,7 +157,7 @@ def read_desk_sharing(
     settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Desks each department neighbourhood needs at its p90 daily peak."""
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     lb = keep_groups(
         read_level_buckets(conn, start, end, "department"), spaces, filters
     )
@@ -177,7 +177,7 @@ def read_sessions(
 ) -> pd.DataFrame:
     """Per space and local day: sessions, occupied_s, dwell_s, measured_s,
     hours_used, used_day, stuck_s."""
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     keep = filtered_spaces(spaces, filters)
     daily = _space_daily(conn, start, end, None if keep is spaces else keep)
     daily = daily.merge(
@@ -226,7 +226,7 @@ def read_devices_report(
                   h.last_seen, h.battery_pct, h.online
              FROM devices d LEFT JOIN device_health h USING (device_id) ORDER BY d.device_id""",
     )
-    spaces, _ = read_metadata(conn)
+    spaces, _ = metadata(conn)
     if filters is not None:
         keep = filtered_spaces(spaces, filters)
         dev = dev[

@@ -32,6 +32,7 @@ from dashboard.filters import (
     with_query,
 )
 from dashboard.i18n import t
+from dashboard.page_scripts import install_page_scripts
 from dashboard.prerender import page_container, prerender_wanted, requested_route
 from occupancy.settings import SettingError, Settings
 
@@ -54,9 +55,10 @@ __all__ = [
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 #: Assets served but not put in the page's script tags: the vendored
-#: plotly.js bundle, which assets/preload.js loads for dcc.Graph, and the
-#: early layout request, which create_app puts in the page's <head>.
-ASSETS_IGNORE = r"^(plotly-cartesian-.*\.min\.js|layout-early\.js)$"
+#: plotly.js bundle, which assets/preload.js loads for dcc.Graph, the
+#: early layout request, which create_app puts in the page's <head>, and the
+#: AgGrid stand-in (dashboard/page_scripts.py).
+ASSETS_IGNORE = r"^(plotly-cartesian-.*\.min\.js|layout-early\.js|grid-lazy\.js)$"
 #: The script in the page's <head> that requests the layout at once
 #: (assets/layout-early.js).
 EARLY_LAYOUT_JS = "layout-early.js"
@@ -478,6 +480,7 @@ def create_app(settings: Settings) -> dash.Dash:
         f'<script src="{app.get_asset_url(EARLY_LAYOUT_JS)}"></script>',
         1,
     )
+    install_page_scripts(app)
     app.layout = _layout
     _register_app_callbacks(app)
     register_grid_callbacks(app)

@@ -52,6 +52,10 @@ RESULT_TTL_S = 600.0
 VERSION_CHECK_S = 5.0
 #: Cached rollup reads kept at most (oldest dropped first).
 RESULT_CACHE_SIZE = 256
+#: Device lists and health, and rejected-message counts, are reused this long
+#: [s] (the overview's live panel refreshes every 30 s; a device is offline
+#: after minutes of silence).
+DEVICE_TTL_S = 15.0
 
 
 class AnalyticsUnavailable(RuntimeError):
@@ -86,6 +90,11 @@ class DashboardData:
         self._lock = threading.Lock()
         self._meta: dict[str, pd.DataFrame] = {}
         self._meta_at = 0.0
+        self._meta_version: dt.datetime | None = None
+        #: (spaces, zones) as analytics.api.read_metadata returns them, read
+        #: with the dashboard's metadata and given to every rollup read.
+        self._analytics_meta: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        self._live: dict[Hashable, tuple[float, pd.DataFrame]] = {}
         self._results: OrderedDict[Hashable, tuple[Any, float, Any]] = OrderedDict()
         self._version: dt.datetime | None = None
         self._version_at = -VERSION_CHECK_S
@@ -165,16 +174,38 @@ class DashboardData:
         with self._lock:
             self._results.clear()
             self._meta = {}
+            self._analytics_meta = None
+            self._live.clear()
+
+    def _live_cached(
+        self, key: Hashable, compute: Callable[[], pd.DataFrame]
+    ) -> pd.DataFrame:
+        """``compute()``, reused for :data:`DEVICE_TTL_S` (device state)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._live.get(key)
+        if hit is not None and now - hit[0] < DEVICE_TTL_S:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            self._live[key] = (now, value)
+        return value
 
     # metadata --------------------------------------------------------------
     def metadata(self) -> dict[str, pd.DataFrame]:
         """sites, buildings, floors, zones, spaces, departments (cached)."""
         now = time.monotonic()
-        if self._meta and now - self._meta_at < METADATA_TTL_S:
+        version = self.rollup_version()
+        if (
+            self._meta
+            and now - self._meta_at < METADATA_TTL_S
+            and version == self._meta_version
+        ):
             return self._meta
         from occupancy.metadata import read_spaces, read_zones
 
         with self.connection() as conn:
+            analytics_meta = api.read_metadata(conn)
             meta = {
                 "sites": read_frame(
                     conn, "SELECT site_id, name, timezone FROM sites ORDER BY site_id"
@@ -196,11 +227,28 @@ class DashboardData:
                     "FROM departments ORDER BY department_id",
                 ),
             }
-        self._meta, self._meta_at = meta, now
+        with self._lock:
+            self._meta, self._meta_at, self._meta_version = meta, now, version
+            self._analytics_meta = analytics_meta
         return meta
 
+    def analytics_metadata(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(spaces, zones) as ``analytics.api.read_metadata`` returns them,
+        cached with :meth:`metadata` (re-read after :data:`METADATA_TTL_S` or
+        a new ``occupancy analyze`` run); do not modify."""
+        self.metadata()
+        given = self._analytics_meta
+        if given is None:  # cleared meanwhile
+            with self.connection() as conn:
+                given = api.read_metadata(conn)
+        return given
+
     def devices(self) -> pd.DataFrame:
-        """Every device with its health row (last_seen, battery_pct, online)."""
+        """Every device with its health row (last_seen, battery_pct, online),
+        reused for :data:`DEVICE_TTL_S`; do not modify."""
+        return self._live_cached("devices", self._read_devices)
+
+    def _read_devices(self) -> pd.DataFrame:
         with self.connection() as conn:
             frame: pd.DataFrame = read_frame(
                 conn,
@@ -213,7 +261,11 @@ class DashboardData:
 
     def device_observations(self) -> pd.DataFrame:
         """Devices heard but not placed in the building (devices, migration
-        0110): family, kinds, last topic and payload (NULL for BLE messages)."""
+        0110): family, kinds, last topic and payload (NULL for BLE messages);
+        reused for :data:`DEVICE_TTL_S`."""
+        return self._live_cached("observations", self._read_observations)
+
+    def _read_observations(self) -> pd.DataFrame:
         with self.connection() as conn:
             frame: pd.DataFrame = read_frame(
                 conn,
@@ -224,19 +276,42 @@ class DashboardData:
         return frame
 
     def rejected_by_reason(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        """Rejected messages received in [start, end) counted by reason."""
-        with self.connection() as conn:
-            frame: pd.DataFrame = read_frame(
-                conn,
-                """SELECT reason, count(*) AS messages, max(received_at) AS last_at
-                     FROM rejected_messages
-                    WHERE received_at >= %s AND received_at < %s
-                    GROUP BY reason ORDER BY messages DESC, reason""",
-                (start, end),
+        """Rejected messages received in [start, end) counted by reason,
+        reused for :data:`DEVICE_TTL_S`. An ``end`` in the future is moved to
+        the next multiple of that time (no message is received in the future,
+        so the counts are the same), which makes repeated calls hit."""
+        if end.tzinfo is not None and end > dt.datetime.now(dt.UTC):
+            step = int(DEVICE_TTL_S)
+            end = dt.datetime.fromtimestamp(
+                -(-int(end.timestamp()) // step) * step, dt.UTC
             )
-        return frame
+
+        def compute() -> pd.DataFrame:
+            with self.connection() as conn:
+                frame: pd.DataFrame = read_frame(
+                    conn,
+                    """SELECT reason, count(*) AS messages, max(received_at) AS last_at
+                         FROM rejected_messages
+                        WHERE received_at >= %s AND received_at < %s
+                        GROUP BY reason ORDER BY messages DESC, reason""",
+                    (start, end),
+                )
+            return frame
+
+        return self._live_cached(("rejected", start, end), compute)
 
     # analytics ---------------------------------------------------------------
+    @contextmanager
+    def _analytics_read(self) -> Iterator[Connection]:
+        """A connection for analytics reads, which use the cached metadata."""
+        spaces, zones = self.analytics_metadata()
+        with (
+            self.connection() as conn,
+            _rollups_missing(),
+            api.given_metadata(spaces, zones),
+        ):
+            yield conn
+
     def read(
         self, func: RangeRead, f: Filters, **options: str | bool | int
     ) -> pd.DataFrame:
@@ -245,7 +320,7 @@ class DashboardData:
         start, end = _range(f)
 
         def compute() -> pd.DataFrame:
-            with self.connection() as conn, _rollups_missing():
+            with self._analytics_read() as conn:
                 return func(
                     conn, start, end, filters=f, settings=self.settings, **options
                 )
@@ -267,7 +342,7 @@ class DashboardData:
         start, end = _range(f)
 
         def compute() -> pd.DataFrame:
-            with self.connection() as conn, _rollups_missing():
+            with self._analytics_read() as conn:
                 return api.build_report(
                     conn,
                     name,

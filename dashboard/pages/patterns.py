@@ -199,7 +199,8 @@ def update_patterns(
     f = current_filters(search)
     level = level if level in LEVELS else DEFAULT_LEVEL
     try:
-        how = data.read(api.read_hour_of_week, f, level=level)
+        # The heatmap and the weekday profile show means: no percentiles.
+        how = data.read(api.read_hour_of_week, f, level=level, means_only=True)
         daily = data.read(api.read_utilization, f, level="day")
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))

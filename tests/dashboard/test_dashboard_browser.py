@@ -123,6 +123,33 @@ def test_a_link_without_filters_and_the_navigation_draw_the_page(
     assert log.errors == [], log.errors
 
 
+def test_a_page_without_tables_loads_the_grid_bundle_only_for_the_next_table(
+    new_page: Any, served: Any, demo_db: dict[str, Any]
+) -> None:
+    """dashboard/page_scripts.py: /patterns has no table, so dash-ag-grid's
+    bundle is not loaded with it; the rooms page reached from there (a click
+    without pointing at the link first, so no fetch ahead) draws its table
+    through the stand-in, which loads the bundle then."""
+    page, log = new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(served.url + "/patterns" + demo_db["query"])
+    page.wait_for_function(GRAPH_READY, arg="#patterns-heatmap", timeout=15_000)
+    _wait_idle(page)
+    assert not [u for u in requests if "dash_ag_grid" in u]
+    assert page.evaluate("() => window.dash_ag_grid.AgGrid.name") == "StandIn"
+    page.evaluate("() => document.querySelector('#app-nav-nav_rooms').click()")
+    page.wait_for_function("() => location.pathname === '/rooms'", timeout=10_000)
+    page.wait_for_selector("#rooms-verdict-table .ag-row", timeout=15_000)
+    _wait_idle(page)
+    assert len([u for u in requests if "dash_ag_grid.v" in u]) == 1
+    assert page.evaluate("() => window.dash_ag_grid.AgGrid.name") != "StandIn"
+    rows = page.locator("#rooms-verdict-table .ag-center-cols-container .ag-row")
+    assert rows.count() > 0
+    assert page.locator(".app-error").inner_text() == ""
+    assert log.errors == [], log.errors
+
+
 def test_overview_kpis_follow_a_filter_change_and_the_url(
     new_page: Any, served: Any, demo_db: dict[str, Any]
 ) -> None:
