@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,12 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from analytics.forecast_changes import PlannedChange, apply_planned
+from analytics.forecast_changes import (
+    PlannedChange,
+    apply_planned,
+    planned_shares,
+)
+from analytics.forecast_grid import hour_grid, hourly_series
 from analytics.forecast_model import (
     PHI,
     SPECS,
@@ -85,55 +90,6 @@ class ForecastParams:
     naive_weeks: int = 4
     origins: int = 10
     step_weeks: int = 2
-
-
-def hour_grid(
-    first: dt.date,
-    last: dt.date,
-    *,
-    work_hours: tuple[int, int],
-    weekdays: Iterable[int],
-    closed: Iterable[dt.date] = (),
-    school: Iterable[dt.date] = (),
-) -> pd.DataFrame:
-    """Every working hour of every working weekday in [first, last]: day, hour,
-    weekday, how (hour of week = weekday × 24 + hour), week (days since
-    1970-01-05 // 7, a Monday), closed, school (bools)."""
-    days = pd.date_range(first, last, freq="D")
-    wd = set(weekdays)
-    days = days[np.isin(days.weekday, list(wd))]
-    hours = np.arange(work_hours[0], work_hours[1])
-    d = np.repeat(days.date, len(hours))
-    h = np.tile(hours, len(days))
-    weekday = np.repeat(days.weekday.to_numpy(), len(hours))
-    ordinal = np.repeat(
-        (days.to_numpy().astype("datetime64[D]").astype(np.int64) - 4), len(hours)
-    )
-    closed_set, school_set = set(closed), set(school)
-    return pd.DataFrame(
-        {
-            "day": d,
-            "hour": h.astype(np.int64),
-            "weekday": weekday.astype(np.int64),
-            "how": (weekday * 24 + h).astype(np.int64),
-            "week": ordinal // 7,
-            "closed": np.array([x in closed_set for x in d], dtype=bool),
-            "school": np.array([x in school_set for x in d], dtype=bool),
-        }
-    )
-
-
-def hourly_series(hourly: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
-    """Level-hour aggregates (``read_level_agg(by_hour=True)``: level,
-    level_id, day, hour, n, capacity_s, people_s) → level, level_id, day, hour,
-    people (mean head count over the hour's buckets with data), capacity
-    (seats)."""
-    secs = hourly["n"].astype(float) * bucket_s
-    out = hourly[["level", "level_id", "day", "hour"]].copy()
-    out["hour"] = out["hour"].astype(np.int64)
-    out["people"] = hourly["people_s"].astype(float) / secs
-    out["capacity"] = hourly["capacity_s"].astype(float) / secs
-    return out.reset_index(drop=True)
 
 
 def _open(train: pd.DataFrame) -> pd.DataFrame:
@@ -299,6 +255,7 @@ def forecast_all(
     k: int,
     timezone: str,
     planned: Sequence[PlannedChange] = (),
+    zones: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest, choose and forecast every group of ``series``
     (:func:`hourly_series`) over the ``future`` hours (:func:`hour_grid`),
@@ -317,7 +274,14 @@ def forecast_all(
     # on a busy 2-core machine, measured).
     with threadpool_limits(limits=1, user_api="blas"):
         return _forecast_groups(
-            series, history, future, p, k=k, timezone=timezone, planned=planned
+            series,
+            history,
+            future,
+            p,
+            k=k,
+            timezone=timezone,
+            planned=planned,
+            zones=zones,
         )
 
 
@@ -330,13 +294,9 @@ def _forecast_groups(
     k: int,
     timezone: str,
     planned: Sequence[PlannedChange] = (),
+    zones: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    keys, caps = [], []
-    for key, g in series.groupby(["level", "level_id"], sort=True):
-        cap = float(g.sort_values("day")["capacity"].tail(200).max())
-        if np.isfinite(cap) and cap >= k:
-            keys.append((str(key[0]), str(key[1])))
-            caps.append(cap)
+    keys, caps = _groups(series, k)
     if not keys:
         return _empty_forecast(), pd.DataFrame(columns=_SCORE_COLS)
     y = _wide(series, history, keys)
@@ -352,12 +312,20 @@ def _forecast_groups(
     closed = future["closed"].to_numpy(bool)
     by_cm = dict(iter(bt.groupby(["col", "model"]))) if len(bt) else {}
     last_day = history["day"].max() if len(history) else dt.date.min
+    shares = planned_shares(
+        planned, series, keys, zones, future["how"].to_numpy(), last_day, p.naive_weeks
+    )
     fparts, sparts = [], []
     for model in sorted(set(best)):
         cols = [j for j, b in enumerate(best) if b == model]
         mean, sd = _predict(cal, y_open[:, cols], tgt, model, p)
         mean, sd, factor = apply_planned(
-            np.maximum(mean, 0.0), sd, future["day"].to_numpy(), last_day, planned
+            np.maximum(mean, 0.0),
+            sd,
+            future["day"].to_numpy(),
+            last_day,
+            planned,
+            [None if sh is None else sh[:, cols] for sh in shares],
         )
         for i, j in enumerate(cols):
             sel = by_cm.get((j, model), pd.DataFrame())
@@ -367,19 +335,42 @@ def _forecast_groups(
             head |= {"day": future["day"].to_numpy(), "hour": hours, "model": model}
             f = pd.concat([pd.DataFrame(head | {"closed": closed}), f], axis=1)
             f["capacity"] = caps[j]
-            f["planned_factor"] = np.where(closed, 1.0, factor)
+            f["planned_factor"] = np.where(closed, 1.0, factor[:, i])
             fparts.append((j, f))
-            s = sc[sc["col"] == j].drop(columns="col") if len(sc) else _no_scores()
-            s.insert(0, "level_id", keys[j][1])
-            s.insert(0, "level", keys[j][0])
-            s["chosen"] = s["model"] == model
-            s["z80"], s["z95"] = float(z[0].mean()), float(z[1].mean())
-            sparts.append((j, s))
+            sparts.append((j, _score_rows(sc, j, keys[j], model, z)))
     out = pd.concat([f for _, f in sorted(fparts, key=lambda t: t[0])])
     scores = pd.concat([s for _, s in sorted(sparts, key=lambda t: t[0])])
     return _finish(out.reset_index(drop=True), timezone), scores.reset_index(drop=True)[
         _SCORE_COLS
     ]
+
+
+def _groups(series: pd.DataFrame, k: int) -> tuple[list[tuple[str, str]], list[float]]:
+    """The groups (level, level_id) of ``series`` with at least ``k`` seats
+    (the largest seat count of their recent hours), and those seats."""
+    keys, caps = [], []
+    for key, g in series.groupby(["level", "level_id"], sort=True):
+        cap = float(g.sort_values("day")["capacity"].tail(200).max())
+        if np.isfinite(cap) and cap >= k:
+            keys.append((str(key[0]), str(key[1])))
+            caps.append(cap)
+    return keys, caps
+
+
+def _score_rows(
+    sc: pd.DataFrame,
+    j: int,
+    key: tuple[str, str],
+    model: str,
+    z: tuple[np.ndarray, np.ndarray],
+) -> pd.DataFrame:
+    """The backtest scores of column ``j`` (group ``key``), ``model`` chosen."""
+    s = sc[sc["col"] == j].drop(columns="col") if len(sc) else _no_scores()
+    s.insert(0, "level_id", key[1])
+    s.insert(0, "level", key[0])
+    s["chosen"] = s["model"] == model
+    s["z80"], s["z95"] = float(z[0].mean()), float(z[1].mean())
+    return s
 
 
 def _finish(out: pd.DataFrame, timezone: str) -> pd.DataFrame:

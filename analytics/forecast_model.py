@@ -117,8 +117,10 @@ def mase_scales(cal: Cal, y: np.ndarray) -> np.ndarray:
     """Per column, the mean |y_t − y_{t−m}| (m = one week) over the pairs
     with both sides present; NaN without a pair."""
     d = np.abs(_week_diffs(cal, y))
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(d, axis=0) if len(d) else np.full(y.shape[1], np.nan)
+    n = (~np.isnan(d)).sum(axis=0)
+    total = np.nansum(d, axis=0)
+    # Not np.nanmean: it warns "Mean of empty slice" on a column without pairs.
+    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
 def _naive(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import holidays as holidays_lib
 import pandas as pd
 
+from analytics.calendar import Calendar
 from analytics.db_io import StoreError, read_metadata
 from analytics.forecast import (
     ForecastParams,
@@ -21,7 +22,11 @@ from analytics.forecast import (
     hour_grid,
     hourly_series,
 )
-from analytics.forecast_changes import PlannedChangeError, parse_planned_changes
+from analytics.forecast_changes import (
+    PlannedChangeError,
+    check_scopes,
+    parse_planned_changes,
+)
 from analytics.read_colocation import read_colocation
 from analytics.read_common import calendar_for, read_level_agg, settings_or_default
 from analytics.read_rooms import read_desk_sharing
@@ -34,6 +39,7 @@ from analytics.stacking import (
 )
 from analytics.whatif import Scenario, evaluate_all
 from occupancy.db import Connection
+from occupancy.planned_changes import from_records
 from occupancy.schoolholidays import school_holidays
 from occupancy.settings import Settings
 
@@ -47,6 +53,7 @@ __all__ = [
     "read_forecast",
     "read_forecast_input",
     "read_headcount",
+    "read_planned_changes",
     "read_stack",
     "read_whatif",
 ]
@@ -88,7 +95,9 @@ def read_forecast_input(
                 f"level {level!r}: use one of {', '.join(FORECAST_LEVELS)}"
             )
         parts.append(read_level_agg(conn, start, end, level, by_hour=True))
-    agg = pd.concat(parts, ignore_index=True)
+    # Only the levels with rows: concatenating an empty frame (all-NA
+    # columns) is deprecated in pandas.
+    agg = pd.concat([x for x in parts if len(x)] or parts[:1], ignore_index=True)
     return hourly_series(agg, int(settings.bucket_minutes) * 60)
 
 
@@ -115,24 +124,25 @@ def read_forecast(
     series = read_forecast_input(conn, start, end, levels=levels, settings=settings)
     last = end + dt.timedelta(days=7 * horizon_weeks)
     # The future starts the day after the history (its week may be partial).
-    closed = closed_days(str(settings.country), cal.holidays, start, last)
-    school = school_holidays(str(settings.school_holiday_region), start, last)
-    work = (cal.work_start.hour, cal.work_end.hour + (cal.work_end.minute > 0))
-    grid = hour_grid(
-        start,
-        last,
-        work_hours=work,
-        weekdays=cal.working_weekdays,
-        closed=closed,
-        school=school,
+    grid = _grid(cal, settings, start, last)
+    planned = _planned(
+        str(settings.forecast_planned_changes),
+        planned,
+        read_planned_changes(conn, str(settings.site)),
     )
-    planned = _planned(str(settings.forecast_planned_changes), planned)
+    zones = _scope_zones(conn, str(settings.site), planned)
+    wanted = tuple(levels)
+    if zones is not None and "zone" not in wanted:  # the shares need them
+        zone_rows = read_forecast_input(
+            conn, start, end, levels=["zone"], settings=settings
+        )
+        series = pd.concat([series, zone_rows], ignore_index=True)
     p = ForecastParams(
         horizon_weeks=horizon_weeks,
         history_weeks=int(settings.forecast_history_weeks),
         half_life_weeks=settings.forecast_half_life_weeks,
     )
-    return forecast_all(
+    fc, scores = forecast_all(
         series,
         grid[grid["day"] <= end].reset_index(drop=True),
         grid[grid["day"] > end].reset_index(drop=True),
@@ -140,20 +150,76 @@ def read_forecast(
         k=int(settings.k_anonymity),
         timezone=cal.timezone,
         planned=planned,
+        zones=zones,
+    )
+    keep_fc, keep_sc = fc["level"].isin(wanted), scores["level"].isin(wanted)
+    return fc[keep_fc].reset_index(drop=True), scores[keep_sc].reset_index(drop=True)
+
+
+def _grid(
+    cal: Calendar, settings: Settings, start: dt.date, last: dt.date
+) -> pd.DataFrame:
+    """:func:`analytics.forecast.hour_grid` of [start, last] in ``cal``."""
+    closed = closed_days(str(settings.country), cal.holidays, start, last)
+    school = school_holidays(str(settings.school_holiday_region), start, last)
+    work = (cal.work_start.hour, cal.work_end.hour + (cal.work_end.minute > 0))
+    return hour_grid(
+        start,
+        last,
+        work_hours=work,
+        weekdays=cal.working_weekdays,
+        closed=closed,
+        school=school,
     )
 
 
-def _planned(setting: str, given: Sequence[PlannedChange]) -> tuple[PlannedChange, ...]:
-    """The planned changes of the setting ``forecast_planned_changes``
-    (DATE:FACTOR, commas between), those ``given`` replacing a setting's
-    change of the same date."""
+def read_planned_changes(conn: Connection, site: str) -> tuple[PlannedChange, ...]:
+    """The planned changes of ``site``'s building file (``sites.planned_changes``)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT planned_changes FROM sites WHERE site_id = %s", (site,))
+        row = cur.fetchone()
+    return from_records(row[0]) if row else ()
+
+
+def _scope_zones(
+    conn: Connection, site: str, planned: Sequence[PlannedChange]
+) -> pd.DataFrame | None:
+    """The site's zones (zone_id, floor_id, building_id, department_id of a
+    neighbourhood) when a planned change names floors or departments, checked
+    against them; None otherwise."""
+    if not any(c.scoped for c in planned):
+        return None
+    _, zones = read_metadata(conn)
+    if (zones["site_id"] == site).any():
+        zones = zones[zones["site_id"] == site]
+    zones = zones.assign(
+        department_id=zones["department_id"].where(zones["kind"] == "neighbourhood")
+    )
+    try:
+        check_scopes(planned, zones)
+    except PlannedChangeError as exc:
+        raise StoreError(str(exc)) from exc
+    return zones.reset_index(drop=True)
+
+
+def _planned(
+    setting: str,
+    given: Sequence[PlannedChange],
+    in_file: Sequence[PlannedChange] = (),
+) -> tuple[PlannedChange, ...]:
+    """The planned changes of the building file (``in_file``), of the setting
+    ``forecast_planned_changes`` (DATE:FACTOR, commas between) and those
+    ``given`` per run: a change of the setting replaces every change of the
+    file on its date, one given per run those of the file and the setting."""
     texts = [t for t in setting.replace(";", ",").split(",") if t.strip()]
     try:
         configured = parse_planned_changes(texts)
     except PlannedChangeError as exc:
         raise StoreError(f"setting forecast_planned_changes: {exc}") from exc
+    dates = {c.start for c in configured}
+    kept = [c for c in in_file if c.start not in dates] + list(configured)
     dates = {c.start for c in given}
-    kept = [c for c in configured if c.start not in dates]
+    kept = [c for c in kept if c.start not in dates]
     return tuple(sorted([*kept, *given], key=lambda c: c.start))
 
 

@@ -22,6 +22,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from occupancy import building_schema as sch
+from occupancy.planned_changes import PlannedChange, check_planned_changes
 from occupancy.site_calendar import SiteCalendar, check_site_calendar
 
 logger = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class Site:
     source: str | None = field(default=None, compare=False)
     #: The site's own calendar (occupancy.site_calendar).
     calendar: SiteCalendar = field(default_factory=SiteCalendar)
+    planned_changes: tuple[PlannedChange, ...] = ()  # occupancy.planned_changes
 
     # Convenience views ----------------------------------------------------
     def floors(self) -> Iterator[Floor]:
@@ -257,7 +259,9 @@ def parse_building(data: object, source: str | None = None) -> Site:
     _unique(ctx, [sp.id for sp in site.spaces()], "desks and rooms")
     devices = _devices(ctx, doc.devices, site)
     _unique(ctx, [d.id for d in devices], "devices")
-    return dataclasses.replace(site, devices=devices)
+    floors = [f.id for f in site.floors()]
+    planned = check_planned_changes(site_in, floors, ctx.dept_ids, ctx.err)
+    return dataclasses.replace(site, devices=devices, planned_changes=planned)
 
 
 class _Ctx:

@@ -31,6 +31,7 @@ __all__ = [
     "DeviceIn",
     "FileIn",
     "FloorIn",
+    "PlannedChangeIn",
     "RoomIn",
     "SiteIn",
     "ZoneIn",
@@ -171,6 +172,18 @@ class DeviceIn(_In):
     topic: Text | None = None
 
 
+class PlannedChangeIn(_In):
+    """A demand change announced in advance (occupancy/planned_changes.py):
+    from ``date`` on, demand × ``factor``; of the named ``floors`` and/or
+    ``departments`` only when given."""
+
+    date: dt.date
+    factor: Annotated[float, Field(gt=0, le=10)]
+    floors: list[Text] | None = None
+    departments: list[Text] | None = None
+    note: Text | None = None
+
+
 class SiteIn(_In):
     id: Id
     name: Text | None = None
@@ -180,6 +193,7 @@ class SiteIn(_In):
     working_hours: Text | None = None
     working_days: list[Text] | None = None
     holidays: list[dt.date] | None = None
+    planned_changes: list[PlannedChangeIn] = []
 
 
 class FileIn(_In):
@@ -221,6 +235,10 @@ def error_message(err: ErrorDetails) -> str:
         return f"must be a number, got {got!r}"
     if kind == "greater_than":
         return f"must be a number > {ctx.get('gt')}, got {got!r}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}, got {got!r}"
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+        return f"must be a date YYYY-MM-DD, got {got!r}"
     if kind == "greater_than_equal":
         return f"must be at least {ctx.get('ge')}, got {got!r}"
     if kind == "literal_error":

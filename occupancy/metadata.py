@@ -11,6 +11,7 @@ from psycopg2.extras import Json, execute_values
 
 from occupancy.building import PolygonT, Site, Space, Zone
 from occupancy.db import Connection, read_frame
+from occupancy.planned_changes import to_records
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +94,12 @@ def _write_site(cur: Any, site: Site) -> None:
         cur,
         "sites",
         ["site_id", "name", "timezone", "country", "working_hours",
-         "working_days", "holidays"],
+         "working_days", "holidays", "planned_changes"],
         ["site_id"],
         [(site.id, site.name, site.timezone, c.country, c.working_hours,
           None if c.working_days is None else list(c.working_days),
-          None if c.holidays is None else list(c.holidays))],
+          None if c.holidays is None else list(c.holidays),
+          Json(to_records(site.planned_changes)))],
     )  # fmt: skip
     # parent_id is deferred: a team may come before its department in the file.
     cur.execute("SET CONSTRAINTS ALL DEFERRED")

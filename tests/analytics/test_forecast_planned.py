@@ -86,7 +86,7 @@ def test_two_changes_multiply() -> None:
     mean, sd = np.full((3, 1), 100.0), np.zeros((3, 1))
     changes = parse_planned_changes(["2026-10-05:0.9", "2026-09-07:1.2"])
     m, s, f = apply_planned(mean, sd, days, dt.date(2026, 9, 4), changes)
-    np.testing.assert_allclose(f, [1.0, 1.2, 1.08])
+    np.testing.assert_allclose(f[:, 0], [1.0, 1.2, 1.08])
     np.testing.assert_allclose(m[:, 0], [100.0, 120.0, 108.0])
     # sd of 1.2 × 0.9: 1.08 × √((0.1/1.2)² + (0.05/0.9)²)
     rel = np.sqrt((0.1 / 1.2) ** 2 + (0.05 / 0.9) ** 2)
