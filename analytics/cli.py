@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from analytics.analyze_cli import analyze
 from analytics.bookings_cli import bookings_sync as _bookings_sync
 from analytics.plan_cli import (
     PLAN_REPORTS,
@@ -34,100 +35,6 @@ __all__ = ["COMMANDS"]
 
 def _connect(cli: CliContext) -> Connection:
     return cli.connect()
-
-
-def _progress(msg: str) -> None:
-    click.echo(msg, err=True)
-
-
-@click.command("analyze")
-@click.option(
-    "--from",
-    "first",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="First local day (default: first day with events).",
-)
-@click.option(
-    "--to",
-    "last",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Last local day, included (default: last day with events).",
-)
-@click.option(
-    "--full", is_flag=True, help="Recompute every day in range, ignoring the watermark."
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Local processes computing chunks of days in parallel "
-    "(default: setting analyze_workers, 1). Same rollups for any number.",
-)
-@click.option(
-    "--dask-scheduler",
-    "scheduler",
-    metavar="ADDRESS",
-    default=None,
-    help="Compute the chunks on this Dask cluster (tcp://host:8786) instead "
-    "(default: setting dask_scheduler). Its workers read the database themselves.",
-)
-@pass_ctx
-def analyze(
-    cli: CliContext,
-    first: dt.datetime | None,
-    last: dt.datetime | None,
-    full: bool,
-    workers: int | None,
-    scheduler: str | None,
-) -> None:
-    """Compute and store the rollups (utilization, patterns, rooms, co-location).
-
-    \b
-    The first run computes every day with events. Later runs only recompute the
-    local days touched by events received since the last run (late events
-    included) and their neighbours; the result is identical to a full recompute.
-    Progress goes to stderr.
-
-    \b
-    Examples:
-      occupancy analyze                          # incremental (first run: full)
-      occupancy analyze --full                   # recompute everything
-      occupancy analyze --from 2026-03-02 --to 2026-03-13 --full
-      occupancy analyze --full --workers 4       # 4 local processes
-      occupancy analyze --full --dask-scheduler tcp://scheduler:8786
-
-    \b
-    Chunks of up to 14 days are the partitions: computed apart (locally in
-    processes or on Dask workers) and written here one transaction per chunk,
-    in order; the rows are the same as a single-process run's.
-    """
-    from analytics.malloc import keep_freed_memory
-    from analytics.parallel import ParallelError
-    from analytics.pipeline import run_analyze
-
-    keep_freed_memory()
-    if first and last and last < first:
-        raise click.ClickException(
-            f"--to {last.date()} is before --from {first.date()}"
-        )
-    conn = _connect(cli)
-    try:
-        report = run_analyze(
-            conn,
-            cli.settings,
-            first=first.date() if first else None,
-            last=last.date() if last else None,
-            full=full,
-            progress=_progress,
-            connect=lambda: _connect(cli),
-            workers=workers,
-            scheduler=scheduler,
-        )
-    except ParallelError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        conn.close()
-    click.echo(str(report))
 
 
 @click.command("export")

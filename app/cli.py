@@ -9,41 +9,80 @@ Nothing below this layer imports it (``.importlinter``).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from analytics import cli as analytics_cli
-from api import cli as api_cli
-from app.demo_cli import demo as demo_cmd
 from app.services import MosquittoServer, PostgresServer
-from dashboard import cli as dashboard_cli
-from ingest import cli as ingest_cli
-from notify import cli as notify_cli
-from occupancy.building import Site
 from occupancy.clictx import CliContext, pass_ctx
 from occupancy.db import Connection
 from occupancy.plans.cli import building_import as _building_import
-from sensors_sim import cli as sensors_sim_cli
+
+if TYPE_CHECKING:
+    from occupancy.building import Site
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CliContext", "configure_logging", "main", "pass_ctx"]
 
 #: The commands each package contributes, one line per package (a new package:
-#: import its ``cli`` module above and add its ``COMMANDS`` here).
-PLUGINS: tuple[Sequence[click.Command], ...] = (
-    sensors_sim_cli.COMMANDS,
-    ingest_cli.COMMANDS,
-    analytics_cli.COMMANDS,
-    dashboard_cli.COMMANDS,
-    api_cli.COMMANDS,
-    notify_cli.COMMANDS,
-    [demo_cmd],
+#: add the module holding them and the name of its list, ``COMMANDS``, here).
+#: Imported when a command is looked up, not before (see :class:`_PluginGroup`).
+PLUGINS: tuple[tuple[str, str], ...] = (
+    ("sensors_sim.cli", "COMMANDS"),
+    ("ingest.cli", "COMMANDS"),
+    ("analytics.cli", "COMMANDS"),
+    ("dashboard.cli", "COMMANDS"),
+    ("api.cli", "COMMANDS"),
+    ("notify.cli", "COMMANDS"),
+    ("app.demo_cli", "demo"),
 )
+
+#: Commands run often, in a module that imports only what they need: looked
+#: up there alone (``occupancy analyze`` imports no dashboard, planner or
+#: simulator). Each is also in its package's list above (tests/occupancy/
+#: test_cli_plugins.py checks both name the same command).
+FAST_COMMANDS: dict[str, tuple[str, str]] = {
+    "analyze": ("analytics.analyze_cli", "COMMANDS"),
+}
+
+
+def plugin_commands(module: str, attr: str) -> list[click.Command]:
+    """The commands of one :data:`PLUGINS` entry."""
+    found = getattr(importlib.import_module(module), attr)
+    return list(found) if isinstance(found, Sequence) else [found]
+
+
+class _PluginGroup(click.Group):
+    """The command group; the packages' commands are imported on lookup (a
+    fast command's module alone, else every package's), so one command does
+    not pay for importing all the others."""
+
+    _loaded = False
+
+    def _load_plugins(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            for module, attr in PLUGINS:
+                for cmd in plugin_commands(module, attr):
+                    self.add_command(cmd)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in FAST_COMMANDS:
+            for cmd in plugin_commands(*FAST_COMMANDS[cmd_name]):
+                self.add_command(cmd)
+        if cmd_name not in self.commands:
+            self._load_plugins()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins()
+        return super().list_commands(ctx)
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
@@ -59,7 +98,8 @@ def configure_logging(verbose: int, quiet: bool) -> None:
 
 
 @click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=_PluginGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
     "--database-url", metavar="URL", help="PostgreSQL URL [env OCCUPANCY_DATABASE_URL]."
@@ -439,9 +479,3 @@ def services_status(cli: CliContext) -> None:
         click.echo(f"{name:10s} {'running' if up else 'stopped':8s} {svc.url()}")
     if not ok:
         sys.exit(1)
-
-
-# --------------------------------------------------------------------- plugins
-for _commands in PLUGINS:
-    for _cmd in _commands:
-        main.add_command(_cmd)
