@@ -17,6 +17,7 @@ from analytics.plan_io import (
     read_desks,
     read_forecast,
     read_forecast_input,
+    read_planned_in_force,
     read_stack,
     read_whatif,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "read_intervention",
     "read_live",
     "read_metadata",
+    "read_planned_in_force",
     "read_portfolio",
     "read_portfolio_weekly",
     "read_room_sizing",

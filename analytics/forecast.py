@@ -82,7 +82,9 @@ MODELS = ("seasonal_naive", *SPECS)
 class ForecastParams:
     """``horizon_weeks``: 1-8; ``history_weeks``: fit window; ``half_life_weeks``:
     of the DLS weights; ``naive_weeks``: N of the seasonal-naive mean;
-    ``origins``: rolling origins of the backtest, ``step_weeks`` apart."""
+    ``origins``: rolling origins of the backtest, ``step_weeks`` apart;
+    ``calib_origins``: the intervals are calibrated on the errors of the
+    latest that many backtest origins only (None: all of them)."""
 
     horizon_weeks: int = 4
     history_weeks: int = 26
@@ -90,6 +92,7 @@ class ForecastParams:
     naive_weeks: int = 4
     origins: int = 10
     step_weeks: int = 2
+    calib_origins: int | None = None
 
 
 def _open(train: pd.DataFrame) -> pd.DataFrame:
@@ -310,7 +313,7 @@ def _forecast_groups(
     y_open = y[~history["closed"].to_numpy(bool)]
     tgt = Cal.of(future)
     closed = future["closed"].to_numpy(bool)
-    by_cm = dict(iter(bt.groupby(["col", "model"]))) if len(bt) else {}
+    by_cm = dict(iter(_recent(bt, p.calib_origins).groupby(["col", "model"])))
     last_day = history["day"].max() if len(history) else dt.date.min
     shares = planned_shares(
         planned, series, keys, zones, future["how"].to_numpy(), last_day, p.naive_weeks
@@ -343,6 +346,14 @@ def _forecast_groups(
     return _finish(out.reset_index(drop=True), timezone), scores.reset_index(drop=True)[
         _SCORE_COLS
     ]
+
+
+def _recent(bt: pd.DataFrame, origins: int | None) -> pd.DataFrame:
+    """The backtest rows of the latest ``origins`` origins (None: all)."""
+    if bt.empty or origins is None:
+        return bt
+    keep = np.sort(bt["origin"].unique())[-origins:]
+    return bt[bt["origin"].isin(keep)]
 
 
 def _groups(series: pd.DataFrame, k: int) -> tuple[list[tuple[str, str]], list[float]]:

@@ -199,8 +199,11 @@ def plan() -> None:
     callback=_check_planned,
     metavar="DATE:FACTOR",
     help="A change announced in advance: from DATE on, demand × FACTOR (office"
-    " days 2.5 → 3 a week: 2026-09-07:1.2). Repeat for several. Applies to the"
-    " forecast hours on/after DATE when DATE is after --to; intervals widen.",
+    " days 2.5 → 3 a week: 2026-09-07:1.2); of named floors or departments only:"
+    " 2026-09-07:1.2:departments=sales+it, ...:floors=f2. Repeat for several."
+    " Applies to the forecast hours on/after DATE when DATE is after --to;"
+    " intervals widen. Replaces the building file's and the setting's changes"
+    " of the same date (DATE:1: none that day).",
 )
 @_plan_command("forecast")
 def forecast_cmd(

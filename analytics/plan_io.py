@@ -54,6 +54,7 @@ __all__ = [
     "read_forecast_input",
     "read_headcount",
     "read_planned_changes",
+    "read_planned_in_force",
     "read_stack",
     "read_whatif",
 ]
@@ -125,11 +126,7 @@ def read_forecast(
     last = end + dt.timedelta(days=7 * horizon_weeks)
     # The future starts the day after the history (its week may be partial).
     grid = _grid(cal, settings, start, last)
-    planned = _planned(
-        str(settings.forecast_planned_changes),
-        planned,
-        read_planned_changes(conn, str(settings.site)),
-    )
+    planned = read_planned_in_force(conn, settings, planned)
     zones = _scope_zones(conn, str(settings.site), planned)
     wanted = tuple(levels)
     if zones is not None and "zone" not in wanted:  # the shares need them
@@ -179,6 +176,21 @@ def read_planned_changes(conn: Connection, site: str) -> tuple[PlannedChange, ..
         cur.execute("SELECT planned_changes FROM sites WHERE site_id = %s", (site,))
         row = cur.fetchone()
     return from_records(row[0]) if row else ()
+
+
+def read_planned_in_force(
+    conn: Connection,
+    settings: Settings | None = None,
+    given: Sequence[PlannedChange] = (),
+) -> tuple[PlannedChange, ...]:
+    """The planned changes a forecast uses: the building file's, the
+    setting's, those ``given`` per run (:func:`_planned`), by date."""
+    settings = settings_or_default(settings)
+    return _planned(
+        str(settings.forecast_planned_changes),
+        given,
+        read_planned_changes(conn, str(settings.site)),
+    )
 
 
 def _scope_zones(

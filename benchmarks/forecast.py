@@ -132,6 +132,13 @@ def main() -> int:
         help="also forecast with the policy change announced (its date and the"
         " simulator's nominal office-days ratio) and print both runs' tables",
     )
+    ap.add_argument(
+        "--calib-origins",
+        type=int,
+        default=0,
+        help="also forecast every origin with the intervals calibrated on the"
+        " latest N backtest origins only (alternated with the default run)",
+    )
     args = ap.parse_args()
     site = load_building(ROOT / "examples" / "office.yaml")
     sc = effects_scenario()
@@ -155,10 +162,16 @@ def main() -> int:
     )
     planned = planned_from_scenario(sc) if args.with_planned_changes else ()
     runs = evaluate(series, grid, site.tz.key, args, planned)  # type: ignore[attr-defined]
-    summary(runs[0], "without planned changes")
-    if planned:
-        told = ", ".join(f"{c.start}:{c.factor:g}" for c in planned)
-        summary(runs[1], f"with planned changes ({told})")
+    told = ", ".join(f"{c.start}:{c.factor:g}" for c in planned)
+    for slot, r in enumerate(runs):
+        if slot % 2 and not planned:
+            continue
+        title = (
+            f"with planned changes ({told})" if slot % 2 else "without planned changes"
+        )
+        if slot >= 2:
+            title += f", intervals calibrated on the last {args.calib_origins} origins"
+        summary(r, title)
     return 0
 
 
@@ -173,9 +186,14 @@ def evaluate(
     simulated year; each forecast sees only the history before its origin):
     without, and (when ``planned``) with the planned changes. An origin after
     every change gets the same forecast both ways (the rule leaves a change in
-    the history to the data), so it is computed once."""
-    p = ForecastParams(horizon_weeks=args.weeks)
-    runs: list[list[pd.DataFrame]] = [[], []]
+    the history to the data), so it is computed once. Slots: 2 × variant +
+    (1 with the planned changes); variant 1: ``--calib-origins``."""
+    variants = [ForecastParams(horizon_weeks=args.weeks)]
+    if args.calib_origins:
+        variants.append(
+            ForecastParams(horizon_weeks=args.weeks, calib_origins=args.calib_origins)
+        )
+    runs: list[list[pd.DataFrame]] = [[] for _ in range(2 * len(variants))]
     for i in reversed(range(args.origins)):
         last_hist = START + dt.timedelta(days=HISTORY_DAYS - 1 - 28 * i)
         history = grid[grid["day"] <= last_hist].reset_index(drop=True)
@@ -183,29 +201,46 @@ def evaluate(
             (grid["day"] > last_hist)
             & (grid["day"] <= last_hist + dt.timedelta(days=7 * args.weeks))
         ].reset_index(drop=True)
-        past = series[series["day"] <= last_hist]
         ahead = tuple(c for c in planned if c.start > last_hist)
         for run, plan in enumerate(((), ahead) if planned else ((),)):
-            if run and not plan:
-                runs[1].append(runs[0][-1])
-                continue
-            t, c = time.perf_counter(), time.process_time()
-            fc, _ = forecast_all(
-                past, history, future, p, k=5, timezone=tz, planned=plan
-            )
-            took, cpu = time.perf_counter() - t, time.process_time() - c
-            print(
-                f"origin {last_hist + dt.timedelta(days=1)}"
-                f"{' (planned changes)' if run else ''}: forecast_all of"
-                f" {fc.groupby(['level', 'level_id']).ngroups} groups from"
-                f" {history['week'].nunique()} weeks of history, {args.weeks} weeks"
-                f" ahead (backtest {p.origins} origins × {len(MODELS)} models):"
-                f" {took:.2f} s wall, {cpu:.2f} s CPU ({load()})"
-            )
-            r = report(series, history, future, fc, p)
-            r.insert(0, "origin", last_hist + dt.timedelta(days=1))
-            runs[run].append(r)
-    return [pd.concat(r, ignore_index=True) for r in runs if r]
+            for v, p in enumerate(variants):  # alternated: the same load
+                slot = 2 * v + run
+                if run and not plan:
+                    runs[slot].append(runs[slot - 1][-1])
+                    continue
+                runs[slot].append(
+                    _one_origin(series, history, future, last_hist, p, tz, plan, v)
+                )
+    return [pd.concat(r, ignore_index=True) if r else pd.DataFrame() for r in runs]
+
+
+def _one_origin(
+    series: pd.DataFrame,
+    history: pd.DataFrame,
+    future: pd.DataFrame,
+    last_hist: dt.date,
+    p: ForecastParams,
+    tz: str,
+    plan: tuple[PlannedChange, ...],
+    variant: int,
+) -> pd.DataFrame:
+    """forecast_all at one origin, timed, and its out-of-sample scores."""
+    past = series[series["day"] <= last_hist]
+    t, c = time.perf_counter(), time.process_time()
+    fc, _ = forecast_all(past, history, future, p, k=5, timezone=tz, planned=plan)
+    took, cpu = time.perf_counter() - t, time.process_time() - c
+    what = " (planned changes)" if plan else ""
+    what += f" (calibrated on {p.calib_origins} origins)" if variant else ""
+    print(
+        f"origin {last_hist + dt.timedelta(days=1)}{what}: forecast_all of"
+        f" {fc.groupby(['level', 'level_id']).ngroups} groups from"
+        f" {history['week'].nunique()} weeks of history, {p.horizon_weeks} weeks"
+        f" ahead (backtest {p.origins} origins × {len(MODELS)} models):"
+        f" {took:.2f} s wall, {cpu:.2f} s CPU ({load()})"
+    )
+    r = report(series, history, future, fc, p)
+    r.insert(0, "origin", last_hist + dt.timedelta(days=1))
+    return r
 
 
 def summary(r: pd.DataFrame, title: str) -> None:

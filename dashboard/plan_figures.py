@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
+from occupancy.planned_changes import PlannedChange
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ __all__ = [
     "forecast_figure",
     "headers",
     "iv_figure",
+    "planned_table",
     "t",
 ]
 
@@ -37,6 +40,17 @@ L: dict[str, tuple[str, str]] = {
         "einddatum; banden: 80 %- en 95 %-voorspellingsintervallen. Model per groep gekozen "
         "met een rolling-origin-backtest (tabel).",
     ),
+    "planned": ("Planned changes", "Geplande veranderingen"),
+    "planned_none": (
+        "No planned changes after the history (building file site.planned_changes, "
+        "setting forecast_planned_changes).",
+        "Geen geplande veranderingen na de historie (gebouwbestand "
+        "site.planned_changes, instelling forecast_planned_changes).",
+    ),
+    "planned_at": ("planned × {f}", "gepland × {f}"),
+    "whole_site": ("whole site", "hele locatie"),
+    "floors": ("floors", "verdiepingen"),
+    "departments": ("departments", "afdelingen"),
     "level": ("Level", "Niveau"),
     "horizon": ("Weeks ahead", "Weken vooruit"),
     "people": ("people", "personen"),
@@ -101,6 +115,11 @@ L: dict[str, tuple[str, str]] = {
 #: Table column → (English, Dutch) header.
 HEADERS: dict[str, tuple[str, str]] = {
     "model": ("model", "model"),
+    "date": ("from", "vanaf"),
+    "factor": ("factor", "factor"),
+    "scope": ("applies to", "geldt voor"),
+    "note": ("note", "toelichting"),
+    "planned_factor": ("factor of this group", "factor van deze groep"),
     "points": ("points", "punten"),
     "mae": ("MAE [people]", "MAE [personen]"),
     "mase": ("MASE", "MASE"),
@@ -233,12 +252,67 @@ def forecast_figure(fc: pd.DataFrame, past: pd.DataFrame, language: str) -> go.F
         )
     )
     fig = go.Figure(traces)
+    _mark_planned(fig, fc, language)
     styled(
         fig,
         **base_layout(height=340, legend={"orientation": "h", "y": -0.2}),
         yaxis_title=t("people", language),
     )
     return fig
+
+
+def _fmt(f: float, language: str) -> str:
+    text = f"{f:.3g}"
+    return text.replace(".", ",") if language == "nl" else text
+
+
+def _mark_planned(fig: go.Figure, fc: pd.DataFrame, language: str) -> None:
+    """A dashed line and its factor where the group's planned factor changes
+    (the open hours; closed hours carry 1)."""
+    if "planned_factor" not in fc:
+        return
+    open_ = fc[~fc["closed"].astype(bool)]
+    f = open_["planned_factor"].to_numpy(float)
+    prev = pd.Series(f).shift(1, fill_value=1.0).to_numpy()
+    for ts, factor in zip(open_["ts"][f != prev], f[f != prev], strict=True):
+        fig.add_vline(
+            x=pd.Timestamp(ts).timestamp() * 1000,
+            line_dash="dash",
+            line_color=OKABE_ITO[5],
+            annotation_text=t("planned_at", language, f=_fmt(factor, language)),
+        )
+
+
+def planned_table(
+    changes: Sequence[PlannedChange], fc: pd.DataFrame, language: str
+) -> pd.DataFrame:
+    """The planned changes the forecast applies (dated after its history):
+    date, factor, what it applies to, note, and the factor it gives the shown
+    group from that date (on the horizon's first open hour then; – beyond)."""
+    first = min(fc["day"]) if len(fc) else None
+    open_ = fc[~fc["closed"].astype(bool)] if len(fc) else fc
+    rows = []
+    for c in changes:
+        if first is None or c.start < first:
+            continue
+        scope = [
+            f"{t(k, language)} {', '.join(ids)}"
+            for k, ids in (("floors", c.floors), ("departments", c.departments))
+            if ids
+        ]
+        on = open_[open_["day"] >= c.start]
+        mine = _fmt(float(on["planned_factor"].iloc[0]), language) if len(on) else "–"
+        rows.append(
+            (
+                c.start.isoformat(),
+                "× " + _fmt(c.factor, language),
+                "; ".join(scope) or t("whole_site", language),
+                c.note or "–",
+                mine,
+            )
+        )
+    cols = ["date", "factor", "scope", "note", "planned_factor"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def iv_figure(

@@ -21,6 +21,7 @@ from analytics.api import (
     read_forecast,
     read_forecast_input,
     read_intervention,
+    read_planned_in_force,
     read_scorecard,
     read_stack,
     read_whatif,
@@ -42,6 +43,7 @@ from dashboard.plan_figures import (
     forecast_figure,
     headers,
     iv_figure,
+    planned_table,
 )
 from dashboard.plan_figures import t as _t
 from dashboard.theme import empty_figure
@@ -150,7 +152,7 @@ def _note(key: str, language: str) -> html.P:
 
 
 def _forecast_section(language: str, out: _Outputs) -> list[Any]:
-    fig, tab = out or (None, None)
+    fig, tab, planned = out or (None, None, None)
     return [
         html.H3(_t("fc", language)),
         _note("fc_note", language),
@@ -168,6 +170,8 @@ def _forecast_section(language: str, out: _Outputs) -> list[Any]:
             className="controls",
         ),
         graph("plan-fc-figure", fig),
+        html.H4(_t("planned", language)),
+        html.Div(planned, id="plan-fc-planned"),
         html.Div(tab, id="plan-fc-scores"),
     ]
 
@@ -258,6 +262,7 @@ def _scorecard_section(language: str, out: _Outputs) -> list[Any]:
 @callback(
     Output("plan-fc-figure", "figure"),
     Output("plan-fc-scores", "children"),
+    Output("plan-fc-planned", "children"),
     Input("app-url", "search"),
     Input("plan-fc-level", "value"),
     Input("plan-fc-horizon", "value"),
@@ -265,7 +270,7 @@ def _scorecard_section(language: str, out: _Outputs) -> list[Any]:
 )
 def update_forecast(
     search: str | None, level: str | None, horizon: int | None
-) -> tuple[go.Figure, Component]:
+) -> tuple[go.Figure, Component, Component]:
     language = lang()
     data = current()
     f = current_filters(search)
@@ -273,7 +278,7 @@ def update_forecast(
     level = level or "building"
     weeks = int(horizon or 4)
 
-    def compute() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
         with data.connection() as conn:
             fc, scores = read_forecast(
                 conn,
@@ -286,17 +291,18 @@ def update_forecast(
             past = read_forecast_input(
                 conn, end - dt.timedelta(days=13), end, levels=[level]
             )
-        return fc, scores, past
+            changes = read_planned_in_force(conn, data.settings)
+        return fc, scores, past, changes
 
     try:
-        fc, scores, past = data.cached(
+        fc, scores, past, changes = data.cached(
             ("plan-forecast", start, end, level, weeks), compute
         )
     except StoreError as exc:
-        return empty_figure(str(exc)), empty(str(exc))
+        return empty_figure(str(exc)), empty(str(exc)), empty(str(exc))
     if fc.empty:
         msg = _t("no_data", language)
-        return empty_figure(msg), empty(msg)
+        return empty_figure(msg), empty(msg), empty(msg)
     group = _pick_group(fc, f)
     part = fc[fc["level_id"] == group]
     sc = scores[scores["level_id"] == group][
@@ -311,7 +317,14 @@ def update_forecast(
             str(data.settings.timezone), ambiguous=True, nonexistent="shift_forward"
         ).dt.tz_convert("UTC")
     )
-    return forecast_figure(part, mine, language), table(sc, headers=headers(lang()))
+    pl = planned_table(changes, part, language)
+    return (
+        forecast_figure(part, mine, language),
+        table(sc, headers=headers(language)),
+        table(pl, headers=headers(language))
+        if len(pl)
+        else empty(_t("planned_none", language)),
+    )
 
 
 def _pick_group(fc: pd.DataFrame, f: Any) -> str:

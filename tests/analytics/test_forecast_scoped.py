@@ -158,3 +158,17 @@ def test_an_unknown_floor_or_department_is_refused() -> None:
         check_scopes([PlannedChange(CHANGE, 1.2, departments=("C",))], ZONES)
     with pytest.raises(PlannedChangeError, match="'f9' is not a floor"):
         check_scopes([PlannedChange(CHANGE, 1.2, floors=("f9",))], ZONES)
+
+
+def test_a_scoped_change_per_run_is_read_with_its_floors_and_departments() -> None:
+    from analytics.forecast_changes import parse_planned_change
+
+    got = parse_planned_change("2026-09-07:1.2:departments=B+A:floors=f1")
+    assert got == PlannedChange(dt.date(2026, 9, 7), 1.2, ("f1",), ("A", "B"))
+    for bad, says in (
+        ("2026-09-07:1.2:teams=x", "expected DATE:FACTOR"),
+        ("2026-09-07:1.2:departments=", "names none"),
+        ("2026-09-07:1.2:floors=a:floors=b", "expected DATE:FACTOR"),
+    ):
+        with pytest.raises(PlannedChangeError, match=says):
+            parse_planned_change(bad)

@@ -1,12 +1,15 @@
 """The MASE scale of a series without a week-apart pair is NaN, without
-numpy's "Mean of empty slice" warning; worked by hand."""
+numpy's "Mean of empty slice" warning; worked by hand. The calibration's
+choice of the latest backtest origins."""
 
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
+import pandas as pd
 
+from analytics.forecast import _recent
 from analytics.forecast_model import Cal, mase_scales
 
 
@@ -26,3 +29,11 @@ def test_mase_scale_without_pairs_is_nan_without_a_warning() -> None:
     # column 0: |3 − 1| and |2 − 2| → 1; column 1: no pair
     np.testing.assert_allclose(got[0], 1.0)
     assert np.isnan(got[1]) and np.isnan(empty).all()
+
+
+def test_calibration_on_the_latest_origins_keeps_only_those() -> None:
+    bt = pd.DataFrame({"origin": [3, 1, 2, 3, 1], "y": [0, 1, 2, 3, 4]})
+    assert _recent(bt, None) is bt
+    assert _recent(bt, 2)["y"].tolist() == [0, 2, 3]
+    assert _recent(bt, 5)["y"].tolist() == [0, 1, 2, 3, 4]
+    assert _recent(bt.iloc[:0], 2).empty

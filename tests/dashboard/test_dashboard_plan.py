@@ -1,9 +1,11 @@
 """The Plan page in headless Chromium against the app on a free port, over a
 database with hand-built plan rollups (tests/plan_rows.py): every section
-drawn on first load, a what-if control recomputes, Dutch labels."""
+drawn on first load (with the planned change of the setting marked on the
+forecast and listed), a what-if control recomputes, Dutch labels."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from plan_rows import CHANGE, FIRST, LAST, insert_coloc, insert_levels
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 QUERY = f"?site=hq&from={FIRST}&to={LAST}&wh=1"
+PLANNED = LAST + dt.timedelta(days=8)  # the second forecast week's Monday
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,11 @@ def plan_db(database_url: str) -> str:
 def served(plan_db: str, serve_app: Any) -> Iterator[Any]:
     from occupancy.settings import load_settings
 
-    s = serve_app(load_settings({"database_url": plan_db}))
+    s = serve_app(
+        load_settings(
+            {"database_url": plan_db, "forecast_planned_changes": f"{PLANNED}:1.2"}
+        )
+    )
     yield s
     s.stop()
 
@@ -53,6 +60,14 @@ def test_plan_page_draws_every_section(new_page: Any, served: Any) -> None:
     )
     assert {"forecast", "measured", "80 % interval", "95 % interval"} <= set(names)
     assert "dls" in page.locator("#plan-fc-scores").inner_text()
+    # the planned change: listed, and a dashed line with its factor
+    planned = page.locator("#plan-fc-planned").inner_text()
+    assert str(PLANNED) in planned and "× 1.2" in planned and "whole site" in planned
+    marks = page.evaluate(
+        "() => document.querySelector('#plan-fc-figure .js-plotly-plot')"
+        ".layout.annotations.map(a => a.text)"
+    )
+    assert marks == ["planned × 1.2"]
     wi = page.locator("#plan-wi-table").inner_text()
     assert "baseline" in wi and "close f2:fri" in wi and "sharing 0.7" in wi
     assert "OPTIMAL" in page.locator("#plan-st-table").inner_text()
@@ -97,6 +112,8 @@ def test_plan_page_in_dutch(new_page: Any, plan_db: str, serve_app: Any) -> None
         assert "Plannen" in body and "Prognose" in body and "Wat-als" in body
         assert "Heeft het gewerkt?" in body and "Scorekaart neutrale plekken" in body
         assert "uitkomst" in body and "bureaus vrij" in body
+        assert "Geplande veranderingen" in body
+        assert "Geen geplande veranderingen" in body
         assert log.errors == [], log.errors
     finally:
         s.stop()
