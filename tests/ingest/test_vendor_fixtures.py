@@ -86,11 +86,13 @@ def test_vendor_example_decodes_to_its_meaning(
 
 def test_vendor_examples_count() -> None:
     index = json.loads((FIXTURES / "index.json").read_text("utf-8"))
-    devices = {c[0] for c in CASES}
+    codecs = {c[0] for c in CASES}
+    devices = {d for _, _, doc, _ in CASES for d in doc["devices"]}
     right = sum(_right(doc, ex)[0] for _, _, doc, ex in CASES)
     print(
-        f"\nTTS device repository: {len(index['codecs'])} codec files read, "
-        f"devices covered {len(devices)}, examples right {right}/{len(CASES)}"
+        f"\nTTS device repository: {len(index['codecs'])} codec files selected, "
+        f"{len(codecs)} with examples, devices covered {len(devices)}, "
+        f"examples right {right}/{len(CASES)}"
     )
     assert len(CASES) == sum(c["examples"] for c in index["codecs"])
     for _, _, doc, _ in CASES:  # each fixture names its source and commit
