@@ -13,7 +13,11 @@ Decoded-payload conventions of common devices:
 - ``occupied``, ``presence``, ``occupancy_status``, ``room_occupancy``,
   ``desk_occupancy``: presence (bool, 0/1, strings).
 - Browan/TABS TBMS100 ``status`` 1 = occupied (``count`` is a cumulative
-  motion counter, ``time`` a duration: neither is stored).
+  motion counter, ``time`` a duration: neither is stored); Netvox R718Q/QA
+  ``status``, R311WA ``Status_N`` (brand table ``STATUS_PRESENCE``).
+- Dingtek DC500/DC510 ``peopleCounter`` counts people passing a beam: a line
+  counter for that brand (``LINE_KEYS_BY_BRAND``); DC520 ``balanceCounter``
+  and Paxcounter ``pax`` are head counts.
 - Milesight WS202 ``pir: "trigger"``, Elsys ``motion`` (PIR counts since the last
   uplink), MClimate ``pressEvent``: motion.
 - ``people_count_all``, ``people_counter_all`` (VS121, regions summed by the
