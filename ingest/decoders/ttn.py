@@ -13,7 +13,11 @@ Decoded-payload conventions of common devices:
 - ``occupied``, ``presence``, ``occupancy_status``, ``room_occupancy``,
   ``desk_occupancy``: presence (bool, 0/1, strings).
 - Browan/TABS TBMS100 ``status`` 1 = occupied (``count`` is a cumulative
-  motion counter, ``time`` a duration: neither is stored).
+  motion counter, ``time`` a duration: neither is stored); Netvox R718Q/QA
+  ``status``, R311WA ``Status_N`` (brand table ``STATUS_PRESENCE``).
+- Dingtek DC500/DC510 ``peopleCounter`` counts people passing a beam: a line
+  counter for that brand (``LINE_KEYS_BY_BRAND``); DC520 ``balanceCounter``
+  and Paxcounter ``pax`` are head counts.
 - Milesight WS202 ``pir: "trigger"``, Elsys ``motion`` (PIR counts since the last
   uplink), MClimate ``pressEvent``: motion.
 - ``people_count_all``, ``people_counter_all`` (VS121, regions summed by the
@@ -176,7 +180,8 @@ def decode_chirpstack(
     if not isinstance(decoded, dict):
         return Decoded.refuse("no_decoded_payload", "configure a codec", device)
     profile = str(info.get("deviceProfileName", "")).lower() if info else ""
-    brand = next((b for b in ("elsys", *F.VOLT_BATTERY_BRANDS) if b in profile), "")
+    brands = ("elsys", *F.STATUS_PRESENCE, *F.LINE_KEYS_BY_BRAND)
+    brand = next((b for b in brands if b in profile), "")
     bad = _decoded(st, decoded, brand)
     if isinstance(bad, Rejection):
         return Decoded(rejection=bad, device_id=device)
@@ -193,25 +198,10 @@ def _decoded(st: Stamp, d: dict[str, Any], brand: str) -> Rejection | str | None
     if len(d) == 1 and isinstance(inner, dict):
         d = inner  # Adeunis formatters put their output under "bytes"
     fields = {F.norm(k): _unwrap(v) for k, v in d.items() if isinstance(k, str)}
-    if not brand and "elsys" in st.device_id.lower():
-        brand = "elsys"
-    if not brand and F.BROWAN_SIGNATURE <= fields.keys():
-        brand = "browan"  # TBMS100 without version_ids: status/count/time
-    if not brand and F.ELSYS_SIGNATURE & fields.keys() and "occupancy" in fields:
-        brand = "elsys"  # Elsys formatter keys beside an integer occupancy
-    bad = _presence(st, fields, brand)
+    brand = _brand(st, fields, brand)
+    bad = _presence(st, fields, brand) or _count(st, fields, brand)
     if bad:
         return bad
-    _motion(st, fields)
-    for key in F.COUNT:
-        if key in fields:
-            n = as_number(fields[key])
-            if n is None or n < 0 or not n.is_integer():
-                return Rejection(
-                    "bad_value", f"{key} {str(fields[key])[:30]!r} is not a head count"
-                )
-            st.add(Kind.COUNT, n)
-            break
     measured = bool(st.events)
     if brand not in F.VOLT_BATTERY_BRANDS:
         for key in F.BATTERY:
@@ -221,12 +211,47 @@ def _decoded(st: Stamp, d: dict[str, Any], brand: str) -> Rejection | str | None
                 break
     if measured:
         return None
-    return _not_a_measurement(fields)
+    return _not_a_measurement(fields, brand)
 
 
-def _not_a_measurement(fields: dict[str, Any]) -> Rejection | str | None:
+def _brand(st: Stamp, fields: dict[str, Any], brand: str) -> str:
+    """The brand from ``version_ids``, else from the device id or the keys
+    only that brand's formatter writes."""
+    if brand:
+        return brand
+    if "elsys" in st.device_id.lower():
+        return "elsys"
+    if F.BROWAN_SIGNATURE <= fields.keys():
+        return "browan"  # TBMS100 without version_ids: status/count/time
+    if F.ELSYS_SIGNATURE & fields.keys() and "occupancy" in fields:
+        return "elsys"  # Elsys formatter keys beside an integer occupancy
+    if F.NETVOX_SIGNATURE <= fields.keys():
+        return "netvox"
+    if F.DINGTEK_SIGNATURE <= fields.keys():
+        return "dingtek"
+    return ""
+
+
+def _count(st: Stamp, fields: dict[str, Any], brand: str) -> Rejection | None:
+    """Motion, then the head count (a brand's line-counter keys skipped)."""
+    _motion(st, fields)
+    lines = F.LINE_KEYS_BY_BRAND.get(brand, frozenset())
+    for key in F.COUNT:
+        if key in fields and key not in lines:
+            n = as_number(fields[key])
+            if n is None or n < 0 or not n.is_integer():
+                return Rejection(
+                    "bad_value", f"{key} {str(fields[key])[:30]!r} is not a head count"
+                )
+            st.add(Kind.COUNT, n)
+            return None
+    return None
+
+
+def _not_a_measurement(fields: dict[str, Any], brand: str) -> Rejection | str | None:
     """Why a decoded payload without measurement is refused, or a note."""
-    if any(F.LINE_COUNTERS.search(k) for k in fields):
+    lines = F.LINE_KEYS_BY_BRAND.get(brand, frozenset())
+    if any(F.LINE_COUNTERS.search(k) or k in lines for k in fields):
         return (
             "line-crossing counters (people passing in/out): not a head count of "
             "the space, nothing stored (docs/devices.md)"
@@ -246,15 +271,24 @@ def _not_a_measurement(fields: dict[str, Any]) -> Rejection | str | None:
 
 
 def _unwrap(value: object) -> object:
-    """Sensative-style ``{"value": x}`` objects hold their value."""
-    if isinstance(value, dict) and "value" in value and len(value) <= 2:
+    """Sensative-style ``{"value": x}`` and Decentlab-style ``{"displayName",
+    "unit", "value"}`` objects hold their value."""
+    if isinstance(value, dict) and "value" in value and value.keys() <= _WRAPPER:
         return value["value"]
     return value
 
 
+_WRAPPER = frozenset({"value", "unit", "displayName", "name"})
+
+
 def _presence(st: Stamp, fields: dict[str, Any], brand: str) -> Rejection | None:
-    if brand in F.VOLT_BATTERY_BRANDS and "status" in fields:
-        return st.add_bool(Kind.PRESENCE, fields["status"], "status")
+    status = F.STATUS_PRESENCE.get(brand)
+    if status is not None and "cmd" not in fields:
+        states = [as_bool(v) for k, v in fields.items() if status.match(k)]
+        known = [b for b in states if isinstance(b, bool)]
+        if known:
+            st.add(Kind.PRESENCE, float(any(known)))  # any seat / channel
+            return None
     key = next(
         (
             k
@@ -305,6 +339,9 @@ def _motion(st: Stamp, fields: dict[str, Any]) -> None:
         value = fields.get(key)
         if isinstance(value, str) and value.lower() in F.MOTION_STRINGS:
             st.add(Kind.MOTION, 1.0)
+            return
+        if value is True or (type(value) is int and value == 1):
+            st.add(Kind.MOTION, 1.0)  # MClimate pir true, Micropelt PIR_Status 1
             return
     for key in F.MOTION_COUNTS:
         n = as_number(fields.get(key))
