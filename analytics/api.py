@@ -22,7 +22,12 @@ from analytics.plan_io import (
     read_whatif,
 )
 from analytics.plan_io_coloc import read_intervention, read_scorecard, read_zone_weeks
-from analytics.plan_reports import scenarios_from
+from analytics.plan_reports import (
+    PLAN_REPORTS,
+    PlanOptionError,
+    plan_report,
+    scenarios_from,
+)
 from analytics.portfolio import (
     PORTFOLIO_COLUMNS,
     RANK_BY,
@@ -62,6 +67,7 @@ from occupancy.db import Connection
 
 __all__ = [
     "LIVE_COLUMNS",
+    "PLAN_REPORTS",
     "PORTFOLIO_COLUMNS",
     "RANK_BY",
     "REPORTS",
@@ -70,12 +76,14 @@ __all__ = [
     "Column",
     "Connection",
     "Filters",
+    "PlanOptionError",
     "ReportError",
     "ReportSpec",
     "StoreError",
     "build_report",
     "given_metadata",
     "live_state",
+    "plan_report",
     "read_colocation",
     "read_colocation_trend",
     "read_day_of_week",

@@ -65,10 +65,21 @@ def _up(values: pd.Series, parents: dict[str, str | None]) -> pd.Series:
     return values.map(lambda d: parents.get(d) or d if isinstance(d, str) else d)
 
 
+def _has_departments(frame: pd.DataFrame) -> bool:
+    if any(c in frame.columns for c in _DEPT_COLUMNS):
+        return True
+    return "level" in frame.columns and bool((frame["level"] == "department").any())
+
+
 def rollup_departments(
     frame: pd.DataFrame, parents: dict[str, str | None], k: int
 ) -> pd.DataFrame:
     """``frame`` with every department column one level up, re-aggregated."""
+    if not _has_departments(frame):
+        # Nothing to roll up (devices, sessions, a floor level): regrouping by
+        # the other columns would only blank its ratios, or fail with no
+        # additive column to sum (devices).
+        return frame.copy()
     f = frame.copy()
     for col in _DEPT_COLUMNS:
         if col in f.columns:

@@ -23,6 +23,7 @@ from analytics import api as analytics_api
 from analytics.api import REPORTS, Filters, ReportError, build_report, read_live
 from api.jsonout import dumps, etag_of, frame_records, page_of
 from api.openapi import MAX_DAYS, MAX_PER_PAGE, openapi_document
+from api.plan_params import PLAN_PARAMS, PlanParamError, plan_options
 from api.tokens import verify_token
 from occupancy.db import Connection, read_frame
 from occupancy.settings import Settings
@@ -152,7 +153,9 @@ def _text(name: str) -> str | None:
 
 # ------------------------------------------------------------------- responses
 def _page_response(
-    frame: pd.DataFrame, extra: dict[str, Any] | None = None
+    frame: pd.DataFrame,
+    extra: dict[str, Any] | None = None,
+    volatile: tuple[str, ...] = (),
 ) -> flask.Response:
     page = _int("page", 1, 1, 10_000_000)
     per_page = _int("per_page", 100, 1, MAX_PER_PAGE)
@@ -165,7 +168,9 @@ def _page_response(
     payload = {**(extra or {}), "data": frame_records(rows), "page": page,
                "per_page": per_page, "total": len(frame), "next": nxt}  # fmt: skip
     body = dumps(payload)
-    etag = etag_of(body)
+    # The ETag covers what the client polls for, not the moment of the answer
+    # (/live's "at"), so an unchanged live page answers 304 too.
+    etag = etag_of(dumps({k: v for k, v in payload.items() if k not in volatile}))
     if flask.request.if_none_match.contains(etag):
         resp = flask.Response(status=304)
     else:
@@ -234,7 +239,16 @@ def live() -> flask.Response:
     now = dt.datetime.now(dt.UTC)
     with _db().conn() as conn:
         frame = read_live(conn, now, settings=_db().settings)
-    return _page_response(_space_filter(frame), {"at": now.isoformat()})
+    return _page_response(_space_filter(frame), {"at": now.isoformat()}, ("at",))
+
+
+def _range() -> tuple[dt.date, dt.date]:
+    first, last = _date("from"), _date("to")
+    if last < first:
+        raise ApiError(400, "bad_parameter", f"to={last} is before from={first}")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise ApiError(400, "bad_parameter", f"at most {MAX_DAYS} days per request")
+    return first, last
 
 
 def _report_view(name: str) -> Callable[[], flask.Response]:
@@ -242,11 +256,8 @@ def _report_view(name: str) -> Callable[[], flask.Response]:
 
     def view() -> flask.Response:
         _require("read:reports")
-        first, last = _date("from"), _date("to")
-        if last < first:
-            raise ApiError(400, "bad_parameter", f"to={last} is before from={first}")
-        if (last - first).days + 1 > MAX_DAYS:
-            raise ApiError(400, "bad_parameter", f"at most {MAX_DAYS} days per request")
+        first, last = _range()
+        rollup = _bool("rollup")
         level = _text("level")
         settings = _db().settings
         filters = Filters(site=settings.site, floor=_text("floor"), zone=_text("zone"),
@@ -255,7 +266,8 @@ def _report_view(name: str) -> Callable[[], flask.Response]:
         with _db().conn() as conn:
             try:
                 frame = build_report(conn, name, first, last, level=level,
-                                     filters=filters, settings=settings)  # fmt: skip
+                                     filters=filters, settings=settings,
+                                     rollup=rollup)  # fmt: skip
             except (ReportError, analytics_api.StoreError) as exc:
                 raise ApiError(400, "bad_parameter", str(exc)) from exc
         lv = level or spec.default_level
@@ -266,8 +278,33 @@ def _report_view(name: str) -> Callable[[], flask.Response]:
     return view
 
 
+def _plan_view(name: str) -> Callable[[], flask.Response]:
+    def view() -> flask.Response:
+        _require("read:reports")
+        first, last = _range()
+        args = flask.request.args
+        try:
+            options = plan_options(name, {k: args.getlist(k) for k in args})
+        except PlanParamError as exc:
+            raise ApiError(400, "bad_parameter", str(exc)) from exc
+        with _db().conn() as conn:
+            try:
+                frame = analytics_api.plan_report(
+                    conn, name, first, last, options, _db().settings
+                )
+            except (analytics_api.PlanOptionError, analytics_api.StoreError) as exc:
+                raise ApiError(400, "bad_parameter", str(exc)) from exc
+        extra = {"report": name, "level": None, "columns": list(frame.columns)}
+        return _page_response(frame.reset_index(drop=True), extra)
+
+    view.__name__ = "report_" + name
+    return view
+
+
 for _name in REPORTS:
     bp.add_url_rule(f"/v1/reports/{_name}", view_func=_report_view(_name))
+for _name in PLAN_PARAMS:
+    bp.add_url_rule(f"/v1/reports/{_name}", view_func=_plan_view(_name))
 
 
 @bp.errorhandler(ApiError)

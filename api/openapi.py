@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from analytics.api import LIVE_COLUMNS, REPORTS, Column, ReportSpec
+from api.plan_params import PLAN_PARAMS
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,22 @@ def _responses(ok_schema: dict[str, Any], *, etag: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "200": {
             "description": "OK",
-            "headers": {"ETag": {"schema": {"type": "string"}}} if etag else {},
+            "headers": {
+                **(
+                    {
+                        "ETag": {
+                            "schema": {"type": "string"},
+                            "description": "Strong ETag of the page; send it back as If-None-Match.",
+                        }
+                    }
+                    if etag
+                    else {}
+                ),
+                "Link": {
+                    "schema": {"type": "string"},
+                    "description": 'Present when another page follows: <URL of the next page>; rel="next" (the body\'s next).',
+                },
+            },
             "content": {"application/json": {"schema": ok_schema}},
         },
         "400": err("Bad parameter (the message names it)."),
@@ -121,7 +137,10 @@ def _responses(ok_schema: dict[str, Any], *, etag: bool) -> dict[str, Any]:
         "403": err("The token lacks the scope."),
     }
     if etag:
-        out["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
+        out["304"] = {
+            "description": "Not modified (If-None-Match matched the ETag); no body.",
+            "headers": {"ETag": {"schema": {"type": "string"}}},
+        }
     return out
 
 
@@ -143,6 +162,7 @@ def _report_path(spec: ReportSpec) -> dict[str, Any]:
         _param("to", {"type": "string", "format": "date"}, f"Last local day, included (at most {MAX_DAYS} days).", required=True),
         *_FILTERS,
         _param("all_hours", {"type": "boolean", "default": False}, "Every hour instead of working hours only (utilization, hour-of-week)."),
+        _param("rollup", {"type": "boolean", "default": False}, "Departments one level up their hierarchy (team → department → division), as `occupancy export --rollup`."),
         *_PAGE_PARAMS,
     ]  # fmt: skip
     if spec.levels:
@@ -171,6 +191,45 @@ def _report_path(spec: ReportSpec) -> dict[str, Any]:
             ),
         }
     }
+
+
+#: A plan report's row: its columns depend on the options (``show``, levels).
+_PLAN_ROW = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+}
+
+
+def _plan_path(name: str) -> dict[str, Any]:
+    own = []
+    for p in PLAN_PARAMS[name]:
+        schema: dict[str, Any] = dict(p.schema)
+        if p.many:
+            schema = {"type": "array", "items": schema}
+            if p.required:
+                schema["minItems"] = 1
+        own.append(_param(p.name, schema, p.description, required=p.required))
+    params = [
+        _param("from", {"type": "string", "format": "date"}, "First local day of the measured history.", required=True),
+        _param("to", {"type": "string", "format": "date"}, f"Last local day, included (at most {MAX_DAYS} days).", required=True),
+        *own,
+        *_PAGE_PARAMS,
+    ]  # fmt: skip
+    extra = {
+        "report": {"type": "string", "const": name},
+        "level": {"type": "null"},
+        "columns": {"type": "array", "items": {"type": "string"}},
+    }
+    return {
+        "get": {
+            "operationId": "report_" + name,
+            "summary": f"The plan report {name}: `occupancy export {name} --plan KEY=VALUE` (options as parameters; columns: docs/metrics.md).",
+            "tags": ["plan"],
+            "security": [{"token": ["read:reports"]}],
+            "parameters": params,
+            "responses": _responses(_page(_PLAN_ROW, extra), etag=True),
+        }
+    }  # fmt: skip
 
 
 def _live_path() -> dict[str, Any]:
@@ -245,6 +304,8 @@ def openapi_document() -> dict[str, object]:
     }  # fmt: skip
     for spec in REPORTS.values():
         paths[f"/api/v1/reports/{spec.name}"] = _report_path(spec)
+    for name in PLAN_PARAMS:
+        paths[f"/api/v1/reports/{name}"] = _plan_path(name)
     return {
         "openapi": "3.1.0",
         "info": {

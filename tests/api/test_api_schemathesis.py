@@ -35,6 +35,8 @@ CHECKS = [
     checks.content_type_conformance,
     checks.response_headers_conformance,
     checks.response_schema_conformance,
+    # Re-sends the case without its Authorization header: must be 401/403.
+    checks.ignored_auth,
 ]
 
 
@@ -46,3 +48,38 @@ CHECKS = [
 )
 def test_api_conforms(case: Any, api: Api) -> None:
     case.call_and_validate(base_url=api.url, headers=api.headers(), checks=CHECKS)
+
+
+_BAD_TOKENS = [
+    {},
+    {"Authorization": "Bearer occ_deadbeef_" + "x" * 43},  # well-formed, unknown
+    {"Authorization": "Bearer not-a-token"},
+    {"Authorization": "Basic Zm06cHc="},
+]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_api_refuses_missing_bad_and_wrong_scope_tokens(case: Any, api: Api) -> None:
+    """Every operation: no, unknown, malformed or non-bearer token → 401;
+    a valid token without the operation's scope → 403; never a 5xx, and the
+    error bodies as documented."""
+    scopes = case.operation.definition.raw["security"][0]["token"]
+    wrong = {"read:live": "reports", "read:reports": "live"}
+    cases = [(h, 401) for h in _BAD_TOKENS]
+    cases += [(api.headers(wrong[s]), 403) for s in scopes]
+    if case.method != "GET" or "Authorization" in (case.headers or {}):
+        return  # schemathesis' own method / auth probes: covered by CHECKS above
+    for headers, status in cases:
+        response = requests.get(
+            api.url + case.formatted_path,
+            params=case.query,
+            headers=headers,
+            timeout=60,
+        )
+        assert response.status_code == status, (headers, response.text)
+        case.validate_response(response, checks=CHECKS[:-1])
