@@ -313,7 +313,11 @@ def _forecast_groups(
     y_open = y[~history["closed"].to_numpy(bool)]
     tgt = Cal.of(future)
     closed = future["closed"].to_numpy(bool)
-    by_cm = dict(iter(_recent(bt, p.calib_origins).groupby(["col", "model"])))
+    by_cm = (
+        dict(iter(_recent(bt, p.calib_origins).groupby(["col", "model"])))
+        if len(bt)
+        else {}
+    )
     last_day = history["day"].max() if len(history) else dt.date.min
     shares = planned_shares(
         planned, series, keys, zones, future["how"].to_numpy(), last_day, p.naive_weeks

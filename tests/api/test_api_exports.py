@@ -28,7 +28,7 @@ _PREFIX = "/api/v1/reports/"
 
 
 def _export_command() -> click.Command:
-    cmd = main.commands["export"]  # type: ignore[attr-defined]
+    cmd = main.get_command(click.Context(main), "export")  # lazily imported plugin
     assert isinstance(cmd, click.Command)
     return cmd
 
