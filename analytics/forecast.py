@@ -313,11 +313,7 @@ def _forecast_groups(
     y_open = y[~history["closed"].to_numpy(bool)]
     tgt = Cal.of(future)
     closed = future["closed"].to_numpy(bool)
-    by_cm = (
-        dict(iter(_recent(bt, p.calib_origins).groupby(["col", "model"])))
-        if len(bt)
-        else {}
-    )
+    by_cm = _calib_groups(bt, p.calib_origins)
     last_day = history["day"].max() if len(history) else dt.date.min
     shares = planned_shares(
         planned, series, keys, zones, future["how"].to_numpy(), last_day, p.naive_weeks
@@ -350,6 +346,14 @@ def _forecast_groups(
     return _finish(out.reset_index(drop=True), timezone), scores.reset_index(drop=True)[
         _SCORE_COLS
     ]
+
+
+def _calib_groups(bt: pd.DataFrame, origins: int | None) -> dict[object, pd.DataFrame]:
+    """The backtest rows of the latest ``origins`` origins by (col, model);
+    none without a backtest (a history too short for one)."""
+    if not len(bt):
+        return {}
+    return dict(iter(_recent(bt, origins).groupby(["col", "model"])))
 
 
 def _recent(bt: pd.DataFrame, origins: int | None) -> pd.DataFrame:
