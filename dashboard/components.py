@@ -164,6 +164,7 @@ def grid(
             d["type"] = "rightAligned"
         if i == 0:
             d["pinned"] = "left"
+        d["minWidth"] = _min_width(d["headerName"], frame[col.field], col.kind)
         defs.append(d)
     rows = _records(frame[[c.field for c in columns]])
     options: dict[str, Any] = {
@@ -184,7 +185,6 @@ def grid(
             "sortable": True,
             "resizable": True,
             "flex": 1,
-            "minWidth": 90,
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
         },
@@ -200,6 +200,42 @@ def grid(
         n_clicks=0,
     )
     return html.Div([table_, button], className="grid", id=id_)
+
+
+#: Pixels per character of the grid's font (quartz theme, 14 px; DejaVu
+#: Sans, a wide one), and what a header or cell adds around its text
+#: (padding, sort and menu icons).
+_CHAR_PX, _HEADER_PAD_PX, _CELL_PAD_PX = 9, 46, 36
+#: A text column grows to its longest value up to this many characters.
+_TEXT_CHARS_MAX = 28
+
+
+def _value_chars(values: pd.Series, kind: str) -> int:
+    """Characters of the widest formatted value of a column (estimated from
+    the raw values, the formatters run in the browser)."""
+    if values.empty:
+        return 0
+    if kind == "text":
+        return min(int(values.astype(str).str.len().max()), _TEXT_CHARS_MAX)
+    if kind == "pct":
+        return 7  # "100.0 %"
+    if kind == "dur":
+        return 12  # "123 h 05 min"
+    numbers = pd.to_numeric(values, errors="coerce").abs()
+    top = float(numbers.max()) if numbers.notna().any() else 0.0
+    digits = len(f"{top:.0f}")
+    return digits + (digits - 1) // 3 + (2 if kind == "num1" else 0) + 1
+
+
+def _min_width(header: str, values: pd.Series, kind: str) -> int:
+    """A column's minimum width in pixels: no header word broken in two and
+    no value cut off (wider tables scroll sideways instead)."""
+    word = max((len(w) for w in header.split()), default=0)
+    return max(
+        90,
+        word * _CHAR_PX + _HEADER_PAD_PX,
+        _value_chars(values, kind) * _CHAR_PX + _CELL_PAD_PX,
+    )
 
 
 def register_grid_callbacks(app: dash.Dash) -> None:

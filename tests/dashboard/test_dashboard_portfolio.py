@@ -111,3 +111,40 @@ def test_portfolio_page_in_dutch(
         assert log.errors == [], log.errors
     finally:
         s.stop()
+
+
+#: Header words wider than their column, and cells whose text is cut off (the
+#: font measured with a canvas in the page's own header font).
+_CUT_TEXT = """() => {
+  const bad = [];
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const e of document.querySelectorAll('#portfolio-table .ag-header-cell-text')) {
+    const st = getComputedStyle(e);
+    ctx.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+    for (const w of e.textContent.split(/\\s+/)) {
+      if (ctx.measureText(w).width > e.clientWidth + 0.5) bad.push('header: ' + w);
+    }
+  }
+  for (const e of document.querySelectorAll('#portfolio-table .ag-cell')) {
+    if (e.scrollWidth > e.clientWidth + 1) bad.push('cell: ' + e.textContent);
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_no_header_word_broken_and_no_value_cut_off(
+    new_page: Any, portfolio_db: str, serve_app: Any, language: str
+) -> None:
+    """The wide Portfolio table scrolls sideways rather than breaking
+    "Utilization" into "Utilizati / on" or cutting "Europe/Amsterdam" to
+    "Europ…" (seen in the screenshot of 2026-12-02)."""
+    s = _serve(serve_app, portfolio_db, language=language)
+    try:
+        page, log = new_page()
+        _open(page, s.url + "/portfolio" + QUERY)
+        assert page.locator("#portfolio-table .ag-cell").count() > 10
+        assert page.evaluate(_CUT_TEXT) == []
+        assert log.errors == [], log.errors
+    finally:
+        s.stop()
