@@ -70,7 +70,7 @@ def _connect(cli: CliContext) -> Connection:
 )
 @click.option(
     "--level",
-    help="utilization: space|room|zone|floor|building|department; hour-of-week: space|zone|floor|building|department|room; rooms: room|department (no-show per organiser department); colocation: matrix|diversity|trend.",
+    help="utilization: space|room|zone|floor|building|department; hour-of-week: space|zone|floor|building|department|room; rooms: room|department (no-show per organiser department); colocation: matrix|diversity|trend; portfolio: building|week (the weekly trend).",
 )
 @click.option(
     "--format",
@@ -140,6 +140,7 @@ def export(
       occupancy export forecast --from 2026-01-05 --to 2026-12-27 --plan horizon=8 -o fc.csv
       occupancy export whatif --from 2026-09-07 --to 2026-11-27 --plan close=f2:fri
       occupancy export portfolio --from 2026-03-02 --to 2026-03-29 -o portfolio.csv
+      occupancy export portfolio --from 2026-01-05 --to 2026-03-29 --level week
     """
     from analytics.reports import Filters, write_report
 

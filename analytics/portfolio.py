@@ -110,6 +110,22 @@ PORTFOLIO_REPORT = ReportSpec(
         C("suppressed", "the building's figures hidden by the assigned-desk rule"),
     ),
     ("rank", "building_id"),
+    levels=("building", "week"),
+    default_level="building",
+    level_columns={
+        "week": (
+            C("week", "local date of the week's Monday"),
+            C("building_id", "building"),
+            C("name", "building name"),
+            C("site_id", "site of the building"),
+            C("days", "local days with data in the week and the range", "days"),
+            C("time_used_pct", "occupied time ÷ measured time", "%"),
+            C("utilization_pct", "time-weighted people ÷ seats", "%"),
+            C("avg_daily_peak", "mean of the days' most people at once", "people"),
+            C("used_desks", "mean of the days' most desks at once", "desks"),
+            C("suppressed", "the building's figures hidden by the assigned-desk rule"),
+        )
+    },
 )
 PORTFOLIO_COLUMNS: tuple[str, ...] = tuple(c.name for c in PORTFOLIO_REPORT.columns)
 
@@ -303,18 +319,31 @@ def read_portfolio_weekly(
     filters: Filters | None = None,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """Per building and local week (its Monday) touching [start, end]:
-    week, building_id, days, time_used_pct, utilization_pct, avg_daily_peak,
-    used_desks (the trend as a series)."""
-    settings_or_default(settings)
+    """Per building and local week (its Monday) touching [start, end], only
+    the days inside the range: the columns of the report's ``week`` level
+    (the trend as a series), with the assigned-desk rule of
+    :func:`read_portfolio`."""
+    settings = settings_or_default(settings)
     agg = read_level_agg(
         conn, start, end, "building", working_hours_only=working_hours_only(filters)
     )
-    cols = ["week", "building_id", "days", "time_used_pct", "utilization_pct",
-            "avg_daily_peak", "used_desks"]  # fmt: skip
+    cols = list(PORTFOLIO_REPORT.names("week"))
     if agg.empty:
         return pd.DataFrame(columns=cols)
     day = pd.to_datetime(agg["day"])
     week = (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.date
-    out = portfolio_measures(agg.assign(week=week), by=("week",))[cols]
-    return out.sort_values(["building_id", "week"]).reset_index(drop=True)
+    out = portfolio_measures(agg.assign(week=week), by=("week",))
+    names = _buildings(conn)[["building_id", "name", "site_id"]]
+    out = out.merge(names, on="building_id", how="left")
+    out["days"] = pd.to_numeric(out["days"], errors="coerce").fillna(0)
+    out["days"] = out["days"].astype(np.int64)
+    spaces, _ = read_metadata(conn)
+    guarded = protect_assigned(
+        out.assign(level="building", level_id=out["building_id"]),
+        spaces,
+        int(settings.k_anonymity),
+    )
+    if "suppressed" not in guarded.columns:
+        guarded["suppressed"] = False
+    guarded["suppressed"] = guarded["suppressed"].eq(True)
+    return guarded[cols].sort_values(["building_id", "week"]).reset_index(drop=True)

@@ -20,7 +20,11 @@ import pandas as pd
 from analytics import store
 from analytics.filters import Filters
 from analytics.intervals import read_intervals
-from analytics.portfolio import PORTFOLIO_REPORT, read_portfolio
+from analytics.portfolio import (
+    PORTFOLIO_REPORT,
+    read_portfolio,
+    read_portfolio_weekly,
+)
 from analytics.report_spec import Column, ReportSpec
 from occupancy.db import Connection
 from occupancy.settings import Settings
@@ -330,8 +334,10 @@ _BUILDERS: dict[str, Callable[[Any, dt.date, dt.date, str, Any, Any], pd.DataFra
     "intervals": lambda c, a, b, lv, f, s: read_intervals(
         c, a, b, filters=f, settings=s
     ),
-    "portfolio": lambda c, a, b, lv, f, s: read_portfolio(
-        c, a, b, filters=f, settings=s
+    "portfolio": lambda c, a, b, lv, f, s: (
+        read_portfolio_weekly(c, a, b, filters=f, settings=s)
+        if lv == "week"
+        else read_portfolio(c, a, b, filters=f, settings=s)
     ),
 }
 

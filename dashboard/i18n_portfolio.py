@@ -35,6 +35,11 @@ PORTFOLIO_LABELS: dict[str, tuple[str, str]] = {
         "Benutting per gebouw, gerangschikt",
     ),
     "pf_now": ("This period", "Deze periode"),
+    "pf_trend": (
+        "Utilization per week, the {weeks} weeks up to the period's end",
+        "Benutting per week, de {weeks} weken tot het eind van de periode",
+    ),
+    "pf_week": ("Week (Monday)", "Week (maandag)"),
     "pf_before": ("Previous period", "Vorige periode"),
     "pf_open": ("Open a building's Overview", "Open het overzicht van een gebouw"),
     "pf_col_rank": ("Rank", "Rang"),

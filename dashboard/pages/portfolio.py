@@ -4,6 +4,7 @@ its Overview with the building filter (a shareable URL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import replace
 
@@ -100,6 +101,55 @@ def ranking_figure(frame: pd.DataFrame, language: str) -> go.Figure:
     return fig
 
 
+#: Weeks of the trend figure, up to the period's end.
+TREND_WEEKS = 12
+
+
+def trend_filters(f: ViewFilters) -> ViewFilters:
+    """The view's filters over the :data:`TREND_WEEKS` whole local weeks up
+    to the period's end (or the period itself when it is longer)."""
+    if f.start is None or f.end is None:
+        return f
+    first = f.end - dt.timedelta(days=7 * TREND_WEEKS - 1)
+    first -= dt.timedelta(days=first.weekday())
+    return replace(f, start=min(f.start, first))
+
+
+def trend_figure(weekly: pd.DataFrame, language: str) -> go.Figure:
+    """Utilization per building and local week (``read_portfolio_weekly``),
+    a line per building; suppressed weeks stay gaps."""
+    title = t("pf_trend", language, weeks=TREND_WEEKS)
+    if weekly.empty or "utilization_pct" not in weekly.columns:
+        return empty_figure(t("empty_no_data", language))
+    util = pd.to_numeric(weekly["utilization_pct"], errors="coerce")
+    if util.isna().all():
+        return empty_figure(t("empty_no_data", language))
+    fig = go.Figure()
+    shown = weekly.assign(utilization_pct=util)
+    for i, (name, rows) in enumerate(shown.groupby("name", sort=True)):
+        fig.add_trace(
+            go.Scatter(
+                name=str(name),
+                x=rows["week"],
+                y=rows["utilization_pct"],
+                mode="lines+markers",
+                line={"color": OKABE_ITO[i % len(OKABE_ITO)]},
+            )
+        )
+    styled(
+        fig,
+        **base_layout(
+            height=320,
+            title=title,
+            legend={"orientation": "h", "y": -0.25},
+            margin={"l": 60, "r": 10, "t": 40, "b": 40},
+        ),
+        xaxis_title=t("pf_week", language),
+        yaxis_title=t("m_utilization_pct", language),
+    )
+    return fig
+
+
 def _kpis(frame: pd.DataFrame, language: str) -> list[html.Div]:
     cost = pd.to_numeric(frame["yearly_cost"], errors="coerce")
     util = pd.to_numeric(frame["utilization_pct"], errors="coerce")
@@ -136,7 +186,7 @@ def layout(**query: QueryValue) -> html.Div:
     """The page with its table, for the URL's filters (``query``)."""
     language = lang()
     out = initial_outputs(update_portfolio, query_search(query), "utilization_pct")
-    kpis, figure, table, links = out or (None, None, None, None)
+    kpis, figure, trend, table, links = out or (None, None, None, None, None)
     options = [{"label": t(f"pf_r_{k}", language), "value": k} for k in api.RANK_BY]
     return html.Div(
         [
@@ -154,6 +204,7 @@ def layout(**query: QueryValue) -> html.Div:
             ),
             graph("pf-figure", figure),
             html.Div(table, id="pf-table"),
+            graph("pf-trend", trend),
             html.H3(t("pf_open", language)),
             html.Div(links, id="pf-links"),
         ]
@@ -163,6 +214,7 @@ def layout(**query: QueryValue) -> html.Div:
 @callback(
     Output("pf-kpis", "children"),
     Output("pf-figure", "figure"),
+    Output("pf-trend", "figure"),
     Output("pf-table", "children"),
     Output("pf-links", "children"),
     Input("app-url", "search"),
@@ -171,7 +223,7 @@ def layout(**query: QueryValue) -> html.Div:
 )
 def update_portfolio(
     search: str | None, rank_by: str | None
-) -> tuple[list[html.Div], go.Figure, html.Div, html.Ul | None]:
+) -> tuple[list[html.Div], go.Figure, go.Figure, html.Div, html.Ul | None]:
     data = current()
     language = lang()
     f = current_filters(search)
@@ -180,10 +232,11 @@ def update_portfolio(
         frame = data.read(api.read_portfolio, f, rank_by=by)
     except AnalyticsUnavailable as exc:
         msg = t("empty_no_analytics", language, why=str(exc))
-        return [empty(msg)], empty_figure(msg), empty(msg), None
+        return [empty(msg)], empty_figure(msg), empty_figure(msg), empty(msg), None
     if frame.empty:
         msg = t("empty_no_data", language)
-        return [empty(msg)], empty_figure(msg), empty(msg), None
+        return [empty(msg)], empty_figure(msg), empty_figure(msg), empty(msg), None
+    weekly = data.read(api.read_portfolio_weekly, trend_filters(f))
     shown = frame.assign(
         mixing_100=100.0 * pd.to_numeric(frame["mixing"], errors="coerce")
     )
@@ -191,6 +244,7 @@ def update_portfolio(
     return (
         _kpis(frame, language),
         ranking_figure(frame, language),
+        trend_figure(weekly, language),
         table,
         _links(frame, f),
     )

@@ -14,7 +14,12 @@ from click.testing import CliRunner
 from portfolio_rows import TUE, WED, load, reports, seed_two_buildings, site_doc
 
 from analytics.pipeline import run_analyze
-from analytics.portfolio import PORTFOLIO_COLUMNS, read_portfolio, read_portfolio_weekly
+from analytics.portfolio import (
+    PORTFOLIO_COLUMNS,
+    PORTFOLIO_REPORT,
+    read_portfolio,
+    read_portfolio_weekly,
+)
 from analytics.reports import build_report
 from app.cli import main
 from occupancy.db import connect
@@ -80,6 +85,7 @@ def test_trend_is_this_period_against_the_one_before(two_buildings: str) -> None
         tue = read_portfolio(conn, TUE, TUE, settings=s).set_index("building_id")
         wed = read_portfolio(conn, WED, WED, settings=s).set_index("building_id")
         weekly = read_portfolio_weekly(conn, TUE, WED, settings=s)
+        both = read_portfolio(conn, TUE, WED, settings=s)
     finally:
         conn.close()
     assert wed.loc["pa", "prev_utilization_pct"] == pytest.approx(
@@ -91,6 +97,28 @@ def test_trend_is_this_period_against_the_one_before(two_buildings: str) -> None
     assert list(weekly["building_id"]) == ["pa", "pb"]
     assert set(weekly["week"]) == {dt.date(2026, 3, 2)}
     assert weekly.set_index("building_id").loc["pa", "used_desks"] == pytest.approx(1.5)
+    # the week of both days is the two days pooled: the same as the range read
+    pd.testing.assert_series_equal(
+        weekly["utilization_pct"],
+        both.set_index("building_id").loc[["pa", "pb"], "utilization_pct"],
+        check_names=False,
+        check_index=False,
+    )
+    assert list(weekly.columns) == PORTFOLIO_REPORT.names("week")
+    assert list(weekly["days"]) == [2, 2] and not weekly["suppressed"].any()
+
+
+def test_export_portfolio_weekly_level(two_buildings: str, tmp_path: Path) -> None:
+    env = {"OCCUPANCY_DATABASE_URL": two_buildings, "OCCUPANCY_SITE": "pa"}
+    args = ["export", "portfolio", "--from", str(TUE), "--to", str(WED)]
+    out = CliRunner().invoke(
+        main, [*args, "--level", "week", "-o", str(tmp_path / "w.csv")], env=env
+    )
+    assert out.exit_code == 0, out.output
+    csv = pd.read_csv(tmp_path / "w.csv")
+    assert list(csv.columns) == PORTFOLIO_REPORT.names("week")
+    assert list(csv["week"]) == ["2026-03-02", "2026-03-02"]
+    assert list(csv["name"]) == ["Building pa", "Building pb"]
 
 
 def test_export_portfolio_csv_and_parquet(two_buildings: str, tmp_path: Path) -> None:

@@ -67,6 +67,14 @@ def test_portfolio_table_ranked_rerank_csv_and_click_through(
     # pb's desks are busy 8 h a day: the best used, ranked first
     assert _names(page) == ["Building pb", "Building pa"]
     assert page.locator("#pf-kpi-buildings .kpi-value").inner_text() == "2"
+    # the weekly trend: a line per building, named
+    trend = page.locator("#pf-trend")
+    assert trend.locator(".scatterlayer .trace").count() == 2
+    assert "Utilization per week" in trend.locator(".gtitle").text_content()
+    assert sorted(trend.locator(".legendtext").all_text_contents()) == [
+        "Building pa",
+        "Building pb",
+    ]
     # ranked by cost per used desk: pa (4,000 EUR) before pb (15,000 EUR)
     page.locator("#pf-rank-by").click()
     page.locator("#pf-rank-by .VirtualizedSelectOption").filter(
