@@ -4,7 +4,6 @@ its Overview with the building filter (a shareable URL)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import replace
 
@@ -26,7 +25,8 @@ from dashboard.components import Col, empty, fmt_pct, graph, grid, kpi, page_tit
 from dashboard.data import AnalyticsUnavailable, current
 from dashboard.filters import ViewFilters, to_query
 from dashboard.i18n import t
-from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
+from dashboard.portfolio_figures import ranking_figure, trend_figure, trend_filters
+from dashboard.theme import empty_figure
 
 logger = logging.getLogger(__name__)
 
@@ -63,91 +63,6 @@ def overview_href(f: ViewFilters, site: str, building: str) -> str:
         f, site=site, building=building, floor=None, zone=None, department=None
     )
     return "/" + to_query(one)
-
-
-def ranking_figure(frame: pd.DataFrame, language: str) -> go.Figure:
-    """Utilization per building in rank order, this period and the one before."""
-    if frame.empty or frame["utilization_pct"].isna().all():
-        return empty_figure(t("empty_no_data", language))
-    f = frame.iloc[::-1]  # rank 1 on top
-    traces = [
-        go.Bar(
-            name=t("pf_before", language),
-            y=f["name"],
-            x=f["prev_utilization_pct"],
-            orientation="h",
-            marker_color="#BBBBBB",
-        ),
-        go.Bar(
-            name=t("pf_now", language),
-            y=f["name"],
-            x=f["utilization_pct"],
-            orientation="h",
-            marker_color=OKABE_ITO[4],
-        ),
-    ]
-    fig = go.Figure(traces)
-    styled(
-        fig,
-        **base_layout(
-            height=max(260, 60 + 28 * len(f)),
-            barmode="group",
-            title=t("pf_figure", language),
-            legend={"orientation": "h", "y": -0.2},
-            margin={"l": 140, "r": 10, "t": 40, "b": 40},
-        ),
-        xaxis_title=t("m_utilization_pct", language),
-    )
-    return fig
-
-
-#: Weeks of the trend figure, up to the period's end.
-TREND_WEEKS = 12
-
-
-def trend_filters(f: ViewFilters) -> ViewFilters:
-    """The view's filters over the :data:`TREND_WEEKS` whole local weeks up
-    to the period's end (or the period itself when it is longer)."""
-    if f.start is None or f.end is None:
-        return f
-    first = f.end - dt.timedelta(days=7 * TREND_WEEKS - 1)
-    first -= dt.timedelta(days=first.weekday())
-    return replace(f, start=min(f.start, first))
-
-
-def trend_figure(weekly: pd.DataFrame, language: str) -> go.Figure:
-    """Utilization per building and local week (``read_portfolio_weekly``),
-    a line per building; suppressed weeks stay gaps."""
-    title = t("pf_trend", language, weeks=TREND_WEEKS)
-    if weekly.empty or "utilization_pct" not in weekly.columns:
-        return empty_figure(t("empty_no_data", language))
-    util = pd.to_numeric(weekly["utilization_pct"], errors="coerce")
-    if util.isna().all():
-        return empty_figure(t("empty_no_data", language))
-    fig = go.Figure()
-    shown = weekly.assign(utilization_pct=util)
-    for i, (name, rows) in enumerate(shown.groupby("name", sort=True)):
-        fig.add_trace(
-            go.Scatter(
-                name=str(name),
-                x=rows["week"],
-                y=rows["utilization_pct"],
-                mode="lines+markers",
-                line={"color": OKABE_ITO[i % len(OKABE_ITO)]},
-            )
-        )
-    styled(
-        fig,
-        **base_layout(
-            height=320,
-            title=title,
-            legend={"orientation": "h", "y": -0.25},
-            margin={"l": 60, "r": 10, "t": 40, "b": 40},
-        ),
-        xaxis_title=t("pf_week", language),
-        yaxis_title=t("m_utilization_pct", language),
-    )
-    return fig
 
 
 def _kpis(frame: pd.DataFrame, language: str) -> list[html.Div]:
