@@ -98,7 +98,9 @@ def main() -> int:
                 file=sys.stderr,
             )
             ctx.close()
-        _live_map(browser, args.url + "/floor-map" + query, args.out)
+        if not args.page or "/floor-map" in args.page:
+            # the live layer needs live data: only with the floor map asked for
+            _live_map(browser, args.url + "/floor-map" + query, args.out)
         if args.url_nl:
             _shot(
                 browser,
