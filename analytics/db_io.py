@@ -18,6 +18,7 @@ from psycopg2 import sql
 from analytics import coloc_bits
 from analytics.copy_io import copy_out_arrow
 from analytics.pgbinary import encode_copy
+from analytics.space_months import forget_months
 from occupancy.db import Connection, Cursor, read_frame
 from occupancy.settings import Settings
 
@@ -415,6 +416,8 @@ def write_rollups(
         # and the watermark, written with a synchronous commit after them, is
         # only durable once every earlier commit's WAL is (WAL flushes in order).
         cur.execute("SET LOCAL synchronous_commit = off")
+        if not staged:
+            forget_months(cur, first, last)  # their month aggregates are stale
         for table in ROLLUP_TABLES:
             target = staging_table(table) if staged else table
             if not staged:

@@ -19,6 +19,7 @@ import time
 from psycopg2 import errors, sql
 
 from analytics.db_io import ROLLUP_TABLES, staging_table
+from analytics.space_months import forget_months
 from occupancy.db import Connection, Cursor
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def begin_rewrite(conn: Connection, first: dt.date, last: dt.date) -> bool:
             return False
     try:
         with conn, conn.cursor() as cur:
+            forget_months(cur, first, last)  # the month aggregates of those days
             for table in ROLLUP_TABLES:
                 old, new = sql.Identifier(table), sql.Identifier(staging_table(table))
                 cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(new))

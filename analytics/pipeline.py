@@ -28,6 +28,7 @@ from analytics.colocation import colocation_daily, department_presence
 from analytics.patterns import level_hourly
 from analytics.rooms import room_headcount
 from analytics.sessions import space_intervals
+from analytics.space_months import refresh_months
 from analytics.utilization import level_buckets, pct, space_daily_hourly
 from occupancy.db import Connection
 from occupancy.settings import Settings
@@ -367,6 +368,7 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
     n_events = _write_runs(io, plan, rewrite, compute_all, say)
     t = time.perf_counter()
     refresh_weeks(conn, plan.days)  # the week cells of released co-location
+    refresh_months(conn, plan.days)  # the per-space month sums (read_space_agg)
     io.phases["write"] += time.perf_counter() - t
     if new_mark is not None:
         store.write_watermark(conn, new_mark)

@@ -12,6 +12,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from analytics import space_months
 from analytics.calendar import Calendar, bucket_frame
 from analytics.copy_io import copy_out
 from analytics.db_io import LEVELS, StoreError, site_timezone
@@ -166,26 +167,9 @@ def read_space_agg(
     conn: Connection, start: dt.date, end: dt.date, space_ids: list[str]
 ) -> pd.DataFrame:
     """``analytics_space_daily`` of ``space_ids`` over local days [start, end]
-    summed per space in the database (what ``space_summary`` needs): sums of
-    available_s, measured_s, occupied_s, people_s, stuck_s [s], sessions,
-    hours_used and used_day (as days used), peak_people (max), days (days
-    with a row: one row per space and day, the table's key, so ``count(*)``,
-    a hash aggregate instead of sorting the range for a distinct count). ``day`` is the last day (a placeholder; ``days`` counts)."""
-    q = """SELECT space_id, max(day) AS day,
-                  sum(available_s) AS available_s, sum(measured_s) AS measured_s,
-                  sum(occupied_s) AS occupied_s, sum(people_s) AS people_s,
-                  max(peak_people) AS peak_people, sum(sessions) AS sessions,
-                  sum(hours_used) AS hours_used,
-                  sum(used_day::int) AS used_day,
-                  count(*) AS days, sum(stuck_s) AS stuck_s
-             FROM analytics_space_daily
-            WHERE day BETWEEN %s AND %s AND space_id = ANY(%s)
-            GROUP BY space_id ORDER BY space_id"""
-    # Through CSV like read_rollup: the same dtype inference as before.
-    frame = copy_out(conn, q, (start, end, space_ids))
-    frame["space_id"] = frame["space_id"].astype(str)
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    return frame
+    summed per space in the database (what ``space_summary`` needs); whole
+    months from their pre-aggregate (:func:`analytics.space_months.read_space_agg`)."""
+    return space_months.read_space_agg(conn, start, end, space_ids)
 
 
 def _all_hours_daily(

@@ -348,6 +348,16 @@ def prepare(url: str, seed: int, big: bool = False) -> None:
         t0 = time.perf_counter()
         written = write_rollups(conn, FIRST_DAY, LAST_DAY, frames)
         say(f"written {sum(written.values())} rows in {time.perf_counter() - t0:.1f} s")
+        # What analyze does after writing: the co-location week cells and
+        # the per-space month sums the readers use.
+        from analytics.coloc_weeks import refresh_weeks
+        from analytics.space_months import refresh_months
+
+        t0 = time.perf_counter()
+        days = list(frames["analytics_space_daily"]["day"].unique())
+        refresh_weeks(conn, days)
+        refresh_months(conn, days)
+        say(f"week cells and month sums in {time.perf_counter() - t0:.1f} s")
         with conn, conn.cursor() as cur:
             cur.execute("ANALYZE")
             now = dt.datetime.now(dt.UTC)

@@ -80,6 +80,8 @@ TABLE_GRANTS: dict[str, Access] = {
     "desk_daily_utilization": Access("", RW, R),
     "analytics_space_daily": Access("", RW, R),
     "analytics_space_hourly": Access("", RW, R),
+    "analytics_space_month": Access("", RW, R),
+    "analytics_space_month_done": Access("", RW, R),
     "analytics_level_buckets": Access("", RW, R),
     "analytics_level_hourly": Access("", RW, R),
     "analytics_room_headcount": Access("", RW, R),
