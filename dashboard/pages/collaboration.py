@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +24,7 @@ from dashboard.app import (
     lang,
     query_search,
 )
+from dashboard.collab_figures import network_figure
 from dashboard.components import graph, page_title
 from dashboard.data import AnalyticsUnavailable, DashboardData, current
 from dashboard.filters import ViewFilters
@@ -115,51 +115,6 @@ def matrix_figure(
         fig,
         **base_layout(height=460, title=t("col_matrix", language)),
         yaxis={"autorange": "reversed"},
-    )
-    return fig
-
-
-def network_figure(
-    lift: np.ndarray, names: list[str], colors: list[str], language: str
-) -> go.Figure:
-    """Departments on a circle; an edge where lift > 1, wider for higher lift."""
-    n = len(names)
-    angles = [2 * math.pi * i / max(n, 1) for i in range(n)]
-    xs, ys = [math.cos(a) for a in angles], [math.sin(a) for a in angles]
-    traces: list[go.Scatter] = []
-    for i in range(n):
-        for j in range(i + 1, n):
-            v = lift[i, j]
-            if np.isfinite(v) and v > 1.0:
-                traces.append(
-                    go.Scatter(
-                        x=[xs[i], xs[j]],
-                        y=[ys[i], ys[j]],
-                        mode="lines",
-                        hoverinfo="text",
-                        text=f"{names[i]} × {names[j]}: {v:.2f}",
-                        showlegend=False,
-                        line={"width": min(1 + 3 * (v - 1), 10), "color": "#888"},
-                    )
-                )
-    traces.append(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="markers+text",
-            text=names,
-            textposition="top center",
-            marker={"size": 18, "color": colors, "line": {"color": "#333", "width": 1}},
-            hoverinfo="text",
-            showlegend=False,
-        )
-    )
-    fig = go.Figure(traces)
-    styled(
-        fig,
-        **base_layout(height=460, title=t("col_network", language)),
-        xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x"},
     )
     return fig
 
