@@ -6,10 +6,14 @@ imports only what it needs: the command group loads this module alone for it
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from occupancy.clictx import CliContext, pass_ctx
+
+if TYPE_CHECKING:
+    from occupancy.db import Connection
 
 __all__ = ["COMMANDS", "analyze"]
 
@@ -79,25 +83,20 @@ def analyze(
     processes or on Dask workers) and written here one transaction per chunk,
     in order; the rows are the same as a single-process run's.
     """
-    from analytics.malloc import keep_freed_memory
-    from analytics.parallel import ParallelError
-    from analytics.pipeline import run_analyze
+    from analytics.errors import ParallelError
 
-    keep_freed_memory()
     if first and last and last < first:
         raise click.ClickException(
             f"--to {last.date()} is before --from {first.date()}"
         )
     conn = cli.connect()
     try:
-        report = run_analyze(
+        report = _run(
+            cli,
             conn,
-            cli.settings,
             first=first.date() if first else None,
             last=last.date() if last else None,
             full=full,
-            progress=_progress,
-            connect=cli.connect,
             workers=workers,
             scheduler=scheduler,
         )
@@ -105,7 +104,31 @@ def analyze(
         raise click.ClickException(str(exc)) from exc
     finally:
         conn.close()
-    click.echo(str(report))
+    click.echo(report)
+
+
+def _run(cli: CliContext, conn: Connection, *, full: bool, **options: Any) -> str:
+    """One run's report. Nothing arrived since the last run: done, before
+    importing pandas and the compute (the command runs every few minutes)."""
+    from analytics.watermark import pending
+
+    arrivals = None if full else pending(conn)
+    if arrivals is not None and arrivals.received_at is None:
+        return "incremental: 0 day(s) in 0 chunk(s), nothing received"
+    from analytics.malloc import keep_freed_memory
+    from analytics.pipeline import run_analyze
+
+    keep_freed_memory()
+    report = run_analyze(
+        conn,
+        cli.settings,
+        full=full,
+        progress=_progress,
+        connect=cli.connect,
+        arrivals=arrivals,
+        **options,
+    )
+    return str(report)
 
 
 COMMANDS = [analyze]

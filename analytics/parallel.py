@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from analytics.calendar import local_days_utc_range
+from analytics.errors import ParallelError
 from analytics.partitions import AnalyzePlan, Partition
 from analytics.pipeline import CONTEXT
 from occupancy.settings import Settings
@@ -43,10 +44,6 @@ __all__ = ["ParallelError", "PartitionResult", "Partitions", "compute_partition"
 
 #: Seconds to wait for the Dask scheduler before giving up.
 CONNECT_TIMEOUT_S = 10
-
-
-class ParallelError(RuntimeError):
-    """Bad parallel settings or an unreachable cluster; the message names them."""
 
 
 @dataclass(frozen=True)

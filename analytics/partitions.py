@@ -20,6 +20,7 @@ import pandas as pd
 
 from analytics.pipeline import AnalyzeParams, DayRun, compute_days, day_runs
 from analytics.sites import SitePlan, SiteScope, site_plans, years_of
+from analytics.watermark import Arrivals, local_days
 from occupancy.db import Connection
 from occupancy.settings import Settings
 
@@ -85,11 +86,14 @@ def _days_to_compute(
     last: dt.date | None,
     scope: SiteScope | None = None,
     span: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None),
+    arrivals: Arrivals | None = None,
 ) -> tuple[str, set[dt.date]]:
     """(mode, local days of time zone ``tz`` to recompute): with no watermark
     ``mark`` every day in [first, last] (default: the local days of ``span``,
     the first and last instant with events of any site); else the days
-    touched by the site's events received after it and their neighbours."""
+    touched by the site's events received after it and their neighbours
+    (the only site's: the days of ``arrivals``, what arrived after ``mark``,
+    when given)."""
     from analytics import store
 
     if mark is None:
@@ -98,7 +102,10 @@ def _days_to_compute(
         lo, hi = span[0].tz_convert(tz).date(), span[1].tz_convert(tz).date()
         a, b = first or lo, last or hi
         return "full", {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
-    touched = store.touched_days(conn, mark, tz, scope)
+    if scope is None and arrivals is not None and arrivals.since == mark:
+        touched = local_days(conn, arrivals.bins, tz)
+    else:
+        touched = store.touched_days(conn, mark, tz, scope)
     days = {d + dt.timedelta(days=o) for d in touched for o in (-1, 0, 1)}
     if first:
         days = {d for d in days if d >= first}
@@ -120,9 +127,10 @@ def plan_analyze(
     mark: dt.datetime | None,
     first: dt.date | None,
     last: dt.date | None,
+    arrivals: Arrivals | None = None,
 ) -> AnalyzePlan:
     """The partitions to compute (see :func:`analytics.pipeline.run_analyze`)
-    and what they need."""
+    and what they need; ``arrivals``: what arrived after ``mark``, if known."""
     from analytics import store
     from analytics.site_io import event_ts_range, read_sites
 
@@ -141,7 +149,7 @@ def plan_analyze(
     span = event_ts_range(conn) if mark is None else (None, None)
     for sp in site_plans(sites, spaces, zones, settings, ()):
         mode, per_site[sp.site_id] = _days_to_compute(
-            conn, sp.cal.timezone, mark, first, last, sp.scope, span
+            conn, sp.cal.timezone, mark, first, last, sp.scope, span, arrivals
         )
     every = set().union(*per_site.values()) if per_site else set()
     plans = site_plans(sites, spaces, zones, settings, years_of(every))

@@ -36,6 +36,7 @@ from occupancy.settings import Settings
 if TYPE_CHECKING:
     from analytics.chunk_io import ChunkIO
     from analytics.partitions import AnalyzePlan
+    from analytics.watermark import Arrivals
 
 logger = logging.getLogger(__name__)
 
@@ -325,6 +326,7 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
     rewrite: bool | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    arrivals: Arrivals | None = None,
 ) -> AnalyzeReport:
     """Compute and store rollups. ``full`` (or no watermark yet): every day in
     [first, last] (default: the days that have events). Otherwise only the days
@@ -339,16 +341,16 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
     read and computed in that many local processes; ``scheduler`` (default:
     setting ``dask_scheduler``): on that Dask cluster's workers instead
     (:mod:`analytics.parallel`). Either way this process writes each partition
-    in one transaction, in partition order, and the rows are the same."""
+    in one transaction, in partition order, and the rows are the same.
+    ``arrivals``: :func:`analytics.watermark.pending`, if the caller asked."""
     from analytics import store
 
     t0 = time.perf_counter()
     say = progress or (lambda msg: print(msg, file=sys.stderr))
-    new_mark = store.max_received_at(conn)
-    mark = None if full else store.read_watermark(conn)
+    arrivals, mark, new_mark = store.run_marks(conn, full, arrivals)
     from analytics.partitions import plan_analyze
 
-    plan = plan_analyze(conn, settings, mark, first, last)
+    plan = plan_analyze(conn, settings, mark, first, last, arrivals)
     if rewrite is None:
         rewrite = first is None and last is None and len(plan.runs) > 1
     rewrite = rewrite and plan.mode == "full" and bool(plan.runs)

@@ -64,7 +64,13 @@ from analytics.read_rooms import (
     read_room_sizing,
     read_sessions,
 )
-from analytics.watermark import max_received_at, read_watermark, write_watermark
+from analytics.watermark import (
+    max_received_at,
+    pending,
+    read_watermark,
+    run_marks,
+    write_watermark,
+)
 
 __all__ = [
     "LEVELS",
@@ -89,6 +95,7 @@ __all__ = [
     "live_state",
     "max_received_at",
     "narrow_groups",
+    "pending",
     "read_badge_departments",
     "read_colocation",
     "read_colocation_trend",
@@ -113,6 +120,7 @@ __all__ = [
     "read_utilization",
     "read_watermark",
     "read_weekly_trend",
+    "run_marks",
     "settings_or_default",
     "site_timezone",
     "touched_days",

@@ -256,7 +256,22 @@ def main() -> int:
             "bucket-presence path they replaced (same frames asserted)."
         ),
     )
+    ap.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help=(
+            "With --from-db --db-dir DIR (a year kept by an earlier run): time "
+            "only the incremental new day, --repeat times: its events deleted "
+            "and copied anew (received after the watermark), then `occupancy "
+            "analyze`. Uses the server already running on DIR if there is one."
+        ),
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="With --incremental-only: runs."
+    )
     args = ap.parse_args()
+    if args.incremental_only:
+        return main_incremental(args)
     if args.coloc_reads:
         return main_coloc_reads(args)
     if args.from_db:
@@ -819,6 +834,74 @@ def main_from_db(args: argparse.Namespace) -> int:
     print("COLLABORATION READS over the year (dashboard-independent; cold, warm):")
     for ln in reads:
         print(f"  {ln}")
+    return 0
+
+
+def _running_port(pgdata: Path) -> int | None:
+    """The port of the PostgreSQL server running on ``pgdata``, if any
+    (postmaster.pid: pid, data dir, start time, port, ...)."""
+    import os
+
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        os.kill(int(lines[0]), 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return int(lines[3])
+
+
+def main_incremental(args: argparse.Namespace) -> int:
+    """The incremental new day alone on a year kept in ``--db-dir``: the new
+    day's events deleted and copied again (so they arrive after the
+    watermark; the day's rollups of the previous run stay and are replaced,
+    as in a run every few minutes), then ``occupancy analyze``, --repeat
+    times. Prints the figures of each run."""
+    from app.services import PostgresServer, free_port
+    from occupancy.db import connect, migrate
+
+    if args.db_dir is None:
+        raise SystemExit("--incremental-only needs --db-dir (a kept year)")
+    base = Path(args.db_dir)
+    first = dt.date.fromisoformat(args.start)
+    last = first + dt.timedelta(days=args.days - 1)
+    new_day = last - dt.timedelta(days=(last.weekday() - 2) % 7)
+    if not (base / _MARKER).exists():
+        raise SystemExit(f"no kept year in {base} (run --from-db --db-dir first)")
+    server = PostgresServer(base / "pg", free_port(), fsync=False)
+    port = _running_port(server.pgdata)
+    started = port is None
+    if port is None:
+        server.start()
+    else:
+        server.port = port
+    url = server.url()
+    spaces = make_spaces(args.desks)
+    cal = Calendar(timezone=TZ, bucket_s=900)
+    lo, hi = (t.to_pydatetime() for t in local_days_utc_range(cal, new_day, new_day))
+    new_events = generate(spaces, new_day, new_day, seed=999)
+    try:
+        conn = connect(url)
+        migrate(conn)
+        for i in range(1, args.repeat + 1):
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    "DELETE FROM sensor_events WHERE ts >= %s AND ts < %s", (lo, hi)
+                )
+            n_new = _copy_events(conn, new_events)
+            run = _occupancy(url, server.pgdata, "analyze")
+            print(
+                f"INCREMENTAL DAY {new_day} run {i}/{args.repeat}: {n_new:,} events; "
+                f"occupancy analyze (subprocess, incl. interpreter start): "
+                f"{run.figures()}"
+            )
+            for ln in run.log.splitlines():
+                if " day(s) in " in ln or ln.startswith("analyze phases"):
+                    print(f"  {ln.strip()}")
+            sys.stdout.flush()
+        conn.close()
+    finally:
+        if started:
+            server.stop(mode="fast")
     return 0
 
 

@@ -9,8 +9,12 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from occupancy import building_schema as sch
+if TYPE_CHECKING:  # the pydantic schema only types an argument here: not
+    # imported at run time, so `occupancy analyze` (via analytics.sites)
+    # does not build the building file's models (~0.2 s CPU)
+    from occupancy import building_schema as sch
 
 logger = logging.getLogger(__name__)
 

@@ -396,6 +396,9 @@ def test_colocation_k_suppression_on_every_read_path(
         res = CliRunner().invoke(main, ["--database-url", database_url, "analyze"])
         assert res.exit_code == 0, res.output
         assert "incremental: 3 day(s)" in res.output  # 2026-03-03..05
+        again = CliRunner().invoke(main, ["--database-url", database_url, "analyze"])
+        assert again.exit_code == 0, again.output
+        assert "incremental: 0 day(s) in 0 chunk(s), nothing received" in again.output
         c = cell()
         assert not bool(c["suppressed"]) and c["minutes"] == 15.0 and c["people_b"] == 5
         div = build_report(
