@@ -347,7 +347,9 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
 
     t0 = time.perf_counter()
     say = progress or (lambda msg: print(msg, file=sys.stderr))
-    arrivals, mark, new_mark = store.run_marks(conn, full, arrivals)
+    arrivals, mark, new_mark = store.run_marks(
+        conn, full, arrivals, settings.analyze_arrival_grace_s
+    )
     from analytics.partitions import plan_analyze
 
     plan = plan_analyze(conn, settings, mark, first, last, arrivals)
@@ -368,13 +370,24 @@ def run_analyze(  # noqa: PLR0913  (keyword options of the command)
     else:
         compute_all = partial(_sequential, io, plan, connect, say)
     n_events = _write_runs(io, plan, rewrite, compute_all, say)
+    _finish(conn, plan, io, new_mark)
+    return _report(plan, io, n_events, time.perf_counter() - t0, say)
+
+
+def _finish(
+    conn: Connection, plan: AnalyzePlan, io: ChunkIO, new_mark: dt.datetime | None
+) -> None:
+    """After the chunks: the week cells of released co-location and the
+    per-space month sums (read_space_agg) of the run's days, then the
+    watermark, last (a run that fails before it is redone whole)."""
+    from analytics import store
+
     t = time.perf_counter()
-    refresh_weeks(conn, plan.days)  # the week cells of released co-location
-    refresh_months(conn, plan.days)  # the per-space month sums (read_space_agg)
+    refresh_weeks(conn, plan.days)
+    refresh_months(conn, plan.days)
     io.phases["write"] += time.perf_counter() - t
     if new_mark is not None:
         store.write_watermark(conn, new_mark)
-    return _report(plan, io, n_events, time.perf_counter() - t0, say)
 
 
 def _report(

@@ -25,6 +25,7 @@ __all__ = [
     "pending",
     "read_watermark",
     "run_marks",
+    "settled",
     "write_watermark",
 ]
 
@@ -107,18 +108,47 @@ def pending(conn: Connection) -> Arrivals | None:
     return None if mark is None else arrivals_since(conn, mark)
 
 
+def settled(
+    conn: Connection,
+    newest: dt.datetime | None,
+    grace_s: float,
+    since: dt.datetime | None = None,
+) -> dt.datetime | None:
+    """The watermark to store after a run that saw arrivals up to ``newest``:
+    at most the database clock minus ``grace_s`` (a batch stamped before
+    ``newest`` may still be committing), never before ``since`` (the
+    watermark the run started from). Arrivals after it are read again by the
+    next run, which recomputes their days (same rows)."""
+    if newest is None or grace_s <= 0:
+        return newest
+    with conn.cursor() as cur:
+        cur.execute("SELECT now() - make_interval(secs => %s)", (grace_s,))
+        row = cur.fetchone()
+    horizon: dt.datetime = row[0] if row else newest
+    mark = min(newest, horizon)
+    return mark if since is None else max(mark, since)
+
+
 def run_marks(
-    conn: Connection, full: bool, arrivals: Arrivals | None = None
+    conn: Connection,
+    full: bool,
+    arrivals: Arrivals | None = None,
+    grace_s: float = 0.0,
 ) -> tuple[Arrivals | None, dt.datetime | None, dt.datetime | None]:
     """(arrivals, watermark, the watermark after it) of a run: with no
     watermark yet or ``full``, (None, None, the newest arrival of all); else
     what arrived after the watermark (``arrivals`` if the caller asked
-    :func:`pending` already)."""
+    :func:`pending` already). The watermark after it is :func:`settled`
+    with ``grace_s``."""
     if not full and arrivals is None:
         arrivals = pending(conn)
     if full or arrivals is None:
-        return None, None, max_received_at(conn)
-    return arrivals, arrivals.since, arrivals.mark
+        return None, None, settled(conn, max_received_at(conn), grace_s)
+    return (
+        arrivals,
+        arrivals.since,
+        settled(conn, arrivals.received_at, grace_s, arrivals.since),
+    )
 
 
 def write_watermark(conn: Connection, received_at: dt.datetime) -> None:

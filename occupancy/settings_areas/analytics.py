@@ -48,6 +48,15 @@ class AnalyticsSettings:
     retention_days: int = _S(
         90, "Raw events older than this are deleted; aggregates are kept."
     )
+    analyze_arrival_grace_s: float = _S(
+        300.0,
+        "The watermark of incremental `occupancy analyze` stays this far behind "
+        "the database clock [s]: an ingester stamps received_at when a message "
+        "arrives, before its batch commits, so a batch committed during a run "
+        "can carry a stamp older than the newest one the run saw; the next run "
+        "reads those seconds again. Longer than an ingest transaction; after a "
+        "database outage longer than this, run `analyze --full` (docs/analytics.md).",
+    )
     # Partitions of `occupancy analyze` (docs/scaling.md)
     analyze_workers: int = _S(
         1,

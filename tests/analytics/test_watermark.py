@@ -16,6 +16,7 @@ from analytics.watermark import (
     local_days,
     max_received_at,
     pending,
+    run_marks,
     write_watermark,
 )
 from occupancy.db import connect, copy_rows
@@ -143,3 +144,48 @@ def test_analyze_with_nothing_new_stops_before_pandas(database_url: str) -> None
     }
     assert "analytics.watermark" in imported  # importtime did list the imports
     assert not {"pandas", "numpy", "analytics.pipeline"} & imported
+
+
+def _db_now(conn: object) -> dt.datetime:
+    with conn.cursor() as cur:  # type: ignore[attr-defined]
+        cur.execute("SELECT now()")
+        row = cur.fetchone()
+    conn.rollback()  # type: ignore[attr-defined]
+    assert row is not None
+    return row[0]  # type: ignore[no-any-return]
+
+
+def test_a_batch_stamped_before_the_watermark_but_committed_after_is_read(
+    database_url: str,
+) -> None:
+    """The race of two ingesters (or one slow commit): batch A is stamped
+    and committed, a run sets the watermark; batch B, stamped 60 s before A
+    but committed only after the run, must still be read by the next run.
+    Without the grace (0 s) the watermark is A's stamp and B is never read;
+    with it the watermark stays 300 s behind the database clock."""
+    conn = connect(database_url)
+    try:
+        now = _db_now(conn)
+        write_watermark(conn, now - dt.timedelta(hours=1))
+        _events(conn, [("2026-04-07 09:00:00", now.isoformat())])  # batch A
+        _, since, lost = run_marks(conn, False, grace_s=0)
+        _, _, kept = run_marks(conn, False, grace_s=300)
+        assert since == now - dt.timedelta(hours=1)
+        assert lost == now  # A's stamp
+        assert kept is not None and since < kept <= now - dt.timedelta(seconds=299)
+        b_stamp = now - dt.timedelta(seconds=60)
+        _events(conn, [("2026-04-08 09:00:00", b_stamp.isoformat())])  # batch B
+        b_bin = _at("2026-04-08 09:00:00")
+        write_watermark(conn, lost)
+        without = pending(conn)
+        assert without is not None and b_bin not in without.bins  # B is lost
+        write_watermark(conn, kept)
+        with_grace = pending(conn)
+        assert with_grace is not None and b_bin in with_grace.bins
+        assert with_grace.received_at == now  # A is read again too: same rows
+        # a full run keeps the same distance; stamps older than it are final
+        full = run_marks(conn, True, grace_s=300)[2]
+        assert full is not None and full <= now - dt.timedelta(seconds=299)
+        assert run_marks(conn, True, grace_s=0)[2] == now
+    finally:
+        conn.close()
