@@ -291,13 +291,13 @@ def update_forecast(
             past = read_forecast_input(
                 conn, end - dt.timedelta(days=13), end, levels=[level]
             )
-            changes = read_planned_in_force(conn, data.settings)
-        return fc, scores, past, changes
+        return fc, scores, past, in_force
 
     try:
-        fc, scores, past, changes = data.cached(
-            ("plan-forecast", start, end, level, weeks), compute
-        )
+        with data.connection() as conn:
+            in_force = read_planned_in_force(conn, data.settings)
+        key = ("plan-forecast", start, end, level, weeks, in_force)  # edits show
+        fc, scores, past, changes = data.cached(key, compute)
     except StoreError as exc:
         return empty_figure(str(exc)), empty(str(exc)), empty(str(exc))
     if fc.empty:
