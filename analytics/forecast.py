@@ -54,6 +54,7 @@ from analytics.forecast_model import (
     mase_scales,
     predict,
 )
+from analytics.forecast_yearly import yearly_term
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ class ForecastParams:
     of the DLS weights; ``naive_weeks``: N of the seasonal-naive mean;
     ``origins``: rolling origins of the backtest, ``step_weeks`` apart;
     ``calib_origins``: the intervals are calibrated on the errors of the
-    latest that many backtest origins only (None: all of them)."""
+    latest that many backtest origins only (None: all of them); ``yearly``:
+    the yearly term (analytics/forecast_yearly.py) on every model but the
+    seasonal naive."""
 
     horizon_weeks: int = 4
     history_weeks: int = 26
@@ -93,6 +96,7 @@ class ForecastParams:
     origins: int = 10
     step_weeks: int = 2
     calib_origins: int | None = None
+    yearly: bool = True
 
 
 def _open(train: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +128,7 @@ def fit_predict(
 def _predict(
     cal: Cal, y: np.ndarray, tgt: Cal, model: str, p: ForecastParams
 ) -> tuple[np.ndarray, np.ndarray]:
-    return predict(
+    mean, sd = predict(
         cal,
         y,
         tgt,
@@ -133,6 +137,11 @@ def _predict(
         half_life=p.half_life_weeks,
         naive_weeks=p.naive_weeks,
     )
+    if not p.yearly or model == "seasonal_naive":
+        return mean, sd
+    # The yearly term multiplies 1 + people (analytics/forecast_yearly.py).
+    f = np.exp(yearly_term(cal, y, tgt))
+    return (np.maximum(mean, 0.0) + 1.0) * f - 1.0, sd * f
 
 
 def _intervals(

@@ -139,6 +139,12 @@ def main() -> int:
         help="also forecast every origin with the intervals calibrated on the"
         " latest N backtest origins only (alternated with the default run)",
     )
+    ap.add_argument(
+        "--without-yearly",
+        action="store_true",
+        help="also forecast every origin without the yearly term (alternated"
+        " with the default run): before vs after in one process",
+    )
     args = ap.parse_args()
     site = load_building(ROOT / "examples" / "office.yaml")
     sc = effects_scenario()
@@ -170,9 +176,15 @@ def main() -> int:
             f"with planned changes ({told})" if slot % 2 else "without planned changes"
         )
         if slot >= 2:
-            title += f", intervals calibrated on the last {args.calib_origins} origins"
+            title += f", {_variant_label(args)}"
         summary(r, title)
     return 0
+
+
+def _variant_label(args: argparse.Namespace) -> str:
+    if args.calib_origins:
+        return f"intervals calibrated on the last {args.calib_origins} origins"
+    return "without the yearly term"
 
 
 def evaluate(
@@ -187,12 +199,15 @@ def evaluate(
     without, and (when ``planned``) with the planned changes. An origin after
     every change gets the same forecast both ways (the rule leaves a change in
     the history to the data), so it is computed once. Slots: 2 × variant +
-    (1 with the planned changes); variant 1: ``--calib-origins``."""
+    (1 with the planned changes); variant 1: ``--calib-origins`` or
+    ``--without-yearly``."""
     variants = [ForecastParams(horizon_weeks=args.weeks)]
     if args.calib_origins:
         variants.append(
             ForecastParams(horizon_weeks=args.weeks, calib_origins=args.calib_origins)
         )
+    elif args.without_yearly:
+        variants.append(ForecastParams(horizon_weeks=args.weeks, yearly=False))
     runs: list[list[pd.DataFrame]] = [[] for _ in range(2 * len(variants))]
     for i in reversed(range(args.origins)):
         last_hist = START + dt.timedelta(days=HISTORY_DAYS - 1 - 28 * i)
@@ -230,7 +245,12 @@ def _one_origin(
     fc, _ = forecast_all(past, history, future, p, k=5, timezone=tz, planned=plan)
     took, cpu = time.perf_counter() - t, time.process_time() - c
     what = " (planned changes)" if plan else ""
-    what += f" (calibrated on {p.calib_origins} origins)" if variant else ""
+    if variant:
+        what += (
+            f" (calibrated on {p.calib_origins} origins)"
+            if p.calib_origins
+            else " (without the yearly term)"
+        )
     print(
         f"origin {last_hist + dt.timedelta(days=1)}{what}: forecast_all of"
         f" {fc.groupby(['level', 'level_id']).ngroups} groups from"
