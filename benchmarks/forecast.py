@@ -276,6 +276,8 @@ def summary(r: pd.DataFrame, title: str) -> None:
     )
     print(r.groupby("level")[cols].mean().round(3).to_string())
     print("\nmodels chosen:", r["model"].value_counts().to_dict())
+    for level, m in r.groupby("level")["model"]:
+        print(f"  {level}: {m.value_counts().to_dict()}")
 
 
 def report(
