@@ -20,6 +20,9 @@ Models:
   school-holiday, trend and shift effects), half-life 13 weeks, isolated
   outlier days cleaned, and a level shift detected on the weekly mean
   residuals (analytics/forecast_model.py).
+- every model but the seasonal naive × a yearly term: the same weeks a year
+  earlier beyond a line and level step, shrunk (analytics/forecast_yearly.py;
+  0 without those weeks in the history).
 Every group of a site shares the calendar, so one design and one numpy
 least-squares solve fit all groups at once (the per-series statsmodels WLS
 took 5 times the CPU on the benchmark, with 4 models instead of 6); intervals are split-conformal on the backtest.
