@@ -129,8 +129,15 @@ def fit_predict(
 
 
 def _predict(
-    cal: Cal, y: np.ndarray, tgt: Cal, model: str, p: ForecastParams
+    cal: Cal,
+    y: np.ndarray,
+    tgt: Cal,
+    model: str,
+    p: ForecastParams,
+    term: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """``predict`` × the yearly term (``term``: already computed for these
+    rows and columns, or None)."""
     mean, sd = predict(
         cal,
         y,
@@ -143,7 +150,7 @@ def _predict(
     if not p.yearly or model == "seasonal_naive":
         return mean, sd
     # The yearly term multiplies 1 + people (analytics/forecast_yearly.py).
-    f = np.exp(yearly_term(cal, y, tgt))
+    f = np.exp(yearly_term(cal, y, tgt) if term is None else term)
     return (np.maximum(mean, 0.0) + 1.0) * f - 1.0, sd * f
 
 
@@ -208,8 +215,9 @@ def backtest_wide(grid: pd.DataFrame, y: np.ndarray, p: ForecastParams) -> pd.Da
         yt = y[te]
         ok = ~np.isnan(yt)
         r, c = np.nonzero(ok)
+        term = yearly_term(trc, y[tr], tec) if p.yearly else None
         for model in MODELS:
-            mean, sd = _predict(trc, y[tr], tec, model, p)
+            mean, sd = _predict(trc, y[tr], tec, model, p, term)
             mean = np.maximum(mean, 0.0)
             parts.append(
                 pd.DataFrame(
@@ -330,10 +338,12 @@ def _forecast_groups(
     shares = planned_shares(
         planned, series, keys, zones, future["how"].to_numpy(), last_day, p.naive_weeks
     )
+    term = yearly_term(cal, y_open, tgt) if p.yearly else None
     fparts, sparts = [], []
     for model in sorted(set(best)):
         cols = [j for j, b in enumerate(best) if b == model]
-        mean, sd = _predict(cal, y_open[:, cols], tgt, model, p)
+        sub = None if term is None else term[:, cols]
+        mean, sd = _predict(cal, y_open[:, cols], tgt, model, p, sub)
         mean, sd, factor = apply_planned(
             np.maximum(mean, 0.0),
             sd,
@@ -455,19 +465,9 @@ def _no_scores() -> pd.DataFrame:
     )
 
 
-_SCORE_COLS = [
-    "level",
-    "level_id",
-    "model",
-    "points",
-    "mae",
-    "mase",
-    "coverage80",
-    "coverage95",
-    "chosen",
-    "z80",
-    "z95",
-]
+_SCORE_COLS = (
+    "level level_id model points mae mase coverage80 coverage95 chosen z80 z95"
+).split()
 FORECAST_COLUMNS = [
     "level",
     "level_id",
