@@ -40,11 +40,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from analytics.forecast_changes import (
-    PlannedChange,
-    apply_planned,
-    planned_shares,
-)
+from analytics.forecast_aci import aci_levels
+from analytics.forecast_changes import PlannedChange, apply_planned, planned_shares
 from analytics.forecast_grid import hour_grid, hourly_series
 from analytics.forecast_model import (
     PHI,
@@ -90,7 +87,7 @@ class ForecastParams:
     ``calib_origins``: the intervals are calibrated on the errors of the
     latest that many backtest origins only (None: all of them); ``yearly``:
     the yearly term (analytics/forecast_yearly.py) on every model but the
-    seasonal naive."""
+    seasonal naive; ``aci``: ACI interval levels (analytics/forecast_aci.py)."""
 
     horizon_weeks: int = 4
     history_weeks: int = 26
@@ -100,6 +97,7 @@ class ForecastParams:
     step_weeks: int = 2
     calib_origins: int | None = None
     yearly: bool = True
+    aci: bool = False
 
 
 def _open(train: pd.DataFrame) -> pd.DataFrame:
@@ -353,8 +351,7 @@ def _forecast_groups(
             [None if sh is None else sh[:, cols] for sh in shares],
         )
         for i, j in enumerate(cols):
-            sel = by_cm.get((j, model), pd.DataFrame())
-            z = calibrate(sel, ahead, hours)
+            z = _z(by_cm.get((j, model), pd.DataFrame()), ahead, hours, p.aci)
             f = _intervals(mean[:, i], sd[:, i], closed, z).drop(columns="sd")
             head: dict[str, Any] = {"level": keys[j][0], "level_id": keys[j][1]}
             head |= {"day": future["day"].to_numpy(), "hour": hours, "model": model}
@@ -368,6 +365,14 @@ def _forecast_groups(
     return _finish(out.reset_index(drop=True), timezone), scores.reset_index(drop=True)[
         _SCORE_COLS
     ]
+
+
+def _z(
+    sel: pd.DataFrame, ahead: np.ndarray, hours: np.ndarray, aci: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The interval multipliers of one model's backtest rows ``sel``."""
+    lv = aci_levels(sel, (0.2, 0.05)) if aci else (0.8, 0.95)
+    return calibrate(sel, ahead, hours, (lv[0], lv[1]))
 
 
 def _calib_groups(bt: pd.DataFrame, origins: int | None) -> dict[object, pd.DataFrame]:

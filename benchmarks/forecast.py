@@ -145,6 +145,12 @@ def main() -> int:
         help="also forecast every origin without the yearly term (alternated"
         " with the default run): before vs after in one process",
     )
+    ap.add_argument(
+        "--aci",
+        action="store_true",
+        help="also forecast every origin with the interval levels adapted by"
+        " ACI over the backtest (alternated with the default run)",
+    )
     args = ap.parse_args()
     site = load_building(ROOT / "examples" / "office.yaml")
     sc = effects_scenario()
@@ -184,6 +190,8 @@ def main() -> int:
 def _variant_label(args: argparse.Namespace) -> str:
     if args.calib_origins:
         return f"intervals calibrated on the last {args.calib_origins} origins"
+    if args.aci:
+        return "interval levels adapted by ACI"
     return "without the yearly term"
 
 
@@ -199,13 +207,15 @@ def evaluate(
     without, and (when ``planned``) with the planned changes. An origin after
     every change gets the same forecast both ways (the rule leaves a change in
     the history to the data), so it is computed once. Slots: 2 × variant +
-    (1 with the planned changes); variant 1: ``--calib-origins`` or
+    (1 with the planned changes); variant 1: ``--calib-origins``, ``--aci`` or
     ``--without-yearly``."""
     variants = [ForecastParams(horizon_weeks=args.weeks)]
     if args.calib_origins:
         variants.append(
             ForecastParams(horizon_weeks=args.weeks, calib_origins=args.calib_origins)
         )
+    elif args.aci:
+        variants.append(ForecastParams(horizon_weeks=args.weeks, aci=True))
     elif args.without_yearly:
         variants.append(ForecastParams(horizon_weeks=args.weeks, yearly=False))
     runs: list[list[pd.DataFrame]] = [[] for _ in range(2 * len(variants))]
@@ -249,6 +259,8 @@ def _one_origin(
         what += (
             f" (calibrated on {p.calib_origins} origins)"
             if p.calib_origins
+            else " (ACI)"
+            if p.aci
             else " (without the yearly term)"
         )
     print(
