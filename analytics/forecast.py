@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from analytics.forecast_aci import aci_levels
+from analytics.forecast_calib import interval_z, pooled_relative, score
 from analytics.forecast_changes import PlannedChange, apply_planned, planned_shares
 from analytics.forecast_grid import hour_grid, hourly_series
 from analytics.forecast_model import (
@@ -87,7 +87,10 @@ class ForecastParams:
     ``calib_origins``: the intervals are calibrated on the errors of the
     latest that many backtest origins only (None: all of them); ``yearly``:
     the yearly term (analytics/forecast_yearly.py) on every model but the
-    seasonal naive; ``aci``: ACI interval levels (analytics/forecast_aci.py)."""
+    seasonal naive; ``aci``: ACI interval levels (analytics/forecast_aci.py);
+    ``pool_relative``: intervals from the relative errors of every group
+    (analytics/forecast_calib.py); ``block``: conformal levels with the
+    backtest origins as the exchangeable units (forecast_calib.block_levels)."""
 
     horizon_weeks: int = 4
     history_weeks: int = 26
@@ -98,6 +101,8 @@ class ForecastParams:
     calib_origins: int | None = None
     yearly: bool = True
     aci: bool = False
+    pool_relative: bool = False
+    block: bool = False
 
 
 def _open(train: pd.DataFrame) -> pd.DataFrame:
@@ -241,32 +246,6 @@ def backtest_wide(grid: pd.DataFrame, y: np.ndarray, p: ForecastParams) -> pd.Da
     return bt
 
 
-def score(bt: pd.DataFrame, by: tuple[str, ...] = ("model",)) -> pd.DataFrame:
-    """Per model (or ``by``): points, MAE [people], MASE (mean over points of
-    |e| ÷ the point's origin scale), coverage80/95 [%] (share of y inside the
-    interval)."""
-    cols = [*by, "points", "mae", "mase", "coverage80", "coverage95"]
-    if bt.empty:
-        return pd.DataFrame(columns=cols)
-    e = (bt["y"] - bt["yhat"]).abs()
-    g = bt.assign(
-        ae=e,
-        se=e / bt["scale"],
-        in80=(bt["y"] >= bt["lo80"] - 1e-9) & (bt["y"] <= bt["hi80"] + 1e-9),
-        in95=(bt["y"] >= bt["lo95"] - 1e-9) & (bt["y"] <= bt["hi95"] + 1e-9),
-    ).groupby(list(by), sort=True)
-    out = pd.DataFrame(
-        {
-            "points": g.size(),
-            "mae": g["ae"].mean(),
-            "mase": g["se"].mean(),
-            "coverage80": 100 * g["in80"].mean(),
-            "coverage95": 100 * g["in95"].mean(),
-        }
-    )
-    return out.reset_index()[cols]
-
-
 def forecast_all(
     series: pd.DataFrame,
     history: pd.DataFrame,
@@ -331,7 +310,7 @@ def _forecast_groups(
     y_open = y[~history["closed"].to_numpy(bool)]
     tgt = Cal.of(future)
     closed = future["closed"].to_numpy(bool)
-    by_cm = _calib_groups(bt, p.calib_origins)
+    calib = _calib_groups(bt, p.calib_origins), _pooled(bt, best, p)
     last_day = history["day"].max() if len(history) else dt.date.min
     shares = planned_shares(
         planned, series, keys, zones, future["how"].to_numpy(), last_day, p.naive_weeks
@@ -351,7 +330,7 @@ def _forecast_groups(
             [None if sh is None else sh[:, cols] for sh in shares],
         )
         for i, j in enumerate(cols):
-            z = _z(by_cm.get((j, model), pd.DataFrame()), ahead, hours, p.aci)
+            z = _z(calib, j, model, ahead, hours, (mean[:, i], sd[:, i]), p)
             f = _intervals(mean[:, i], sd[:, i], closed, z).drop(columns="sd")
             head: dict[str, Any] = {"level": keys[j][0], "level_id": keys[j][1]}
             head |= {"day": future["day"].to_numpy(), "hour": hours, "model": model}
@@ -368,11 +347,23 @@ def _forecast_groups(
 
 
 def _z(
-    sel: pd.DataFrame, ahead: np.ndarray, hours: np.ndarray, aci: bool
+    calib: tuple[dict[object, pd.DataFrame], pd.DataFrame | None],
+    j: int,
+    model: str,
+    ahead: np.ndarray,
+    hours: np.ndarray,
+    fc: tuple[np.ndarray, np.ndarray],
+    p: ForecastParams,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The interval multipliers of one model's backtest rows ``sel``."""
-    lv = aci_levels(sel, (0.2, 0.05)) if aci else (0.8, 0.95)
-    return calibrate(sel, ahead, hours, (lv[0], lv[1]))
+    """The interval multipliers of column ``j`` (``model`` chosen)."""
+    sel = calib[0].get((j, model), pd.DataFrame())
+    return interval_z(sel, calib[1], ahead, hours, fc, p.aci, p.block)
+
+
+def _pooled(
+    bt: pd.DataFrame, best: list[str], p: ForecastParams
+) -> pd.DataFrame | None:
+    return pooled_relative(bt, best) if p.pool_relative else None
 
 
 def _calib_groups(bt: pd.DataFrame, origins: int | None) -> dict[object, pd.DataFrame]:

@@ -151,6 +151,18 @@ def main() -> int:
         help="also forecast every origin with the interval levels adapted by"
         " ACI over the backtest (alternated with the default run)",
     )
+    ap.add_argument(
+        "--pool-relative",
+        action="store_true",
+        help="also forecast every origin with the intervals from the relative"
+        " errors pooled over every group (alternated with the default run)",
+    )
+    ap.add_argument(
+        "--block",
+        action="store_true",
+        help="also forecast every origin with the conformal levels of n ="
+        " the backtest origins (alternated with the default run)",
+    )
     args = ap.parse_args()
     site = load_building(ROOT / "examples" / "office.yaml")
     sc = effects_scenario()
@@ -192,6 +204,10 @@ def _variant_label(args: argparse.Namespace) -> str:
         return f"intervals calibrated on the last {args.calib_origins} origins"
     if args.aci:
         return "interval levels adapted by ACI"
+    if args.block:
+        return "conformal levels with the backtest origins as the units"
+    if args.pool_relative:
+        return "intervals from the relative errors pooled over every group"
     return "without the yearly term"
 
 
@@ -207,8 +223,8 @@ def evaluate(
     without, and (when ``planned``) with the planned changes. An origin after
     every change gets the same forecast both ways (the rule leaves a change in
     the history to the data), so it is computed once. Slots: 2 × variant +
-    (1 with the planned changes); variant 1: ``--calib-origins``, ``--aci`` or
-    ``--without-yearly``."""
+    (1 with the planned changes); variant 1: ``--calib-origins``, ``--aci``,
+    ``--pool-relative`` or ``--without-yearly``."""
     variants = [ForecastParams(horizon_weeks=args.weeks)]
     if args.calib_origins:
         variants.append(
@@ -216,6 +232,10 @@ def evaluate(
         )
     elif args.aci:
         variants.append(ForecastParams(horizon_weeks=args.weeks, aci=True))
+    elif args.block:
+        variants.append(ForecastParams(horizon_weeks=args.weeks, block=True))
+    elif args.pool_relative:
+        variants.append(ForecastParams(horizon_weeks=args.weeks, pool_relative=True))
     elif args.without_yearly:
         variants.append(ForecastParams(horizon_weeks=args.weeks, yearly=False))
     runs: list[list[pd.DataFrame]] = [[] for _ in range(2 * len(variants))]
@@ -261,6 +281,10 @@ def _one_origin(
             if p.calib_origins
             else " (ACI)"
             if p.aci
+            else " (origin units)"
+            if p.block
+            else " (pooled relative)"
+            if p.pool_relative
             else " (without the yearly term)"
         )
     print(

@@ -1,5 +1,6 @@
-"""Adaptive conformal inference over the backtest (analytics/forecast_aci.py)
-on hand-built backtest rows whose score distributions are known here."""
+"""Adaptive conformal inference and pooled relative errors over the backtest
+(analytics/forecast_aci.py, forecast_calib.py) on hand-built backtest rows
+whose score distributions are known here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analytics.forecast_aci import aci_levels
+from analytics.forecast_calib import block_levels, interval_z, pooled_relative
 from analytics.forecast_model import calibrate
 
 
@@ -66,3 +68,50 @@ def test_only_points_before_each_origin_calibrate_it() -> None:
     assert aci_levels(big, (0.2, 0.05)) == aci_levels(bt, (0.2, 0.05))
     assert aci_levels(bt, (0.2,))[0] > 0.85
     assert aci_levels(bt.head(20), (0.2,)) == pytest.approx((0.8,))
+
+
+def test_pooled_relative_errors_set_the_half_width_of_every_group() -> None:
+    """Two groups, two models: only each group's chosen model is pooled; the
+    half-width of a target row is the pooled quantile of |y − ŷ| ÷ (ŷ + 1)
+    times ŷ + 1, whatever the group's own sd."""
+    u = np.arange(1, 101) / 100
+    rows = []
+    for col, yhat in ((0, 9.0), (1, 99.0)):
+        for model, err in (("dls", u), ("log_shift", 50 * u)):
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "col": col,
+                        "model": model,
+                        "week_ahead": 1,
+                        "hour": 8,
+                        "y": yhat + err * (yhat + 1),
+                        "yhat": yhat,
+                        "sd": 1.0,
+                    }
+                )
+            )
+    bt = pd.concat(rows, ignore_index=True)
+    pooled = pooled_relative(bt, ["dls", "dls"])
+    assert set(pooled["model"]) == {"dls"} and len(pooled) == 200
+    mean, sd = np.array([19.0, 199.0]), np.array([2.0, 0.5])
+    z80, z95 = interval_z(
+        pd.DataFrame(), pooled, np.array([1, 1]), np.array([8, 8]), (mean, sd), False
+    )
+    q80, q95 = np.quantile(np.concatenate([u, u]), [0.8, 0.95])
+    assert z80 * sd == pytest.approx(q80 * (mean + 1))
+    assert z95 * sd == pytest.approx(q95 * (mean + 1))
+
+
+def test_block_levels_count_the_origins_not_the_points() -> None:
+    """10 origins of 100 points each: the 80 % level is ⌈11 · 0.8⌉ ÷ 10 = 0.9,
+    the 95 % one ⌈10.45⌉ ÷ 10 capped at 1; 40 origins: ⌈32.8⌉ ÷ 40."""
+    bt = _bt([1.0] * 10)
+    assert block_levels(bt, (0.8, 0.95)) == pytest.approx((0.9, 1.0))
+    assert block_levels(_bt([1.0] * 40), (0.8,)) == pytest.approx((33 / 40,))
+    z80, _ = interval_z(
+        bt, None, np.array([1]), np.array([8]), (np.ones(1), np.ones(1)), False, True
+    )
+    at90, _ = calibrate(bt, np.array([1]), np.array([8]), (0.9, 1.0))
+    assert z80[0] == pytest.approx(at90[0])
+    assert z80[0] > calibrate(bt, np.array([1]), np.array([8]))[0][0]
