@@ -20,6 +20,9 @@ Models:
   school-holiday, trend and shift effects), half-life 13 weeks, isolated
   outlier days cleaned, and a level shift detected on the weekly mean
   residuals (analytics/forecast_model.py).
+- every model but the seasonal naive × a yearly term: the same weeks a year
+  earlier beyond a line and level step, shrunk (analytics/forecast_yearly.py;
+  0 without those weeks in the history).
 Every group of a site shares the calendar, so one design and one numpy
 least-squares solve fit all groups at once (the per-series statsmodels WLS
 took 5 times the CPU on the benchmark, with 4 models instead of 6); intervals are split-conformal on the backtest.
@@ -37,11 +40,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from analytics.forecast_changes import (
-    PlannedChange,
-    apply_planned,
-    planned_shares,
-)
+from analytics.forecast_calib import interval_z, pooled_relative, score
+from analytics.forecast_changes import PlannedChange, apply_planned, planned_shares
 from analytics.forecast_grid import hour_grid, hourly_series
 from analytics.forecast_model import (
     PHI,
@@ -54,6 +54,7 @@ from analytics.forecast_model import (
     mase_scales,
     predict,
 )
+from analytics.forecast_yearly import yearly_term
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,12 @@ class ForecastParams:
     of the DLS weights; ``naive_weeks``: N of the seasonal-naive mean;
     ``origins``: rolling origins of the backtest, ``step_weeks`` apart;
     ``calib_origins``: the intervals are calibrated on the errors of the
-    latest that many backtest origins only (None: all of them)."""
+    latest that many backtest origins only (None: all of them); ``yearly``:
+    the yearly term (analytics/forecast_yearly.py) on every model but the
+    seasonal naive; ``aci``: ACI interval levels (analytics/forecast_aci.py);
+    ``pool_relative``: intervals from the relative errors of every group
+    (analytics/forecast_calib.py); ``block``: conformal levels with the
+    backtest origins as the exchangeable units (forecast_calib.block_levels)."""
 
     horizon_weeks: int = 4
     history_weeks: int = 26
@@ -93,6 +99,10 @@ class ForecastParams:
     origins: int = 10
     step_weeks: int = 2
     calib_origins: int | None = None
+    yearly: bool = True
+    aci: bool = False
+    pool_relative: bool = False
+    block: bool = False
 
 
 def _open(train: pd.DataFrame) -> pd.DataFrame:
@@ -122,9 +132,16 @@ def fit_predict(
 
 
 def _predict(
-    cal: Cal, y: np.ndarray, tgt: Cal, model: str, p: ForecastParams
+    cal: Cal,
+    y: np.ndarray,
+    tgt: Cal,
+    model: str,
+    p: ForecastParams,
+    term: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    return predict(
+    """``predict`` × the yearly term (``term``: already computed for these
+    rows and columns, or None)."""
+    mean, sd = predict(
         cal,
         y,
         tgt,
@@ -133,6 +150,11 @@ def _predict(
         half_life=p.half_life_weeks,
         naive_weeks=p.naive_weeks,
     )
+    if not p.yearly or model == "seasonal_naive":
+        return mean, sd
+    # The yearly term multiplies 1 + people (analytics/forecast_yearly.py).
+    f = np.exp(yearly_term(cal, y, tgt) if term is None else term)
+    return (np.maximum(mean, 0.0) + 1.0) * f - 1.0, sd * f
 
 
 def _intervals(
@@ -196,8 +218,9 @@ def backtest_wide(grid: pd.DataFrame, y: np.ndarray, p: ForecastParams) -> pd.Da
         yt = y[te]
         ok = ~np.isnan(yt)
         r, c = np.nonzero(ok)
+        term = yearly_term(trc, y[tr], tec) if p.yearly else None
         for model in MODELS:
-            mean, sd = _predict(trc, y[tr], tec, model, p)
+            mean, sd = _predict(trc, y[tr], tec, model, p, term)
             mean = np.maximum(mean, 0.0)
             parts.append(
                 pd.DataFrame(
@@ -221,32 +244,6 @@ def backtest_wide(grid: pd.DataFrame, y: np.ndarray, p: ForecastParams) -> pd.Da
         bt[f"lo{name}"] = np.maximum(bt["yhat"] - mult * bt["sd"], 0.0)
         bt[f"hi{name}"] = bt["yhat"] + mult * bt["sd"]
     return bt
-
-
-def score(bt: pd.DataFrame, by: tuple[str, ...] = ("model",)) -> pd.DataFrame:
-    """Per model (or ``by``): points, MAE [people], MASE (mean over points of
-    |e| ÷ the point's origin scale), coverage80/95 [%] (share of y inside the
-    interval)."""
-    cols = [*by, "points", "mae", "mase", "coverage80", "coverage95"]
-    if bt.empty:
-        return pd.DataFrame(columns=cols)
-    e = (bt["y"] - bt["yhat"]).abs()
-    g = bt.assign(
-        ae=e,
-        se=e / bt["scale"],
-        in80=(bt["y"] >= bt["lo80"] - 1e-9) & (bt["y"] <= bt["hi80"] + 1e-9),
-        in95=(bt["y"] >= bt["lo95"] - 1e-9) & (bt["y"] <= bt["hi95"] + 1e-9),
-    ).groupby(list(by), sort=True)
-    out = pd.DataFrame(
-        {
-            "points": g.size(),
-            "mae": g["ae"].mean(),
-            "mase": g["se"].mean(),
-            "coverage80": 100 * g["in80"].mean(),
-            "coverage95": 100 * g["in95"].mean(),
-        }
-    )
-    return out.reset_index()[cols]
 
 
 def forecast_all(
@@ -313,15 +310,17 @@ def _forecast_groups(
     y_open = y[~history["closed"].to_numpy(bool)]
     tgt = Cal.of(future)
     closed = future["closed"].to_numpy(bool)
-    by_cm = _calib_groups(bt, p.calib_origins)
+    calib = _calib_groups(bt, p.calib_origins), _pooled(bt, best, p)
     last_day = history["day"].max() if len(history) else dt.date.min
     shares = planned_shares(
         planned, series, keys, zones, future["how"].to_numpy(), last_day, p.naive_weeks
     )
+    term = yearly_term(cal, y_open, tgt) if p.yearly else None
     fparts, sparts = [], []
     for model in sorted(set(best)):
         cols = [j for j, b in enumerate(best) if b == model]
-        mean, sd = _predict(cal, y_open[:, cols], tgt, model, p)
+        sub = None if term is None else term[:, cols]
+        mean, sd = _predict(cal, y_open[:, cols], tgt, model, p, sub)
         mean, sd, factor = apply_planned(
             np.maximum(mean, 0.0),
             sd,
@@ -331,8 +330,7 @@ def _forecast_groups(
             [None if sh is None else sh[:, cols] for sh in shares],
         )
         for i, j in enumerate(cols):
-            sel = by_cm.get((j, model), pd.DataFrame())
-            z = calibrate(sel, ahead, hours)
+            z = _z(calib, j, model, ahead, hours, (mean[:, i], sd[:, i]), p)
             f = _intervals(mean[:, i], sd[:, i], closed, z).drop(columns="sd")
             head: dict[str, Any] = {"level": keys[j][0], "level_id": keys[j][1]}
             head |= {"day": future["day"].to_numpy(), "hour": hours, "model": model}
@@ -346,6 +344,26 @@ def _forecast_groups(
     return _finish(out.reset_index(drop=True), timezone), scores.reset_index(drop=True)[
         _SCORE_COLS
     ]
+
+
+def _z(
+    calib: tuple[dict[object, pd.DataFrame], pd.DataFrame | None],
+    j: int,
+    model: str,
+    ahead: np.ndarray,
+    hours: np.ndarray,
+    fc: tuple[np.ndarray, np.ndarray],
+    p: ForecastParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The interval multipliers of column ``j`` (``model`` chosen)."""
+    sel = calib[0].get((j, model), pd.DataFrame())
+    return interval_z(sel, calib[1], ahead, hours, fc, p.aci, p.block)
+
+
+def _pooled(
+    bt: pd.DataFrame, best: list[str], p: ForecastParams
+) -> pd.DataFrame | None:
+    return pooled_relative(bt, best) if p.pool_relative else None
 
 
 def _calib_groups(bt: pd.DataFrame, origins: int | None) -> dict[object, pd.DataFrame]:
@@ -443,19 +461,9 @@ def _no_scores() -> pd.DataFrame:
     )
 
 
-_SCORE_COLS = [
-    "level",
-    "level_id",
-    "model",
-    "points",
-    "mae",
-    "mase",
-    "coverage80",
-    "coverage95",
-    "chosen",
-    "z80",
-    "z95",
-]
+_SCORE_COLS = (
+    "level level_id model points mae mase coverage80 coverage95 chosen z80 z95"
+).split()
 FORECAST_COLUMNS = [
     "level",
     "level_id",

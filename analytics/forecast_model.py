@@ -312,6 +312,7 @@ def calibrate(
     bt: pd.DataFrame,
     weeks_ahead: np.ndarray,
     hours: np.ndarray | None = None,
+    levels: tuple[float, float] = (0.8, 0.95),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interval multipliers for target rows ``weeks_ahead`` weeks after the
     origin (at hours ``hours``), from one model's rolling-origin errors
@@ -319,14 +320,16 @@ def calibrate(
     80th and 95th percentiles of |y − ŷ| ÷ sd over the backtest points
     (sd > 0) of the same week ahead and hour-of-day group (:func:`hour_group`);
     a cell with fewer than MIN_CAL points takes those of its week ahead, then
-    all weeks; fewer than MIN_CAL in all: the normal quantiles."""
+    all weeks; fewer than MIN_CAL in all: the normal quantiles. ``levels``:
+    the two quantile levels (the ACI-adapted ones: analytics/forecast_aci.py)."""
     n = len(weeks_ahead)
     z80, z95 = np.full(n, Z80), np.full(n, Z95)
     ok = bt[bt["sd"] > 1e-9] if len(bt) else bt
     if len(ok) < MIN_CAL:
         return z80, z95
     r = ((ok["y"] - ok["yhat"]).abs() / ok["sd"]).to_numpy()
-    z80[:], z95[:] = np.quantile(r, [0.8, 0.95])
+    q = list(levels)
+    z80[:], z95[:] = np.quantile(r, q)
     hours = np.zeros(n, dtype=np.int64) if hours is None else np.asarray(hours)
     all_hours = np.concatenate([ok["hour"].to_numpy(), hours])
     tg = hour_group(hours, all_hours)
@@ -336,10 +339,10 @@ def calibrate(
         part = r[wa == w]
         if len(part) >= MIN_CAL:
             hit = weeks_ahead == w
-            z80[hit], z95[hit] = np.quantile(part, [0.8, 0.95])
+            z80[hit], z95[hit] = np.quantile(part, q)
         for grp in np.unique(tg):
             cell = r[(wa == w) & (bg == grp)]
             if len(cell) >= MIN_CAL:
                 hit = (weeks_ahead == w) & (tg == grp)
-                z80[hit], z95[hit] = np.quantile(cell, [0.8, 0.95])
+                z80[hit], z95[hit] = np.quantile(cell, q)
     return z80, z95

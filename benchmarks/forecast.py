@@ -139,6 +139,36 @@ def main() -> int:
         help="also forecast every origin with the intervals calibrated on the"
         " latest N backtest origins only (alternated with the default run)",
     )
+    ap.add_argument(
+        "--without-yearly",
+        action="store_true",
+        help="also forecast every origin without the yearly term (alternated"
+        " with the default run): before vs after in one process",
+    )
+    ap.add_argument(
+        "--aci",
+        action="store_true",
+        help="also forecast every origin with the interval levels adapted by"
+        " ACI over the backtest (alternated with the default run)",
+    )
+    ap.add_argument(
+        "--pool-relative",
+        action="store_true",
+        help="also forecast every origin with the intervals from the relative"
+        " errors pooled over every group (alternated with the default run)",
+    )
+    ap.add_argument(
+        "--block",
+        action="store_true",
+        help="also forecast every origin with the conformal levels of n ="
+        " the backtest origins (alternated with the default run)",
+    )
+    ap.add_argument(
+        "--ols-building",
+        action="store_true",
+        help="also score the building forecast OLS-reconciled with the sum of"
+        " its floors' (Hyndman et al. 2011), level building_ols",
+    )
     args = ap.parse_args()
     site = load_building(ROOT / "examples" / "office.yaml")
     sc = effects_scenario()
@@ -170,9 +200,21 @@ def main() -> int:
             f"with planned changes ({told})" if slot % 2 else "without planned changes"
         )
         if slot >= 2:
-            title += f", intervals calibrated on the last {args.calib_origins} origins"
+            title += f", {_variant_label(args)}"
         summary(r, title)
     return 0
+
+
+def _variant_label(args: argparse.Namespace) -> str:
+    if args.calib_origins:
+        return f"intervals calibrated on the last {args.calib_origins} origins"
+    if args.aci:
+        return "interval levels adapted by ACI"
+    if args.block:
+        return "conformal levels with the backtest origins as the units"
+    if args.pool_relative:
+        return "intervals from the relative errors pooled over every group"
+    return "without the yearly term"
 
 
 def evaluate(
@@ -187,12 +229,21 @@ def evaluate(
     without, and (when ``planned``) with the planned changes. An origin after
     every change gets the same forecast both ways (the rule leaves a change in
     the history to the data), so it is computed once. Slots: 2 × variant +
-    (1 with the planned changes); variant 1: ``--calib-origins``."""
+    (1 with the planned changes); variant 1: ``--calib-origins``, ``--aci``,
+    ``--pool-relative`` or ``--without-yearly``."""
     variants = [ForecastParams(horizon_weeks=args.weeks)]
     if args.calib_origins:
         variants.append(
             ForecastParams(horizon_weeks=args.weeks, calib_origins=args.calib_origins)
         )
+    elif args.aci:
+        variants.append(ForecastParams(horizon_weeks=args.weeks, aci=True))
+    elif args.block:
+        variants.append(ForecastParams(horizon_weeks=args.weeks, block=True))
+    elif args.pool_relative:
+        variants.append(ForecastParams(horizon_weeks=args.weeks, pool_relative=True))
+    elif args.without_yearly:
+        variants.append(ForecastParams(horizon_weeks=args.weeks, yearly=False))
     runs: list[list[pd.DataFrame]] = [[] for _ in range(2 * len(variants))]
     for i in reversed(range(args.origins)):
         last_hist = START + dt.timedelta(days=HISTORY_DAYS - 1 - 28 * i)
@@ -230,7 +281,18 @@ def _one_origin(
     fc, _ = forecast_all(past, history, future, p, k=5, timezone=tz, planned=plan)
     took, cpu = time.perf_counter() - t, time.process_time() - c
     what = " (planned changes)" if plan else ""
-    what += f" (calibrated on {p.calib_origins} origins)" if variant else ""
+    if variant:
+        what += (
+            f" (calibrated on {p.calib_origins} origins)"
+            if p.calib_origins
+            else " (ACI)"
+            if p.aci
+            else " (origin units)"
+            if p.block
+            else " (pooled relative)"
+            if p.pool_relative
+            else " (without the yearly term)"
+        )
     print(
         f"origin {last_hist + dt.timedelta(days=1)}{what}: forecast_all of"
         f" {fc.groupby(['level', 'level_id']).ngroups} groups from"
@@ -238,9 +300,35 @@ def _one_origin(
         f" ahead (backtest {p.origins} origins × {len(MODELS)} models):"
         f" {took:.2f} s wall, {cpu:.2f} s CPU ({load()})"
     )
+    if OLS_BUILDING:
+        fc = pd.concat([fc, ols_building(fc)], ignore_index=True)
     r = report(series, history, future, fc, p)
     r.insert(0, "origin", last_hist + dt.timedelta(days=1))
     return r
+
+
+OLS_BUILDING = "--ols-building" in sys.argv
+
+
+def ols_building(fc: pd.DataFrame) -> pd.DataFrame:
+    """The building forecast reconciled with its F floors by OLS (Hyndman et
+    al. 2011: the projection S (S'S)⁻¹ S' ŷ onto the coherent forecasts; for
+    one building over F floors its building row is (F · direct + Σ floors) ÷
+    (F + 1)); the intervals are the direct ones moved by the same amount
+    (for the MASE; their coverage is not a calibrated one)."""
+    b = fc[fc["level"] == "building"].reset_index(drop=True)
+    floors = fc[fc["level"] == "floor"]
+    n = floors["level_id"].nunique()
+    if b.empty or not n:
+        return b.iloc[:0]
+    bottom = floors.groupby(["day", "hour"], sort=False)["people"].sum()
+    up = bottom.reindex(pd.MultiIndex.from_frame(b[["day", "hour"]])).to_numpy()
+    rec = (n * b["people"].to_numpy() + up) / (n + 1)
+    shift = np.where(b["closed"], 0.0, rec - b["people"].to_numpy())
+    out = b.assign(level="building_ols", people=b["people"] + shift)
+    for c in ("people_lo80", "people_hi80", "people_lo95", "people_hi95"):
+        out[c] = b[c] + shift
+    return out
 
 
 def summary(r: pd.DataFrame, title: str) -> None:
@@ -256,6 +344,8 @@ def summary(r: pd.DataFrame, title: str) -> None:
     )
     print(r.groupby("level")[cols].mean().round(3).to_string())
     print("\nmodels chosen:", r["model"].value_counts().to_dict())
+    for level, m in r.groupby("level")["model"]:
+        print(f"  {level}: {m.value_counts().to_dict()}")
 
 
 def report(
@@ -269,7 +359,8 @@ def report(
     the truth of the horizon, per level."""
     rows = []
     for (level, level_id), grp in fc.groupby(["level", "level_id"]):
-        s = series[(series["level"] == level) & (series["level_id"] == level_id)]
+        truth_level = str(level).removesuffix("_ols")
+        s = series[(series["level"] == truth_level) & (series["level_id"] == level_id)]
         hist = history.merge(s[["day", "hour", "people"]], on=["day", "hour"])
         scale = mase_scale(hist[hist["week"] > hist["week"].max() - p.history_weeks])
         fut = future.merge(s[["day", "hour", "people"]], on=["day", "hour"])

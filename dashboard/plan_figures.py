@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.filters import ViewFilters
 from dashboard.theme import OKABE_ITO, base_layout, empty_figure, styled
 from occupancy.planned_changes import PlannedChange
 
@@ -23,6 +24,7 @@ __all__ = [
     "forecast_figure",
     "headers",
     "iv_figure",
+    "pick_group",
     "planned_table",
     "t",
 ]
@@ -41,6 +43,10 @@ L: dict[str, tuple[str, str]] = {
         "met een rolling-origin-backtest (tabel).",
     ),
     "planned": ("Planned changes", "Geplande veranderingen"),
+    "fc_scores": (
+        "Model scores (rolling-origin backtest)",
+        "Modelscores (rolling-origin-backtest)",
+    ),
     "planned_none": (
         "No planned changes after the history (building file site.planned_changes, "
         "setting forecast_planned_changes).",
@@ -345,3 +351,13 @@ def iv_figure(
         yaxis_title=t("cross", language),
     )
     return fig
+
+
+def pick_group(fc: pd.DataFrame, f: ViewFilters) -> str:
+    """The view's floor/zone/department (``f``: the page filter) when it is
+    one of the forecast's groups, else the first."""
+    ids = list(dict.fromkeys(fc["level_id"]))
+    for want in (f.zone, f.floor, f.department):
+        if want in ids:
+            return str(want)
+    return str(ids[0])

@@ -23,6 +23,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analytics import coloc_bits  # noqa: E402
 from analytics.colocation import colocation_daily, source_of_zone_kind  # noqa: E402
 from analytics.patterns import LEVEL_HOURLY_COLUMNS  # noqa: E402
 from analytics.plan_truth import level_hourly_from_counts, level_hourly_peaks  # noqa: E402
@@ -126,7 +127,8 @@ def main() -> int:
     load_site(conn, site)
     zones = read_frame(conn, "SELECT zone_id, kind FROM zones")
     pres = presence(truth["stays"], truth["people"], zones, tz)
-    tables = colocation_daily(pres)
+    # The per-badge frames as the bitmap tables analyze stores them.
+    tables = coloc_bits.as_bitmaps(conn, colocation_daily(pres))
     with conn, conn.cursor() as cur:
         copy_rows(
             cur,

@@ -43,6 +43,7 @@ from dashboard.plan_figures import (
     forecast_figure,
     headers,
     iv_figure,
+    pick_group,
     planned_table,
 )
 from dashboard.plan_figures import t as _t
@@ -172,6 +173,7 @@ def _forecast_section(language: str, out: _Outputs) -> list[Any]:
         graph("plan-fc-figure", fig),
         html.H4(_t("planned", language)),
         html.Div(planned, id="plan-fc-planned"),
+        html.H4(_t("fc_scores", language)),
         html.Div(tab, id="plan-fc-scores"),
     ]
 
@@ -291,19 +293,19 @@ def update_forecast(
             past = read_forecast_input(
                 conn, end - dt.timedelta(days=13), end, levels=[level]
             )
-            changes = read_planned_in_force(conn, data.settings)
-        return fc, scores, past, changes
+        return fc, scores, past, in_force
 
     try:
-        fc, scores, past, changes = data.cached(
-            ("plan-forecast", start, end, level, weeks), compute
-        )
+        with data.connection() as conn:
+            in_force = read_planned_in_force(conn, data.settings)
+        key = ("plan-forecast", start, end, level, weeks, in_force)  # edits show
+        fc, scores, past, changes = data.cached(key, compute)
     except StoreError as exc:
         return empty_figure(str(exc)), empty(str(exc)), empty(str(exc))
     if fc.empty:
         msg = _t("no_data", language)
         return empty_figure(msg), empty(msg), empty(msg)
-    group = _pick_group(fc, f)
+    group = pick_group(fc, f)
     part = fc[fc["level_id"] == group]
     sc = scores[scores["level_id"] == group][
         ["model", "points", "mae", "mase", "coverage80", "coverage95", "chosen"]
@@ -325,16 +327,6 @@ def update_forecast(
         if len(pl)
         else empty(_t("planned_none", language)),
     )
-
-
-def _pick_group(fc: pd.DataFrame, f: Any) -> str:
-    """The view's floor/zone/department when it is one of the groups, else
-    the first."""
-    ids = list(dict.fromkeys(fc["level_id"]))
-    for want in (f.zone, f.floor, f.department):
-        if want in ids:
-            return str(want)
-    return str(ids[0])
 
 
 @callback(

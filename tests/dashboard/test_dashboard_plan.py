@@ -60,6 +60,9 @@ def test_plan_page_draws_every_section(new_page: Any, served: Any) -> None:
     )
     assert {"forecast", "measured", "80 % interval", "95 % interval"} <= set(names)
     assert "dls" in page.locator("#plan-fc-scores").inner_text()
+    # the scores table has its own heading, right above it
+    above = page.locator("#plan-fc-scores").locator("xpath=preceding-sibling::*[1]")
+    assert above.inner_text().strip() == "Model scores (rolling-origin backtest)"
     # the planned change: listed, and a dashed line with its factor
     planned = page.locator("#plan-fc-planned").inner_text()
     assert str(PLANNED) in planned and "× 1.2" in planned and "whole site" in planned
@@ -110,6 +113,7 @@ def test_plan_page_in_dutch(new_page: Any, plan_db: str, serve_app: Any) -> None
         _idle(page)
         body = page.locator(".app-main").inner_text()
         assert "Plannen" in body and "Prognose" in body and "Wat-als" in body
+        assert "Modelscores (rolling-origin-backtest)" in body
         assert "Heeft het gewerkt?" in body and "Scorekaart neutrale plekken" in body
         assert "uitkomst" in body and "bureaus vrij" in body
         assert "Geplande veranderingen" in body
