@@ -30,9 +30,9 @@ _MAX_KEY = 2**62
 
 def ranks(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rank of each value among the sorted distinct values, those values as
-    text). A categorical without missing values (as the binary sightings read
-    returns them) is ranked from its codes and categories, without touching
-    every string; the same ranks and values."""
+    text). A categorical without missing values (the sightings of
+    :func:`analytics.db_io.read_sightings`) is ranked from its codes and its
+    categories' text, without touching every string: the same ranks and values."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         raw = values.cat.codes.to_numpy().astype(np.int64)
         if len(raw) and int(raw.min()) >= 0:
