@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analytics.groupsum import sorted_unique
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["daily_counts", "presence_lists", "ranks"]
@@ -27,7 +29,20 @@ _MAX_KEY = 2**62
 
 
 def ranks(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rank of each value among the sorted distinct values, those values)."""
+    """(rank of each value among the sorted distinct values, those values as
+    text). A categorical without missing values (the sightings of
+    :func:`analytics.db_io.read_sightings`) is ranked from its codes and its
+    categories' text, without touching every string: the same ranks and values."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        raw = values.cat.codes.to_numpy().astype(np.int64)
+        if len(raw) and int(raw.min()) >= 0:
+            used = np.flatnonzero(np.bincount(raw))
+            names = np.asarray(values.cat.categories.astype(str), dtype=object)[used]
+            order = np.argsort(names, kind="stable")
+            remap = np.empty(len(values.cat.categories), dtype=np.int64)
+            remap[used[order]] = np.arange(len(used))
+            return remap[raw], names[order]
+        values = values.astype(object)
     codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
@@ -90,7 +105,7 @@ def presence_lists(
     keys = Keys(
         [len(zones), int(bucket.max(initial=b0)) - b0 + 1, len(depts), len(uniq)]
     )
-    distinct = np.unique(keys.pack([zone, bucket - b0, dept, code]))
+    distinct = sorted_unique(keys.pack([zone, bucket - b0, dept, code]))
     z, b, d, bd = keys.unpack(distinct)
     group = distinct // keys.sizes[3]
     first = np.r_[True, group[1:] != group[:-1]] if len(group) else group.astype(bool)
@@ -186,7 +201,7 @@ def _dept_zone(r: _Rows, people: np.ndarray) -> dict[str, pd.DataFrame]:
         people_buckets=psum if psum is not None else buckets,
     )
     cells = Keys([*sizes, r.bucket.max(initial=0) + 1])
-    distinct = np.unique(cells.pack([*cols, r.bucket]))
+    distinct = sorted_unique(cells.pack([*cols, r.bucket]))
     d, z, s, _b = cells.unpack(distinct)
     (d, z, s), n, _ = _unique_counts(Keys(sizes), [d, z, s])
     zone = r.frame({"day": d, "zone_id": z, "source": s}, buckets=n)
@@ -222,7 +237,7 @@ def _badges(r: _Rows, g: _Groups, badges: pd.Series) -> dict[str, pd.DataFrame]:
     key = pair.pack(
         [*(c[row[i]] for c in cols), r.dept[row[i]], r.dept[partner], code[i]]
     )
-    d, z, s, da, db, bd = pair.unpack(np.unique(key))
+    d, z, s, da, db, bd = pair.unpack(sorted_unique(key))
     names = {**r.names, "badge": uniq}
     zoned = pd.DataFrame(
         {
@@ -235,7 +250,9 @@ def _badges(r: _Rows, g: _Groups, badges: pd.Series) -> dict[str, pd.DataFrame]:
         }
     )
     site_keys = Keys([sizes[0], sizes[2], ne, ne, nb])
-    d, s, da, db, bd = site_keys.unpack(np.unique(site_keys.pack([d, s, da, db, bd])))
+    d, s, da, db, bd = site_keys.unpack(
+        sorted_unique(site_keys.pack([d, s, da, db, bd]))
+    )
     site = pd.DataFrame(
         {
             "day": names["day"][d],

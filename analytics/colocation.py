@@ -88,9 +88,10 @@ def department_presence(
             }
         )
     ns = pd.DatetimeIndex(pd.to_datetime(s["ts"], utc=True)).as_unit("ns").asi8
-    out = presence_lists(
-        s["zone_id"], ns, s["department_id"], s["badge"].astype(str), bucket_s
-    )
+    badge = s["badge"]
+    if not isinstance(badge.dtype, pd.CategoricalDtype):
+        badge = badge.astype(str)  # a categorical is ranked by its text (ranks)
+    out = presence_lists(s["zone_id"], ns, s["department_id"], badge, bucket_s)
     kind = zones.set_index("zone_id")["kind"]
     out["source"] = source_of_zone_kind(out["zone_id"].map(kind))
     return out[["zone_id", "bucket", "source", "department_id", "people", "badges"]]

@@ -64,12 +64,17 @@ def site_filter(
 
 
 def event_ts_range(conn: Connection) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """First and last instant (UTC) of any event or sighting: one scan for
-    every site's local day range."""
+    """First and last instant (UTC) of any event or sighting, for every
+    site's local day range. Each table's min and max on its own are read from
+    the ends of its ts index (the chunks ordered by time); over the union of
+    the tables they were a scan of every row (6 s for a year of 50 M rows).
+    ``least``/``greatest`` skip NULLs, as min/max over the union did."""
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT min(ts), max(ts) FROM (SELECT ts FROM sensor_events
-                 UNION ALL SELECT ts FROM badge_sightings) t"""
+            """SELECT least((SELECT min(ts) FROM sensor_events),
+                            (SELECT min(ts) FROM badge_sightings)),
+                      greatest((SELECT max(ts) FROM sensor_events),
+                               (SELECT max(ts) FROM badge_sightings))"""
         )
         row = cur.fetchone()
     if not row or row[0] is None:
