@@ -146,7 +146,7 @@ def _live_map(browser: Any, url: str, out: Path) -> None:
     )
     page.wait_for_function(
         "() => document.querySelector('#floormap-graph .js-plotly-plot')"
-        ".data[1].visible === true",
+        ".data.some((d) => d.name === 'space names' && d.visible === true)",
         timeout=60_000,
     )
     _ready(page)
