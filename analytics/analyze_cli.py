@@ -91,6 +91,7 @@ def analyze(
         )
     conn = cli.connect()
     try:
+        _require_schema(conn)
         report = _run(
             cli,
             conn,
@@ -105,6 +106,23 @@ def analyze(
     finally:
         conn.close()
     click.echo(report)
+
+
+def _require_schema(conn: Connection) -> None:
+    """Refuse to run on a schema older than this version's (an upgrade
+    without ``occupancy db migrate``): name the missing migrations instead of
+    failing later on a missing table."""
+    from occupancy.db import applied_migrations, list_migrations
+
+    done = set(applied_migrations(conn))
+    conn.rollback()
+    missing = [m for m in list_migrations() if m.version not in done]
+    if missing:
+        names = ", ".join(f"{m.version:04d}_{m.name}" for m in missing)
+        raise click.ClickException(
+            f"the database schema lacks {len(missing)} migration(s) of this "
+            f"version ({names}): run `occupancy db migrate` first"
+        )
 
 
 def _run(cli: CliContext, conn: Connection, *, full: bool, **options: Any) -> str:
