@@ -221,7 +221,7 @@ def main() -> int:
         sightings, holders = bench._load_badges(conn, spaces, runs)
         print(
             f"portfolio: {args.buildings} buildings, "
-            f"{int((spaces['kind'] == 'desk').sum())} desks, "
+            f"{_desks(spaces)} desks, "
             f"{len(spaces)} spaces, {first}..{last}: {events:,} events, "
             f"{sightings:,} badge sightings of {holders} badge holders "
             f"(loaded in {time.perf_counter() - t0:.0f} s)"
@@ -231,6 +231,10 @@ def main() -> int:
     finally:
         server.stop()
     return 0
+
+
+def _desks(spaces: pd.DataFrame) -> int:
+    return int((spaces["kind"] == "desk").sum())
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -280,8 +284,7 @@ def _measure(conn: Any, url: str, pgdata: Path, args: argparse.Namespace) -> Non
     ratios to one process."""
     configs = _configs(args)
     reference = None
-    walls: dict[str, list[float]] = {label: [] for label, _, _ in configs}
-    loads: dict[str, list[str]] = {label: [] for label, _, _ in configs}
+    runs: dict[str, list[Any]] = {label: [] for label, _, _ in configs}
     same: dict[str, bool] = {label: True for label, _, _ in configs}
     for r in range(args.rounds):
         order = configs if r % 2 == 0 else configs[::-1]
@@ -290,41 +293,60 @@ def _measure(conn: Any, url: str, pgdata: Path, args: argparse.Namespace) -> Non
             digest = rollup_digest(conn)
             reference = reference or digest
             same[label] = same[label] and digest == reference
-            walls[label].append(run.wall)
-            loads[label].append(run.loadavg)
+            runs[label].append(run)
             print(f"round {r + 1}, {label}: {run.figures()}; "
                   f"rows equal to the first run: {digest == reference}", flush=True)  # fmt: skip
             for line in run.log.splitlines():
                 if line.startswith(("analyze phases", "analyze: indexes built")):
                     print(f"  {line}", flush=True)
-    _table(configs, walls, loads, same)
+    _table(configs, runs, same)
     total = sum(n for n, _ in reference.values()) if reference else 0
     print(f"\nrollup rows: {total:,} ({len(reference or {})} tables); load average "
           f"after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")  # fmt: skip
+    _arithmetic(runs[configs[0][0]], args)
+
+
+def _arithmetic(one: list[Any], args: argparse.Namespace) -> None:
+    """The CPU of 200 buildings of the full mix (10 x the 20 buildings of
+    :data:`SIZES` at desk scale 1), scaled linearly (desks x days) from the single-process runs' median CPU (analyze + PostgreSQL)."""
+    cpu = float(np.median([r.cpu for r in one]))
+    server = float(np.median([r.server_cpu for r in one]))
+    scale = (
+        10 * _desks(portfolio(20)) / _desks(portfolio(args.buildings, args.desk_scale))
+    )
+    year = 52 / args.weeks
+    print(
+        f"200 buildings of the full mix ({scale:.1f}x these desks): one process's CPU "
+        f"{cpu:.1f} s analyze + {server:.1f} s PostgreSQL per {args.weeks} weeks "
+        f"-> {scale * (cpu + server) / 60:.1f} min per {args.weeks} weeks, "
+        f"{scale * year * (cpu + server) / 3600:.2f} h per year (52 weeks), of "
+        f"which PostgreSQL {scale * year * server / 3600:.2f} h"
+    )
 
 
 def _table(
     configs: list[tuple[str, int | None, int | None]],
-    walls: dict[str, list[float]],
-    loads: dict[str, list[str]],
+    runs: dict[str, list[Any]],
     same: dict[str, bool],
 ) -> None:
-    """Median wall per configuration and its ratio to the first configuration
-    (one process), overall and per round."""
-    base = configs[0][0]
-    one = float(np.median(walls[base]))
-    print("\n| configuration | wall [s] per round | median [s] | speed-up (median)"
-          " | speed-up per round | load average before each | same rows |")  # fmt: skip
-    print("|---|---|---:|---:|---|---|---|")
+    """Per configuration: wall and CPU (analyze process with its local
+    workers; PostgreSQL) per round, the speed-up over the first configuration
+    (one process), overall (medians) and per round, and the loads."""
+    base = [r.wall for r in runs[configs[0][0]]]
+    print("\n| configuration | wall [s] per round | speed-up (median) | speed-up per"
+          " round | CPU analyze [s] per round | CPU PostgreSQL [s] per round"
+          " | load average before each | same rows |")  # fmt: skip
+    print("|---|---|---:|---|---|---|---|---|")
     for label, _, _ in configs:
-        w = walls[label]
-        per_round = " / ".join(
-            f"{b / x:.2f}x" for b, x in zip(walls[base], w, strict=True)
-        )
+        w = [r.wall for r in runs[label]]
+        per_round = " / ".join(f"{b / x:.2f}x" for b, x in zip(base, w, strict=True))
         print(
-            f"| {label} | {' / '.join(f'{x:.1f}' for x in w)} | {np.median(w):.1f}"
-            f" | {one / float(np.median(w)):.2f}x | {per_round}"
-            f" | {'; '.join(loads[label])} | {'yes' if same[label] else 'NO'} |"
+            f"| {label} | {' / '.join(f'{x:.1f}' for x in w)}"
+            f" | {float(np.median(base)) / float(np.median(w)):.2f}x | {per_round}"
+            f" | {' / '.join(f'{r.cpu:.1f}' for r in runs[label])}"
+            f" | {' / '.join(f'{r.server_cpu:.1f}' for r in runs[label])}"
+            f" | {'; '.join(r.loadavg for r in runs[label])}"
+            f" | {'yes' if same[label] else 'NO'} |"
         )
 
 
