@@ -14,12 +14,17 @@ headcount), ``--weeks`` weeks of it.
         [--desk-scale 1.0] [--rounds 1] [--chunk-days 14] [--no-dask]
 
 The data size is ``--buildings`` x ``--desk-scale`` x ``--weeks``: the full
-portfolio, 20 x 1.0 x 16, took 31 min to load on the 2-core machine at load
-7-26; ``--desk-scale 0.5 --weeks 8 --chunk-days 7``, a quarter of it in 8
-chunks, loads in ~1 min and runs 1, 2, 4 and Dask twice in ~7 min at load
-1-5 (docs/scaling.md). Every configuration runs on the same data in the same
-run (``--rounds 2``: twice, interleaved), and the table gives each one's speed-up over one process, overall and per
-round: on a shared machine the ratios are the figures, not the seconds.
+portfolio at 8 weeks (``--desk-scale 1 --weeks 8 --chunk-days 7``: 2,978
+desks, 6.95 M events and 5.15 M sightings, 8 chunks) loads in ~4 min and runs
+1, 2, 4 and Dask twice in ~34 min on the 2-core machine at load 5-15
+(docs/scaling.md); ``--desk-scale 0.5`` is a quarter of that. Every
+configuration runs on the same data in the same run (``--rounds 2``: twice,
+interleaved), and the table gives each one's speed-up over one process,
+overall and per round, and each run's CPU (the analyze process with its local
+workers, and PostgreSQL; a Dask ``LocalCluster``'s workers are this process's
+children and not counted): on a shared machine the ratios and the CPU are the
+figures, not the seconds. The last line is the arithmetic for 200 buildings
+(10 x the full mix), linear in desks x days, from the single-process CPU.
 """
 
 from __future__ import annotations
