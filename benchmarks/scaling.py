@@ -14,12 +14,18 @@ headcount), ``--weeks`` weeks of it.
         [--desk-scale 1.0] [--rounds 1] [--chunk-days 14] [--no-dask]
 
 The data size is ``--buildings`` x ``--desk-scale`` x ``--weeks``: the full
-portfolio, 20 x 1.0 x 16, took 31 min to load on the 2-core machine at load
-7-26; ``--desk-scale 0.5 --weeks 8 --chunk-days 7``, a quarter of it in 8
-chunks, loads in ~1 min and runs 1, 2, 4 and Dask twice in ~7 min at load
-1-5 (docs/scaling.md). Every configuration runs on the same data in the same
-run (``--rounds 2``: twice, interleaved), and the table gives each one's speed-up over one process, overall and per
-round: on a shared machine the ratios are the figures, not the seconds.
+portfolio at 8 weeks (``--desk-scale 1 --weeks 8 --chunk-days 7``: 2,978
+desks, 6.95 M events and 5.15 M sightings, 8 chunks) loads in ~4 min and runs
+1, 2, 4 and Dask twice in ~34 min on the 2-core machine at load 5-15
+(docs/scaling.md); ``--desk-scale 0.5`` is half of that. Every
+configuration runs on the same data in the same run (``--rounds 2``: twice,
+interleaved), and the table gives each one's speed-up over one process,
+overall and per round, and each run's CPU (the analyze process with its local
+workers, and PostgreSQL; with Dask, the analyze process and the
+``LocalCluster``'s worker processes): on a shared machine the ratios and the
+CPU are the figures, not the seconds. The last line is the arithmetic for
+200 buildings (10 x the full mix), linear in desks x days, from the
+single-process CPU.
 """
 
 from __future__ import annotations
@@ -221,7 +227,7 @@ def main() -> int:
         sightings, holders = bench._load_badges(conn, spaces, runs)
         print(
             f"portfolio: {args.buildings} buildings, "
-            f"{int((spaces['kind'] == 'desk').sum())} desks, "
+            f"{_desks(spaces)} desks, "
             f"{len(spaces)} spaces, {first}..{last}: {events:,} events, "
             f"{sightings:,} badge sightings of {holders} badge holders "
             f"(loaded in {time.perf_counter() - t0:.0f} s)"
@@ -231,6 +237,10 @@ def main() -> int:
     finally:
         server.stop()
     return 0
+
+
+def _desks(spaces: pd.DataFrame) -> int:
+    return int((spaces["kind"] == "desk").sum())
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -250,14 +260,21 @@ def _configs(args: argparse.Namespace) -> list[tuple[str, int | None, int | None
 
 def _one(url: str, pgdata: Path, workers: int | None, dask_workers: int | None) -> Any:
     """One ``occupancy analyze --full`` subprocess with ``workers`` local
-    processes or on a fresh Dask LocalCluster of ``dask_workers``."""
+    processes or on a fresh Dask LocalCluster of ``dask_workers``; with Dask,
+    the run's CPU includes the cluster's worker processes' (this process's
+    reaped children, less the analyze process itself), as a local run's
+    includes its workers'."""
     if not dask_workers:
         return bench._occupancy(
             url, pgdata, "analyze", "--full", "--workers", str(workers)
         )
+    import dataclasses
+    import resource
+
     from distributed import LocalCluster
 
     untyped: Any = LocalCluster  # distributed has no type hints
+    before = _children_cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
     cluster = untyped(
         n_workers=dask_workers,
         threads_per_worker=1,
@@ -266,11 +283,17 @@ def _one(url: str, pgdata: Path, workers: int | None, dask_workers: int | None) 
     )
     try:
         address = cluster.scheduler_address
-        return bench._occupancy(
+        run = bench._occupancy(
             url, pgdata, "analyze", "--full", "--dask-scheduler", address
         )
     finally:
         cluster.close()
+    children = _children_cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - before
+    return dataclasses.replace(run, cpu=max(run.cpu, children))
+
+
+def _children_cpu(usage: Any) -> float:
+    return float(usage.ru_utime + usage.ru_stime)
 
 
 def _measure(conn: Any, url: str, pgdata: Path, args: argparse.Namespace) -> None:
@@ -280,8 +303,7 @@ def _measure(conn: Any, url: str, pgdata: Path, args: argparse.Namespace) -> Non
     ratios to one process."""
     configs = _configs(args)
     reference = None
-    walls: dict[str, list[float]] = {label: [] for label, _, _ in configs}
-    loads: dict[str, list[str]] = {label: [] for label, _, _ in configs}
+    runs: dict[str, list[Any]] = {label: [] for label, _, _ in configs}
     same: dict[str, bool] = {label: True for label, _, _ in configs}
     for r in range(args.rounds):
         order = configs if r % 2 == 0 else configs[::-1]
@@ -290,41 +312,60 @@ def _measure(conn: Any, url: str, pgdata: Path, args: argparse.Namespace) -> Non
             digest = rollup_digest(conn)
             reference = reference or digest
             same[label] = same[label] and digest == reference
-            walls[label].append(run.wall)
-            loads[label].append(run.loadavg)
+            runs[label].append(run)
             print(f"round {r + 1}, {label}: {run.figures()}; "
                   f"rows equal to the first run: {digest == reference}", flush=True)  # fmt: skip
             for line in run.log.splitlines():
                 if line.startswith(("analyze phases", "analyze: indexes built")):
                     print(f"  {line}", flush=True)
-    _table(configs, walls, loads, same)
+    _table(configs, runs, same)
     total = sum(n for n, _ in reference.values()) if reference else 0
     print(f"\nrollup rows: {total:,} ({len(reference or {})} tables); load average "
           f"after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")  # fmt: skip
+    _arithmetic(runs[configs[0][0]], args)
+
+
+def _arithmetic(one: list[Any], args: argparse.Namespace) -> None:
+    """The CPU of 200 buildings of the full mix (10 x the 20 buildings of
+    :data:`SIZES` at desk scale 1), scaled linearly (desks x days) from the single-process runs' median CPU (analyze + PostgreSQL)."""
+    cpu = float(np.median([r.cpu for r in one]))
+    server = float(np.median([r.server_cpu for r in one]))
+    scale = (
+        10 * _desks(portfolio(20)) / _desks(portfolio(args.buildings, args.desk_scale))
+    )
+    year = 52 / args.weeks
+    print(
+        f"200 buildings of the full mix ({scale:.1f}x these desks): one process's CPU "
+        f"{cpu:.1f} s analyze + {server:.1f} s PostgreSQL per {args.weeks} weeks "
+        f"-> {scale * (cpu + server) / 60:.1f} min per {args.weeks} weeks, "
+        f"{scale * year * (cpu + server) / 3600:.2f} h per year (52 weeks), of "
+        f"which PostgreSQL {scale * year * server / 3600:.2f} h"
+    )
 
 
 def _table(
     configs: list[tuple[str, int | None, int | None]],
-    walls: dict[str, list[float]],
-    loads: dict[str, list[str]],
+    runs: dict[str, list[Any]],
     same: dict[str, bool],
 ) -> None:
-    """Median wall per configuration and its ratio to the first configuration
-    (one process), overall and per round."""
-    base = configs[0][0]
-    one = float(np.median(walls[base]))
-    print("\n| configuration | wall [s] per round | median [s] | speed-up (median)"
-          " | speed-up per round | load average before each | same rows |")  # fmt: skip
-    print("|---|---|---:|---:|---|---|---|")
+    """Per configuration: wall and CPU (analyze process with its local
+    workers; PostgreSQL) per round, the speed-up over the first configuration
+    (one process), overall (medians) and per round, and the loads."""
+    base = [r.wall for r in runs[configs[0][0]]]
+    print("\n| configuration | wall [s] per round | speed-up (median) | speed-up per"
+          " round | CPU analyze [s] per round | CPU PostgreSQL [s] per round"
+          " | load average before each | same rows |")  # fmt: skip
+    print("|---|---|---:|---|---|---|---|---|")
     for label, _, _ in configs:
-        w = walls[label]
-        per_round = " / ".join(
-            f"{b / x:.2f}x" for b, x in zip(walls[base], w, strict=True)
-        )
+        w = [r.wall for r in runs[label]]
+        per_round = " / ".join(f"{b / x:.2f}x" for b, x in zip(base, w, strict=True))
         print(
-            f"| {label} | {' / '.join(f'{x:.1f}' for x in w)} | {np.median(w):.1f}"
-            f" | {one / float(np.median(w)):.2f}x | {per_round}"
-            f" | {'; '.join(loads[label])} | {'yes' if same[label] else 'NO'} |"
+            f"| {label} | {' / '.join(f'{x:.1f}' for x in w)}"
+            f" | {float(np.median(base)) / float(np.median(w)):.2f}x | {per_round}"
+            f" | {' / '.join(f'{r.cpu:.1f}' for r in runs[label])}"
+            f" | {' / '.join(f'{r.server_cpu:.1f}' for r in runs[label])}"
+            f" | {'; '.join(r.loadavg for r in runs[label])}"
+            f" | {'yes' if same[label] else 'NO'} |"
         )
 
 
