@@ -56,74 +56,80 @@ __all__ = [
     "read_portfolio_weekly",
 ]
 
-#: What a portfolio may be ranked by (higher is better for all but cost).
+#: The report's columns at its building level (the week level reuses them).
+_BUILDING_COLUMNS: tuple[C, ...] = (
+    C("rank", "rank by utilization (1 = best used)"),
+    C("building_id", "building"),
+    C("name", "building name"),
+    C("site_id", "site of the building"),
+    C("timezone", "the site's time zone (its local days and working hours)"),
+    C("desks", "desks in the building file", "desks"),
+    C("rooms", "meeting rooms, focus rooms and booths", "rooms"),
+    C("days", "local days with data in the range", "days"),
+    C("time_used_pct", "occupied time ÷ measured time, all desks and rooms", "%"),
+    C("utilization_pct", "time-weighted people ÷ seats over measured time", "%"),
+    C(
+        "avg_daily_peak",
+        "mean over days of the day's most people at once",
+        "people",
+    ),
+    C(
+        "used_desks",
+        "mean over days of the day's most desks occupied at once",
+        "desks",
+    ),
+    C("desks_per_person", "desks ÷ average daily peak of people", "desks/person"),
+    C("room_fit_pct", "people ÷ seats while a room is occupied", "%"),
+    C(
+        "rooms_half_empty_pct",
+        "occupied room time with half the seats or fewer used",
+        "%",
+    ),
+    C(
+        "mixing",
+        "department mix in shared zones (Gini-Simpson 0-1, released weeks)",
+        "0-1",
+    ),
+    C("mixing_suppressed", "no shared zone's mix released (k people, whole weeks)"),
+    C(
+        "yearly_cost",
+        "cost_per_desk_year × desks, else cost_per_m2_year × area_m2",
+        "EUR/year",
+    ),
+    C("cost_per_used_desk", "yearly cost ÷ used desks", "EUR/year"),
+    C(
+        "prev_utilization_pct",
+        "utilization over the period of equal length before",
+        "%",
+    ),
+    C("trend_pp", "utilization now − before", "percentage points"),
+    C("suppressed", "the building's figures hidden by the assigned-desk rule"),
+)
+_BY_NAME = {c.name: c for c in _BUILDING_COLUMNS}
+
 PORTFOLIO_REPORT = ReportSpec(
     "portfolio",
     "Every building side by side over the range (its site's local days), ranked "
     "by utilization, with the trend against the period of equal length before.",
-    (
-        C("rank", "rank by utilization (1 = best used)"),
-        C("building_id", "building"),
-        C("name", "building name"),
-        C("site_id", "site of the building"),
-        C("timezone", "the site's time zone (its local days and working hours)"),
-        C("desks", "desks in the building file", "desks"),
-        C("rooms", "meeting rooms, focus rooms and booths", "rooms"),
-        C("days", "local days with data in the range", "days"),
-        C("time_used_pct", "occupied time ÷ measured time, all desks and rooms", "%"),
-        C("utilization_pct", "time-weighted people ÷ seats over measured time", "%"),
-        C(
-            "avg_daily_peak",
-            "mean over days of the day's most people at once",
-            "people",
-        ),
-        C(
-            "used_desks",
-            "mean over days of the day's most desks occupied at once",
-            "desks",
-        ),
-        C("desks_per_person", "desks ÷ average daily peak of people", "desks/person"),
-        C("room_fit_pct", "people ÷ seats while a room is occupied", "%"),
-        C(
-            "rooms_half_empty_pct",
-            "occupied room time with half the seats or fewer used",
-            "%",
-        ),
-        C(
-            "mixing",
-            "department mix in shared zones (Gini-Simpson 0-1, released weeks)",
-            "0-1",
-        ),
-        C("mixing_suppressed", "no shared zone's mix released (k people, whole weeks)"),
-        C(
-            "yearly_cost",
-            "cost_per_desk_year × desks, else cost_per_m2_year × area_m2",
-            "EUR/year",
-        ),
-        C("cost_per_used_desk", "yearly cost ÷ used desks", "EUR/year"),
-        C(
-            "prev_utilization_pct",
-            "utilization over the period of equal length before",
-            "%",
-        ),
-        C("trend_pp", "utilization now − before", "percentage points"),
-        C("suppressed", "the building's figures hidden by the assigned-desk rule"),
-    ),
+    _BUILDING_COLUMNS,
     ("rank", "building_id"),
     levels=("building", "week"),
     default_level="building",
     level_columns={
         "week": (
             C("week", "local date of the week's Monday"),
-            C("building_id", "building"),
-            C("name", "building name"),
-            C("site_id", "site of the building"),
+            *(_BY_NAME[n] for n in ("building_id", "name", "site_id")),
             C("days", "local days with data in the week and the range", "days"),
-            C("time_used_pct", "occupied time ÷ measured time", "%"),
-            C("utilization_pct", "time-weighted people ÷ seats", "%"),
-            C("avg_daily_peak", "mean of the days' most people at once", "people"),
-            C("used_desks", "mean of the days' most desks at once", "desks"),
-            C("suppressed", "the building's figures hidden by the assigned-desk rule"),
+            *(
+                _BY_NAME[n]
+                for n in (
+                    "time_used_pct",
+                    "utilization_pct",
+                    "avg_daily_peak",
+                    "used_desks",
+                    "suppressed",
+                )
+            ),
         )
     },
 )

@@ -41,6 +41,15 @@
         .href
     );
   });
+  // Likewise dash-ag-grid's grid code, on a page that loads its bundle (a
+  // page with a table, dashboard/page_scripts.py): fetched when the first
+  // table mounts, after the layout, unless fetched now.
+  if (document.querySelector('script[src*="/dash_ag_grid/dash_ag_grid"]')) {
+    preload(
+      new URL("../_dash-component-suites/dash_ag_grid/async-community.js", here)
+        .href
+    );
+  }
 
   Object.defineProperty(window, "_dashPlotlyJSURL", {
     configurable: true,
