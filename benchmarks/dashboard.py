@@ -71,8 +71,14 @@ VIEW = {
 }
 
 
-#: --only: the words a measured callback's name or page's path contains.
+#: --only: the words a measured callback's name or page's path contains
+#: (the Overview's path "/" as "/overview", see :func:`page_name`).
 ONLY: list[str] = []
+
+
+def page_name(path: str) -> str:
+    """A page's name for --only: its path, "/overview" for the Overview."""
+    return "/overview" if path == "/" else path
 
 
 def use_big_building() -> None:
@@ -533,7 +539,7 @@ def measure_first_render(
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     query = f"?site=hq&from={(LAST_DAY - dt.timedelta(days=27)).isoformat()}&to={LAST_DAY.isoformat()}&wh=1"
-    pages = [p for p in GRAPHS if not ONLY or any(w in p for w in ONLY)]
+    pages = [p for p in GRAPHS if not ONLY or any(w in page_name(p) for w in ONLY)]
     out = []
     try:
         with sync_playwright() as pw:
