@@ -54,7 +54,8 @@ class Arrivals:
 
     @property
     def mark(self) -> dt.datetime:
-        """The watermark after the run: the newest arrival, or ``since``."""
+        """The newest arrival seen, or ``since`` when nothing arrived (the
+        watermark after the run is this, :func:`settled`)."""
         return self.received_at or self.since
 
 
@@ -147,7 +148,7 @@ def run_marks(
     return (
         arrivals,
         arrivals.since,
-        settled(conn, arrivals.received_at, grace_s, arrivals.since),
+        settled(conn, arrivals.mark, grace_s, arrivals.since),
     )
 
 
