@@ -171,6 +171,9 @@ def read_events(
             # The join on the id list makes the planner's estimate large enough
             # to JIT-compile the query, which costs more than it saves here.
             cur.execute("SET LOCAL jit = off")
+            # The id list is small: hashed, not a merge join sorting every
+            # event by its space's text (on disk beyond work_mem).
+            cur.execute("SET LOCAL enable_mergejoin = off")
             bound = cur.mogrify(
                 _EVENTS_ARRAYS.replace("{site}", where),
                 {**params, "known": list(known)},
@@ -179,6 +182,7 @@ def read_events(
             cur.copy_expert(
                 f"COPY ({bound.decode()}) TO STDOUT WITH (FORMAT binary)", sink
             )
+            cur.execute("SET LOCAL enable_mergejoin TO DEFAULT")
         rows = _parse_event_arrays(b"".join(sink.parts))
         del sink
         if rows is not None:

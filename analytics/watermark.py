@@ -74,8 +74,12 @@ def arrivals_since(conn: Connection, since: dt.datetime) -> Arrivals:
     """What arrived after ``since``, in one statement (one snapshot: every
     arrival up to the new watermark that it sees is in its bins)."""
     with conn.cursor() as cur:
+        # A parallel plan starts workers that open every chunk again (and
+        # cost more than the few rows they scan); only this statement.
+        cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cur.execute(_ARRIVALS, {"s": since})
         rows = cur.fetchall()
+        cur.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
     newest = max((r[1] for r in rows), default=None)
     return Arrivals(since, newest, tuple(sorted(r[0] for r in rows)))
 
