@@ -523,6 +523,68 @@ RENDERED = """(graphs) => !document.querySelector('[data-dash-is-loading="true"]
         .filter(p => p._fullLayout).length >= graphs"""
 
 
+#: Milestones of a load from the browser's own timing [ms since navigation]:
+#: the HTML's scripts run (DOMContentLoaded) and the first layout's response
+#: received; the load's rendered time minus the later of the two is what
+#: the browser needed after both (React, the grids, plotly.js's draws).
+MILESTONES = """() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const lay = performance.getEntriesByType('resource')
+        .filter(r => r.name.includes('_dash-layout'))[0];
+    return [nav.domContentLoadedEventEnd, lay ? lay.responseEnd : NaN];
+}"""
+
+
+def _load_once(
+    browser: Any, url: str, graphs: int, shot: Path | None
+) -> tuple[float, float, float, float]:
+    """One load of ``url`` in a new browser context: (until rendered incl.
+    the network-idle window, until rendered, DOMContentLoaded, layout
+    received) [ms]."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector("#filters-site .Select-value", timeout=30_000)
+    page.wait_for_function(RENDERED, arg=graphs, timeout=30_000)
+    drawn_ms = (time.perf_counter() - t0) * 1000
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(RENDERED, arg=graphs, timeout=30_000)
+    dt_ms = (time.perf_counter() - t0) * 1000
+    dcl, layout = page.evaluate(MILESTONES)
+    if shot is not None:
+        page.screenshot(path=str(shot), full_page=True)
+    context.close()
+    return dt_ms, drawn_ms, float(dcl), float(layout)
+
+
+def _page_loads(
+    browser: Any, data: Any, url: str, path: str, loads: int, shots: Path | None
+) -> tuple[list[float], list[float], list[float], list[tuple[float, float]]]:
+    """Cold (the result cache emptied; the very first load, which also fills
+    the browser's cache, not counted) and warm loads of one page: (cold,
+    cold rendered, warm, cold milestones)."""
+    times: list[float] = []
+    rendered: list[float] = []
+    warm: list[float] = []
+    marks: list[tuple[float, float]] = []
+    for i in range(2 * loads + 1):
+        if i <= loads:
+            data.clear_cache()
+        shot = None
+        if shots is not None and i == 2 * loads:
+            name = "overview" if path == "/" else path.strip("/").replace("-", "_")
+            shot = shots / f"dashboard_{name}.png"
+        dt_ms, drawn_ms, dcl, layout = _load_once(browser, url, GRAPHS[path], shot)
+        if 0 < i <= loads:
+            times.append(dt_ms)
+            rendered.append(drawn_ms)
+            marks.append((dcl, layout))
+        elif i > loads:
+            warm.append(dt_ms)
+    return times, rendered, warm, marks
+
+
 def measure_first_render(
     app: Any, loads: int, shots: Path | None
 ) -> list[tuple[str, float, float, float, float]]:
@@ -530,7 +592,7 @@ def measure_first_render(
     until the page is rendered (:data:`RENDERED`) after Playwright's
     network-idle window (500 ms without a request); "rendered": the same
     without waiting for that window. Cold empties the server's result cache
-    before the load."""
+    before the load. Also says the cold loads' median :data:`MILESTONES`."""
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
@@ -548,42 +610,11 @@ def measure_first_render(
             )
             data = app.server.extensions["occupancy_dashboard"]
             for path in pages:
-                times, warm, rendered = [], [], []
-                for i in range(2 * loads + 1):
-                    if i <= loads:
-                        data.clear_cache()
-                    context = browser.new_context(
-                        viewport={"width": 1400, "height": 1000}
-                    )
-                    page = context.new_page()
-                    extra = "&space=" + VIEW["space"] if path == "/space" else ""
-                    t0 = time.perf_counter()
-                    page.goto(base + path + query + extra)
-                    page.wait_for_selector(
-                        "#filters-site .Select-value", timeout=30_000
-                    )
-                    page.wait_for_function(RENDERED, arg=GRAPHS[path], timeout=30_000)
-                    drawn_ms = (time.perf_counter() - t0) * 1000
-                    page.wait_for_load_state("networkidle")
-                    page.wait_for_function(RENDERED, arg=GRAPHS[path], timeout=30_000)
-                    dt_ms = (time.perf_counter() - t0) * 1000
-                    if shots is not None and i == 2 * loads:
-                        name = (
-                            "overview"
-                            if path == "/"
-                            else path.strip("/").replace("-", "_")
-                        )
-                        page.screenshot(
-                            path=str(shots / f"dashboard_{name}.png"), full_page=True
-                        )
-                    context.close()
-                    if (
-                        0 < i <= loads
-                    ):  # the very first load also fills the browser's cache
-                        times.append(dt_ms)
-                        rendered.append(drawn_ms)
-                    elif i > loads:
-                        warm.append(dt_ms)
+                extra = "&space=" + VIEW["space"] if path == "/space" else ""
+                url = base + path + query + extra
+                times, rendered, warm, marks = _page_loads(
+                    browser, data, url, path, loads, shots
+                )
                 out.append(
                     (
                         path,
@@ -593,8 +624,11 @@ def measure_first_render(
                         pct(rendered, 0.95),
                     )
                 )
+                dcl = statistics.median(m[0] for m in marks)
+                lay = statistics.median(m[1] for m in marks)
                 say(
                     f"  {path:14s} cold p50 {out[-1][1]:6.0f} p95 {out[-1][2]:6.0f} | warm p95 {out[-1][3]:6.0f} | rendered cold p95 {out[-1][4]:6.0f} ms"
+                    f" | cold median: scripts run {dcl:5.0f}, layout received {lay:5.0f}, rendered {statistics.median(rendered):5.0f} ms"
                 )
             browser.close()
     finally:
