@@ -52,27 +52,54 @@ class DatabaseError(RuntimeError):
     """The database could not be reached or used; the message says which and why."""
 
 
+#: Waits [s] before each new attempt after a temporary name-resolution
+#: failure (EAI_AGAIN): about 6 s in all.
+_DNS_RETRY_S = (0.2, 0.4, 0.8, 1.6, 3.2)
+
+
+def _temporary_dns_failure(exc: BaseException) -> bool:
+    """True for libpq's "could not translate host name ...: Temporary failure
+    in name resolution" (EAI_AGAIN: the resolver did not answer), not for a
+    name that does not exist or a server that refuses. A container network's
+    DNS drops queries while it reloads for a container that starts
+    (containers/aardvark-dns#389), e.g. the migrate job while the rest of a
+    compose stack comes up."""
+    text = str(exc)
+    return "could not translate host name" in text and "Temporary failure" in text
+
+
 def connect(
     url: str, *, timeout_s: int = 5, application_name: str = "occupancy"
 ) -> Connection:
     """Open a connection with a connect timeout and TCP keepalives, so a dead
-    server is noticed instead of hanging."""
-    try:
-        conn = psycopg2.connect(
-            url,
-            connect_timeout=timeout_s,
-            application_name=application_name,
-            keepalives=1,
-            keepalives_idle=10,
-            keepalives_interval=5,
-            keepalives_count=3,
-        )
-    except psycopg2.OperationalError as exc:
-        from occupancy.settings import mask_url
+    server is noticed instead of hanging. A temporary name-resolution failure
+    is tried again (:data:`_DNS_RETRY_S`, each logged); every other failure,
+    and the last one, raises :class:`DatabaseError` at once."""
+    import time
 
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        raise DatabaseError(f"cannot connect to {mask_url(url)}: {first}") from exc
-    return conn
+    for wait in (*_DNS_RETRY_S, None):
+        try:
+            return psycopg2.connect(
+                url,
+                connect_timeout=timeout_s,
+                application_name=application_name,
+                keepalives=1,
+                keepalives_idle=10,
+                keepalives_interval=5,
+                keepalives_count=3,
+            )
+        except psycopg2.OperationalError as exc:
+            from occupancy.settings import mask_url
+
+            text = str(exc).strip()
+            first = text.splitlines()[0] if text else repr(exc)
+            if wait is None or not _temporary_dns_failure(exc):
+                raise DatabaseError(
+                    f"cannot connect to {mask_url(url)}: {first}"
+                ) from exc
+            logger.warning("%s; trying again in %.1f s", first, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 @contextmanager
