@@ -11,6 +11,7 @@ import io
 import logging
 import math
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,8 +76,6 @@ def connect(
     server is noticed instead of hanging. A temporary name-resolution failure
     is tried again (:data:`_DNS_RETRY_S`, each logged); every other failure,
     and the last one, raises :class:`DatabaseError` at once."""
-    import time
-
     for wait in (*_DNS_RETRY_S, None):
         try:
             return psycopg2.connect(
